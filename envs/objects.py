@@ -1,0 +1,110 @@
+"""Object kinds (block, bowl, cup), the colour palette and its seen/unseen split.
+
+Objects are named ``"<colour> <kind>"``. Their geometry lives in ``assets/*.urdf``
+(written by ``assets/generate.py`` from the sizes below); colour is applied at load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from codeact_robot.envs.errors import unknown_name_error
+
+# RGB in [0, 1]. Hues are spread so the vision detector can tell them apart.
+COLOURS: dict[str, tuple[float, float, float]] = {
+    "red": (0.85, 0.10, 0.10),
+    "orange": (0.95, 0.50, 0.05),
+    "yellow": (0.95, 0.85, 0.10),
+    "green": (0.10, 0.60, 0.20),
+    "blue": (0.10, 0.25, 0.85),
+    "purple": (0.50, 0.20, 0.70),
+    "pink": (0.95, 0.50, 0.70),
+    "cyan": (0.10, 0.80, 0.85),
+    "brown": (0.45, 0.25, 0.08),
+    "gray": (0.45, 0.45, 0.45),
+}
+SEEN_COLOURS: tuple[str, ...] = ("red", "green", "blue", "yellow", "orange")
+UNSEEN_COLOURS: tuple[str, ...] = ("purple", "pink", "cyan", "brown", "gray")
+COLOUR_SPLITS: dict[str, tuple[str, ...]] = {
+    "seen": SEEN_COLOURS,
+    "unseen": UNSEEN_COLOURS,
+    "all": SEEN_COLOURS + UNSEEN_COLOURS,
+}
+TABLE_COLOUR = (0.80, 0.74, 0.62)
+TABLE_SIZE = (1.6, 1.4, 0.05)
+TABLE_CENTRE = (0.35, 0.0, -TABLE_SIZE[2] / 2)  # top surface at z = 0
+
+BLOCK_SIZE = 0.04
+BOWL_RADIUS = 0.07  # outer
+BOWL_HEIGHT = 0.045
+BOWL_WALL = 0.01
+BOWL_FLOOR = 0.008
+CUP_SIZE = 0.064  # outer width; the cup is an upside-down box that can hide a block
+CUP_HEIGHT = 0.06
+CUP_WALL = 0.006
+
+
+@dataclass(frozen=True)
+class ObjectKind:
+    """A kind of object the scenes are built from.
+
+    Attributes:
+        name: kind name, the second word of object names.
+        urdf: file name in ``assets/``.
+        size: bounding-box extents (x, y, z) in metres, in the object's frame.
+        graspable: whether the gripper (8 cm opening) can hold it.
+    """
+
+    name: str
+    urdf: str
+    size: tuple[float, float, float]
+    graspable: bool
+
+    @property
+    def half_height(self) -> float:
+        """Height of the object's frame above its bottom, in metres."""
+        return self.size[2] / 2.0
+
+    @property
+    def footprint_radius(self) -> float:
+        """Radius of the circle that holds the object's footprint, in metres."""
+        return 0.5 * (self.size[0] ** 2 + self.size[1] ** 2) ** 0.5
+
+
+KINDS: dict[str, ObjectKind] = {
+    "block": ObjectKind("block", "block.urdf", (BLOCK_SIZE,) * 3, graspable=True),
+    "bowl": ObjectKind("bowl", "bowl.urdf", (2 * BOWL_RADIUS, 2 * BOWL_RADIUS, BOWL_HEIGHT), graspable=False),
+    "cup": ObjectKind("cup", "cup.urdf", (CUP_SIZE, CUP_SIZE, CUP_HEIGHT), graspable=True),
+}
+
+
+def asset_path(file_name: str) -> Path:
+    """Absolute path of a file in the installed ``assets/`` folder."""
+    return Path(str(resources.files("codeact_robot.assets").joinpath(file_name)))
+
+
+def check_colour(colour: str) -> str:
+    """Return ``colour`` if it is in the palette, else raise with the valid ones."""
+    if colour not in COLOURS:
+        raise unknown_name_error("colour", colour, COLOURS)
+    return colour
+
+
+def check_kind(kind: str) -> ObjectKind:
+    """Return the kind called ``kind``, else raise with the valid ones."""
+    if kind not in KINDS:
+        raise unknown_name_error("object kind", kind, KINDS)
+    return KINDS[kind]
+
+
+def object_name(colour: str, kind: str) -> str:
+    """The name of a ``kind`` object of ``colour``: ``"red block"``."""
+    return f"{colour} {kind}"
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Split ``"red block"`` into (colour, kind)."""
+    colour, _, kind = name.rpartition(" ")
+    return colour, kind

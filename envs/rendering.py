@@ -1,0 +1,103 @@
+"""Renderer choice: PyBullet's TinyRenderer (CPU) or the EGL plugin (OpenGL, GPU)."""
+
+from __future__ import annotations
+
+import contextlib
+import pkgutil
+from typing import Any, Literal
+
+import numpy as np
+import pybullet
+
+from codeact_robot.envs.cstdout import captured_c_output
+from codeact_robot.envs.errors import UsageError
+
+RendererMode = Literal["auto", "tiny", "egl"]
+RENDERER_MODES: tuple[str, ...] = ("auto", "tiny", "egl")
+SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software")
+
+
+class Renderer:
+    """Renders camera images for one PyBullet client.
+
+    ``mode="auto"`` uses the EGL plugin when it loads on a hardware GPU and
+    TinyRenderer otherwise (software OpenGL through EGL is not faster at the default
+    320x240; see ``benchmarks/RESULTS.md``). ``"egl"`` forces the plugin (and fails
+    if it does not load); ``"tiny"`` forces TinyRenderer.
+
+    Args:
+        client: the PyBullet client to render.
+        mode: ``"auto"``, ``"tiny"`` or ``"egl"``.
+    """
+
+    def __init__(self, client: Any, mode: RendererMode = "auto") -> None:
+        if mode not in RENDERER_MODES:
+            raise UsageError(f"unknown renderer {mode!r}; renderers are: {', '.join(RENDERER_MODES)}")
+        self.client = client
+        self._plugin: int | None = None
+        self.kind = "tiny"
+        self.gl_renderer = ""
+        if mode != "tiny":
+            self._load_egl(required=mode == "egl")
+
+    def _load_egl(self, required: bool) -> None:
+        loader = pkgutil.get_loader("eglRenderer")
+        plugin = -1
+        if loader is not None:
+            with captured_c_output() as output:
+                plugin = self.client.loadPlugin(loader.get_filename(), "_eglRendererPlugin")
+            self.gl_renderer = _gl_renderer_name(output[0])
+        if plugin < 0:
+            if required:
+                raise RuntimeError("the EGL renderer plugin did not load on this machine; use renderer='tiny'")
+            return
+        self._plugin = plugin
+        if required or not any(word in self.gl_renderer.lower() for word in SOFTWARE_GL):
+            self.kind = "egl"
+        else:
+            self.close()
+
+    def render(
+        self, width: int, height: int, view_matrix: Any, projection_matrix: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Render one view.
+
+        Returns:
+            (rgba uint8 (H, W, 4), OpenGL depth buffer float (H, W), segmentation int (H, W)).
+        """
+        if self.kind == "egl":
+            with captured_c_output():  # the plugin reports its GL context after every reset
+                image = self._render(width, height, view_matrix, projection_matrix, pybullet.ER_BULLET_HARDWARE_OPENGL)
+        else:
+            image = self._render(width, height, view_matrix, projection_matrix, pybullet.ER_TINY_RENDERER)
+        _, _, rgba, depth, segmentation = image
+        return (
+            np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4),
+            np.asarray(depth, dtype=np.float64).reshape(height, width),
+            np.asarray(segmentation, dtype=np.int64).reshape(height, width),
+        )
+
+    def _render(self, width: int, height: int, view_matrix: Any, projection_matrix: Any, renderer: int) -> Any:
+        return self.client.getCameraImage(
+            width,
+            height,
+            viewMatrix=view_matrix,
+            projectionMatrix=projection_matrix,
+            renderer=renderer,
+            flags=pybullet.ER_SEGMENTATION_MASK_OBJECT_AND_LINKINDEX,
+        )
+
+    def close(self) -> None:
+        """Unload the EGL plugin if loaded; safe to call twice."""
+        if self._plugin is not None:
+            with contextlib.suppress(pybullet.error), captured_c_output():
+                self.client.unloadPlugin(self._plugin)
+            self._plugin = None
+            self.kind = "tiny"
+
+
+def _gl_renderer_name(plugin_output: str) -> str:
+    for line in plugin_output.splitlines():
+        if line.strip().lower().startswith("renderer"):
+            return line.split("=", 1)[-1].strip()
+    return ""

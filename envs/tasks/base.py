@@ -1,0 +1,128 @@
+"""What a task is: instruction templates, a seeded scene sampler, a success check."""
+
+from __future__ import annotations
+
+import zlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from codeact_robot.envs.errors import SceneSamplingError, unknown_name_error
+from codeact_robot.envs.objects import COLOUR_SPLITS
+from codeact_robot.envs.scene import ObjectPlacement, ObjectState
+
+LAYOUT_RETRIES = 20  # a random layout can paint itself into a corner; draw again
+
+
+@dataclass(frozen=True)
+class TaskInstance:
+    """One sampled episode of a task: the scene, the instruction, the goal.
+
+    Attributes:
+        task: task name.
+        seed: the seed it was sampled from.
+        instruction: what the user asks, in plain language.
+        placements: the objects of the initial scene.
+        params: the goal as plain data (object names, places ...), read by the check.
+        max_turns: the turn budget.
+        colours: the colour split the scene was drawn from.
+    """
+
+    task: str
+    seed: int
+    instruction: str
+    placements: tuple[ObjectPlacement, ...]
+    params: dict[str, Any] = field(default_factory=dict)
+    max_turns: int = 10
+    colours: str = "seen"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form (JSON-friendly)."""
+        return {
+            "task": self.task,
+            "seed": self.seed,
+            "instruction": self.instruction,
+            "placements": [p.to_dict() for p in self.placements],
+            "params": self.params,
+            "max_turns": self.max_turns,
+            "colours": self.colours,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A success verdict and the reason for it."""
+
+    success: bool
+    detail: str
+
+    def __bool__(self) -> bool:
+        return self.success
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What a task's sampler returns."""
+
+    instruction: str
+    placements: list[ObjectPlacement]
+    params: dict[str, Any]
+
+
+class Task(ABC):
+    """A family of episodes that share an instruction template and a success check.
+
+    Subclasses set the class attributes and implement :meth:`sample_scene` and
+    :meth:`check`. ``check`` must be a pure function of object states.
+    """
+
+    name: ClassVar[str]
+    split: ClassVar[str]  # "seen", "unseen" (Code as Policies' instruction split) or "feedback"
+    description: ClassVar[str]
+    template: ClassVar[str]
+    max_turns: ClassVar[int] = 8
+    rules: ClassVar[str] = ""  # task-specific conventions the agent is told
+
+    def sample(self, seed: int, colours: str = "seen") -> TaskInstance:
+        """Sample the episode for ``seed`` (same seed, same episode).
+
+        Args:
+            seed: any non-negative integer.
+            colours: colour split, ``"seen"``, ``"unseen"`` or ``"all"``.
+
+        Returns:
+            The sampled :class:`TaskInstance`.
+        """
+        if colours not in COLOUR_SPLITS:
+            raise unknown_name_error("colour split", colours, COLOUR_SPLITS)
+        rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])  # task-specific stream
+        sample = None
+        for _ in range(LAYOUT_RETRIES):
+            try:
+                sample = self.sample_scene(rng, COLOUR_SPLITS[colours])
+                break
+            except SceneSamplingError as error:
+                failure = error
+        if sample is None:
+            raise SceneSamplingError(f"{self.name}: {failure}")
+        return TaskInstance(
+            task=self.name,
+            seed=seed,
+            instruction=sample.instruction,
+            placements=tuple(sample.placements),
+            params=sample.params,
+            max_turns=self.max_turns,
+            colours=colours,
+        )
+
+    @abstractmethod
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        """Draw the scene, instruction and goal parameters."""
+
+    @abstractmethod
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        """Whether the goal holds for these object states."""
+

@@ -1,0 +1,91 @@
+"""Tasks about putting blocks into bowls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from codeact_robot.envs.objects import object_name
+from codeact_robot.envs.scene import ObjectState
+from codeact_robot.envs.tasks import checks
+from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
+from codeact_robot.envs.tasks.sampling import Layout, choose_colours
+
+
+def _bowl_containing(block: ObjectState, objects: Mapping[str, ObjectState]) -> ObjectState | None:
+    return next((o for o in objects.values() if o.kind == "bowl" and checks.is_in_bowl(block, o)), None)
+
+
+class BlocksInBowl(Task):
+    name = "BlocksInBowl"
+    split = "seen"
+    description = "put all the blocks into one bowl"
+    template = "put the blocks in the {bowl}"
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        layout = Layout(rng)
+        bowls = [layout.add("bowl", c) for c in choose_colours(rng, colours, int(rng.integers(1, 3)))]
+        for colour in choose_colours(rng, colours, int(rng.integers(2, 4))):
+            layout.add("block", colour)
+        bowl = bowls[0].name
+        return Sample(self.template.format(bowl=bowl), layout.placements, {"bowl": bowl})
+
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        bowl = objects[params["bowl"]]
+        return checks.all_hold(
+            ((checks.is_in_bowl(b, bowl), f"{checks.describe(b)} is not in the {bowl.name}")
+             for b in checks.blocks(objects)),
+            f"every block is in the {bowl.name}",
+        )
+
+
+class MatchingBowls(Task):
+    name = "MatchingBowls"
+    split = "seen"
+    description = "put every block into the bowl of its own colour"
+    template = "put all the blocks in the bowls with matching colors"
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        count = int(rng.integers(2, 4))
+        bowl_colours = choose_colours(rng, colours, min(count + int(rng.integers(0, 2)), len(colours)))
+        layout = Layout(rng)
+        for colour in bowl_colours:
+            layout.add("bowl", colour)
+        for colour in bowl_colours[:count]:
+            layout.add("block", colour)
+        return Sample(self.template, layout.placements, {})
+
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        results = []
+        for block in checks.blocks(objects):
+            bowl = objects[object_name(block.colour, "bowl")]
+            results.append((checks.is_in_bowl(block, bowl), f"{checks.describe(block)} is not in the {bowl.name}"))
+        return checks.all_hold(results, "every block is in the bowl of its colour")
+
+
+class MismatchedBowls(Task):
+    name = "MismatchedBowls"
+    split = "unseen"
+    description = "put every block into a bowl of another colour"
+    template = "put the blocks in the bowls with mismatched colors"
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        layout = Layout(rng)
+        shared = choose_colours(rng, colours, int(rng.integers(2, 4)))
+        for colour in shared:
+            layout.add("bowl", colour)
+        for colour in shared:
+            layout.add("block", colour)
+        return Sample(self.template, layout.placements, {})
+
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        results = []
+        for block in checks.blocks(objects):
+            bowl = _bowl_containing(block, objects)
+            if bowl is None:
+                results.append((False, f"{checks.describe(block)} is in no bowl"))
+            else:
+                results.append((bowl.colour != block.colour, f"{block.name} is in the bowl of its own colour"))
+        return checks.all_hold(results, "every block is in a bowl of another colour")

@@ -1,0 +1,136 @@
+"""Tasks that pick a block by its spatial relation to others, then move it to a place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from codeact_robot.envs.scene import ObjectState
+from codeact_robot.envs.tasks import checks
+from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
+from codeact_robot.envs.tasks.sampling import Layout, choose_colours, far_from
+from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, SIDES, TABLE_PLACES
+
+ORDINALS = ("first", "second", "third")
+DIRECTION_CONE = np.radians(20.0)  # the answer lies within this angle of the direction
+OTHER_CONE = np.radians(70.0)  # the other blocks lie outside this angle
+SEPARATION = 0.05  # distinct distances / coordinates differ by at least this
+
+
+def _angle_to(direction: str, origin: tuple[float, ...]) -> Callable[[np.ndarray], float]:
+    unit = np.array(DIRECTIONS[direction])
+
+    def angle(xy: np.ndarray) -> float:
+        delta = np.asarray(xy[:2]) - np.asarray(origin[:2])
+        return float(np.arccos(np.clip(delta @ unit / max(np.linalg.norm(delta), 1e-9), -1.0, 1.0)))
+
+    return angle
+
+
+class _PickToPlace(Task):
+    """Shared shape: one block is the answer; success is that block at the place."""
+
+    max_turns = 5
+
+    def _choose_place(self, rng: np.random.Generator) -> tuple[str, tuple[float, float]]:
+        place = str(rng.choice(CORNERS + SIDES))
+        return place, TABLE_PLACES[place]
+
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        block, place = objects[params["object"]], params["place"]
+        if checks.is_at(block, TABLE_PLACES[place]):
+            return CheckResult(True, f"{block.name} is on the {place}")
+        return CheckResult(False, f"{checks.describe(block)} is not on the {place} {TABLE_PLACES[place]}")
+
+
+class PickByDirectionFromBowl(_PickToPlace):
+    name = "PickByDirectionFromBowl"
+    split = "seen"
+    description = "move the block that lies to one side of a bowl to a corner or side"
+    template = "pick up the block to the {direction} of the {bowl} and place it on the {place}"
+    rules = "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        direction = str(rng.choice(list(DIRECTIONS)))
+        place, target = self._choose_place(rng)
+        clear_of_place = far_from([target], 0.12)
+        layout = Layout(rng)
+        bowl_colour, *block_colours = choose_colours(rng, colours, 1 + int(rng.integers(2, 4)))
+        bowl = layout.add("bowl", bowl_colour, accept=clear_of_place)
+        angle = _angle_to(direction, bowl.position)
+
+        def in_direction(xy: np.ndarray) -> bool:
+            distance = np.hypot(*(xy - np.array(bowl.position[:2])))
+            return angle(xy) < DIRECTION_CONE and 0.1 < distance < 0.25 and clear_of_place(xy)
+
+        answer = layout.add("block", block_colours[0], accept=in_direction)
+        for colour in block_colours[1:]:
+            layout.add("block", colour, accept=lambda xy: angle(xy) > OTHER_CONE and clear_of_place(xy))
+        instruction = self.template.format(direction=direction, bowl=bowl.name, place=place)
+        return Sample(instruction, layout.placements,
+                      {"object": answer.name, "place": place, "bowl": bowl.name, "direction": direction})
+
+
+class PickByDistanceToBowl(_PickToPlace):
+    name = "PickByDistanceToBowl"
+    split = "seen"
+    description = "move the block closest to (or farthest from) a bowl to a corner or side"
+    template = "pick up the block {relation} the {bowl} and place it on the {place}"
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        extreme = str(rng.choice(["closest", "farthest"]))
+        place, target = self._choose_place(rng)
+        clear_of_place = far_from([target], 0.12)
+        layout = Layout(rng)
+        bowl_colour, *block_colours = choose_colours(rng, colours, 1 + int(rng.integers(2, 4)))
+        bowl = layout.add("bowl", bowl_colour, accept=clear_of_place)
+        distances: list[float] = []
+
+        def distinct_distance(xy: np.ndarray) -> bool:
+            d = float(np.hypot(*(xy - np.array(bowl.position[:2]))))
+            return clear_of_place(xy) and all(abs(d - other) >= SEPARATION for other in distances)
+
+        blocks = []
+        for colour in block_colours:
+            block = layout.add("block", colour, accept=distinct_distance)
+            distances.append(float(np.hypot(*(np.array(block.position[:2]) - np.array(bowl.position[:2])))))
+            blocks.append(block)
+        pick = int(np.argmin(distances) if extreme == "closest" else np.argmax(distances))
+        relation = "closest to" if extreme == "closest" else "farthest from"
+        instruction = self.template.format(relation=relation, bowl=bowl.name, place=place)
+        return Sample(instruction, layout.placements,
+                      {"object": blocks[pick].name, "place": place, "bowl": bowl.name, "extreme": extreme})
+
+
+class PickNthFromDirection(_PickToPlace):
+    name = "PickNthFromDirection"
+    split = "seen"
+    description = "move the n-th block counted from one side of the table to a corner or side"
+    template = "pick up the {ordinal} block from the {direction} and place it on the {place}"
+    rules = "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        direction = str(rng.choice(list(DIRECTIONS)))
+        count = int(rng.integers(3, 5))
+        ordinal_index = int(rng.integers(0, min(count, len(ORDINALS))))
+        place, target = self._choose_place(rng)
+        clear_of_place = far_from([target], 0.12)
+        unit = np.array(DIRECTIONS[direction])
+        layout = Layout(rng)
+        coordinates: list[float] = []
+
+        def distinct_coordinate(xy: np.ndarray) -> bool:
+            c = float(xy @ unit)
+            return clear_of_place(xy) and all(abs(c - other) >= SEPARATION for other in coordinates)
+
+        blocks = []
+        for colour in choose_colours(rng, colours, count):
+            block = layout.add("block", colour, accept=distinct_coordinate)
+            coordinates.append(float(np.array(block.position[:2]) @ unit))
+            blocks.append(block)
+        answer = blocks[int(np.argsort(coordinates)[::-1][ordinal_index])]
+        instruction = self.template.format(ordinal=ORDINALS[ordinal_index], direction=direction, place=place)
+        return Sample(instruction, layout.placements,
+                      {"object": answer.name, "place": place, "direction": direction, "ordinal": ordinal_index + 1})

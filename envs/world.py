@@ -1,0 +1,173 @@
+"""The tabletop world: table, Panda, named objects and cameras in one simulation."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import pybullet
+
+from codeact_robot.envs.camera import DEFAULT_CAMERAS, Camera, CameraConfig, CameraFrame
+from codeact_robot.envs.errors import UsageError, unknown_name_error
+from codeact_robot.envs.objects import COLOURS, KINDS, TABLE_CENTRE, TABLE_COLOUR, asset_path
+from codeact_robot.envs.rendering import Renderer, RendererMode
+from codeact_robot.envs.robot import Panda
+from codeact_robot.envs.scene import ObjectPlacement, ObjectState
+from codeact_robot.envs.sim import DEFAULT_TIME_STEP, Simulation
+
+STATE_VERSION = 1
+StepListener = Callable[[int], None]
+
+
+class TabletopWorld:
+    """A table with a Franka Panda at the origin and coloured objects on it.
+
+    The world is rebuilt from scratch on every :meth:`build` and :meth:`set_state`,
+    so what happens next depends only on the state, never on the world's history.
+
+    Args:
+        cameras: camera placements; resolution is overridden by ``camera_size``.
+        camera_size: (width, height) of every camera image.
+        renderer: ``"auto"``, ``"tiny"`` or ``"egl"`` (see :class:`Renderer`).
+        time_step: physics step in seconds.
+    """
+
+    def __init__(
+        self,
+        cameras: Sequence[CameraConfig] = DEFAULT_CAMERAS,
+        camera_size: tuple[int, int] = (320, 240),
+        renderer: RendererMode = "auto",
+        time_step: float = DEFAULT_TIME_STEP,
+    ) -> None:
+        self.sim = Simulation(time_step=time_step)
+        self.renderer = Renderer(self.sim.client, renderer)
+        self.cameras = {c.name: Camera(c.resized(*camera_size), self.renderer) for c in cameras}
+        self.step_listeners: list[StepListener] = []
+        self._placements: list[ObjectPlacement] = []
+        self.robot: Panda
+        self._closed = False
+        self.build([])
+
+    # --- building ----------------------------------------------------------------------
+
+    def build(self, placements: Iterable[ObjectPlacement], settle_steps: int = 0) -> None:
+        """Reset the simulation and lay out a new scene.
+
+        Args:
+            placements: the objects to create; names must be unique.
+            settle_steps: physics steps to run afterwards so resting contacts form.
+        """
+        placements = list(placements)
+        names = [p.name for p in placements]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise UsageError(f"object names must be unique; repeated: {', '.join(duplicates)}")
+        self.sim.reset()
+        self.sim.load_urdf("table", asset_path("table.urdf"), TABLE_CENTRE, fixed=True)
+        self.sim.client.changeVisualShape(self.sim.body_id("table"), -1, rgbaColor=[*TABLE_COLOUR, 1.0])
+        self.robot = Panda(self.sim)
+        for placement in placements:
+            self._add(placement)
+        self._placements = placements
+        self.sim.step(settle_steps)
+
+    def _add(self, placement: ObjectPlacement) -> None:
+        orientation = pybullet.getQuaternionFromEuler((0.0, 0.0, placement.yaw))
+        body = self.sim.load_urdf(
+            placement.name, asset_path(KINDS[placement.kind].urdf), placement.position, orientation
+        )
+        self.sim.client.changeVisualShape(body, -1, rgbaColor=[*COLOURS[placement.colour], 1.0])
+
+    # --- reading -----------------------------------------------------------------------
+
+    @property
+    def object_names(self) -> list[str]:
+        """Names of all objects (table and robot excluded), in creation order."""
+        return [p.name for p in self._placements]
+
+    def placement(self, name: str) -> ObjectPlacement:
+        """How the object ``name`` was created (kind, colour, initial pose)."""
+        for p in self._placements:
+            if p.name == name:
+                return p
+        raise unknown_name_error("object", name, self.object_names)
+
+    def object_state(self, name: str) -> ObjectState:
+        """Current pose and velocity of one object."""
+        placement = self.placement(name)
+        position, orientation = self.sim.client.getBasePositionAndOrientation(self.sim.body_id(name))
+        linear, angular = self.sim.client.getBaseVelocity(self.sim.body_id(name))
+        return ObjectState(name, placement.kind, placement.colour, position, orientation, linear, angular)
+
+    def object_states(self) -> dict[str, ObjectState]:
+        """Current state of every object, by name."""
+        return {name: self.object_state(name) for name in self.object_names}
+
+    def render(self, camera: str = "front") -> CameraFrame:
+        """Render one camera's RGB, depth and segmentation images."""
+        if camera not in self.cameras:
+            raise unknown_name_error("camera", camera, self.cameras)
+        return self.cameras[camera].render()
+
+    @property
+    def time(self) -> float:
+        """Simulated seconds since the scene was built or restored."""
+        return self.sim.time
+
+    # --- stepping ----------------------------------------------------------------------
+
+    def step(self, count: int = 1) -> None:
+        """Advance the physics ``count`` steps, notifying the step listeners after each."""
+        for _ in range(count):
+            self.sim.step()
+            for listener in self.step_listeners:
+                listener(self.sim.step_count)
+
+    # --- plain-data state ----------------------------------------------------------------
+
+    def get_state(self, exact: bool = True) -> dict[str, Any]:
+        """The full state as plain data (JSON-serialisable; survives a process boundary).
+
+        Args:
+            exact: also include the physics engine's own serialisation (base64, about
+                160 kB), so that :meth:`set_state` restores every number bit for bit.
+                Without it, poses are restored to within rounding (about 1e-16).
+
+        Returns:
+            A dict with the scene's objects (kind, colour, pose, velocities), the robot's
+            joints, velocities and motor targets, and the step count.
+        """
+        state: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "time_step": self.sim.time_step,
+            "step_count": self.sim.step_count,
+            "objects": [self.object_state(name).to_dict() for name in self.object_names],
+            "robot": self.robot.get_state(),
+        }
+        if exact:
+            state["bullet"] = base64.b64encode(self.sim.save_bullet()).decode("ascii")
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Rebuild the world and put it into ``state`` (from :meth:`get_state`)."""
+        if state.get("version") != STATE_VERSION:
+            raise UsageError(f"unsupported world state version {state.get('version')!r}; expected {STATE_VERSION}")
+        objects = [ObjectState.from_dict(o) for o in state["objects"]]
+        self.build(ObjectPlacement(o.kind, o.colour, o.position) for o in objects)
+        if "bullet" in state:
+            self.sim.restore_bullet(base64.b64decode(state["bullet"]))
+        else:
+            for o in objects:
+                self.sim.set_pose(o.name, o.position, o.orientation)
+                self.sim.set_velocity(o.name, o.linear_velocity, o.angular_velocity)
+        self.robot.set_state(state["robot"])
+        self.sim.step_count = int(state["step_count"])
+
+    def close(self) -> None:
+        """Release the renderer and the physics client; safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self.renderer.close()
+            self.sim.close()
+
