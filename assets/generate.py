@@ -22,7 +22,7 @@ def _box(xyz: tuple[float, float, float], size: tuple[float, float, float], yaw:
     origin = f'<origin xyz="{xyz[0]:.6f} {xyz[1]:.6f} {xyz[2]:.6f}" rpy="0 0 {yaw:.6f}"/>'
     geometry = f'<geometry><box size="{size[0]:.6f} {size[1]:.6f} {size[2]:.6f}"/></geometry>'
     return (
-        f"    <visual>{origin}{geometry}<material name=\"c\"><color rgba=\"1 1 1 1\"/></material></visual>\n"
+        f'    <visual>{origin}{geometry}<material name="c"><color rgba="1 1 1 1"/></material></visual>\n'
         f"    <collision>{origin}{geometry}</collision>\n"
     )
 
@@ -31,7 +31,7 @@ def _cylinder(xyz: tuple[float, float, float], radius: float, length: float) -> 
     origin = f'<origin xyz="{xyz[0]:.6f} {xyz[1]:.6f} {xyz[2]:.6f}"/>'
     geometry = f'<geometry><cylinder radius="{radius:.6f}" length="{length:.6f}"/></geometry>'
     return (
-        f"    <visual>{origin}{geometry}<material name=\"c\"><color rgba=\"1 1 1 1\"/></material></visual>\n"
+        f'    <visual>{origin}{geometry}<material name="c"><color rgba="1 1 1 1"/></material></visual>\n'
         f"    <collision>{origin}{geometry}</collision>\n"
     )
 

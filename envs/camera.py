@@ -122,9 +122,7 @@ class Camera:
         self.renderer = renderer
         client = renderer.client
         self.view_matrix = client.computeViewMatrix(config.eye, config.target, config.up)
-        self.projection_matrix = client.computeProjectionMatrixFOV(
-            config.fov, config.width / config.height, NEAR, FAR
-        )
+        self.projection_matrix = client.computeProjectionMatrixFOV(config.fov, config.width / config.height, NEAR, FAR)
         self.intrinsics = intrinsics(config)
         self.extrinsics = extrinsics(config)
 
@@ -147,9 +145,10 @@ class Camera:
 
 
 def intrinsics(config: CameraConfig) -> np.ndarray:
-    """Pinhole matrix K of a camera (square pixels, principal point at the centre)."""
+    """Pinhole matrix K of a camera (square pixels), for pixel coordinates as PyBullet returns them."""
     f = (config.height / 2) / math.tan(math.radians(config.fov) / 2)
-    return np.array([[f, 0.0, (config.width - 1) / 2], [0.0, f, (config.height - 1) / 2], [0.0, 0.0, 1.0]])
+    # Measured: PyBullet puts the optical axis at column W/2 and one row above H/2.
+    return np.array([[f, 0.0, config.width / 2], [0.0, f, config.height / 2 - 1], [0.0, 0.0, 1.0]])
 
 
 def extrinsics(config: CameraConfig) -> np.ndarray:

@@ -88,7 +88,7 @@ class TabletopEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
             options: for a free scene, its description (see ``free_scene``).
         """
         super().reset(seed=seed)
-        episode_seed = int(self.np_random.integers(2**31 - 1))
+        episode_seed = int(self.np_random.integers(2**31 - 1)) if seed is None else int(seed)
         task_options = {"colours": self.colours} if self.task else options
         self.instance = sample_instance(self.task, episode_seed, task_options)
         if len(self.instance.placements) > self.max_objects:

@@ -18,9 +18,7 @@ class SceneSamplingError(UsageError):
     """A scene that cannot be laid out on the table."""
 
 
-def unknown_name_error(
-    what: str, name: object, valid: Iterable[str], plural: str | None = None
-) -> UnknownNameError:
+def unknown_name_error(what: str, name: object, valid: Iterable[str], plural: str | None = None) -> UnknownNameError:
     """Build the error for an unknown name, listing the valid ones.
 
     Args:

@@ -47,6 +47,12 @@ class Panda:
         self.body = sim.load_urdf(name, "franka_panda/panda.urdf", fixed=True)
         for link in FINGER_JOINTS:
             sim.set_dynamics(name, link, lateralFriction=1.5, spinningFriction=0.003, frictionAnchor=1)
+        # Couple the fingers so they move symmetrically and keep a grasped object centred.
+        left, right = FINGER_JOINTS
+        gear = self._client.createConstraint(
+            self.body, left, self.body, right, pybullet.JOINT_GEAR, [1, 0, 0], [0, 0, 0], [0, 0, 0]
+        )
+        self._client.changeConstraint(gear, gearRatio=-1, erp=0.1, maxForce=50)
         self.arm_targets = np.array(HOME_JOINTS)
         self.gripper_target = MAX_GRIPPER_WIDTH
         self.reset()

@@ -83,6 +83,13 @@ class ObjectState:
         x, y, _, _ = self.orientation
         return 1 - 2 * (x * x + y * y)
 
+    @property
+    def flatness(self) -> float:
+        """How well one of the object's axes points straight up or down (1 when resting on a face)."""
+        x, y, z, w = self.orientation
+        axes_z = (2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y))
+        return max(abs(a) for a in axes_z)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
         return {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}

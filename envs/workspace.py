@@ -34,8 +34,8 @@ class Bounds:
         return ", ".join(f"{axis} in [{lo:.2f}, {hi:.2f}]" for axis, lo, hi in zip("xyz", self.low, self.high))
 
 
-WORKSPACE = Bounds(low=(0.25, -0.30, 0.0), high=(0.65, 0.30, 0.40))
-"""Where the gripper may go and objects are placed (reachable with the gripper pointing down)."""
+WORKSPACE = Bounds(low=(0.25, -0.30, 0.01), high=(0.65, 0.30, 0.40))
+"""Where the fingertips may go and objects are placed (reachable with the gripper pointing down)."""
 
 _X_NEAR, _X_MID, _X_FAR = 0.30, 0.45, 0.60
 _Y_LEFT, _Y_RIGHT = 0.25, -0.25

@@ -45,6 +45,7 @@ class TabletopWorld:
         self.cameras = {c.name: Camera(c.resized(*camera_size), self.renderer) for c in cameras}
         self.step_listeners: list[StepListener] = []
         self._placements: list[ObjectPlacement] = []
+        self.builds = 0  # counts rebuilds, so caches keyed on (builds, step count) stay valid
         self.robot: Panda
         self._closed = False
         self.build([])
@@ -70,6 +71,7 @@ class TabletopWorld:
         for placement in placements:
             self._add(placement)
         self._placements = placements
+        self.builds += 1
         self.sim.step(settle_steps)
 
     def _add(self, placement: ObjectPlacement) -> None:
@@ -109,6 +111,11 @@ class TabletopWorld:
         if camera not in self.cameras:
             raise unknown_name_error("camera", camera, self.cameras)
         return self.cameras[camera].render()
+
+    @property
+    def revision(self) -> tuple[int, int]:
+        """Changes whenever the scene may have changed (a rebuild or a physics step)."""
+        return self.builds, self.sim.step_count
 
     @property
     def time(self) -> float:
@@ -170,4 +177,3 @@ class TabletopWorld:
             self._closed = True
             self.renderer.close()
             self.sim.close()
-

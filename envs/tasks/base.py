@@ -125,4 +125,3 @@ class Task(ABC):
     @abstractmethod
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         """Whether the goal holds for these object states."""
-

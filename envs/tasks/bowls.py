@@ -35,8 +35,10 @@ class BlocksInBowl(Task):
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         bowl = objects[params["bowl"]]
         return checks.all_hold(
-            ((checks.is_in_bowl(b, bowl), f"{checks.describe(b)} is not in the {bowl.name}")
-             for b in checks.blocks(objects)),
+            (
+                (checks.is_in_bowl(b, bowl), f"{checks.describe(b)} is not in the {bowl.name}")
+                for b in checks.blocks(objects)
+            ),
             f"every block is in the {bowl.name}",
         )
 

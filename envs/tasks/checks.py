@@ -3,7 +3,7 @@
 All success checks are built from these. Tolerances (metres):
 
 - resting: speed below 5 cm/s;
-- on the table: bottom within 1 cm of z = 0, upright;
+- on the table: bottom within 1 cm of z = 0, upright (a block on any face);
 - on top of a block: centres within 2.5 cm horizontally, 3-5 cm apart vertically;
 - in a bowl: centre within the bowl's inner radius (6 cm) horizontally, below 12 cm;
 - at a place: centre within ``PLACE_RADIUS`` (8 cm) of the place horizontally.
@@ -51,13 +51,14 @@ def is_resting(state: ObjectState) -> bool:
     return float(np.linalg.norm(state.linear_velocity)) < RESTING_SPEED
 
 
+def is_upright(state: ObjectState) -> bool:
+    """Whether the object rests the right way up (for a block, any face down will do)."""
+    return (state.flatness if state.kind == "block" else state.up_z) > UPRIGHT
+
+
 def is_on_table(state: ObjectState) -> bool:
     """Whether the object stands upright directly on the table."""
-    return (
-        abs(state.position[2] - state.spec.half_height) < TABLE_TOLERANCE
-        and abs(state.up_z) > UPRIGHT
-        and is_resting(state)
-    )
+    return abs(state.position[2] - state.spec.half_height) < TABLE_TOLERANCE and is_upright(state) and is_resting(state)
 
 
 def is_on_top_of(upper: ObjectState, lower: ObjectState) -> bool:
@@ -112,5 +113,7 @@ def all_hold(results: Iterable[tuple[bool, str]], success_detail: str) -> CheckR
 def stack_failure(blocks_: Sequence[ObjectState]) -> str:
     """Why the given blocks are not one tower."""
     heights = ", ".join(f"{b.name} z={b.position[2]:.3f}" for b in sorted(blocks_, key=lambda s: s.position[2]))
-    return f"the blocks do not form one tower of {len(blocks_)} on the table ({heights}; each block must sit " \
+    return (
+        f"the blocks do not form one tower of {len(blocks_)} on the table ({heights}; each block must sit "
         f"within {STACK_XY_TOLERANCE * 100:.1f} cm of the one below and {BLOCK_SIZE * 100:.0f} cm above it)"
+    )

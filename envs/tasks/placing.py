@@ -73,8 +73,10 @@ class BlocksOnPlace(Task):
         place = params["place"]
         target = TABLE_PLACES[place]
         return checks.all_hold(
-            ((checks.is_at(b, target, GROUP_RADIUS), f"{checks.describe(b)} is not on the {place} {target}")
-             for b in checks.blocks(objects)),
+            (
+                (checks.is_at(b, target, GROUP_RADIUS), f"{checks.describe(b)} is not on the {place} {target}")
+                for b in checks.blocks(objects)
+            ),
             f"every block is within {GROUP_RADIUS * 100:.0f} cm of the {place}",
         )
 
@@ -120,7 +122,7 @@ class PlaceRelativeToBowl(Task):
     template = "place the {object} {amount} to the {direction} of the {bowl}"
     max_turns = 5
     rules = (
-        "Distances are measured from the bowl's centre: \"a little\" is about 12 cm, \"a lot\" about 24 cm. "
+        'Distances are measured from the bowl\'s centre: "a little" is about 12 cm, "a lot" about 24 cm. '
         "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
     )
 
@@ -140,8 +142,11 @@ class PlaceRelativeToBowl(Task):
             layout.add("block", colour, accept=far_from([target], 0.08))
         picked = layout.placements[1].name
         instruction = self.template.format(object=picked, amount=amount, direction=direction, bowl=bowl.name)
-        return Sample(instruction, layout.placements,
-                      {"object": picked, "bowl": bowl.name, "direction": direction, "amount": amount})
+        return Sample(
+            instruction,
+            layout.placements,
+            {"object": picked, "bowl": bowl.name, "direction": direction, "amount": amount},
+        )
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         block, bowl = objects[params["object"]], objects[params["bowl"]]
@@ -202,12 +207,20 @@ class BlocksInLine(Task):
         angle_error = min(min(abs(angle - a), 180 - abs(angle - a)) for a in wanted)
         return checks.all_hold(
             [
-                (angle_error <= LINE_ANGLE_TOLERANCE,
-                 f"the blocks line up at {angle:.0f} degrees from +x, not {params['orientation']}"),
-                (float(offsets.max()) <= LINE_MAX_OFFSET,
-                 f"a block is {offsets.max() * 100:.1f} cm off the line (at most {LINE_MAX_OFFSET * 100:.1f})"),
-                (bool(np.all((gaps >= LINE_SPACING[0]) & (gaps <= LINE_SPACING[1]))),
-                 "neighbouring blocks are " + ", ".join(f"{g * 100:.0f}" for g in gaps) + " cm apart (5-15 cm needed)"),
+                (
+                    angle_error <= LINE_ANGLE_TOLERANCE,
+                    f"the blocks line up at {angle:.0f} degrees from +x, not {params['orientation']}",
+                ),
+                (
+                    float(offsets.max()) <= LINE_MAX_OFFSET,
+                    f"a block is {offsets.max() * 100:.1f} cm off the line (at most {LINE_MAX_OFFSET * 100:.1f})",
+                ),
+                (
+                    bool(np.all((gaps >= LINE_SPACING[0]) & (gaps <= LINE_SPACING[1]))),
+                    "neighbouring blocks are "
+                    + ", ".join(f"{g * 100:.0f}" for g in gaps)
+                    + " cm apart (5-15 cm needed)",
+                ),
             ],
             f"the blocks form a {params['orientation']} line",
         )

@@ -69,8 +69,11 @@ class PickByDirectionFromBowl(_PickToPlace):
         for colour in block_colours[1:]:
             layout.add("block", colour, accept=lambda xy: angle(xy) > OTHER_CONE and clear_of_place(xy))
         instruction = self.template.format(direction=direction, bowl=bowl.name, place=place)
-        return Sample(instruction, layout.placements,
-                      {"object": answer.name, "place": place, "bowl": bowl.name, "direction": direction})
+        return Sample(
+            instruction,
+            layout.placements,
+            {"object": answer.name, "place": place, "bowl": bowl.name, "direction": direction},
+        )
 
 
 class PickByDistanceToBowl(_PickToPlace):
@@ -100,8 +103,11 @@ class PickByDistanceToBowl(_PickToPlace):
         pick = int(np.argmin(distances) if extreme == "closest" else np.argmax(distances))
         relation = "closest to" if extreme == "closest" else "farthest from"
         instruction = self.template.format(relation=relation, bowl=bowl.name, place=place)
-        return Sample(instruction, layout.placements,
-                      {"object": blocks[pick].name, "place": place, "bowl": bowl.name, "extreme": extreme})
+        return Sample(
+            instruction,
+            layout.placements,
+            {"object": blocks[pick].name, "place": place, "bowl": bowl.name, "extreme": extreme},
+        )
 
 
 class PickNthFromDirection(_PickToPlace):
@@ -132,5 +138,8 @@ class PickNthFromDirection(_PickToPlace):
             blocks.append(block)
         answer = blocks[int(np.argsort(coordinates)[::-1][ordinal_index])]
         instruction = self.template.format(ordinal=ORDINALS[ordinal_index], direction=direction, place=place)
-        return Sample(instruction, layout.placements,
-                      {"object": answer.name, "place": place, "direction": direction, "ordinal": ordinal_index + 1})
+        return Sample(
+            instruction,
+            layout.placements,
+            {"object": answer.name, "place": place, "direction": direction, "ordinal": ordinal_index + 1},
+        )

@@ -1,0 +1,215 @@
+"""The sandbox: runs code actions in a persistent, guarded namespace under limits."""
+
+from __future__ import annotations
+
+import contextlib
+import operator
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+
+from codeact_robot.sandbox.builtins import safe_builtins
+from codeact_robot.sandbox.compiler import DISPLAY, CompileError, compile_action
+from codeact_robot.sandbox.limits import LimitExceeded, Limits, StepBudget, recursion_limit, wall_clock_limit
+from codeact_robot.sandbox.modules import SafeModule, build_modules
+from codeact_robot.sandbox.output import CappedOutput, Printer
+from codeact_robot.sandbox.policy import Policy
+from codeact_robot.sandbox.values import from_skill, to_skill
+
+PREIMPORTED = {"np": "numpy", "math": "math"}
+_INPLACE = {
+    "+=": operator.iadd,
+    "-=": operator.isub,
+    "*=": operator.imul,
+    "/=": operator.itruediv,
+    "//=": operator.ifloordiv,
+    "%=": operator.imod,
+    "**=": operator.ipow,
+    "<<=": operator.ilshift,
+    ">>=": operator.irshift,
+    "&=": operator.iand,
+    "|=": operator.ior,
+    "^=": operator.ixor,
+    "@=": operator.imatmul,
+}
+
+
+@dataclass
+class ActionResult:
+    """What running one code action produced.
+
+    Attributes:
+        stdout: printed output, at most ``max_output_chars`` characters.
+        stdout_cut: how many printed characters were not shown.
+        error: the error as the model sees it (traceback cut to its own lines), or None.
+        error_type: the exception's class name (``"ValueError"``), or the limit's kind.
+        limit: the limit that stopped the program (``"time"``, ``"sim_steps"``,
+            ``"memory"``, ``"recursion"``), or None.
+        duration_s: wall time of the action.
+    """
+
+    stdout: str = ""
+    stdout_cut: int = 0
+    error: str | None = None
+    error_type: str | None = None
+    limit: str | None = None
+    duration_s: float = 0.0
+
+
+class Sandbox:
+    """A RestrictedPython interpreter whose namespace persists across code actions.
+
+    Args:
+        skills: name -> host function; wrapped so they take and return copies.
+        limits: per-action limits (time, output, recursion; the step budget is charged by
+            the world through ``step_budget``).
+        seed: seed of the sandbox's ``random`` module.
+    """
+
+    def __init__(self, skills: dict[str, Callable[..., Any]], limits: Limits, seed: int = 0) -> None:
+        self.limits = limits
+        self.policy = Policy()
+        self.modules = build_modules(seed)
+        self.step_budget = StepBudget(limits.max_sim_steps)
+        self.functions: dict[str, str] = {}  # source of every top-level def, for save_skill
+        self._sources: dict[str, list[str]] = {}
+        self._output = CappedOutput(limits.max_output_chars)
+        self._actions = 0
+        self.namespace = self._fresh_namespace(skills)
+
+    def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
+        policy = self.policy
+        namespace: dict[str, Any] = {
+            "__builtins__": safe_builtins(policy, self._import),
+            "__name__": "__sandbox__",
+            "_getattr_": policy.getattr,
+            "_getitem_": policy.getitem,
+            "_getiter_": policy.getiter,
+            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence,
+            "_write_": policy.write,
+            "_apply_": _apply,
+            "_inplacevar_": _inplacevar,
+            "_print_": lambda _getattr=None: Printer(self._output),
+            DISPLAY: self._display,
+        }
+        namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
+        namespace.update({name: _copying(name, function) for name, function in skills.items()})
+        return namespace
+
+    def run(self, source: str, filename: str | None = None) -> ActionResult:
+        """Compile and run one code action.
+
+        Args:
+            source: the program.
+            filename: pseudo file name for tracebacks (default ``<action N>``).
+
+        Returns:
+            Output, error and limit of the run. Errors of the program never propagate.
+        """
+        self._actions += 1
+        filename = filename or f"<action {self._actions}>"
+        self._output = output = CappedOutput(self.limits.max_output_chars)
+        result = ActionResult()
+        start = time.perf_counter()
+        try:
+            compiled = compile_action(source, filename)
+        except CompileError as error:
+            result.error, result.error_type = "\n".join(error.messages), "SyntaxError"
+        else:
+            self._sources[filename] = source.splitlines()
+            self.functions.update(compiled.functions)
+            self._execute(compiled.code, output, result)
+        result.stdout, result.stdout_cut = output.shown()
+        result.duration_s = time.perf_counter() - start
+        return result
+
+    def _execute(self, code: Any, output: CappedOutput, result: ActionResult) -> None:
+        try:
+            with (
+                contextlib.redirect_stdout(output),
+                wall_clock_limit(self.limits.time_limit_s),
+                recursion_limit(self.limits.max_recursion),
+            ):
+                self.step_budget.start()
+                exec(code, self.namespace)
+        except LimitExceeded as stop:
+            result.error, result.error_type, result.limit = stop.message, stop.kind, stop.kind
+        except MemoryError:
+            result.error = (
+                f"MemoryError: the code needed more memory than the worker's limit "
+                f"({self.limits.memory_limit_mb} MB) and was stopped"
+            )
+            result.error_type, result.limit = "MemoryError", "memory"
+        except RecursionError as error:
+            result.error = self._format(error) + f" (the sandbox allows {self.limits.max_recursion} nested calls)"
+            result.error_type, result.limit = "RecursionError", "recursion"
+        except Exception as error:
+            result.error, result.error_type = self._format(error), type(error).__name__
+        finally:
+            self.step_budget.stop()
+
+    def _format(self, error: BaseException) -> str:
+        """The traceback cut to the program's own lines, then the exception."""
+        lines = []
+        for frame in traceback.extract_tb(error.__traceback__):
+            source = self._sources.get(frame.filename)
+            if source is None:
+                continue
+            name = "" if frame.name == "<module>" else f", in {frame.name}"
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}{name}')
+            if frame.lineno and 0 < frame.lineno <= len(source):
+                lines.append("    " + source[frame.lineno - 1].strip())
+        message = "".join(traceback.format_exception_only(type(error), error)).strip()
+        if not lines:
+            return message
+        return "Traceback (most recent call last):\n" + "\n".join(lines) + "\n" + message
+
+    def _display(self, value: Any) -> None:
+        if value is not None:
+            self._output.write(repr(value) + "\n")
+
+    def _import(self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if level != 0:
+            raise ImportError("relative imports are not available in the sandbox")
+        top = name.split(".")[0]
+        if top not in self.modules:
+            available = ", ".join(sorted(self.modules))
+            raise ImportError(f"module '{top}' is not available; available modules: {available}")
+        module = self.modules[top]
+        for part in name.split(".")[1:]:
+            if not module._has(part) or not isinstance(module._member(part), SafeModule):
+                raise ImportError(f"module '{name}' is not available in the sandbox")
+            module = module._member(part) if fromlist else module
+        if fromlist:
+            missing = [n for n in fromlist if not module._has(n)]
+            if missing:
+                raise ImportError(f"cannot import {', '.join(missing)} from '{name}' in the sandbox")
+            return SimpleNamespace(**{n: module._member(n) for n in fromlist})
+        return self.modules[top]
+
+
+def _copying(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """The skill as code actions call it: arguments and result copied across."""
+
+    def skill(*args: Any, **kwargs: Any) -> Any:
+        return from_skill(function(*[to_skill(a) for a in args], **{k: to_skill(v) for k, v in kwargs.items()}))
+
+    skill.__name__ = skill.__qualname__ = name
+    skill.__doc__ = function.__doc__
+    return skill
+
+
+def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return function(*args, **kwargs)
+
+
+def _inplacevar(op: str, target: Any, value: Any) -> Any:
+    if op not in _INPLACE:
+        raise SyntaxError(f"unsupported in-place operator {op}")
+    return _INPLACE[op](target, value)

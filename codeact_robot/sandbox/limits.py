@@ -1,0 +1,134 @@
+"""Limits on a code action: wall time, simulation steps, memory, recursion, output."""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import signal
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Limits(BaseModel):
+    """What one code action may use. Keyword arguments of ``gym.make`` and run-config fields.
+
+    Attributes:
+        time_limit_s: wall-clock seconds per code action.
+        memory_limit_mb: address-space cap of the episode worker process.
+        max_output_chars: printed characters shown to the model.
+        max_sim_steps: physics steps per code action (240 per simulated second).
+        max_recursion: Python call depth available to the program.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_limit_s: float = Field(60.0, gt=0)
+    memory_limit_mb: int = Field(4096, ge=512)
+    max_output_chars: int = Field(2000, gt=0)
+    max_sim_steps: int = Field(240 * 300, gt=0)
+    max_recursion: int = Field(200, ge=50, le=5000)
+
+
+class LimitExceeded(BaseException):
+    """Stops a code action at a limit.
+
+    A ``BaseException``, and not exposed to sandboxed code, so no ``except`` clause a
+    program can write catches it.
+
+    Attributes:
+        kind: ``"time"``, ``"sim_steps"``, ``"memory"`` or ``"recursion"``.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def time_message(seconds: float) -> str:
+    """The observation for a program stopped at the wall-clock limit."""
+    return f"TimeoutError: the code ran longer than {seconds:g} s and was stopped"
+
+
+@contextlib.contextmanager
+def wall_clock_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`LimitExceeded` in the main thread once ``seconds`` have passed.
+
+    After the first interruption it fires again every quarter second, so a program that
+    loops in a ``finally`` block is interrupted there too. Code stuck inside a C call is
+    not interrupted; the host kills the worker for that.
+    """
+    active = True
+
+    def interrupt(signum: int, frame: Any) -> None:
+        if active:
+            raise LimitExceeded("time", time_message(seconds))
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+    try:
+        yield
+    finally:
+        active = False
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def recursion_limit(depth: int) -> Iterator[None]:
+    """Allow ``depth`` more Python frames than are on the stack now."""
+    previous = sys.getrecursionlimit()
+    frame, here = sys._getframe(), 0
+    while frame is not None:
+        frame, here = frame.f_back, here + 1
+    sys.setrecursionlimit(here + depth)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def cap_memory(megabytes: int) -> None:
+    """Cap this process's address space (RLIMIT_AS); allocations beyond it fail with MemoryError."""
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+class StepBudget:
+    """A world step listener that stops a code action after ``limit`` physics steps.
+
+    Args:
+        limit: physics steps allowed per action.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.armed = False
+
+    def start(self) -> None:
+        """Begin counting for a new action."""
+        self.used = 0
+        self.armed = True
+
+    def stop(self) -> None:
+        """Stop counting (steps outside actions are not charged)."""
+        self.armed = False
+
+    def __call__(self, step_count: int) -> None:
+        if not self.armed:
+            return
+        self.used += 1
+        if self.used > self.limit:
+            self.armed = False
+            raise LimitExceeded(
+                "sim_steps",
+                f"SimulationLimitError: the code ran more than {self.limit} simulation steps "
+                f"({self.limit / 240:g} simulated seconds) and was stopped",
+            )

@@ -1,0 +1,222 @@
+"""An RGB-D object detector with OpenCV: colour segmentation and depth back-projection.
+
+It knows the palette, the table's colour and the sizes of the object kinds, and uses
+nothing but the image, the depth map and the camera's calibration:
+
+1. back-project every pixel to a world point; keep points above the table, inside the
+   work area and below the arm's carrying height;
+2. white-balance against the table (its top is horizontal, like the objects' tops) to
+   get each pixel's albedo, and label it with the palette colour of nearest chromaticity;
+3. split each colour's pixels into connected blobs; a blob wider than 10 cm is a bowl
+   (centre from a circle fit to its rim, a same-coloured block inside it split off),
+   otherwise its top face gives position, yaw and kind (a 6.4 cm face is a cup, a
+   4 cm face a block);
+4. :func:`fuse` keeps, per name, the view with the most complete top face.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from codeact_robot.envs.camera import CameraFrame
+from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_HEIGHT, COLOURS, CUP_SIZE, KINDS, TABLE_COLOUR
+from codeact_robot.envs.tasks.checks import BOWL_INNER_RADIUS
+from codeact_robot.envs.workspace import WORKSPACE
+from codeact_robot.skills.perception import ObjectEstimate
+
+MIN_HEIGHT = 0.004  # above the table
+MAX_HEIGHT = 0.22  # below the gripper at carrying height
+AREA_MARGIN = 0.06  # around the workspace
+MAX_CHROMA_DISTANCE = 0.07
+GRAY_BRIGHTNESS = (0.13, 0.55)  # albedo of gray faces, lit or in shade (the white arm is brighter)
+MIN_PIXELS = 12
+TOP_FACE_DEPTH = 0.003
+BOWL_EXTENT = 0.10
+CUP_FACE = (BLOCK_SIZE + CUP_SIZE) / 2
+
+_NAMES = list(COLOURS)
+_ALBEDO = np.array([COLOURS[n] for n in _NAMES])
+_CHROMA = _ALBEDO / _ALBEDO.sum(axis=1, keepdims=True)
+_GRAY = _NAMES.index("gray")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object found in one camera image.
+
+    Attributes:
+        estimate: name, kind, pose and box of the object.
+        box: (u_min, v_min, u_max, v_max) pixel bounds in the image.
+        quality: how complete the visible top face is, 0 to 1.
+    """
+
+    estimate: ObjectEstimate
+    box: tuple[int, int, int, int]
+    quality: float
+
+
+def detect(frame: CameraFrame, camera: str) -> list[Detection]:
+    """Detect the objects in one RGB-D frame.
+
+    Args:
+        frame: the camera's RGB, depth and calibration (its segmentation is never read).
+        camera: the camera's name, recorded in the estimates.
+
+    Returns:
+        One detection per object found, at most one per name.
+    """
+    points = frame.point_cloud()
+    usable = _in_work_area(points)
+    labels = _colour_labels(frame.rgb, points, usable)
+    found: dict[str, Detection] = {}
+    for colour_index, colour in enumerate(_NAMES):
+        mask = (labels == colour_index).astype(np.uint8)
+        if mask.sum() < MIN_PIXELS:
+            continue
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        count, components, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        for component in range(1, count):
+            if stats[component, cv2.CC_STAT_AREA] < MIN_PIXELS:
+                continue
+            pixels = components == component
+            for detection in _describe_blob(colour, points, pixels, frame, camera):
+                name = detection.estimate.name
+                if name not in found or detection.estimate.pixels > found[name].estimate.pixels:
+                    found[name] = detection
+    return list(found.values())
+
+
+def fuse(per_camera: Iterable[list[Detection]]) -> dict[str, ObjectEstimate]:
+    """Merge detections of several cameras: per name, the one with the most complete top face.
+
+    Args:
+        per_camera: detections of each camera, best camera first (it wins ties).
+    """
+    best: dict[str, Detection] = {}
+    for detections in per_camera:
+        for detection in detections:
+            name = detection.estimate.name
+            if name not in best or detection.quality > best[name].quality + 0.1:
+                best[name] = detection
+    return {name: d.estimate for name, d in best.items()}
+
+
+def _in_work_area(points: np.ndarray) -> np.ndarray:
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    return (
+        (x > WORKSPACE.low[0] - AREA_MARGIN)
+        & (x < WORKSPACE.high[0] + AREA_MARGIN)
+        & (y > WORKSPACE.low[1] - AREA_MARGIN)
+        & (y < WORKSPACE.high[1] + AREA_MARGIN)
+        & (z > MIN_HEIGHT)
+        & (z < MAX_HEIGHT)
+    )
+
+
+def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """Per pixel: index of the palette colour, or -1."""
+    table = np.abs(points[..., 2]) < 0.002
+    shade = np.ones(3)
+    if table.sum() > 100:
+        shade = np.median(rgb[table].astype(float), axis=0) / (np.array(TABLE_COLOUR) * 255.0)
+    albedo = rgb.astype(float) / (np.maximum(shade, 1e-3) * 255.0)
+    total = albedo.sum(axis=-1, keepdims=True)
+    chroma = albedo / np.maximum(total, 1e-6)
+    distances = np.linalg.norm(chroma[..., None, :] - _CHROMA[None, None], axis=-1)
+    labels = np.argmin(distances, axis=-1)
+    closest = np.take_along_axis(distances, labels[..., None], axis=-1)[..., 0]
+    brightness = total[..., 0] / 3.0
+    valid = usable & (closest < MAX_CHROMA_DISTANCE) & (total[..., 0] > 0.15)
+    gray_ok = (brightness > GRAY_BRIGHTNESS[0]) & (brightness < GRAY_BRIGHTNESS[1])
+    valid &= (labels != _GRAY) | gray_ok
+    return np.where(valid, labels, -1)
+
+
+def _describe_blob(
+    colour: str, points: np.ndarray, pixels: np.ndarray, frame: CameraFrame, camera: str
+) -> list[Detection]:
+    blob = points[pixels]
+    rows, cols = np.nonzero(pixels)
+    box = (int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max()))
+    (_, _), (w, h), _ = cv2.minAreaRect(blob[:, :2].astype(np.float32))
+    if max(w, h) > BOWL_EXTENT:
+        return _describe_bowl(colour, blob, box, camera)
+    detection = _describe_square(colour, blob, box, frame, camera)
+    return [detection] if detection else []
+
+
+def _describe_bowl(colour: str, blob: np.ndarray, box: tuple[int, int, int, int], camera: str) -> list[Detection]:
+    radius = KINDS["bowl"].size[0] / 2
+    centre = blob[:, :2].mean(axis=0)
+    high = blob[blob[:, 2] > 0.03]
+    rim = high[:0]
+    for _ in range(2):
+        distance = np.hypot(*(high[:, :2] - centre).T)
+        rim = high[np.abs(distance - (radius - 0.005)) < 0.015]
+        if len(rim) >= 8:
+            centre = _fit_circle(rim[:, :2])
+    angles = np.arctan2(rim[:, 1] - centre[1], rim[:, 0] - centre[0])
+    coverage = len(np.unique(np.floor((angles + np.pi) / (2 * np.pi) * 16))) / 16  # how much of the rim is seen
+    position = np.array([*centre, BOWL_HEIGHT / 2])
+    detections = [Detection(_estimate(colour, "bowl", position, 0.0, camera, len(blob)), box, quality=coverage)]
+    inner = high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - 0.002]
+    if coverage > 0.6 and len(inner) >= MIN_PIXELS:  # a block of the bowl's own colour lies in it
+        block_centre = inner[:, :2].mean(axis=0)
+        top = float(inner[:, 2].max())
+        block = _estimate(colour, "block", np.array([*block_centre, top - BLOCK_SIZE / 2]), 0.0, camera, len(inner))
+        detections.append(Detection(block, box, quality=0.5))
+    return detections
+
+
+def _describe_square(
+    colour: str, blob: np.ndarray, box: tuple[int, int, int, int], frame: CameraFrame, camera: str
+) -> Detection | None:
+    top = float(blob[:, 2].max())
+    face = blob[blob[:, 2] > top - TOP_FACE_DEPTH]
+    (cx, cy), (w, h), angle = cv2.minAreaRect(face[:, :2].astype(np.float32))
+    kind = "cup" if max(w, h) > CUP_FACE else "block"
+    size = KINDS[kind].size[0]
+    coverage = (w * h) / size**2
+    if coverage < 0.6:
+        # The top face is hidden (a lower block of a tower): fit the footprint to the sides.
+        (cx, cy), (w, h), angle = cv2.minAreaRect(blob[:, :2].astype(np.float32))
+        coverage = 0.4
+        if min(w, h) < 0.6 * size:  # a single face: the centre is half a side behind it
+            away = np.array([cx, cy]) - frame.extrinsics[:2, 3]
+            cx, cy = np.array([cx, cy]) + away / max(np.linalg.norm(away), 1e-9) * size / 2
+            coverage = 0.2
+    position = np.array([cx, cy, top - KINDS[kind].half_height])
+    if position[2] < -0.01:
+        return None
+    yaw = float(np.radians((angle + 45.0) % 90.0 - 45.0))
+    return Detection(_estimate(colour, kind, position, yaw, camera, len(blob)), box, quality=min(1.0, coverage))
+
+
+def _estimate(colour: str, kind: str, position: np.ndarray, yaw: float, camera: str, pixels: int) -> ObjectEstimate:
+    size = np.array(KINDS[kind].size)
+    half = size / 2
+    if kind != "bowl":
+        c, s = abs(np.cos(yaw)), abs(np.sin(yaw))
+        half[:2] = [c * half[0] + s * half[1], s * half[0] + c * half[1]]
+    return ObjectEstimate(
+        name=f"{colour} {kind}",
+        kind=kind,
+        colour=colour,
+        position=position,
+        orientation=(0.0, 0.0, yaw),
+        bbox=(position - half, position + half),
+        camera=camera,
+        pixels=int(pixels),
+    )
+
+
+def _fit_circle(points: np.ndarray) -> np.ndarray:
+    """Centre of the least-squares circle through 2-D points (Kasa's method)."""
+    a = np.column_stack([points, np.ones(len(points))])
+    b = (points**2).sum(axis=1)
+    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return solution[:2] / 2

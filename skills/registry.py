@@ -1,0 +1,156 @@
+"""The one place skills are registered.
+
+From the registry come the sandbox namespace (:func:`bind`), the prompt's API text
+(:func:`api_reference`) and the argument schemas of the JSON and text action modes
+(:func:`argument_schema`).
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+GROUPS = ("scene", "gripper", "vision", "motion", "other")
+
+
+@dataclass(frozen=True)
+class Skill:
+    """A robot API function as code actions see it.
+
+    Attributes:
+        name: function name in the sandbox.
+        group: one of ``GROUPS``.
+        function: the host implementation; its first parameter is the skill context.
+    """
+
+    name: str
+    group: str
+    function: Callable[..., Any]
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The signature code actions call (the context parameter dropped)."""
+        full = inspect.signature(self.function, eval_str=True)
+        return full.replace(parameters=list(full.parameters.values())[1:])
+
+    @property
+    def doc(self) -> str:
+        """The cleaned docstring."""
+        return inspect.getdoc(self.function) or ""
+
+    @property
+    def summary(self) -> str:
+        """First line of the docstring."""
+        return self.doc.splitlines()[0] if self.doc else ""
+
+    def header(self) -> str:
+        """``name(arg: type = default) -> type`` as a line of Python."""
+        return f"{self.name}{_format_signature(self.signature)}"
+
+
+SKILLS: dict[str, Skill] = {}
+
+
+def skill(group: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator that registers a function as a skill of ``group``."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown skill group {group!r}; groups are: {', '.join(GROUPS)}")
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        SKILLS[function.__name__] = Skill(function.__name__, group, function)
+        return function
+
+    return register
+
+
+def all_skills() -> list[Skill]:
+    """Every registered skill, grouped in ``GROUPS`` order (imports the skill modules)."""
+    import codeact_robot.skills  # noqa: F401  (registers the skills on import)
+
+    return sorted(SKILLS.values(), key=lambda s: GROUPS.index(s.group))
+
+
+def bind(context: Any) -> dict[str, Callable[..., Any]]:
+    """Every skill with its context bound: the functions code actions call (before copying)."""
+    return {s.name: _bound(s.function, context) for s in all_skills()}
+
+
+def _bound(function: Callable[..., Any], context: Any) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return function(context, *args, **kwargs)
+
+    call.__name__ = call.__qualname__ = function.__name__
+    call.__doc__ = function.__doc__
+    return call
+
+
+def api_reference(skills: Iterable[Skill] | None = None) -> str:
+    """The API text a system prompt includes: every signature and docstring, by group."""
+    skills = list(skills) if skills is not None else all_skills()
+    sections = []
+    for group in GROUPS:
+        members = [s for s in skills if s.group == group]
+        if not members:
+            continue
+        lines = [f"### {group}"]
+        for s in members:
+            body = "\n".join("    " + line if line else "" for line in s.doc.splitlines())
+            lines.append(f"{s.header()}\n{body}")
+        sections.append("\n\n".join(lines))
+    return "\n\n".join(sections)
+
+
+JSON_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean"}
+
+
+def argument_schema(s: Skill) -> dict[str, Any]:
+    """JSON Schema of a skill's arguments (for the JSON action mode)."""
+    properties: dict[str, Any] = {}
+    required = []
+    for parameter in s.signature.parameters.values():
+        properties[parameter.name] = _json_type(parameter.annotation)
+        if parameter.default is inspect.Parameter.empty:
+            required.append(parameter.name)
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def _json_type(annotation: Any) -> dict[str, Any]:
+    if annotation in JSON_TYPES:
+        return {"type": JSON_TYPES[annotation]}
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return {"anyOf": [_json_type(a) for a in arguments if a is not type(None)]}
+    if origin in (list, tuple, collections.abc.Sequence) or annotation in (list, tuple):
+        return {"type": "array", "items": {"type": "number"}}
+    return {}  # anything goes
+
+
+def _format_signature(signature: inspect.Signature) -> str:
+    parameters = []
+    for p in signature.parameters.values():
+        text = p.name
+        if p.annotation is not inspect.Parameter.empty:
+            text += f": {_type_name(p.annotation)}"
+        if p.default is not inspect.Parameter.empty:
+            text += f" = {p.default!r}"
+        parameters.append(text)
+    returns = ""
+    if signature.return_annotation is not inspect.Signature.empty:
+        returns = f" -> {_type_name(signature.return_annotation)}"
+    return f"({', '.join(parameters)}){returns}"
+
+
+def _type_name(annotation: Any) -> str:
+    if isinstance(annotation, type):
+        return ("np." if annotation.__module__ == "numpy" else "") + annotation.__name__
+    text = str(annotation)
+    replacements = (("typing.", ""), ("collections.abc.", ""), ("numpy.ndarray", "np.ndarray"), ("NoneType", "None"))
+    for long, short in replacements:
+        text = text.replace(long, short)
+    return text
