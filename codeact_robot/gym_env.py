@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium as gym
@@ -11,10 +11,12 @@ import numpy as np
 from gymnasium import spaces
 from pydantic import ValidationError
 
+from codeact_robot.config import validation_message
 from codeact_robot.envs.errors import UsageError
 from codeact_robot.envs.scene import ObjectState
 from codeact_robot.envs.tasks import TaskInstance, evaluate, sample_instance
 from codeact_robot.observation import format_observation, task_message
+from codeact_robot.sandbox.executor import ActionResult
 from codeact_robot.sandbox.limits import Limits
 from codeact_robot.worker.client import EpisodeWorker, WorkerCrashed
 from codeact_robot.worker.config import WorkerConfig
@@ -69,6 +71,8 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         renderer: ``"auto"``, ``"tiny"`` or ``"egl"``.
         video_fps: record front-camera frames at this rate into ``info["frames"]``.
         skill_library: folder of learned skills (loaded at reset; ``save_skill`` writes there).
+        cameras: cameras whose images come back after each action (``info["images"]``);
+            the observation's ``rgb`` is always the front camera.
         render_mode: None or ``"rgb_array"``.
     """
 
@@ -89,6 +93,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         renderer: str = "auto",
         video_fps: float | None = None,
         skill_library: str | None = None,
+        cameras: tuple[str, ...] = ("front",),
         render_mode: str | None = None,
     ) -> None:
         if render_mode not in (None, "rgb_array"):
@@ -102,14 +107,16 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             )
             self.config = WorkerConfig(
                 perception=perception,
+                colours=colours,
                 camera_size=tuple(camera_size),
                 renderer=renderer,
                 limits=limits,
                 video_fps=video_fps,
                 skill_library=skill_library,
+                images=tuple(dict.fromkeys(("front", *cameras))),
             )
         except ValidationError as error:
-            raise UsageError(_validation_message(error)) from None
+            raise UsageError(validation_message("invalid environment settings", error)) from None
         if task is not None:
             sample_instance(task, 0, {"colours": colours})  # fail now on an unknown task or split
         self.task = task
@@ -180,6 +187,25 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         text = format_observation(reply.result, reply.scene, self.budget - self.turn, notes)
         return self._observation(text, reply), float(success), terminated, truncated, info
 
+    def step_without_action(self, note: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Spend a turn that ran no code (the model's reply held no valid action).
+
+        Args:
+            note: what the observation tells the model (the expected format, say).
+        """
+        if self.instance is None or self._last is None:
+            raise RuntimeError("call reset() before step_without_action()")
+        self.turn += 1
+        truncated = self.turn >= self.budget
+        unchanged = replace(
+            self._last, result=ActionResult(), said=[], done=False, frames=[], sim_steps=0, restarted=False
+        )
+        info = self._info(unchanged)
+        info["outcome"] = "turn_limit" if truncated else None
+        notes = [note] + (["The episode ends: turn limit."] if truncated else [])
+        text = format_observation(None, self._last.scene, self.budget - self.turn, notes)
+        return self._observation(text, self._last), float(info["success"]), False, truncated, info
+
     def render(self) -> np.ndarray | None:
         """The front camera's latest image when ``render_mode == "rgb_array"``."""
         if self.render_mode == "rgb_array" and self._last is not None:
@@ -222,6 +248,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "objects": objects,
             "scene": reply.scene,
             "frames": reply.frames,
+            "images": reply.images,
             "timings": Timings(result.duration_s, reply.sim_steps, reply.sim_steps * reply.state.get("time_step", 0.0)),
         }
 
@@ -230,11 +257,3 @@ def _outcome(success: bool, done: bool) -> str:
     if success:
         return "success"
     return "done" if done else "turn_limit"
-
-
-def _validation_message(error: ValidationError) -> str:
-    problems = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "value"
-        problems.append(f"{where}: {item['msg']}")
-    return "invalid environment settings: " + "; ".join(problems)

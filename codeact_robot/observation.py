@@ -44,25 +44,27 @@ def task_message(instruction: str, scene: dict[str, Any], max_turns: int) -> str
 
 
 def format_observation(
-    result: ActionResult, scene: dict[str, Any], turns_left: int, notes: list[str] | None = None
+    result: ActionResult | None, scene: dict[str, Any], turns_left: int, notes: list[str] | None = None
 ) -> str:
-    """The user message after a code action.
+    """The user message after a turn.
 
     Args:
-        result: what the action printed (``say`` prints too) and raised.
+        result: what the action printed (``say`` prints too) and raised; None when the
+            turn ran no code.
         scene: what perception reports now.
         turns_left: turns the agent still has.
-        notes: extra lines (a restarted interpreter, a skill that did not load).
+        notes: extra lines (a format reminder, an ignored code block, the episode's end).
     """
     parts = [OBSERVATION_PREFIX]
-    if result.stdout:
-        parts.append(result.stdout.rstrip("\n"))
-    if result.stdout_cut:
-        parts.append(f"[output truncated: {result.stdout_cut} more characters were printed but are not shown]")
-    if result.error:
-        parts.append(result.error)
-    if not result.stdout and not result.error:
-        parts.append("(the code ran without printing anything)")
+    if result is not None:
+        if result.stdout:
+            parts.append(result.stdout.rstrip("\n"))
+        if result.stdout_cut:
+            parts.append(f"[output truncated: {result.stdout_cut} more characters were printed but are not shown]")
+        if result.error:
+            parts.append(result.error)
+        if not result.stdout and not result.error:
+            parts.append("(the code ran without printing anything)")
     parts.extend(notes or [])
     parts.append(f"Scene: {describe_scene(scene)}")
     parts.append(turns_left_text(turns_left))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import pkgutil
 from typing import Any, Literal
 
@@ -37,25 +39,11 @@ class Renderer:
         self._plugin: int | None = None
         self.kind = "tiny"
         self.gl_renderer = ""
-        if mode != "tiny":
-            self._load_egl(required=mode == "egl")
-
-    def _load_egl(self, required: bool) -> None:
-        loader = pkgutil.get_loader("eglRenderer")
-        plugin = -1
-        if loader is not None:
-            with captured_c_output() as output:
-                plugin = self.client.loadPlugin(loader.get_filename(), "_eglRendererPlugin")
-            self.gl_renderer = _gl_renderer_name(output[0])
-        if plugin < 0:
-            if required:
-                raise RuntimeError("the EGL renderer plugin did not load on this machine; use renderer='tiny'")
-            return
-        self._plugin = plugin
-        if required or not any(word in self.gl_renderer.lower() for word in SOFTWARE_GL):
+        if mode == "egl" or (mode == "auto" and egl_is_hardware()):
+            self._plugin, self.gl_renderer = _load_egl(client)
+            if self._plugin is None:
+                raise UsageError("the EGL renderer plugin did not load on this machine; use renderer='tiny'")
             self.kind = "egl"
-        else:
-            self.close()
 
     def render(
         self, width: int, height: int, view_matrix: Any, projection_matrix: Any
@@ -96,8 +84,40 @@ class Renderer:
             self.kind = "tiny"
 
 
-def _gl_renderer_name(plugin_output: str) -> str:
-    for line in plugin_output.splitlines():
+def _load_egl(client: Any) -> tuple[int | None, str]:
+    """Load the EGL plugin into ``client``: (plugin id or None, the OpenGL renderer's name)."""
+    loader = pkgutil.get_loader("eglRenderer")
+    if loader is None:
+        return None, ""
+    with captured_c_output() as output:
+        plugin = client.loadPlugin(loader.get_filename(), "_eglRendererPlugin")
+    name = ""
+    for line in output[0].splitlines():
         if line.strip().lower().startswith("renderer"):
-            return line.split("=", 1)[-1].strip()
-    return ""
+            name = line.split("=", 1)[-1].strip()
+    return (plugin if plugin >= 0 else None), name
+
+
+GPU_DEVICES = ("/dev/nvidia0", "/dev/dri")
+
+
+@functools.cache
+def egl_is_hardware() -> bool:
+    """Whether EGL loads here on a GPU (probed once per process in a throwaway client).
+
+    Without a GPU device node the probe is skipped: EGL could only run in software. A
+    client that has unloaded the plugin renders blank TinyRenderer images, so the probe
+    never touches the client that will render.
+    """
+    from pybullet_utils.bullet_client import BulletClient
+
+    if not any(os.path.exists(device) for device in GPU_DEVICES):
+        return False
+    with captured_c_output():
+        probe = BulletClient(connection_mode=pybullet.DIRECT)
+    try:
+        plugin, name = _load_egl(probe)
+        return plugin is not None and not any(word in name.lower() for word in SOFTWARE_GL)
+    finally:
+        with contextlib.suppress(pybullet.error), captured_c_output():
+            probe.disconnect()

@@ -178,7 +178,7 @@ class Simulation:
     def close(self) -> None:
         """Disconnect the client; safe to call more than once."""
         if self._client is not None:
-            with contextlib.suppress(pybullet.error):
+            with contextlib.suppress(pybullet.error), captured_c_output():
                 self._client.disconnect()
             self._client = None
             self._bodies.clear()

@@ -91,18 +91,22 @@ def detect(frame: CameraFrame, camera: str) -> list[Detection]:
 
 
 def fuse(per_camera: Iterable[list[Detection]]) -> dict[str, ObjectEstimate]:
-    """Merge detections of several cameras: per name, the one with the most complete top face.
+    """Merge detections of several cameras: per name, the most complete view, then the largest.
 
     Args:
-        per_camera: detections of each camera, best camera first (it wins ties).
+        per_camera: detections of each camera.
     """
     best: dict[str, Detection] = {}
     for detections in per_camera:
         for detection in detections:
             name = detection.estimate.name
-            if name not in best or detection.quality > best[name].quality + 0.1:
+            if name not in best or _rank(detection) > _rank(best[name]):
                 best[name] = detection
     return {name: d.estimate for name, d in best.items()}
+
+
+def _rank(detection: Detection) -> tuple[float, int]:
+    return round(detection.quality, 1), detection.estimate.pixels
 
 
 def _in_work_area(points: np.ndarray) -> np.ndarray:
@@ -181,19 +185,35 @@ def _describe_square(
     kind = "cup" if max(w, h) > CUP_FACE else "block"
     size = KINDS[kind].size[0]
     coverage = (w * h) / size**2
-    if coverage < 0.6:
-        # The top face is hidden (a lower block of a tower): fit the footprint to the sides.
-        (cx, cy), (w, h), angle = cv2.minAreaRect(blob[:, :2].astype(np.float32))
-        coverage = 0.4
-        if min(w, h) < 0.6 * size:  # a single face: the centre is half a side behind it
-            away = np.array([cx, cy]) - frame.extrinsics[:2, 3]
-            cx, cy = np.array([cx, cy]) + away / max(np.linalg.norm(away), 1e-9) * size / 2
-            coverage = 0.2
-    position = np.array([cx, cy, top - KINDS[kind].half_height])
+    centre = np.array([cx, cy])
+    if coverage < 0.6:  # the top face is hidden (a lower block of a tower): fit the sides instead
+        centre, angle = _square_behind_sides(blob[:, :2], frame.extrinsics[:2, 3], size)
+        coverage = 0.3
+    position = np.array([*centre, top - KINDS[kind].half_height])
     if position[2] < -0.01:
         return None
     yaw = float(np.radians((angle + 45.0) % 90.0 - 45.0))
     return Detection(_estimate(colour, kind, position, yaw, camera, len(blob)), box, quality=min(1.0, coverage))
+
+
+def _square_behind_sides(points: np.ndarray, camera: np.ndarray, size: float) -> tuple[np.ndarray, float]:
+    """Centre and yaw (degrees) of a square footprint whose camera-facing sides are ``points``.
+
+    Tries yaws a degree apart; at the right one the points hug the edges of their
+    bounding box. Along each axis the square then extends ``size`` away from the camera.
+    """
+    best = (np.inf, 0.0, points.mean(axis=0))
+    for degrees in range(0, 90):
+        theta = np.radians(degrees)
+        axes = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+        local = points @ axes.T
+        low, high = local.min(axis=0), local.max(axis=0)
+        spread = float(np.minimum(np.abs(local - low), np.abs(local - high)).min(axis=1).mean())
+        if spread < best[0]:
+            eye = camera @ axes.T
+            middle = np.where(eye < low, low + size / 2, np.where(eye > high, high - size / 2, (low + high) / 2))
+            best = (spread, float(degrees), middle @ axes)
+    return best[2], best[1]
 
 
 def _estimate(colour: str, kind: str, position: np.ndarray, yaw: float, camera: str, pixels: int) -> ObjectEstimate:

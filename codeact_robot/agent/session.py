@@ -1,0 +1,214 @@
+"""The CodeAct loop: the model writes an action, the environment runs it, the model observes.
+
+The conversation is append-only (earlier turns are never rewritten, so a server's
+prefix cache stays warm). A turn is an action, a message to the user, or malformed; a
+message ends the stretch of acting, and the user may then give another instruction.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from codeact_robot.agent.parser import Turn, parse_turn
+from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
+from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.llm.base import LLMBackend, LLMError, Message
+from codeact_robot.skills.library import SkillLibrary
+
+TurnCallback = Callable[[TurnRecord], None]
+
+
+class Session:
+    """One conversation between a model and one episode of a CodeAct environment.
+
+    Args:
+        env: the environment (``gym.make("CodeActRobot/...").unwrapped`` or a ``CodeActEnv``).
+        llm: where the assistant's turns come from.
+        mode: action mode, ``"codeact"``, ``"json"`` or ``"text"``.
+        images: attach the front camera image to every observation (multimodal models).
+        config: the run configuration, stored in the episode record.
+    """
+
+    def __init__(
+        self,
+        env: CodeActEnv,
+        llm: LLMBackend,
+        mode: str = "codeact",
+        images: bool = False,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.env = env
+        self.llm = llm
+        self.mode = mode
+        self.images = images
+        self.config = config or {}
+        self.messages: list[Message] = []
+        self.record: EpisodeRecord | None = None
+        self.info: dict[str, Any] = {}
+        self._started = 0.0
+
+    def start(self, seed: int, options: dict[str, Any] | None = None, instruction: str | None = None) -> str:
+        """Reset the environment and open the conversation.
+
+        Args:
+            seed: the episode seed.
+            options: reset options (a free scene's layout).
+            instruction: replaces the task's instruction (chat), when given.
+
+        Returns:
+            The first user message.
+        """
+        self._started = time.perf_counter()
+        observation, self.info = self.env.reset(seed=seed, options=options)
+        instance = self.env.instance
+        assert instance is not None
+        self.llm.start_episode(instance, self.mode)
+        library = self.env.config.skill_library
+        learned = SkillLibrary(library).skills() if library else []
+        text = observation["text"]
+        if instruction is not None:
+            text = text.replace(f"Task: {instance.instruction}", f"Task: {instruction}", 1)
+        self.messages = [
+            {"role": "system", "content": system_prompt(self.mode, instance, self.env.config.limits, learned)},
+            self._user(text, observation["rgb"]),
+        ]
+        self.record = EpisodeRecord(
+            config=self.config,
+            task=instance.task,
+            seed=instance.seed,
+            instruction=instruction or instance.instruction,
+            mode=self.mode,
+        )
+        return text
+
+    def instruct(self, text: str) -> None:
+        """Add a follow-up instruction from the user (chat)."""
+        self.messages.append({"role": "user", "content": text})
+
+    def act(self, on_turn: TurnCallback | None = None) -> str:
+        """Let the model act until it replies with a message, finishes or runs out of turns.
+
+        Args:
+            on_turn: called with each turn's record as it completes (to display it).
+
+        Returns:
+            How the stretch ended: ``"message"``, ``"success"``, ``"done"``, ``"turn_limit"``,
+            ``"worker_crash"`` or ``"llm_error"``.
+        """
+        assert self.record is not None, "call start() first"
+        while True:
+            prompt_chars = sum(len(_text_of(m)) for m in self.messages)
+            try:
+                completion = self.llm.complete(self.messages, stop=STOP_SEQUENCES[self.mode])
+            except LLMError as error:
+                self.record.error = str(error)
+                return self._finish("llm_error")
+            turn = parse_turn(completion.text, self.mode)
+            self.messages.append({"role": "assistant", "content": turn.text})
+            record = TurnRecord(
+                turn=len(self.record.turns) + 1,
+                kind=turn.kind,
+                assistant=turn.text,
+                code=turn.code,
+                note=turn.note,
+                llm_s=completion.latency_s,
+                prompt_chars=prompt_chars,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+                success=bool(self.info.get("success")),
+            )
+            self.record.turns.append(record)
+            if turn.kind == "message":
+                if on_turn:
+                    on_turn(record)
+                return self._finish("success" if self.info.get("success") else "message")
+            observation, terminated, truncated = self._execute(turn, record)
+            self.messages.append(self._user(observation["text"], observation["rgb"]))
+            if on_turn:
+                on_turn(record)
+            if terminated or truncated:
+                return self._finish(self.info.get("outcome") or "turn_limit")
+
+    def _execute(self, turn: Turn, record: TurnRecord) -> tuple[dict[str, Any], bool, bool]:
+        if turn.kind == "malformed":
+            observation, _, terminated, truncated, self.info = self.env.step_without_action(turn.note or "")
+        else:
+            observation, _, terminated, truncated, self.info = self.env.step(turn.code or "")
+            if turn.note:
+                observation = {**observation, "text": f"{observation['text']}\n{turn.note}"}
+        info = self.info
+        timings = info["timings"]
+        record.observation = observation["text"]
+        record.stdout, record.stdout_cut = info["stdout"], info["stdout_cut"]
+        record.error, record.error_type, record.limit = info["error"], info["error_type"], info["limit"]
+        record.restarted, record.success = info["restarted"], bool(info["success"])
+        record.exec_s, record.sim_steps, record.sim_s = timings.exec_s, timings.sim_steps, timings.sim_s
+        return observation, terminated, truncated
+
+    def _finish(self, outcome: str) -> str:
+        assert self.record is not None
+        self.record.outcome = outcome
+        self.record.success = bool(self.info.get("success"))
+        self.record.check = self.info.get("check", "")
+        self.record.final_objects = self.info.get("objects", {})
+        self.record.messages = [_storable(m) for m in self.messages]
+        self.record.wall_s = time.perf_counter() - self._started
+        return outcome
+
+    def _user(self, text: str, rgb: np.ndarray) -> Message:
+        if not self.images:
+            return {"role": "user", "content": text}
+        return {
+            "role": "user",
+            "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": _data_url(rgb)}}],
+        }
+
+
+def run_episode(
+    env: CodeActEnv,
+    llm: LLMBackend,
+    seed: int,
+    mode: str = "codeact",
+    images: bool = False,
+    options: dict[str, Any] | None = None,
+    config: dict[str, Any] | None = None,
+    on_turn: TurnCallback | None = None,
+) -> EpisodeRecord:
+    """One evaluation episode: act until success, ``done()``, a final message or the turn limit.
+
+    Returns:
+        The episode's record (messages, turns, timings, outcome).
+    """
+    session = Session(env, llm, mode, images, config)
+    session.start(seed, options)
+    session.act(on_turn)
+    assert session.record is not None
+    return session.record
+
+
+def _data_url(rgb: np.ndarray) -> str:
+    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    assert ok
+    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
+
+
+def _text_of(message: Message) -> str:
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    return "".join(part.get("text", "") for part in content)
+
+
+def _storable(message: Message) -> Message:
+    """The message with images replaced by a marker (trajectories hold text)."""
+    if isinstance(message["content"], str):
+        return dict(message)
+    parts = [p if p.get("type") == "text" else {"type": "image", "camera": "front"} for p in message["content"]]
+    return {"role": message["role"], "content": parts}

@@ -1,0 +1,94 @@
+"""``codeact-robot serve``: start vLLM's OpenAI-compatible server for a CodeAct model."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from codeact_robot.config import packaged_config
+from codeact_robot.envs.errors import UsageError
+
+DEFAULT_MODEL = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``serve``."""
+    serve = commands.add_parser("serve", help="start vLLM's OpenAI-compatible server for a model (GPU host)")
+    serve.add_argument("--model", default=DEFAULT_MODEL)
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--ready-timeout", type=float, default=1800.0, help="seconds to wait for the model to load")
+    serve.add_argument("--dry-run", action="store_true", help="print the vllm command and exit")
+    serve.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more arguments for `vllm serve`")
+    serve.set_defaults(handler=serve_command)
+
+
+def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str]:
+    """The ``vllm serve`` command line, with the settings ``configs/serve.yaml`` has for the model."""
+    settings: dict[str, Any] = yaml.safe_load(packaged_config("serve.yaml"))
+    options = {**settings["default"], **settings["models"].get(model, {})}
+    command = ["vllm", "serve", model, "--host", host, "--port", str(port)]
+    command += ["--served-model-name", options.get("served_model_name", model)]
+    command += ["--max-model-len", str(options["max_model_len"]), "--dtype", str(options["dtype"])]
+    command += ["--gpu-memory-utilization", str(options["gpu_memory_utilization"])]
+    if options.get("enable_prefix_caching"):
+        command.append("--enable-prefix-caching")
+    if options.get("chat_template"):
+        template = Path(tempfile.gettempdir()) / f"codeact-robot-{options['chat_template']}"
+        template.write_text(packaged_config(options["chat_template"]))
+        command += ["--chat-template", str(template)]
+    return command + [a for a in extra if a != "--"]
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Start the server, wait until it answers, print the base URL, then keep it running."""
+    command = vllm_command(args.model, args.host, args.port, args.extra)
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    if shutil.which("vllm") is None:
+        raise UsageError(
+            "vLLM is not installed here. On a GPU host run: pip install 'codeact-robot[vllm]', then "
+            "`codeact-robot serve` again; or point `run --llm URL` at a server elsewhere"
+        )
+    host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    base_url = f"http://{host}:{args.port}/v1"
+    print(f"starting: {' '.join(command)}", flush=True)
+    process = subprocess.Popen(command)
+    try:
+        _wait_until_ready(process, base_url, args.ready_timeout)
+        print(f"ready: point runs at --llm {base_url} --model {args.model}", flush=True)
+        return process.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise UsageError(f"vllm serve exited with code {process.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"{base_url}/models", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1.0)
+    raise UsageError(f"vllm serve did not answer at {base_url} within {timeout:g} s")

@@ -1,0 +1,66 @@
+"""What every LLM backend offers the agent loop."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any
+
+from codeact_robot.envs.tasks import TaskInstance
+
+Message = dict[str, Any]
+
+
+class LLMError(RuntimeError):
+    """The model could not answer (server down, HTTP errors after retries, timeouts)."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One model turn.
+
+    Attributes:
+        text: the generated text (a stop sequence, if hit, is not included).
+        prompt_tokens: tokens in the prompt, when the backend reports them.
+        completion_tokens: tokens generated, when the backend reports them.
+        latency_s: wall time of the request.
+        finish_reason: ``"stop"``, ``"length"`` ... as the backend reports it.
+    """
+
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float = 0.0
+    finish_reason: str | None = None
+
+
+class LLMBackend(ABC):
+    """Produces the assistant's next turn from the conversation so far."""
+
+    name: str
+
+    def start_episode(self, instance: TaskInstance, mode: str) -> None:  # noqa: B027  (optional hook)
+        """Called before an episode's first turn (scripted backends read the task here)."""
+
+    @abstractmethod
+    def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:
+        """The next assistant turn.
+
+        Args:
+            messages: the conversation (system, user, assistant ...), append-only.
+            stop: stop sequences; generation ends before them.
+
+        Raises:
+            LLMError: when no answer can be had.
+        """
+
+    def close(self) -> None:  # noqa: B027  (optional hook)
+        """Release connections or engines."""
+
+
+def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, str | None]:
+    """Text up to the first stop sequence, as a server returns it, and the finish reason."""
+    cuts = [text.find(s) for s in stop or [] if s in text]
+    if not cuts:
+        return text, None
+    return text[: min(cuts)], "stop"
