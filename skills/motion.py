@@ -30,7 +30,10 @@ MIN_FINGERTIP_Z = 0.012  # fingertips never go lower (the table is at 0)
 EMPTY_GRIP = 0.005  # closed narrower than this: nothing between the fingers
 DROP_ABOVE_RIM = 0.012  # release height above a bowl's rim
 PUSH_GAP = 0.03  # start a push this far behind the object
+PUSHER_DEPTH = 0.015  # the closed fingers' front face is this far ahead of the fingertip point
 PUSH_SPEED = 0.1
+PUSH_STROKES = 3
+PUSH_TOLERANCE = 0.02
 MAX_PUSH = 0.3
 
 
@@ -93,7 +96,7 @@ def move_to(ctx: SkillContext, position: Sequence[float], yaw: float | None = No
     """
     target = as_workspace_position(position)
     yaw = None if yaw is None else as_number(yaw, "yaw")
-    return _travel(ctx, target, yaw, _carry_height(ctx, ctx.held_object()))
+    return bool(_travel(ctx, target, yaw, _carry_height(ctx, ctx.held_object())))
 
 
 @skill("motion")
@@ -106,7 +109,7 @@ def open_gripper(ctx: SkillContext) -> bool:
     Example:
         open_gripper()
     """
-    return ctx.controller.open_gripper() > MAX_GRIPPER_WIDTH - 0.005
+    return bool(ctx.controller.open_gripper() > MAX_GRIPPER_WIDTH - 0.005)
 
 
 @skill("motion")
@@ -119,7 +122,7 @@ def close_gripper(ctx: SkillContext) -> bool:
     Example:
         move_to(get_object_position("red block")); close_gripper()
     """
-    return ctx.controller.close_gripper() > EMPTY_GRIP
+    return bool(ctx.controller.close_gripper() > EMPTY_GRIP)
 
 
 @skill("motion")
@@ -223,7 +226,7 @@ def place(ctx: SkillContext, target: str | Sequence[float]) -> bool:
     ctx.controller.open_gripper()
     _retreat(ctx, carry)
     ctx.controller.move_joints(HOME_JOINTS)  # out of the cameras' view, so the next look is clear
-    return _placed_as_asked(ctx, held, destination)
+    return bool(_placed_as_asked(ctx, held, destination))
 
 
 def _resolve_target(ctx: SkillContext, target: object) -> ObjectEstimate | np.ndarray:
@@ -294,12 +297,16 @@ def pick_and_place(ctx: SkillContext, obj: str, target: str | Sequence[float]) -
     ctx.perception.locate(obj)
     if isinstance(_resolve_target(ctx, target), ObjectEstimate) and target == obj:
         raise ValueError(f"cannot place the {obj} on itself")
-    return pick(ctx, obj) and place(ctx, target)
+    return bool(pick(ctx, obj) and place(ctx, target))
 
 
 @skill("motion")
 def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distance: float) -> bool:
     """Push an object along the table with the closed gripper.
+
+    The push is closed-loop: it goes in up to three strokes, each aimed from where the
+    object is now towards where it should end, so a block that turns is brought back
+    on course.
 
     Args:
         name: object to push.
@@ -308,7 +315,7 @@ def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distanc
         distance: how far to move the object, metres (at most 0.3).
 
     Returns:
-        True if the object moved at least half the distance in that direction.
+        True if the object ended within 2 cm of the point it was pushed towards.
 
     Raises:
         TypeError, ValueError: unknown object or direction, a distance out of range, or
@@ -322,27 +329,33 @@ def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distanc
     distance = as_number(distance, "distance")
     if not 0.0 < distance <= MAX_PUSH:
         raise ValueError(f"distance must be in (0, {MAX_PUSH}] metres, got {distance}")
+    goal = target.position[:2] + unit * distance
     half = KINDS[target.kind].size[0] / 2
-    height = max(target.bbox[0][2] + 0.015, MIN_FINGERTIP_Z + 0.003)
-    start = np.array([*(target.position[:2] - unit * (half + PUSH_GAP)), height])
-    end = np.array([*(target.position[:2] + unit * (distance - half)), height])
-    for point, label in ((start, "start"), (end, "end")):
+    for point, label in ((target.position[:2] - unit * (half + PUSH_GAP), "start"), (goal, "end")):
         if not WORKSPACE.contains(point):
             raise ValueError(
                 f"the push would {label} at {np.round(point, 3).tolist()}, outside the workspace "
                 f"({WORKSPACE.describe()})"
             )
-    carry = _carry_height(ctx, ctx.held_object())
-    yaw = math.atan2(unit[1], unit[0]) + math.pi / 2  # fingers across the push direction
-    yaw = (yaw + math.pi / 2) % math.pi - math.pi / 2
+    height = max(target.bbox[0][2] + 0.015, MIN_FINGERTIP_Z + 0.003)
     ctx.controller.close_gripper()
-    _travel(ctx, start, yaw, carry)
-    ctx.controller.move_line(end, yaw, speed=PUSH_SPEED)
-    _retreat(ctx, carry)
-    moved = ctx.perception.estimates().get(target.name)
-    if moved is None:
-        return False
-    return float((moved.position[:2] - target.position[:2]) @ unit) >= 0.5 * distance
+    current = target
+    for _ in range(PUSH_STROKES):
+        remaining = goal - current.position[:2]
+        if float(np.linalg.norm(remaining)) < PUSH_TOLERANCE:
+            break
+        stroke = remaining / float(np.linalg.norm(remaining))
+        start = np.array([*(current.position[:2] - stroke * (half + PUSH_GAP)), height])
+        end = np.array([*(goal - stroke * (half + PUSHER_DEPTH)), height])
+        yaw = (math.atan2(stroke[1], stroke[0]) + math.pi / 2) % math.pi - math.pi / 2  # fingers side by side
+        _travel(ctx, start, yaw, _carry_height(ctx, ctx.held_object()))
+        ctx.controller.move_line(end, yaw, speed=PUSH_SPEED)
+        _retreat(ctx, _carry_height(ctx, ctx.held_object()))
+        moved = ctx.perception.estimates().get(target.name)
+        if moved is None:
+            return False
+        current = moved
+    return bool(np.linalg.norm(goal - current.position[:2]) < PUSH_TOLERANCE)
 
 
 def _push_direction(direction: object) -> np.ndarray:
@@ -371,4 +384,4 @@ def go_home(ctx: SkillContext) -> bool:
     carry = _carry_height(ctx, ctx.held_object())
     if here[2] < carry - 0.01:
         ctx.controller.move_line((here[0], here[1], carry))
-    return ctx.controller.move_joints(HOME_JOINTS)
+    return bool(ctx.controller.move_joints(HOME_JOINTS))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from rich.console import Console
 from codeact_robot.agent.session import Session
 from codeact_robot.agent.trajectory import TurnRecord, read_trajectory, write_trajectory
 from codeact_robot.cli.display import ConversationView
-from codeact_robot.cli.scene import add_render_options
+from codeact_robot.cli.scene import add_render_options, scene_options
 from codeact_robot.config import RunConfig, load_run_config, merge_settings, read_yaml
 from codeact_robot.envs.errors import UsageError
 from codeact_robot.envs.tasks import FREE_SCENE
@@ -168,7 +167,7 @@ def chat_command(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     if config.llm.backend == "reference":
         raise UsageError("chat needs a model: --llm URL --model NAME, or --engine vllm")
-    options = _scene_options(args.scene) if args.scene else None
+    options = scene_options(args.scene) if args.scene else None
     task = args.task if args.task and args.task != FREE_SCENE else None
     console = Console(highlight=False)
     llm = make_backend(config.llm)
@@ -221,19 +220,6 @@ def list_skills(args: argparse.Namespace) -> int:
     for learned in skills:
         print(learned.header)
     return 0
-
-
-def _scene_options(text: str) -> dict[str, Any]:
-    path = Path(text)
-    if path.is_file():
-        return read_yaml(path)
-    try:
-        options = json.loads(text)
-    except json.JSONDecodeError:
-        raise UsageError(f"--scene must be a YAML/JSON file or inline JSON, got {text!r}") from None
-    if not isinstance(options, dict):
-        raise UsageError('--scene must describe a mapping such as {"blocks": ["red"], "bowls": ["blue"]}')
-    return options
 
 
 def _save_images(folder: Path, turn: int, images: dict[str, Any]) -> list[Path]:

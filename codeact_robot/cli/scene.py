@@ -10,6 +10,7 @@ from typing import Any
 import imageio.v3 as iio
 import numpy as np
 
+from codeact_robot.config import read_yaml
 from codeact_robot.envs.errors import UsageError
 from codeact_robot.envs.tasks import FREE_SCENE, TASKS, sample_instance
 from codeact_robot.envs.tasks.free import free_scene
@@ -25,6 +26,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     scene.add_argument("--seed", type=int, default=0)
     scene.add_argument("--out", required=True, help="folder for the images and scene.json")
     scene.add_argument("--colours", default="seen", help="colour split: seen, unseen or all")
+    scene.add_argument("--scene", help="for --task Tabletop: a YAML/JSON file or inline JSON layout")
     add_render_options(scene)
     scene.set_defaults(handler=write_scene)
 
@@ -44,6 +46,20 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def scene_options(text: str) -> dict[str, Any]:
+    """A free scene's layout from a YAML/JSON file or inline JSON."""
+    path = Path(text)
+    if path.is_file():
+        return read_yaml(path)
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError:
+        raise UsageError(f"a scene must be a YAML/JSON file or inline JSON, got {text!r}") from None
+    if not isinstance(options, dict):
+        raise UsageError('a scene must be a mapping such as {"blocks": ["red"], "bowls": ["blue"]}')
+    return options
+
+
 def list_tasks(args: argparse.Namespace) -> int:
     """Print every task: name, split and description."""
     width = max(len(name) for name in TASKS) + 2
@@ -58,7 +74,7 @@ def write_scene(args: argparse.Namespace) -> int:
     from codeact_robot.envs.world import TabletopWorld
 
     if args.task == FREE_SCENE:
-        instance = free_scene(args.seed)
+        instance = free_scene(args.seed, scene_options(args.scene) if args.scene else None)
     else:
         instance = sample_instance(args.task, args.seed, {"colours": args.colours})
     out = Path(args.out)

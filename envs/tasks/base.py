@@ -13,8 +13,7 @@ import numpy as np
 from codeact_robot.envs.errors import SceneSamplingError, unknown_name_error
 from codeact_robot.envs.objects import COLOUR_SPLITS
 from codeact_robot.envs.scene import ObjectPlacement, ObjectState
-
-LAYOUT_RETRIES = 20  # a random layout can paint itself into a corner; draw again
+from codeact_robot.envs.tasks.sampling import with_retries
 
 
 @dataclass(frozen=True)
@@ -99,15 +98,10 @@ class Task(ABC):
         if colours not in COLOUR_SPLITS:
             raise unknown_name_error("colour split", colours, COLOUR_SPLITS)
         rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])  # task-specific stream
-        sample = None
-        for _ in range(LAYOUT_RETRIES):
-            try:
-                sample = self.sample_scene(rng, COLOUR_SPLITS[colours])
-                break
-            except SceneSamplingError as error:
-                failure = error
-        if sample is None:
-            raise SceneSamplingError(f"{self.name}: {failure}")
+        try:
+            sample = with_retries(lambda: self.sample_scene(rng, COLOUR_SPLITS[colours]))
+        except SceneSamplingError as error:
+            raise SceneSamplingError(f"{self.name}: {error}") from None
         return TaskInstance(
             task=self.name,
             seed=seed,

@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from codeact_robot.envs.errors import UsageError
+from codeact_robot.envs.errors import SceneSamplingError, UsageError
 from codeact_robot.envs.objects import KINDS, check_colour, object_name
 from codeact_robot.envs.tasks.base import TaskInstance
-from codeact_robot.envs.tasks.sampling import Layout
+from codeact_robot.envs.tasks.sampling import CLEARANCE, Layout, with_retries
 from codeact_robot.envs.workspace import WORKSPACE
 
 FREE_SCENE = "Tabletop"
@@ -46,13 +46,27 @@ def free_scene(seed: int, options: Mapping[str, Any] | None = None) -> TaskInsta
         raise UsageError(
             f"positions given for objects not in the scene: {', '.join(strays)}; objects are: {', '.join(names)}"
         )
-    layout = Layout(np.random.default_rng(seed))
-    for (kind, colour), name in zip(wanted, names):
-        if name in positions:
-            layout.add_at(kind, colour, *_position(name, positions[name], KINDS[kind].half_height))
-    for (kind, colour), name in zip(wanted, names):
-        if name not in positions:
-            layout.add(kind, colour)
+    rng = np.random.default_rng(seed)
+
+    def lay_out() -> Layout:
+        layout = Layout(rng)
+        for (kind, colour), name in zip(wanted, names):
+            if name in positions:
+                layout.add_at(kind, colour, *_position(name, positions[name], KINDS[kind].half_height))
+        for (kind, colour), name in zip(wanted, names):
+            if name not in positions:
+                layout.add(kind, colour)
+        return layout
+
+    try:
+        layout = with_retries(lay_out)
+    except SceneSamplingError:
+        counts = ", ".join(f"{len(options.get(k + 's', []))} {k}s" for k in ("block", "bowl", "cup"))
+        raise SceneSamplingError(
+            f"the scene ({counts}) does not fit on the table ({WORKSPACE.describe()}); each object needs its "
+            f"footprint plus {CLEARANCE * 100:.0f} cm of room (a bowl about 17 cm across, a block 9 cm): "
+            "use fewer objects"
+        ) from None
     return TaskInstance(
         task=FREE_SCENE,
         seed=seed,

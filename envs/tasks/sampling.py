@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from codeact_robot.envs.objects import BLOCK_SIZE, KINDS
 from codeact_robot.envs.scene import ObjectPlacement
 from codeact_robot.envs.workspace import WORKSPACE, Bounds
 
+T = TypeVar("T")
+LAYOUT_RETRIES = 20
 CLEARANCE = 0.03  # free space between footprints, so fingers fit beside a block
 ATTEMPTS = 500
 
@@ -26,6 +29,21 @@ def choose_colours(rng: np.random.Generator, colours: Sequence[str], count: int)
             f"the scene needs {count} distinct colours but only {len(colours)} are available: {', '.join(colours)}"
         )
     return [str(c) for c in rng.choice(list(colours), size=count, replace=False)]
+
+
+def with_retries(draw: Callable[[], T], retries: int = LAYOUT_RETRIES) -> T:
+    """Call ``draw`` until it lays out a scene: a random layout can paint itself into a corner.
+
+    Raises:
+        SceneSamplingError: the last failure, when every try failed.
+    """
+    failure = SceneSamplingError("no layout was tried")
+    for _ in range(retries):
+        try:
+            return draw()
+        except SceneSamplingError as error:
+            failure = error
+    raise failure
 
 
 def far_from(points: Sequence[Sequence[float]], distance: float) -> Callable[[np.ndarray], bool]:
