@@ -2,11 +2,13 @@
 
 Each scripted reply is a dict:
     {"content": "..."}                  a normal answer (the request's stop sequences are honoured)
+    {"content": "...", "ignore_stop": True}  an answer from a server that ignores stop sequences
     {"status": 500 | 429, "body": ...}  an HTTP error
     {"delay": seconds, ...}             wait before answering (to exceed client timeouts)
     {"drop": True}                      close the connection without answering
 Replies are consumed in order; once they run out, every answer is ``{"content": "done"}``.
-Received requests are kept in ``server.requests`` for assertions.
+Requests with ``"stream": true`` are answered as server-sent events, one chunk per word.
+Received request bodies are kept in ``server.requests`` and their headers in ``server.headers``.
 
 Run as a script it serves a script of replies from a JSON file (or only the fallback):
     python tests/fake_openai_server.py --port 8000 [--script replies.json] [--model NAME]
@@ -38,6 +40,7 @@ class FakeOpenAIServer:
         self.replies = list(replies or [])
         self.model = model
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         handler = _handler(self)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -77,6 +80,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             request = json.loads(self.rfile.read(length) or b"{}")
             server.requests.append(request)
+            server.headers.append({k.lower(): v for k, v in self.headers.items()})
             reply = server.next_reply()
             time.sleep(reply.get("delay", 0.0))
             if reply.get("drop"):
@@ -87,10 +91,13 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._json(reply["status"], reply.get("body", {"error": {"message": f"scripted {reply['status']}"}}))
                 return
             content, finish = reply.get("content", ""), "stop"
-            for stop in request.get("stop") or []:
+            for stop in [] if reply.get("ignore_stop") else request.get("stop") or []:
                 if stop in content:
                     content = content[: content.index(stop)]
             prompt = sum(len(str(m.get("content", ""))) for m in request.get("messages", [])) // 4
+            if request.get("stream"):
+                self._stream(content, prompt)
+                return
             self._json(
                 200,
                 {
@@ -108,6 +115,37 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     },
                 },
             )
+
+        def _stream(self, content: str, prompt: int) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            words = content.split(" ")
+            events = [
+                {"choices": [{"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}]}
+                for i, w in enumerate(words)
+            ]
+            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            events.append(
+                {
+                    "choices": [],
+                    "usage": {
+                        "prompt_tokens": prompt,
+                        "completion_tokens": len(words),
+                        "total_tokens": prompt + len(words),
+                    },
+                }
+            )
+            for event in events:
+                chunk = {
+                    "id": "stream",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": server.model,
+                    **event,
+                }
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

@@ -43,6 +43,8 @@ def safe_builtins(policy: Policy, import_module: Callable[..., Any]) -> dict[str
             return kind
         raise TypeError(f"type() of a {kind.__name__} object is not available in the sandbox")
 
+    sandbox_type.__name__ = "type"
+
     def sandbox_dir(obj: Any = None) -> list[str]:
         """The attributes the policy offers on obj."""
         if obj is None:

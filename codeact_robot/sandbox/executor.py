@@ -150,7 +150,7 @@ class Sandbox:
             result.error = self._format(error) + f" (the sandbox allows {self.limits.max_recursion} nested calls)"
             result.error_type, result.limit = "RecursionError", "recursion"
         except Exception as error:
-            result.error, result.error_type = self._format(error), type(error).__name__
+            result.error, result.error_type = self._format(error), _public_name(type(error))
         finally:
             self.step_budget.stop()
 
@@ -165,7 +165,7 @@ class Sandbox:
             lines.append(f'  File "{frame.filename}", line {frame.lineno}{name}')
             if frame.lineno and 0 < frame.lineno <= len(source):
                 lines.append("    " + source[frame.lineno - 1].strip())
-        message = "".join(traceback.format_exception_only(type(error), error)).strip()
+        message = f"{_public_name(type(error))}: {error}" if str(error) else _public_name(type(error))
         if not lines:
             return message
         return "Traceback (most recent call last):\n" + "\n".join(lines) + "\n" + message
@@ -192,6 +192,14 @@ class Sandbox:
                 raise ImportError(f"cannot import {', '.join(missing)} from '{name}' in the sandbox")
             return SimpleNamespace(**{n: module._member(n) for n in fromlist})
         return self.modules[top]
+
+
+def _public_name(kind: type) -> str:
+    """The class name a program sees: host exception classes show as their builtin base."""
+    for base in kind.__mro__:
+        if base.__module__ == "builtins" or base.__module__ == "__sandbox__":
+            return base.__name__
+    return kind.__name__
 
 
 def _copying(name: str, function: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,271 @@
+"""Attack programs against the sandbox, each run as a code action of one real episode.
+
+Every attack asserts the specific block that stopped it, and after every attack the
+next action of the same episode must still work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from codeact_robot.gym_env import CodeActEnv
+
+SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}
+RESTRICTED = "SandboxError"
+
+# (id, program, error type, pattern the error must contain)
+ATTACKS: list[tuple[str, str, str, str]] = [
+    # --- dunder, frame and globals walks
+    ("class-bases-subclasses", "().__class__.__bases__[0].__subclasses__()", RESTRICTED, '"__class__" is an invalid'),
+    ("getattr-dunder", "getattr((), '__class__')", "AttributeError", 'starts with "_"'),
+    ("getattr-self-of-builtin", "getattr(len, '__self__')", "AttributeError", 'starts with "_"'),
+    ("skill-globals", "pick.__globals__", RESTRICTED, '"__globals__" is an invalid'),
+    ("skill-globals-getattr", "getattr(pick, '__globals__')", "AttributeError", 'starts with "_"'),
+    ("skill-func-globals", "getattr(pick, 'func_globals')", "AttributeError", "no attribute 'func_globals' available"),
+    ("skill-closure", "pick.__closure__", RESTRICTED, '"__closure__" is an invalid'),
+    ("lambda-code", "(lambda: 0).__code__", RESTRICTED, '"__code__" is an invalid'),
+    ("generator-frame", "def g():\n    yield 1\ng().gi_frame", RESTRICTED, '"gi_frame" is a restricted name'),
+    ("generator-frame-getattr", "def g():\n    yield 1\ngetattr(g(), 'gi_frame')", "AttributeError", "gi_frame"),
+    ("generator-code-getattr", "def g():\n    yield 1\ngetattr(g(), 'gi_code')", "AttributeError", "gi_code"),
+    ("genexpr-frame-f_back", "g = (x for x in [1])\ng.gi_frame.f_back.f_globals", RESTRICTED, "gi_frame"),
+    (
+        "traceback-attribute",
+        "try:\n    1/0\nexcept Exception as e:\n    e.__traceback__",
+        RESTRICTED,
+        '"__traceback__" is an invalid',
+    ),
+    (
+        "traceback-getattr",
+        "try:\n    1/0\nexcept Exception as e:\n    getattr(e, '__traceback__')",
+        "AttributeError",
+        'starts with "_"',
+    ),
+    (
+        "with-traceback",
+        "try:\n    1/0\nexcept Exception as e:\n    e.with_traceback",
+        "AttributeError",
+        "'ZeroDivisionError' object has no attribute 'with_traceback'",
+    ),
+    (
+        "attribute-error-obj",
+        "try:\n    np.nope\nexcept AttributeError as e:\n    e.obj",
+        "AttributeError",
+        "'AttributeError' object has no attribute 'obj'",
+    ),
+    ("type-of-skill", "type(pick)", "TypeError", "type() of a function object is not available"),
+    ("type-of-module", "type(np)", "TypeError", "type() of a SafeModule object is not available"),
+    ("object-subclasses", "object.__subclasses__()", RESTRICTED, '"__subclasses__" is an invalid'),
+    ("object-mro", "getattr(object, 'mro')", "AttributeError", "'type' object has no attribute 'mro'"),
+    ("sandbox-class-mro", "class A:\n    pass\nA.mro()", "AttributeError", "no attribute 'mro'"),
+    ("exception-class-mro-to-baseexception", "class E(Exception):\n    pass\nE.mro()", "AttributeError", "mro"),
+    ("vars", "vars(pick)", "NameError", "'vars' is not defined"),
+    ("globals", "globals()", "NameError", "'globals' is not defined"),
+    ("locals", "locals()", "NameError", "'locals' is not defined"),
+    ("builtins-name", "__builtins__", RESTRICTED, '"__builtins__" is an invalid'),
+    ("join-self", "''.join.__self__", RESTRICTED, '"__self__" is an invalid'),
+    # --- format-string traversal (CVE-2023-41039 pattern)
+    (
+        "str-format-traversal",
+        "'{0.__class__.__init__.__globals__}'.format(pick)",
+        "AttributeError",
+        "str.format is not available",
+    ),
+    ("str-format-map", "'{x}'.format_map({'x': 1})", "AttributeError", "str.format_map is not available"),
+    ("str-type-format", "str.format('{0.__class__}', 1)", "AttributeError", "'type' object has no attribute 'format'"),
+    ("getattr-format", "getattr('', 'format')", "AttributeError", "str.format is not available"),
+    ("fstring-dunder", "f'{pick.__globals__}'", RESTRICTED, '"__globals__" is an invalid'),
+    # --- imports
+    ("import-os", "import os", "ImportError", "module 'os' is not available; available modules: collections"),
+    ("import-sys", "import sys", "ImportError", "module 'sys' is not available"),
+    ("import-importlib", "import importlib", "ImportError", "module 'importlib' is not available"),
+    ("import-string-formatter", "import string", "ImportError", "module 'string' is not available"),
+    ("dunder-import", "__import__('os')", RESTRICTED, '"__import__" is an invalid'),
+    ("import-numpy-ctypeslib", "import numpy.ctypeslib", "ImportError", "'numpy.ctypeslib' is not available"),
+    ("from-numpy-import-ctypeslib", "from numpy import ctypeslib", "ImportError", "cannot import ctypeslib"),
+    ("from-numpy-lib-npyio", "from numpy.lib import npyio", "ImportError", "'numpy.lib' is not available"),
+    ("star-import", "from math import *", RESTRICTED, '"*" imports are not allowed'),
+    ("random-private-os", "import random\nrandom._os", RESTRICTED, '"_os" is an invalid'),
+    ("random-private-getattr", "import random\ngetattr(random, '_inst')", "AttributeError", 'starts with "_"'),
+    (
+        "json-decoder-submodule",
+        "import json\njson.decoder",
+        "AttributeError",
+        "module 'json' has no attribute 'decoder'",
+    ),
+    ("collections-abc", "import collections\ncollections.abc", "AttributeError", "no attribute 'abc'"),
+    ("numpy-core", "import numpy\nnumpy.core", "AttributeError", "module 'numpy' has no attribute 'core'"),
+    ("relative-import", "from . import x", "ImportError", "relative imports are not available"),
+    # --- builtins
+    ("open", "open('/etc/passwd').read()", "NameError", "'open' is not defined"),
+    ("eval", "eval('1')", RESTRICTED, "Eval calls are not allowed"),
+    ("exec", "exec('1')", RESTRICTED, "Exec calls are not allowed"),
+    ("compile", "compile('1', 'x', 'eval')", "NameError", "'compile' is not defined"),
+    ("input", "input()", "NameError", "'input' is not defined"),
+    ("breakpoint", "breakpoint()", RESTRICTED, '"breakpoint" is a reserved name'),
+    ("memoryview", "memoryview(b'x')", "NameError", "'memoryview' is not defined"),
+    ("setattr", "setattr(pick, 'x', 1)", "NameError", "'setattr' is not defined"),
+    ("super", "super", "NameError", "'super' is not defined"),
+    (
+        "catch-baseexception",
+        "try:\n    pass\nexcept BaseException:\n    pass\nBaseException",
+        "NameError",
+        "'BaseException' is not defined",
+    ),
+    ("keyboard-interrupt", "KeyboardInterrupt", "NameError", "'KeyboardInterrupt' is not defined"),
+    ("system-exit", "raise SystemExit", "NameError", "'SystemExit' is not defined"),
+    # --- numpy escapes (smolagents CVE-2025-5120 pattern: dangerous members of allowed modules)
+    ("np-ctypeslib", "np.ctypeslib", "AttributeError", "module 'numpy' has no attribute 'ctypeslib'"),
+    ("np-load-pickle", "np.load", "AttributeError", "no attribute 'load'"),
+    ("np-fromfile", "np.fromfile", "AttributeError", "no attribute 'fromfile'"),
+    ("np-memmap", "np.memmap", "AttributeError", "no attribute 'memmap'"),
+    ("np-lib", "np.lib", "AttributeError", "no attribute 'lib'"),
+    ("np-testing", "np.testing", "AttributeError", "no attribute 'testing'"),
+    ("np-f2py", "np.f2py", "AttributeError", "no attribute 'f2py'"),
+    ("np-frombuffer", "np.frombuffer", "AttributeError", "no attribute 'frombuffer'"),
+    ("np-set-printoptions", "np.set_printoptions", "AttributeError", "no attribute 'set_printoptions'"),
+    ("array-ctypes", "np.zeros(3).ctypes", "AttributeError", "'ndarray' object has no attribute 'ctypes'"),
+    ("array-tofile", "np.zeros(3).tofile", "AttributeError", "no attribute 'tofile'"),
+    ("array-dump", "np.zeros(3).dump", "AttributeError", "no attribute 'dump'"),
+    ("array-view", "np.zeros(3).view", "AttributeError", "no attribute 'view'"),
+    ("array-data", "np.zeros(3).data", "AttributeError", "no attribute 'data'"),
+    ("array-base", "getattr(get_object_position('red block'), 'base')", "AttributeError", "no attribute 'base'"),
+    ("array-setfield", "np.zeros(3).setfield", "AttributeError", "no attribute 'setfield'"),
+    ("array-strides-write", "a = np.zeros(3)\na.strides = (0,)", "TypeError", "cannot set attribute 'strides'"),
+    ("array-shape-write", "a = np.zeros(3)\na.shape = (1, 3)", "TypeError", "cannot set attribute 'shape'"),
+    ("rng-bit-generator", "np.random.default_rng(0).bit_generator", "AttributeError", "no attribute 'bit_generator'"),
+    ("np-random-legacy", "np.random.seed", "AttributeError", "module 'numpy.random' has no attribute 'seed'"),
+    ("module-not-iterable", "for x in np:\n    pass", "TypeError", "module 'numpy' is not iterable"),
+    ("module-not-subscriptable", "np[0]", "TypeError", "not subscriptable"),
+    # --- writing to host objects
+    ("write-module-constant", "np.pi = 3", "TypeError", "cannot modify a SafeModule object"),
+    ("write-module-function", "math.sqrt = print", "TypeError", "cannot modify a SafeModule object"),
+    ("delete-module-member", "del np.pi", "TypeError", "cannot modify a SafeModule object"),
+    ("write-skill-attribute", "pick.x = 1", "TypeError", "cannot modify a function object"),
+    ("write-skill-doc", "get_object_names.__doc__ = 'x'", RESTRICTED, '"__doc__" is an invalid'),
+    ("write-random-module", "import random\nrandom.random = lambda: 0", "TypeError", "cannot modify a SafeModule"),
+    ("write-int", "(1).real = 2", "TypeError", "cannot modify a int object"),
+    ("write-builtin-class", "Exception.args = 1", "TypeError", "cannot modify a type object"),
+    # --- str subclasses and odd attribute names
+    ("str-subclass", "class S(str):\n    pass", "TypeError", "class S cannot derive from str"),
+    ("non-str-attribute-name", "getattr(1, 123)", "TypeError", "attribute name must be a str, not int"),
+    ("bytes-attribute-name", "getattr(1, b'real')", "TypeError", "attribute name must be a str, not bytes"),
+    # --- class tricks
+    ("metaclass-subclass", "class M(type):\n    pass", "TypeError", "class M cannot derive from type"),
+    ("metaclass-keyword", "class A(metaclass=type):\n    pass", RESTRICTED, 'keyword argument "metaclass"'),
+    (
+        "getattribute-override",
+        "class A:\n    def __getattribute__(self, n):\n        return 1",
+        RESTRICTED,
+        '"__getattribute__" is an invalid',
+    ),
+    ("slots", "class A:\n    __slots__ = ()", RESTRICTED, '"__slots__" is an invalid'),
+    (
+        "instance-dict",
+        "class A:\n    def __init__(self):\n        self.__dict__ = {}",
+        RESTRICTED,
+        '"__dict__" is an invalid',
+    ),
+    ("dict-subclass", "class A(dict):\n    pass", "TypeError", "class A cannot derive from dict"),
+    (
+        "print-to-object",
+        "class F:\n    def write(self, s):\n        pass\nprint('x', file=F())",
+        "TypeError",
+        "print(file=...) is not available",
+    ),
+    # --- syntax the policy refuses (CVE-2025-22153 pattern: except* type confusion)
+    (
+        "try-star",
+        "try:\n    1/0\nexcept* ZeroDivisionError:\n    pass",
+        RESTRICTED,
+        "TryStar statements are not allowed",
+    ),
+    (
+        "nonlocal",
+        "def f():\n    x = 1\n    def g():\n        nonlocal x\n    return g",
+        RESTRICTED,
+        "Nonlocal statements are not allowed",
+    ),
+    ("async-def", "async def f():\n    pass", RESTRICTED, "AsyncFunctionDef statements are not allowed"),
+    ("lambda-default-import", "f = lambda x=__import__: x", RESTRICTED, '"__import__" is an invalid'),
+    ("unpack-function", "a, b = pick", "TypeError", "'function' object is not iterable"),
+]
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[CodeActEnv]:
+    env = CodeActEnv(task=None, renderer="tiny", time_limit_s=5.0, max_turns=10_000)
+    env.reset(seed=0, options=SCENE)
+    yield env
+    env.close()
+
+
+def step(env: CodeActEnv, code: str) -> dict:
+    _, _, _, _, info = env.step(code)
+    return info
+
+
+def test_there_are_at_least_sixty_attacks() -> None:
+    assert len(ATTACKS) >= 60
+    assert len({a[0] for a in ATTACKS}) == len(ATTACKS)
+
+
+@pytest.mark.parametrize(("name", "code", "error_type", "pattern"), ATTACKS, ids=[a[0] for a in ATTACKS])
+def test_attack_is_blocked_and_the_episode_goes_on(
+    env: CodeActEnv, name: str, code: str, error_type: str, pattern: str
+) -> None:
+    info = step(env, code)
+    assert info["error"] is not None, f"{name} was not blocked; it printed {info['stdout']!r}"
+    last_line = info["error"].strip().splitlines()[-1]
+    assert last_line.startswith(f"{error_type}:"), info["error"]
+    assert pattern in info["error"], info["error"]
+    follow_up = step(env, "print('alive', 6 * 7)")
+    assert follow_up["error"] is None and follow_up["stdout"] == "alive 42\n"
+    assert not follow_up["restarted"]
+
+
+def test_skill_results_are_copies_that_do_not_reach_the_host(env: CodeActEnv) -> None:
+    info = step(env, "p = get_object_position('red block')\np[0] = 5.0\nprint(get_object_position('red block')[0])")
+    assert float(info["stdout"]) == pytest.approx(0.45, abs=1e-3)
+    info = step(env, "names = get_object_names()\nnames.clear()\nprint(len(get_object_names()))")
+    assert info["stdout"] == "3\n"
+    info = step(env, "b = get_workspace_bounds()\nb['x'] = (0.0, 10.0)\nmove_to([0.9, 0.0, 0.2])")
+    assert "outside the workspace (x in [0.25, 0.65]" in info["error"]
+
+
+def test_module_listings_cannot_be_changed_from_inside(env: CodeActEnv) -> None:
+    info = step(env, "d = dir(np)\nd.clear()\nprint(len(dir(np)) > 100, 'ctypeslib' in dir(np), dir(pick))")
+    assert info["stdout"] == "True False []\n"
+
+
+def test_sandbox_code_still_gets_its_work_done(env: CodeActEnv) -> None:
+    program = """
+import math, itertools, json, statistics
+from collections import Counter, deque
+from numpy.linalg import norm
+class Tracker:
+    def __init__(self):
+        self.seen = []
+    def add(self, name):
+        self.seen.append(name)
+t = Tracker()
+for name in get_object_names():
+    t.add(name)
+d = {n: float(norm(get_object_position(n)[:2])) for n in t.seen}
+a = np.array([[1.0, 2.0], [3.0, 4.0]])
+a[0, 0] = 5.0
+total = 0
+for i, (x, y) in enumerate(zip([1, 2], [3, 4])):
+    total += x * y
+try:
+    raise ValueError("oops")
+except ValueError as e:
+    caught = e.args[0]
+print(len(t.seen), round(math.hypot(3, 4)), list(itertools.pairwise([1, 2, 3])), json.dumps({"k": 1}),
+      statistics.mean([1, 2, 3]), Counter("aab").most_common(1), deque([1]).maxlen, a.sum(), total, caught,
+      sorted(d)[0], f"{3.14159:.2f}", "%d-%s" % (1, "x"))
+"""
+    info = step(env, program)
+    assert info["error"] is None, info["error"]
+    assert info["stdout"] == ("3 5 [(1, 2), (2, 3)] {\"k\": 1} 2 [('a', 2)] None 14.0 11 oops blue bowl 3.14 1-x\n")
