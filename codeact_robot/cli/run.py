@@ -131,7 +131,7 @@ def run_command(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     if config.task == FREE_SCENE:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     llm = make_backend(config.llm)
     env = make_env(config, config.task, video_fps=VIDEO_FPS if args.video else None, cameras=("front", "top"))
     frames: list[Any] = []
@@ -169,7 +169,7 @@ def chat_command(args: argparse.Namespace) -> int:
         raise UsageError("chat needs a model: --llm URL --model NAME, or --engine vllm")
     options = scene_options(args.scene) if args.scene else None
     task = args.task if args.task and args.task != FREE_SCENE else None
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     llm = make_backend(config.llm)
     env = make_env(config, task, end_on_success=False, cameras=("front", "top"))
     env.max_turns = config.agent.max_turns or CHAT_TURNS

@@ -1,8 +1,13 @@
-"""Compiling code actions: RestrictedPython's checks plus two rewrites of our own.
+"""Compiling code actions: RestrictedPython's checks plus rewrites of our own.
 
 - a bare ``except:`` becomes ``except Exception:``, so no handler can swallow the
   exception that stops a program at a limit;
-- a final expression statement has its value displayed, as in a notebook cell.
+- a final expression statement has its value displayed, as in a notebook cell;
+- ``name += value`` stays a native in-place operation;
+- in a method of a class the program defines, ``self.name`` is read directly instead of
+  through the attribute guard, when ``self`` is never rebound in the method: the method
+  first checks that ``self`` is an instance of a program-defined class, whose attributes
+  the guard would allow anyway. This keeps object-heavy programs fast.
 """
 
 from __future__ import annotations
@@ -10,11 +15,13 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from types import CodeType
+from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer
 from RestrictedPython.compile import compile_restricted_exec
 
 DISPLAY = "_display_"
+CHECK_SELF = "_check_self_"
 
 
 class CompileError(Exception):
@@ -30,6 +37,11 @@ class CompileError(Exception):
 
 
 class _Transformer(RestrictingNodeTransformer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._methods: list[set[int]] = []  # ids of the methods of the classes being visited
+        self._trusted: list[str | None] = []  # the trusted ``self`` name of each enclosing function
+
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.AST:
         if node.type is None:
             node.type = ast.copy_location(ast.Name("Exception", ast.Load()), node)
@@ -43,6 +55,75 @@ class _Transformer(RestrictingNodeTransformer):
             node.body[-1] = ast.copy_location(ast.Expr(ast.copy_location(call, last)), last)
             ast.fix_missing_locations(node)
         return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        # ``n += 1`` on a name stays native: RestrictedPython routes it through a hook for
+        # Zope's in-place policies, but it reaches nothing the operands did not already reach.
+        if isinstance(node.target, ast.Name):
+            return self.node_contents_visit(node)
+        return super().visit_AugAssign(node)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self._methods.append({id(child) for child in node.body if isinstance(child, ast.FunctionDef)})
+        try:
+            return super().visit_ClassDef(node)
+        finally:
+            self._methods.pop()
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        is_method = bool(self._methods) and id(node) in self._methods[-1]
+        inherited = self._trusted[-1] if self._trusted else None
+        trusted = _trusted_self(node) if is_method else inherited
+        self._trusted.append(trusted)
+        self._methods.append(set())  # a def inside a method is not a method
+        try:
+            node = super().visit_FunctionDef(node)
+        finally:
+            self._methods.pop()
+            self._trusted.pop()
+        if is_method and trusted:
+            check = ast.Expr(ast.Call(ast.Name(CHECK_SELF, ast.Load()), [ast.Name(trusted, ast.Load())], []))
+            start = 1 if ast.get_docstring(node) is not None else 0
+            node.body.insert(start, ast.copy_location(check, node.body[start] if len(node.body) > start else node))
+            ast.fix_missing_locations(node)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        guarded = super().visit_Attribute(node)
+        trusted = self._trusted[-1] if self._trusted else None
+        if (
+            trusted
+            and isinstance(guarded, ast.Call)
+            and isinstance(guarded.func, ast.Name)
+            and guarded.func.id == "_getattr_"
+            and isinstance(guarded.args[0], ast.Name)
+            and guarded.args[0].id == trusted
+        ):
+            return ast.copy_location(ast.Attribute(guarded.args[0], node.attr, ast.Load()), node)
+        return guarded
+
+
+def _trusted_self(method: ast.FunctionDef) -> str | None:
+    """The method's first parameter if nothing in the method can rebind it, else None."""
+    if method.decorator_list:
+        return None  # a classmethod or staticmethod has no instance first
+    positional = method.args.posonlyargs + method.args.args
+    if not positional:
+        return None
+    name = positional[0].arg
+    for node in ast.walk(ast.Module(body=method.body, type_ignores=[])):
+        rebinds = (
+            (isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load))
+            or (isinstance(node, ast.arg) and node.arg == name)
+            or (isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names)
+            or (isinstance(node, ast.ExceptHandler) and node.name == name)
+            or (isinstance(node, ast.alias) and name in (node.name, node.asname))
+            or (isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name)
+            or (isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name == name)
+        )
+        if rebinds:
+            return None
+    return name
 
 
 @dataclass

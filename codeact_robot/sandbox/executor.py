@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import operator
 import time
 import traceback
@@ -14,7 +15,7 @@ from typing import Any
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 from codeact_robot.sandbox.builtins import safe_builtins
-from codeact_robot.sandbox.compiler import DISPLAY, CompileError, compile_action
+from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, CompileError, compile_action
 from codeact_robot.sandbox.limits import LimitExceeded, Limits, StepBudget, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import SafeModule, build_modules
 from codeact_robot.sandbox.output import CappedOutput, Printer
@@ -87,7 +88,7 @@ class Sandbox:
         namespace: dict[str, Any] = {
             "__builtins__": safe_builtins(policy, self._import),
             "__name__": "__sandbox__",
-            "_getattr_": policy.getattr,
+            "_getattr_": policy.attribute_guard(),
             "_getitem_": policy.getitem,
             "_getiter_": policy.getiter,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -97,6 +98,7 @@ class Sandbox:
             "_inplacevar_": _inplacevar,
             "_print_": lambda _getattr=None: Printer(self._output),
             DISPLAY: self._display,
+            CHECK_SELF: policy.self_guard(),
         }
         namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
         namespace.update({name: _copying(name, function) for name, function in skills.items()})
@@ -175,6 +177,13 @@ class Sandbox:
             self._output.write(repr(value) + "\n")
 
     def _import(self, name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+        if type(fromlist) is list and not fromlist and level == 0:
+            # CPython's PyImport_Import: host C code (numpy loading its own submodules lazily)
+            # imports through the running frame's builtins, which are these. It imports for
+            # the side effect and reads the module from sys.modules itself, so the program
+            # never receives it. Import statements pass a tuple or None, never a list.
+            importlib.import_module(name)
+            return None
         if level != 0:
             raise ImportError("relative imports are not available in the sandbox")
         top = name.split(".")[0]

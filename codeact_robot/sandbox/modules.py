@@ -35,6 +35,9 @@ class SafeModule:
     __slots__ = ("_members", "_name")
 
     def __init__(self, name: str, members: dict[str, Any]) -> None:
+        hidden = [member for member in members if member.startswith("_")]
+        if hidden:
+            raise ValueError(f"a sandboxed module cannot offer underscore names: {hidden}")
         self._name = name
         self._members = dict(members)
 

@@ -117,6 +117,7 @@ MUTABLE = (
 """Builtin containers code may modify (every one it can reach is its own or a fresh copy)."""
 
 EXCEPTION_ATTRIBUTES = frozenset({"args"})
+_TYPE_PUBLIC = frozenset(name for name in dir(type) if not name.startswith("_"))  # mro: would reveal BaseException
 
 
 class Policy:
@@ -124,6 +125,9 @@ class Policy:
 
     def __init__(self) -> None:
         self.sandbox_classes: weakref.WeakSet[type] = weakref.WeakSet()
+        self._verdicts: dict[tuple[type, str], bool] = {}  # (type of an instance, name)
+        self._class_verdicts: dict[tuple[type, str], bool] = {}  # (the class itself, name)
+        self._instance_types: set[type] = set()
 
     # --- classes defined by sandboxed code -----------------------------------------------
 
@@ -147,30 +151,62 @@ class Policy:
         """Whether ``cls`` is a class defined by sandboxed code."""
         return isinstance(cls, type) and cls in self.sandbox_classes
 
-    def _defined_by_sandbox(self, cls: type, name: str) -> bool:
-        return any(name in vars(k) for k in cls.__mro__ if k in self.sandbox_classes)
+    def _sandbox_offers(self, cls: type, name: str) -> bool:
+        """Whatever a sandbox class and its instances hold, but nothing a builtin base offers
+        (``object`` offers nothing public; exception bases only ``args``)."""
+        return name in EXCEPTION_ATTRIBUTES or not any(
+            name in vars(base) for base in cls.__mro__ if base not in self.sandbox_classes
+        )
 
     # --- reading --------------------------------------------------------------------------
 
     def getattr(self, obj: Any, name: Any, *default: Any) -> Any:
         """``obj.name`` for sandboxed code (also its ``getattr`` builtin).
 
+        Verdicts depend only on the object's type (or class) and the name, so they are
+        cached: an allowed attribute costs one dictionary lookup.
+
         Raises:
             AttributeError: for names the policy does not offer, even if they exist.
         """
         if type(name) is not str:
             raise TypeError(f"attribute name must be a str, not {type(name).__name__}")
-        if len(default) > 1:
-            raise TypeError("getattr expected at most 3 arguments")
-        if not self.allows_attribute(obj, name):
-            if default:
-                return default[0]
-            raise AttributeError(self._denial(obj, name))
-        if isinstance(obj, SafeModule):
-            return obj._member(name)
+        kind = type(obj)
+        if kind is SafeModule:
+            if obj._has(name):  # offered members never start with an underscore
+                return obj._member(name)
+        else:
+            is_class = isinstance(obj, type)
+            verdicts, key = (self._class_verdicts, (obj, name)) if is_class else (self._verdicts, (kind, name))
+            allowed = verdicts.get(key)
+            if allowed is None:
+                allowed = verdicts[key] = self.allows_attribute(obj, name)
+            if allowed:
+                return getattr(obj, name, default[0]) if default else getattr(obj, name)
         if default:
-            return getattr(obj, name, default[0])
-        return getattr(obj, name)
+            return default[0]
+        raise AttributeError(self._denial(obj, name))
+
+    def attribute_guard(self) -> Callable[[Any, str], Any]:
+        """RestrictedPython's ``_getattr_``: :meth:`getattr` with a fast path for known verdicts.
+
+        RestrictedPython calls it only for ``obj.name`` syntax, so ``name`` is always a
+        string literal that passed the compile-time checks.
+        """
+        verdicts = self._verdicts
+        slow = self.getattr
+
+        def guarded(obj: Any, name: str) -> Any:
+            kind = type(obj)
+            if kind is SafeModule:
+                members = obj._members
+                if name in members:
+                    return members[name]
+            elif verdicts.get((kind, name)):  # instances only: classes are keyed apart
+                return getattr(obj, name)
+            return slow(obj, name)
+
+        return guarded
 
     def hasattr(self, obj: Any, name: Any) -> bool:
         """``hasattr`` under the policy."""
@@ -181,29 +217,57 @@ class Policy:
         return True
 
     def allows_attribute(self, obj: Any, name: str) -> bool:
-        """Whether the policy offers ``obj.name`` (it may still not exist)."""
+        """Whether the policy offers ``obj.name`` (it may still not exist).
+
+        The answer depends only on ``name`` and on ``obj``'s type, or on ``obj`` itself
+        when it is a class.
+        """
         if name.startswith("_") or name in INSPECT_ATTRIBUTES:
             return False
         if isinstance(obj, SafeModule):
             return obj._has(name)
         if isinstance(obj, type):
             if self.is_sandbox_class(obj):
-                return self._defined_by_sandbox(obj, name)
+                return name not in _TYPE_PUBLIC and self._sandbox_offers(obj, name)
             return name in ATTRIBUTES.get(obj, frozenset())
         kind = type(obj)
         if kind in ATTRIBUTES:
             return name in ATTRIBUTES[kind]
-        if kind in self.sandbox_classes or self._instance_of_sandbox_class(obj):
-            return (
-                name in getattr(obj, "__dict__", {})
-                or self._defined_by_sandbox(kind, name)
-                or (isinstance(obj, BaseException) and name in EXCEPTION_ATTRIBUTES)
-            )
+        if self._instance_of_sandbox_class(obj):
+            return self._sandbox_offers(kind, name)
         if isinstance(obj, BaseException):
             return name in EXCEPTION_ATTRIBUTES
         if isinstance(obj, np.generic):
             return name in _NUMPY_SCALAR
         return False
+
+    def self_guard(self) -> Callable[[Any], None]:
+        """What a program's method runs first: :meth:`check_self`, fast for known types."""
+        known = self._instance_types
+        check = self.check_self
+
+        def guarded(obj: Any) -> None:
+            if type(obj) not in known:
+                check(obj)
+
+        return guarded
+
+    def check_self(self, obj: Any) -> None:
+        """Check that a method's ``self`` is an instance of a program-defined class.
+
+        Raises:
+            TypeError: otherwise (say ``A.method(np)``), since the method reads ``self``'s
+                attributes without the guard.
+        """
+        kind = type(obj)
+        if kind in self._instance_types:
+            return
+        if not self._instance_of_sandbox_class(obj):
+            raise TypeError(
+                f"a method of a class defined in the program was called on a {kind.__name__} object; "
+                "methods take an instance of their class"
+            )
+        self._instance_types.add(kind)
 
     def _instance_of_sandbox_class(self, obj: Any) -> bool:
         return any(k in self.sandbox_classes for k in type(obj).__mro__)

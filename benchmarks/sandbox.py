@@ -1,0 +1,91 @@
+"""Sandbox overheads: a trivial action's round trip through the worker, and guarded vs plain execution.
+
+python benchmarks/sandbox.py [--actions 200] [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.sandbox.executor import Sandbox
+from codeact_robot.sandbox.limits import Limits
+
+COMPUTE = """
+import math
+class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+    def norm(self):
+        return math.sqrt(self.x * self.x + self.y * self.y)
+points = [Point(i * 0.01, (i % 7) * 0.02) for i in range(2000)]
+total = 0.0
+for _ in range(20):
+    for p in points:
+        total += p.norm()
+    best = sorted(points, key=lambda p: p.norm())[:10]
+grid = np.array([[p.x, p.y] for p in points])
+for _ in range(200):
+    centred = grid - grid.mean(axis=0)
+    spread = np.linalg.norm(centred, axis=1).max()
+    angles = np.arctan2(centred[:, 1], centred[:, 0])
+result = (round(total, 6), round(float(spread), 6), len(best), float(angles.sum()))
+"""
+
+
+def round_trip(actions: int) -> list[float]:
+    """Seconds per trivial action (host -> worker -> host), after a warm-up."""
+    env = CodeActEnv(task="StackBlocks", renderer="tiny", max_turns=actions + 10)
+    try:
+        env.reset(seed=0)
+        env.step("x = 0")
+        times = []
+        for _ in range(actions):
+            start = time.perf_counter()
+            env.step("x = x + 1")
+            times.append(time.perf_counter() - start)
+        return times
+    finally:
+        env.close()
+
+
+def guarded_vs_plain(repeats: int) -> tuple[float, float]:
+    """Best-of-``repeats`` seconds of the compute program: in the sandbox, and with plain exec."""
+    guarded, plain = [], []
+    for _ in range(repeats):
+        sandbox = Sandbox({}, Limits(time_limit_s=120))
+        start = time.perf_counter()
+        result = sandbox.run(COMPUTE)
+        guarded.append(time.perf_counter() - start)
+        assert result.error is None, result.error
+        namespace = {"np": np}
+        start = time.perf_counter()
+        exec(compile(COMPUTE, "<plain>", "exec"), namespace)
+        plain.append(time.perf_counter() - start)
+    return min(guarded), min(plain)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--actions", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    times = np.array(round_trip(args.actions)) * 1000
+    print(
+        f"trivial action round trip over {args.actions} actions: median {statistics.median(times):.2f} ms, "
+        f"p95 {np.percentile(times, 95):.2f} ms (target: median <= 5 ms)"
+    )
+    guarded, plain = guarded_vs_plain(args.repeats)
+    print(
+        f"compute-heavy program: sandbox {guarded * 1000:.1f} ms, plain exec {plain * 1000:.1f} ms, "
+        f"ratio {guarded / plain:.2f}x (target <= 2x; best of {args.repeats})"
+    )
+
+
+if __name__ == "__main__":
+    main()
