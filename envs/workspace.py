@@ -64,6 +64,8 @@ DIRECTIONS: dict[str, tuple[float, float]] = {
 }
 """Unit xy vectors of the four directions as seen from the top camera."""
 
+DIRECTIONS_RULE = "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+
 
 def place_position(name: str) -> tuple[float, float]:
     """The (x, y) of a named table place; raises with the valid names otherwise."""

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from codeact_robot.envs.camera import CameraFrame
-from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_HEIGHT, COLOURS, CUP_SIZE, KINDS, TABLE_COLOUR
+from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_HEIGHT, BOWL_RADIUS, COLOURS, CUP_SIZE, KINDS, TABLE_COLOUR
 from codeact_robot.envs.tasks.checks import BOWL_INNER_RADIUS
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.skills.perception import ObjectEstimate
@@ -35,6 +35,7 @@ MAX_CHROMA_DISTANCE = 0.07
 GRAY_BRIGHTNESS = (0.13, 0.55)  # albedo of gray faces, lit or in shade (the white arm is brighter)
 MIN_PIXELS = 12
 TOP_FACE_DEPTH = 0.003
+MIN_TOP = 0.03  # every block or cup top is higher, even tilted
 BOWL_EXTENT = 0.10
 CUP_FACE = (BLOCK_SIZE + CUP_SIZE) / 2
 
@@ -77,17 +78,42 @@ def detect(frame: CameraFrame, camera: str) -> list[Detection]:
         mask = (labels == colour_index).astype(np.uint8)
         if mask.sum() < MIN_PIXELS:
             continue
-        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        count, components, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        for component in range(1, count):
-            if stats[component, cv2.CC_STAT_AREA] < MIN_PIXELS:
-                continue
-            pixels = components == component
-            for detection in _describe_blob(colour, points, pixels, frame, camera):
-                name = detection.estimate.name
-                if name not in found or detection.estimate.pixels > found[name].estimate.pixels:
-                    found[name] = detection
+        for detection in _describe_colour(
+            colour, cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), points, frame, camera
+        ):
+            name = detection.estimate.name
+            if name not in found or detection.estimate.pixels > found[name].estimate.pixels:
+                found[name] = detection
     return list(found.values())
+
+
+def _describe_colour(
+    colour: str, mask: np.ndarray, points: np.ndarray, frame: CameraFrame, camera: str
+) -> list[Detection]:
+    """Every object of one colour: bowls first, then the blobs that are not pieces of a bowl."""
+    count, components, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    blobs = []
+    for component in range(1, count):
+        if stats[component, cv2.CC_STAT_AREA] >= MIN_PIXELS:
+            x, y, w, h = (int(stats[component, i]) for i in range(4))
+            blobs.append((points[components == component], (x, y, x + w - 1, y + h - 1)))
+    detections: list[Detection] = []
+    bowls: list[np.ndarray] = []
+    for blob, box in blobs:
+        if max(cv2.minAreaRect(blob[:, :2].astype(np.float32))[1]) > BOWL_EXTENT:
+            bowl, *inside = _describe_bowl(colour, blob, box, camera)
+            bowls.append(bowl.estimate.position[:2])
+            detections += [bowl, *inside]
+    for blob, box in blobs:
+        centre = blob[:, :2].mean(axis=0)
+        if any(np.hypot(*(centre - bowl)) < BOWL_RADIUS + 0.005 for bowl in bowls):
+            # A piece of a bowl cut off by what lies in it; it is a block only if it shows a block's face.
+            inner = _inner_block(colour, blob[blob[:, 2] > 0.03], box, camera)
+            detections += [inner] if inner else []
+        elif max(cv2.minAreaRect(blob[:, :2].astype(np.float32))[1]) <= BOWL_EXTENT:
+            square = _describe_square(colour, blob, box, frame, camera)
+            detections += [square] if square else []
+    return detections
 
 
 def fuse(per_camera: Iterable[list[Detection]]) -> dict[str, ObjectEstimate]:
@@ -140,19 +166,6 @@ def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> n
     return np.where(valid, labels, -1)
 
 
-def _describe_blob(
-    colour: str, points: np.ndarray, pixels: np.ndarray, frame: CameraFrame, camera: str
-) -> list[Detection]:
-    blob = points[pixels]
-    rows, cols = np.nonzero(pixels)
-    box = (int(cols.min()), int(rows.min()), int(cols.max()), int(rows.max()))
-    (_, _), (w, h), _ = cv2.minAreaRect(blob[:, :2].astype(np.float32))
-    if max(w, h) > BOWL_EXTENT:
-        return _describe_bowl(colour, blob, box, camera)
-    detection = _describe_square(colour, blob, box, frame, camera)
-    return [detection] if detection else []
-
-
 def _describe_bowl(colour: str, blob: np.ndarray, box: tuple[int, int, int, int], camera: str) -> list[Detection]:
     radius = KINDS["bowl"].size[0] / 2
     centre = blob[:, :2].mean(axis=0)
@@ -167,19 +180,32 @@ def _describe_bowl(colour: str, blob: np.ndarray, box: tuple[int, int, int, int]
     coverage = len(np.unique(np.floor((angles + np.pi) / (2 * np.pi) * 16))) / 16  # how much of the rim is seen
     position = np.array([*centre, BOWL_HEIGHT / 2])
     detections = [Detection(_estimate(colour, "bowl", position, 0.0, camera, len(blob)), box, quality=coverage)]
-    inner = high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - 0.002]
-    if coverage > 0.6 and len(inner) >= MIN_PIXELS:  # a block of the bowl's own colour lies in it
-        block_centre = inner[:, :2].mean(axis=0)
-        top = float(inner[:, 2].max())
-        block = _estimate(colour, "block", np.array([*block_centre, top - BLOCK_SIZE / 2]), 0.0, camera, len(inner))
-        detections.append(Detection(block, box, quality=0.5))
+    if coverage > 0.6:
+        inner = _inner_block(colour, high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - 0.005], box, camera)
+        detections += [inner] if inner else []
     return detections
+
+
+def _inner_block(colour: str, raised: np.ndarray, box: tuple[int, int, int, int], camera: str) -> Detection | None:
+    """A block of a bowl's own colour lying in it: raised points inside the rim that form a
+    block's square face (a sliver of the bowl's inner wall does not)."""
+    if len(raised) < MIN_PIXELS:
+        return None
+    (cx, cy), (w, h), angle = cv2.minAreaRect(raised[:, :2].astype(np.float32))
+    if min(w, h) < 0.6 * BLOCK_SIZE or max(w, h) > 1.5 * BLOCK_SIZE:
+        return None
+    top = float(raised[:, 2].max())
+    yaw = float(np.radians((angle + 45.0) % 90.0 - 45.0))
+    block = _estimate(colour, "block", np.array([cx, cy, top - BLOCK_SIZE / 2]), yaw, camera, len(raised))
+    return Detection(block, box, quality=0.5)
 
 
 def _describe_square(
     colour: str, blob: np.ndarray, box: tuple[int, int, int, int], frame: CameraFrame, camera: str
 ) -> Detection | None:
     top = float(blob[:, 2].max())
+    if top < MIN_TOP:  # a patch of a bowl's floor, not an object standing on the table
+        return None
     face = blob[blob[:, 2] > top - TOP_FACE_DEPTH]
     (cx, cy), (w, h), angle = cv2.minAreaRect(face[:, :2].astype(np.float32))
     kind = "cup" if max(w, h) > CUP_FACE else "block"
@@ -190,8 +216,6 @@ def _describe_square(
         centre, angle = _square_behind_sides(blob[:, :2], frame.extrinsics[:2, 3], size)
         coverage = 0.3
     position = np.array([*centre, top - KINDS[kind].half_height])
-    if position[2] < -0.01:
-        return None
     yaw = float(np.radians((angle + 45.0) % 90.0 - 45.0))
     return Detection(_estimate(colour, kind, position, yaw, camera, len(blob)), box, quality=min(1.0, coverage))
 

@@ -168,6 +168,50 @@ ATTACKS: list[tuple[str, str, str, str]] = [
         '"__dict__" is an invalid',
     ),
     ("dict-subclass", "class A(dict):\n    pass", "TypeError", "class A cannot derive from dict"),
+    # --- methods read self's attributes natively; these try to smuggle another object in as self
+    (
+        "unbound-method-on-class",
+        "class E(Exception):\n    def m(self):\n        return self.mro\nE.m(E)",
+        "TypeError",
+        "called on a type object",
+    ),
+    (
+        "unbound-method-on-module",
+        "class A:\n    def m(self):\n        return self.ctypeslib\nA.m(np)",
+        "TypeError",
+        "called on a SafeModule object",
+    ),
+    (
+        "rebound-self",
+        "class A:\n    def m(self):\n        self = np\n        return self.ctypeslib\nA().m()",
+        "AttributeError",
+        "no attribute 'ctypeslib'",
+    ),
+    (
+        "comprehension-self",
+        "class A:\n    def m(self):\n        return [self.lib for self in [np]]\nA().m()",
+        "AttributeError",
+        "no attribute 'lib'",
+    ),
+    (
+        "classmethod-cls",
+        "class A:\n    @classmethod\n    def m(cls):\n        return cls.mro\nA.m()",
+        "AttributeError",
+        "no attribute 'mro'",
+    ),
+    (
+        "except-as-self",
+        "class A:\n    def m(self):\n        try:\n            1/0\n        except ZeroDivisionError as self:"
+        "\n            return self.with_traceback\nA().m()",
+        "AttributeError",
+        "no attribute 'with_traceback'",
+    ),
+    (
+        "nested-def-self",
+        "class A:\n    def m(self):\n        def f(self):\n            return self.lib\n        return f(np)\nA().m()",
+        "AttributeError",
+        "no attribute 'lib'",
+    ),
     (
         "print-to-object",
         "class F:\n    def write(self, s):\n        pass\nprint('x', file=F())",

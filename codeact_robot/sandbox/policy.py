@@ -198,12 +198,12 @@ class Policy:
 
         def guarded(obj: Any, name: str) -> Any:
             kind = type(obj)
+            if verdicts.get((kind, name)):  # instances only: classes and modules are never cached here
+                return getattr(obj, name)
             if kind is SafeModule:
                 members = obj._members
                 if name in members:
                     return members[name]
-            elif verdicts.get((kind, name)):  # instances only: classes are keyed apart
-                return getattr(obj, name)
             return slow(obj, name)
 
         return guarded

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from codeact_robot.envs.objects import object_name
 from codeact_robot.envs.scene import ObjectState
 from codeact_robot.envs.tasks import checks
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
@@ -60,11 +59,7 @@ class MatchingBowls(Task):
         return Sample(self.template, layout.placements, {})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
-        results = []
-        for block in checks.blocks(objects):
-            bowl = objects[object_name(block.colour, "bowl")]
-            results.append((checks.is_in_bowl(block, bowl), f"{checks.describe(block)} is not in the {bowl.name}"))
-        return checks.all_hold(results, "every block is in the bowl of its colour")
+        return checks.in_own_colour_bowls(objects, "every block is in the bowl of its colour")
 
 
 class MismatchedBowls(Task):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_RADIUS, BOWL_WALL
+from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_RADIUS, BOWL_WALL, object_name
 from codeact_robot.envs.scene import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult
 
@@ -108,6 +108,19 @@ def all_hold(results: Iterable[tuple[bool, str]], success_detail: str) -> CheckR
         more = f" (+{len(failures) - 3} more)" if len(failures) > 3 else ""
         return CheckResult(False, "; ".join(failures[:3]) + more)
     return CheckResult(True, success_detail)
+
+
+def in_bowl(block: ObjectState, bowl: ObjectState) -> CheckResult:
+    """The verdict for one object that should lie in one bowl."""
+    if is_in_bowl(block, bowl):
+        return CheckResult(True, f"{block.name} is in the {bowl.name}")
+    return CheckResult(False, f"{describe(block)} is not in the {bowl.name} ({describe(bowl)})")
+
+
+def in_own_colour_bowls(objects: Mapping[str, ObjectState], success_detail: str) -> CheckResult:
+    """The verdict that every block lies in the bowl of its own colour."""
+    pairs = [(block, objects[object_name(block.colour, "bowl")]) for block in blocks(objects)]
+    return all_hold(((r.success, r.detail) for r in (in_bowl(b, w) for b, w in pairs)), success_detail)
 
 
 def stack_failure(blocks_: Sequence[ObjectState]) -> str:

@@ -44,10 +44,7 @@ class FindHiddenBlock(Task):
         return Sample(instruction, layout.placements, {"object": target, "bowl": bowl.name})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
-        block, bowl = objects[params["object"]], objects[params["bowl"]]
-        if checks.is_in_bowl(block, bowl):
-            return CheckResult(True, f"{block.name} is in the {bowl.name}")
-        return CheckResult(False, f"{checks.describe(block)} is not in the {bowl.name}")
+        return checks.in_bowl(objects[params["object"]], objects[params["bowl"]])
 
 
 class SortHiddenBlocks(Task):
@@ -73,8 +70,4 @@ class SortHiddenBlocks(Task):
         return Sample(self.template, layout.placements, {"hidden": [object_name(c, "block") for c in block_colours]})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
-        results = []
-        for block in checks.blocks(objects):
-            bowl = objects[object_name(block.colour, "bowl")]
-            results.append((checks.is_in_bowl(block, bowl), f"{checks.describe(block)} is not in the {bowl.name}"))
-        return checks.all_hold(results, "every hidden block is in the bowl of its colour")
+        return checks.in_own_colour_bowls(objects, "every hidden block is in the bowl of its colour")

@@ -12,7 +12,7 @@ from codeact_robot.envs.scene import ObjectState
 from codeact_robot.envs.tasks import checks
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
 from codeact_robot.envs.tasks.sampling import Layout, choose_colours, far_from
-from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, TABLE_PLACES, WORKSPACE
+from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, DIRECTIONS_RULE, TABLE_PLACES, WORKSPACE
 
 GROUP_RADIUS = 0.12  # several blocks "at" one place may sit side by side
 
@@ -43,13 +43,10 @@ class PickPlace(Task):
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         picked, target = objects[params["object"]], objects[params["target"]]
         if target.kind == "bowl":
-            ok = checks.is_in_bowl(picked, target)
-        else:
-            ok = checks.is_on_top_of(picked, target)
-        if ok:
-            return CheckResult(True, f"{picked.name} is {'in' if target.kind == 'bowl' else 'on'} the {target.name}")
-        relation = "in" if target.kind == "bowl" else "on"
-        return CheckResult(False, f"{checks.describe(picked)} is not {relation} the {checks.describe(target)}")
+            return checks.in_bowl(picked, target)
+        if checks.is_on_top_of(picked, target):
+            return CheckResult(True, f"{picked.name} is on the {target.name}")
+        return CheckResult(False, f"{checks.describe(picked)} is not on the {checks.describe(target)}")
 
 
 class BlocksOnPlace(Task):
@@ -123,7 +120,7 @@ class PlaceRelativeToBowl(Task):
     max_turns = 5
     rules = (
         'Distances are measured from the bowl\'s centre: "a little" is about 12 cm, "a lot" about 24 cm. '
-        "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+        + DIRECTIONS_RULE
     )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:

@@ -11,7 +11,7 @@ from codeact_robot.envs.scene import ObjectState
 from codeact_robot.envs.tasks import checks
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
 from codeact_robot.envs.tasks.sampling import Layout, choose_colours, far_from
-from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, SIDES, TABLE_PLACES
+from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, DIRECTIONS_RULE, SIDES, TABLE_PLACES
 
 ORDINALS = ("first", "second", "third")
 DIRECTION_CONE = np.radians(20.0)  # the answer lies within this angle of the direction
@@ -50,7 +50,7 @@ class PickByDirectionFromBowl(_PickToPlace):
     split = "seen"
     description = "move the block that lies to one side of a bowl to a corner or side"
     template = "pick up the block to the {direction} of the {bowl} and place it on the {place}"
-    rules = "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+    rules = DIRECTIONS_RULE
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         direction = str(rng.choice(list(DIRECTIONS)))
@@ -115,7 +115,7 @@ class PickNthFromDirection(_PickToPlace):
     split = "seen"
     description = "move the n-th block counted from one side of the table to a corner or side"
     template = "pick up the {ordinal} block from the {direction} and place it on the {place}"
-    rules = "Directions are as seen from the top camera: left is +y, right is -y, top is +x, bottom is -x."
+    rules = DIRECTIONS_RULE
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         direction = str(rng.choice(list(DIRECTIONS)))
