@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -112,7 +113,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
                 renderer=renderer,
                 limits=limits,
                 video_fps=video_fps,
-                skill_library=skill_library,
+                skill_library=str(Path(skill_library).resolve()) if skill_library else None,
                 images=tuple(dict.fromkeys(("front", *cameras))),
             )
         except ValidationError as error:

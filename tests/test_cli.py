@@ -25,7 +25,13 @@ def cli(
     *args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, input=input, timeout=timeout, env={**os.environ, **(env or {})}
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=Path(__file__).parent,  # run as an installed command, away from the source
     )
 
 
@@ -260,6 +266,7 @@ def test_serve_starts_vllm_waits_until_it_answers_and_prints_the_url(tmp_path: P
     env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
     process = subprocess.Popen(
         [*CLI, "serve", "--port", "8765", "--host", "127.0.0.1"],
+        cwd=tmp_path,
         env=env,
         text=True,
         stdout=subprocess.PIPE,

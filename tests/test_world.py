@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -168,7 +169,13 @@ print(json.dumps(state))
 
 def test_same_seed_same_commands_give_bit_identical_states_in_two_processes() -> None:
     outputs = [
-        subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT], capture_output=True, text=True, check=True).stdout
+        subprocess.run(
+            [sys.executable, "-c", DETERMINISM_SCRIPT],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parent,
+        ).stdout
         for _ in range(2)
     ]
     first, second = (json.loads(o.strip().splitlines()[-1]) for o in outputs)

@@ -132,6 +132,7 @@ class EpisodeWorker:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "codeact_robot.worker.process", str(worker_end.fileno())],
             pass_fds=[worker_end.fileno()],
+            cwd=tempfile.gettempdir(),  # a source checkout in the caller's folder must not shadow the install
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # C libraries print there; the sandbox captures Python output itself
             stderr=self._stderr,
