@@ -131,7 +131,7 @@ def run_command(args: argparse.Namespace) -> int:
     config = resolve_config(args)
     if config.task == FREE_SCENE:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False)
     llm = make_backend(config.llm)
     env = make_env(config, config.task, video_fps=VIDEO_FPS if args.video else None, cameras=("front", "top"))
     frames: list[Any] = []
@@ -156,9 +156,9 @@ def run_command(args: argparse.Namespace) -> int:
         llm.close()
     view.verdict(record)
     path = Path(args.trajectory or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{record.task}-seed{record.seed}.jsonl")
-    console.print(f"trajectory: {write_trajectory(record, path)}")
+    console.print(f"trajectory: {write_trajectory(record, path)}", soft_wrap=True)
     if args.video:
-        console.print(f"video: {_write_video(Path(args.video), frames)} ({len(frames)} frames)")
+        console.print(f"video: {_write_video(Path(args.video), frames)} ({len(frames)} frames)", soft_wrap=True)
     return 0 if record.success else 1
 
 
@@ -169,7 +169,7 @@ def chat_command(args: argparse.Namespace) -> int:
         raise UsageError("chat needs a model: --llm URL --model NAME, or --engine vllm")
     options = scene_options(args.scene) if args.scene else None
     task = args.task if args.task and args.task != FREE_SCENE else None
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False)
     llm = make_backend(config.llm)
     env = make_env(config, task, end_on_success=False, cameras=("front", "top"))
     env.max_turns = config.agent.max_turns or CHAT_TURNS
@@ -194,7 +194,7 @@ def chat_command(args: argparse.Namespace) -> int:
             def show(record: TurnRecord) -> None:
                 view.turn(record)
                 saved = _save_images(images, record.turn, session.info.get("images", {}))
-                console.print(f"[dim]camera images: {', '.join(str(p) for p in saved)}[/dim]")
+                console.print(f"[dim]camera images: {', '.join(str(p) for p in saved)}[/dim]", soft_wrap=True)
 
             outcome = session.act(show)
             reply = session.messages[-1]["content"] if session.messages[-1]["role"] == "assistant" else ""
@@ -208,7 +208,7 @@ def chat_command(args: argparse.Namespace) -> int:
         llm.close()
     if session.record is not None:
         path = write_trajectory(session.record, images / "trajectory.jsonl")
-        console.print(f"trajectory: {path}")
+        console.print(f"trajectory: {path}", soft_wrap=True)
     return 0
 
 
