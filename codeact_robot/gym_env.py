@@ -135,7 +135,6 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.turn = 0
         self.budget = 0
         self._last: WorkerReply | None = None
-        self._ended: str | None = None
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -155,7 +154,6 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.instance = sample_instance(self.task, episode_seed, task_options)
         self.turn = 0
         self.budget = self.max_turns or self.instance.max_turns
-        self._ended = None
         reply = self.worker.reset([p.to_dict() for p in self.instance.placements], episode_seed)
         self._last = reply
         text = task_message(self.instance.instruction, reply.scene, self.budget)
@@ -173,7 +171,6 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         try:
             reply = self.worker.execute(action)
         except WorkerCrashed as crash:
-            self._ended = "worker_crash"
             info = self._info(self._last)
             info.update(outcome="worker_crash", error=str(crash))
             text = f"Observation:\nThe episode ended: {crash}"

@@ -13,11 +13,9 @@ from codeact_robot.envs.sim import Simulation, Vector
 ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)
 FINGER_JOINTS = (9, 10)
 EE_LINK = 11  # panda_grasptarget: between the fingertips
-HAND_LINKS = (8, 9, 10, 11)
 HOME_JOINTS = (0.0, -1.25, 0.0, -2.5, 0.0, 1.24, 0.785)  # fingertips at about (0.15, 0, 0.5), clear of the cameras
 IK_REST_JOINTS = (0.0, -0.5, 0.0, -2.3, 0.0, 1.8, 0.785)  # null-space bias of the IK solver
 ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
-ARM_MAX_VELOCITY = 1.5  # rad/s per joint
 MAX_GRIPPER_WIDTH = 0.08
 GRIPPER_FORCE = 40.0  # N per finger
 _LOWER = (-2.9671, -1.8326, -2.9671, -3.1416, -2.9671, -0.0873, -2.9671)
@@ -80,10 +78,6 @@ class Panda:
     def joint_positions(self) -> np.ndarray:
         """The seven arm joint angles in radians."""
         return np.array([s[0] for s in self._client.getJointStates(self.body, ARM_JOINTS)])
-
-    def joint_velocities(self) -> np.ndarray:
-        """The seven arm joint velocities in rad/s."""
-        return np.array([s[1] for s in self._client.getJointStates(self.body, ARM_JOINTS)])
 
     def ee_position(self) -> np.ndarray:
         """Position of the point between the fingertips, in metres."""

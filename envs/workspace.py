@@ -72,10 +72,3 @@ def place_position(name: str) -> tuple[float, float]:
     if name not in TABLE_PLACES:
         raise unknown_name_error("place", name, TABLE_PLACES)
     return TABLE_PLACES[name]
-
-
-def direction_vector(name: str) -> np.ndarray:
-    """Unit xy vector of a named direction; raises with the valid names otherwise."""
-    if name not in DIRECTIONS:
-        raise unknown_name_error("direction", name, DIRECTIONS)
-    return np.array(DIRECTIONS[name])

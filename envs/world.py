@@ -98,9 +98,11 @@ class TabletopWorld:
     def object_state(self, name: str) -> ObjectState:
         """Current pose and velocity of one object."""
         placement = self.placement(name)
-        position, orientation = self.sim.client.getBasePositionAndOrientation(self.sim.body_id(name))
-        linear, angular = self.sim.client.getBaseVelocity(self.sim.body_id(name))
-        return ObjectState(name, placement.kind, placement.colour, position, orientation, linear, angular)
+        position, orientation = self.sim.get_pose(name)
+        linear, angular = self.sim.get_velocity(name)
+        return ObjectState(
+            name, placement.kind, placement.colour, tuple(position), tuple(orientation), tuple(linear), tuple(angular)
+        )
 
     def object_states(self) -> dict[str, ObjectState]:
         """Current state of every object, by name."""

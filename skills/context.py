@@ -11,8 +11,6 @@ from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.controller import ArmController
 from codeact_robot.skills.perception import Perception, make_perception
 
-PERCEPTION_MODES = ("state", "vision")
-
 
 class SkillContext:
     """The episode-wide state behind the skill functions.

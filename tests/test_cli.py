@@ -64,68 +64,36 @@ def test_scene_writes_camera_images_and_scene_json(tmp_path: Path) -> None:
         assert len(scene["cameras"][camera]["intrinsics"]) == 3
 
 
-@pytest.mark.parametrize(
-    ("args", "fragments"),
-    [
-        (
-            ["scene", "--task", "StackBlock", "--out", "{tmp}"],
-            ["no task named 'StackBlock'", "did you mean 'StackBlocks'", "tasks are: PickPlace"],
-        ),
-        (
-            ["scene", "--task", "Tabletop", "--scene", '{"blocks": ["red", "purpel"]}', "--out", "{tmp}"],
-            ["no colour named 'purpel'", "colours are: red"],
-        ),
-        (
-            [
-                "scene",
-                "--task",
-                "Tabletop",
-                "--scene",
-                json.dumps({"blocks": list("123456789"), "bowls": []}).replace(
-                    '"1", "2", "3", "4", "5", "6", "7", "8", "9"',
-                    '"red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown"',
-                ),
-                "--out",
-                "{tmp}",
-            ],
-            [],
-        ),
-        (["scene", "--task", "StackBlocks", "--colours", "sepia", "--out", "{tmp}"], ["colour splits are: seen"]),
-        (["run", "--task", "Nope", "--agent", "reference"], ["no task named 'Nope'"]),
-        (["run", "--task", "StackBlocks", "--config", "{tmp}/missing.yaml"], ["does not exist"]),
-        (["run", "--task", "Tabletop", "--agent", "reference"], ["use `chat` for the free scene"]),
-        (["run", "--replay", "{tmp}/missing.jsonl"], ["trajectory file", "does not exist"]),
-    ],
-    ids=[
-        "unknown-task",
-        "unknown-colour",
-        "crowded-scene",
-        "unknown-split",
-        "run-unknown-task",
-        "missing-config",
-        "free-scene-run",
-        "missing-replay",
-    ],
+CROWDED = json.dumps(
+    {
+        "blocks": ["red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown"],
+        "bowls": ["red", "green", "blue", "yellow", "orange", "purple"],
+    }
 )
+BAD_INPUT = {
+    "unknown-task": (
+        "scene --task StackBlock --out {tmp}".split(),
+        ["no task named 'StackBlock'", "did you mean 'StackBlocks'", "tasks are: PickPlace"],
+    ),
+    "unknown-colour": (
+        [*"scene --task Tabletop --out {tmp} --scene".split(), '{"blocks": ["red", "purpel"]}'],
+        ["no colour named 'purpel'", "colours are: red"],
+    ),
+    "crowded-scene": (
+        [*"scene --task Tabletop --out {tmp} --scene".split(), CROWDED],
+        ["does not fit on the table", "use fewer objects"],
+    ),
+    "unknown-split": ("scene --task StackBlocks --colours sepia --out {tmp}".split(), ["colour splits are: seen"]),
+    "run-unknown-task": ("run --task Nope --agent reference".split(), ["no task named 'Nope'"]),
+    "missing-config": ("run --task StackBlocks --config {tmp}/missing.yaml".split(), ["does not exist"]),
+    "free-scene-run": ("run --task Tabletop --agent reference".split(), ["use `chat` for the free scene"]),
+    "missing-replay": ("run --replay {tmp}/missing.jsonl".split(), ["trajectory file", "does not exist"]),
+}
+
+
+@pytest.mark.parametrize(("args", "fragments"), BAD_INPUT.values(), ids=BAD_INPUT.keys())
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
-    result = cli(*(a.replace("{tmp}", str(tmp_path)) for a in args))
-    if not fragments:  # the crowded scene: nine blocks fit on the table, so crowd it further
-        result = cli(
-            "scene",
-            "--task",
-            "Tabletop",
-            "--scene",
-            json.dumps(
-                {
-                    "blocks": ["red", "green", "blue", "yellow", "orange", "purple", "pink", "cyan", "brown", "gray"],
-                    "bowls": ["red", "green", "blue", "yellow", "orange", "purple"],
-                }
-            ),
-            "--out",
-            str(tmp_path),
-        )
-        fragments = ["does not fit on the table", "use fewer objects"]
-    assert_usage_error(result, *fragments)
+    assert_usage_error(cli(*(a.replace("{tmp}", str(tmp_path)) for a in args)), *fragments)
 
 
 def test_bad_configuration_file_names_every_bad_field(tmp_path: Path) -> None:
@@ -140,21 +108,8 @@ def test_bad_configuration_file_names_every_bad_field(tmp_path: Path) -> None:
 def test_run_with_the_reference_agent_succeeds_and_writes_everything(tmp_path: Path) -> None:
     trajectory, video, images = tmp_path / "t.jsonl", tmp_path / "demo.mp4", tmp_path / "images"
     result = cli(
-        "run",
-        "--task",
-        "PickPlace",
-        "--seed",
-        "1",
-        "--agent",
-        "reference",
-        "--renderer",
-        "tiny",
-        "--trajectory",
-        str(trajectory),
-        "--video",
-        str(video),
-        "--images",
-        str(images),
+        *"run --task PickPlace --seed 1 --agent reference --renderer tiny".split(),
+        *("--trajectory", str(trajectory), "--video", str(video), "--images", str(images)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "outcome: success" in result.stdout and "pick_and_place" in result.stdout
@@ -172,19 +127,8 @@ def test_run_against_a_model_server_exits_1_without_success(tmp_path: Path) -> N
     script = [{"content": "<execute>\nprint(get_object_names())\n</execute>"}, {"content": "I cannot do it."}]
     with FakeOpenAIServer(script) as server:
         result = cli(
-            "run",
-            "--task",
-            "PickPlace",
-            "--seed",
-            "1",
-            "--llm",
-            server.base_url,
-            "--model",
-            "fake-model",
-            "--renderer",
-            "tiny",
-            "--trajectory",
-            str(tmp_path / "t.jsonl"),
+            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny".split(),
+            *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
         )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "outcome: message" in result.stdout
@@ -217,17 +161,8 @@ def test_chat_follows_instructions_and_shows_images(tmp_path: Path) -> None:
     scene = json.dumps({"blocks": ["red"], "bowls": ["blue"]})
     with FakeOpenAIServer(script) as server:
         result = cli(
-            "chat",
-            "--scene",
-            scene,
-            "--llm",
-            server.base_url,
-            "--model",
-            "fake-model",
-            "--renderer",
-            "tiny",
-            "--images",
-            str(tmp_path),
+            *("chat", "--scene", scene, "--llm", server.base_url, "--images", str(tmp_path)),
+            *"--model fake-model --renderer tiny".split(),
             input="put the red block in the blue bowl\nis it still there?\nquit\n",
         )
     assert result.returncode == 0, result.stdout + result.stderr

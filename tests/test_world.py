@@ -193,3 +193,13 @@ def test_workspace_bounds_are_exposed_and_reachable() -> None:
     assert WORKSPACE.contains((0.45, 0.0))
     assert not WORKSPACE.contains((0.9, 0.0))
     assert "x in [0.25, 0.65]" in WORKSPACE.describe()
+
+
+def test_committed_urdfs_match_their_generator() -> None:
+    from codeact_robot.assets import generate
+    from codeact_robot.envs.objects import asset_path
+
+    for file_name, build in generate.FILES.items():
+        assert asset_path(file_name).read_text() == build(), (
+            f"run python -m codeact_robot.assets.generate ({file_name})"
+        )
