@@ -110,11 +110,16 @@ def build_modules(seed: int) -> dict[str, SafeModule]:
         "statistics": SafeModule("statistics", _pick(statistics, STATISTICS)),
         "collections": SafeModule("collections", _pick(collections, "Counter OrderedDict defaultdict deque".split())),
         "functools": SafeModule("functools", _pick(functools, ["reduce"])),
-        "json": SafeModule("json", {"dumps": _json_dumps, "loads": json.loads}),
+        "json": SafeModule("json", {"dumps": _json_dumps, "loads": _json_loads}),
     }
     return modules
 
 
 def _json_dumps(value: Any, indent: int | None = None, sort_keys: bool = False) -> str:
-    """``json.dumps`` of plain data (no custom encoders)."""
+    """``json.dumps`` of plain data (no custom encoder classes)."""
     return json.dumps(value, indent=indent, sort_keys=sort_keys)
+
+
+def _json_loads(text: str) -> Any:
+    """``json.loads`` of a string (no custom decoder classes or hooks)."""
+    return json.loads(text)
