@@ -26,6 +26,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     ("skill-func-globals", "getattr(pick, 'func_globals')", "AttributeError", "no attribute 'func_globals' available"),
     ("skill-closure", "pick.__closure__", RESTRICTED, '"__closure__" is an invalid'),
     ("lambda-code", "(lambda: 0).__code__", RESTRICTED, '"__code__" is an invalid'),
+    # CVE-2023-37271: stack frames reached through generators
     ("generator-frame", "def g():\n    yield 1\ng().gi_frame", RESTRICTED, '"gi_frame" is a restricted name'),
     ("generator-frame-getattr", "def g():\n    yield 1\ngetattr(g(), 'gi_frame')", "AttributeError", "gi_frame"),
     ("generator-code-getattr", "def g():\n    yield 1\ngetattr(g(), 'gi_code')", "AttributeError", "gi_code"),
@@ -65,7 +66,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     ("locals", "locals()", "NameError", "'locals' is not defined"),
     ("builtins-name", "__builtins__", RESTRICTED, '"__builtins__" is an invalid'),
     ("join-self", "''.join.__self__", RESTRICTED, '"__self__" is an invalid'),
-    # --- format-string traversal (CVE-2023-41039 pattern)
+    # --- format-string traversal (CVE-2023-41039 pattern; smolagents' format-field dunder bypass)
     (
         "str-format-traversal",
         "'{0.__class__.__init__.__globals__}'.format(pick)",
@@ -80,7 +81,15 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     ("import-os", "import os", "ImportError", "module 'os' is not available; available modules: collections"),
     ("import-sys", "import sys", "ImportError", "module 'sys' is not available"),
     ("import-importlib", "import importlib", "ImportError", "module 'importlib' is not available"),
+    # CVE-2026-76825 (string.Formatter field resolution) and its operator.attrgetter follow-up
     ("import-string-formatter", "import string", "ImportError", "module 'string' is not available"),
+    (
+        "import-operator-attrgetter",
+        "import operator\noperator.attrgetter('__class__')(1)",
+        "ImportError",
+        "module 'operator' is not available",
+    ),
+    ("format-builtin", "format(1, '{0.__class__}')", "NameError", "'format' is not defined"),
     ("dunder-import", "__import__('os')", RESTRICTED, '"__import__" is an invalid'),
     ("import-numpy-ctypeslib", "import numpy.ctypeslib", "ImportError", "'numpy.ctypeslib' is not available"),
     ("from-numpy-import-ctypeslib", "from numpy import ctypeslib", "ImportError", "cannot import ctypeslib"),
