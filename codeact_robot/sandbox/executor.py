@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import operator
 import time
@@ -81,6 +82,7 @@ class Sandbox:
         self._sources: dict[str, list[str]] = {}
         self._output = CappedOutput(limits.max_output_chars)
         self._actions = 0
+        self._skills = skills
         self.namespace = self._fresh_namespace(skills)
 
     def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
@@ -143,9 +145,14 @@ class Sandbox:
         except LimitExceeded as stop:
             result.error, result.error_type, result.limit = stop.message, stop.kind, stop.kind
         except MemoryError:
+            # What the program built still fills the memory through its variables: drop them,
+            # or the worker could not even report back.
+            self.namespace = self._fresh_namespace(self._skills)
+            self.functions.clear()
+            gc.collect()
             result.error = (
-                f"MemoryError: the code needed more memory than the worker's limit "
-                f"({self.limits.memory_limit_mb} MB) and was stopped"
+                f"MemoryError: the code needed more memory than the worker's limit ({self.limits.memory_limit_mb} MB) "
+                "and was stopped; its variables and functions were cleared to free the memory"
             )
             result.error_type, result.limit = "MemoryError", "memory"
         except RecursionError as error:
