@@ -22,6 +22,8 @@ from RestrictedPython.compile import compile_restricted_exec
 
 DISPLAY = "_display_"
 CHECK_SELF = "_check_self_"
+SELF_TYPES = "_self_types_"  # the types check_self has accepted
+TYPE = "_type_"  # the real type(); the program's own ``type`` is the sandbox's
 
 
 class CompileError(Exception):
@@ -82,7 +84,16 @@ class _Transformer(RestrictingNodeTransformer):
             self._methods.pop()
             self._trusted.pop()
         if is_method and trusted:
-            check = ast.Expr(ast.Call(ast.Name(CHECK_SELF, ast.Load()), [ast.Name(trusted, ast.Load())], []))
+            # if _type_(self) not in _self_types_: _check_self_(self)
+            check = ast.If(
+                test=ast.Compare(
+                    ast.Call(ast.Name(TYPE, ast.Load()), [ast.Name(trusted, ast.Load())], []),
+                    [ast.NotIn()],
+                    [ast.Name(SELF_TYPES, ast.Load())],
+                ),
+                body=[ast.Expr(ast.Call(ast.Name(CHECK_SELF, ast.Load()), [ast.Name(trusted, ast.Load())], []))],
+                orelse=[],
+            )
             start = 1 if ast.get_docstring(node) is not None else 0
             node.body.insert(start, ast.copy_location(check, node.body[start] if len(node.body) > start else node))
             ast.fix_missing_locations(node)

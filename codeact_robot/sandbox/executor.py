@@ -16,7 +16,7 @@ from typing import Any
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
 from codeact_robot.sandbox.builtins import safe_builtins
-from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, CompileError, compile_action
+from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
 from codeact_robot.sandbox.limits import LimitExceeded, Limits, StepBudget, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import SafeModule, build_modules
 from codeact_robot.sandbox.output import CappedOutput, Printer
@@ -100,7 +100,9 @@ class Sandbox:
             "_inplacevar_": _inplacevar,
             "_print_": lambda _getattr=None: Printer(self._output),
             DISPLAY: self._display,
-            CHECK_SELF: policy.self_guard(),
+            CHECK_SELF: policy.check_self,
+            SELF_TYPES: policy.self_types,
+            TYPE: type,
         }
         namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
         namespace.update({name: _copying(name, function) for name, function in skills.items()})

@@ -126,6 +126,7 @@ class Policy:
     def __init__(self) -> None:
         self.sandbox_classes: weakref.WeakSet[type] = weakref.WeakSet()
         self._verdicts: dict[tuple[type, str], bool] = {}  # (type of an instance, name)
+        self._allowed: dict[type, set[str]] = {}  # the names found allowed, by instance type
         self._class_verdicts: dict[tuple[type, str], bool] = {}  # (the class itself, name)
         self._instance_types: set[type] = set()
 
@@ -181,6 +182,8 @@ class Policy:
             allowed = verdicts.get(key)
             if allowed is None:
                 allowed = verdicts[key] = self.allows_attribute(obj, name)
+                if allowed and not is_class:
+                    self._allowed.setdefault(kind, set()).add(name)
             if allowed:
                 return getattr(obj, name, default[0]) if default else getattr(obj, name)
         if default:
@@ -193,13 +196,14 @@ class Policy:
         RestrictedPython calls it only for ``obj.name`` syntax, so ``name`` is always a
         string literal that passed the compile-time checks.
         """
-        verdicts = self._verdicts
+        known = self._allowed  # instances only: classes and modules are never recorded here
         slow = self.getattr
 
-        def guarded(obj: Any, name: str) -> Any:
-            kind = type(obj)
-            if verdicts.get((kind, name)):  # instances only: classes and modules are never cached here
-                return getattr(obj, name)
+        def guarded(obj: Any, name: str, _type: type = type, _getattr: Callable[..., Any] = getattr) -> Any:
+            kind = _type(obj)
+            names = known.get(kind)
+            if names is not None and name in names:
+                return _getattr(obj, name)
             if kind is SafeModule:
                 members = obj._members
                 if name in members:
@@ -241,16 +245,10 @@ class Policy:
             return name in _NUMPY_SCALAR
         return False
 
-    def self_guard(self) -> Callable[[Any], None]:
-        """What a program's method runs first: :meth:`check_self`, fast for known types."""
-        known = self._instance_types
-        check = self.check_self
-
-        def guarded(obj: Any) -> None:
-            if type(obj) not in known:
-                check(obj)
-
-        return guarded
+    @property
+    def self_types(self) -> set[type]:
+        """Types :meth:`check_self` has accepted; methods skip the call for these."""
+        return self._instance_types
 
     def check_self(self, obj: Any) -> None:
         """Check that a method's ``self`` is an instance of a program-defined class.
