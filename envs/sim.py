@@ -38,6 +38,7 @@ class Simulation:
         with captured_c_output():  # PyBullet prints its argv on connect
             self._client: BulletClient | None = BulletClient(connection_mode=pybullet.DIRECT)
         self._bodies: dict[str, int] = {}
+        self._names: dict[int, str] = {}  # the reverse of _bodies: contact queries report ids
         self.step_count = 0
         self.reset()
 
@@ -66,6 +67,7 @@ class Simulation:
             deterministicOverlappingPairs=1,
         )
         self._bodies.clear()
+        self._names.clear()
         self.step_count = 0
 
     def load_urdf(
@@ -98,6 +100,7 @@ class Simulation:
             flags=pybullet.URDF_ENABLE_CACHED_GRAPHICS_SHAPES,
         )
         self._bodies[name] = body
+        self._names[body] = name
         return body
 
     def body_id(self, name: str) -> int:
@@ -109,10 +112,7 @@ class Simulation:
 
     def body_name(self, body_id: int) -> str | None:
         """Name of the body with PyBullet id ``body_id`` (None if unknown)."""
-        for name, known in self._bodies.items():
-            if known == body_id:
-                return name
-        return None
+        return self._names.get(body_id)
 
     def get_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Base position (m) and orientation quaternion (x, y, z, w) of a body."""
@@ -182,6 +182,7 @@ class Simulation:
                 self._client.disconnect()
             self._client = None
             self._bodies.clear()
+            self._names.clear()
 
     def __del__(self) -> None:
         self.close()

@@ -97,22 +97,24 @@ def _describe_colour(
         if stats[component, cv2.CC_STAT_AREA] >= MIN_PIXELS:
             x, y, w, h = (int(stats[component, i]) for i in range(4))
             blobs.append((points[components == component], (x, y, x + w - 1, y + h - 1)))
+    wide = [max(cv2.minAreaRect(blob[:, :2].astype(np.float32))[1]) > BOWL_EXTENT for blob, _ in blobs]
     detections: list[Detection] = []
     bowls: list[np.ndarray] = []
-    for blob, box in blobs:
-        if max(cv2.minAreaRect(blob[:, :2].astype(np.float32))[1]) > BOWL_EXTENT:
+    for (blob, box), is_bowl in zip(blobs, wide):
+        if is_bowl:
             bowl, *inside = _describe_bowl(colour, blob, box, camera)
             bowls.append(bowl.estimate.position[:2])
             detections += [bowl, *inside]
-    for blob, box in blobs:
+    for (blob, box), is_bowl in zip(blobs, wide):
+        if is_bowl:
+            continue
         centre = blob[:, :2].mean(axis=0)
         if any(np.hypot(*(centre - bowl)) < BOWL_RADIUS + 0.005 for bowl in bowls):
             # A piece of a bowl cut off by what lies in it; it is a block only if it shows a block's face.
-            inner = _inner_block(colour, blob[blob[:, 2] > 0.03], box, camera)
-            detections += [inner] if inner else []
-        elif max(cv2.minAreaRect(blob[:, :2].astype(np.float32))[1]) <= BOWL_EXTENT:
-            square = _describe_square(colour, blob, box, frame, camera)
-            detections += [square] if square else []
+            found = _inner_block(colour, blob[blob[:, 2] > 0.03], box, camera)
+        else:
+            found = _describe_square(colour, blob, box, frame, camera)
+        detections += [found] if found else []
     return detections
 
 

@@ -338,6 +338,7 @@ def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distanc
                 f"({WORKSPACE.describe()})"
             )
     height = max(target.bbox[0][2] + 0.015, MIN_FINGERTIP_Z + 0.003)
+    carry = _carry_height(ctx, ctx.held_object())  # a push does not make anything taller
     ctx.controller.close_gripper()
     current = target
     for _ in range(PUSH_STROKES):
@@ -348,9 +349,9 @@ def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distanc
         start = np.array([*(current.position[:2] - stroke * (half + PUSH_GAP)), height])
         end = np.array([*(goal - stroke * (half + PUSHER_DEPTH)), height])
         yaw = (math.atan2(stroke[1], stroke[0]) + math.pi / 2) % math.pi - math.pi / 2  # fingers side by side
-        _travel(ctx, start, yaw, _carry_height(ctx, ctx.held_object()))
+        _travel(ctx, start, yaw, carry)
         ctx.controller.move_line(end, yaw, speed=PUSH_SPEED)
-        _retreat(ctx, _carry_height(ctx, ctx.held_object()))
+        _retreat(ctx, carry)
         moved = ctx.perception.estimates().get(target.name)
         if moved is None:
             return False

@@ -257,15 +257,21 @@ class Policy:
             TypeError: otherwise (say ``A.method(np)``), since the method reads ``self``'s
                 attributes without the guard.
         """
-        kind = type(obj)
-        if kind in self._instance_types:
-            return
-        if not self._instance_of_sandbox_class(obj):
+        if not self._program_instance(obj):
             raise TypeError(
-                f"a method of a class defined in the program was called on a {kind.__name__} object; "
+                f"a method of a class defined in the program was called on a {type(obj).__name__} object; "
                 "methods take an instance of their class"
             )
-        self._instance_types.add(kind)
+
+    def _program_instance(self, obj: Any) -> bool:
+        """Whether ``obj`` is an instance of a program-defined class (remembered per type)."""
+        kind = type(obj)
+        if kind in self._instance_types:
+            return True
+        if self._instance_of_sandbox_class(obj):
+            self._instance_types.add(kind)
+            return True
+        return False
 
     def _instance_of_sandbox_class(self, obj: Any) -> bool:
         return any(k in self.sandbox_classes for k in type(obj).__mro__)
@@ -302,7 +308,7 @@ class Policy:
         Raises:
             TypeError: for objects sandboxed code does not own.
         """
-        if type(obj) in MUTABLE or self.is_sandbox_class(obj) or self._instance_of_sandbox_class(obj):
+        if type(obj) in MUTABLE or self._program_instance(obj) or self.is_sandbox_class(obj):
             return obj
         if type(obj) is np.ndarray:
             return _ItemsOnly(obj)
