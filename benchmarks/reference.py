@@ -17,11 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from codeact_robot.agent.session import run_episode
-from codeact_robot.envs.scene import ObjectPlacement
+from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.envs.world import TabletopWorld
-from codeact_robot.gym_env import CodeActEnv
-from codeact_robot.llm.reference import ReferenceBackend
+from codeact_robot.expert import ExpertBackend
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
 
@@ -33,7 +33,7 @@ def family(task: str, perception: str, seeds: int) -> dict[str, Any]:
     try:
         for seed in range(seeds):
             start = time.perf_counter()
-            record = run_episode(env, ReferenceBackend(), seed=seed)
+            record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
             episodes.append(
                 {
                     "seed": seed,

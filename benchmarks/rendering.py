@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from codeact_robot.envs.errors import UsageError
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UsageError
 
 SIZES = ((320, 240), (640, 480))
 

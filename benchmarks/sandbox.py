@@ -12,9 +12,9 @@ import time
 
 import numpy as np
 
-from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.sandbox.executor import Sandbox
-from codeact_robot.sandbox.limits import Limits
+from codeact_robot.worker.config import Limits
 
 COMPUTE = """
 import math

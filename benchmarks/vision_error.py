@@ -18,11 +18,11 @@ import numpy as np
 
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.expert.programs import reference_program
 from codeact_robot.sandbox.executor import Sandbox
-from codeact_robot.sandbox.limits import Limits
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
-from codeact_robot.skills.reference import reference_program
+from codeact_robot.worker.config import Limits
 
 
 def measure(world: TabletopWorld) -> tuple[list[float], int, int]:

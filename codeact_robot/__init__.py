@@ -1,9 +1,24 @@
 """codeact-robot: an LLM agent that controls a simulated robot arm by writing Python.
 
 Importing the package registers the Gymnasium environments (``CodeActRobot/...``).
+
+Layers, top to bottom; a module imports only from its own layer or below, never up:
+
+    cli
+    eval
+    agent          (the CodeAct loop, prompts, trajectories, run configuration)
+    llm | expert | environments
+                   llm is a leaf: it knows messages and completions, nothing else
+    worker         (host client, protocol, the runtime inside the worker process)
+    sandbox | skills
+                   sandbox imports nothing of the project
+    envs           (the world: PyBullet scene, robot, cameras, tasks)
+    errors, configs
+
+``tests/test_layers.py`` holds the same table and fails on an import against it.
 """
 
-from codeact_robot.registration import register_envs
+from codeact_robot.environments import register_envs
 
 __version__ = "0.1.0"
 

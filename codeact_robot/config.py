@@ -1,72 +1,37 @@
-"""Run configuration: what to run, with which agent and model, under which limits.
+"""Run configuration: what to run, with which agent and model, in which environment.
 
-Configurations are YAML files (see ``configs/``) validated here; every field has a
-default, and the command line overrides them.
+A run configuration is YAML (see ``configs/``) validated here; every field has a
+default (written once, in the model that owns it), and the command line overrides them.
 """
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from codeact_robot.envs.errors import UsageError
-from codeact_robot.sandbox.limits import Limits
+from codeact_robot.errors import UsageError, settings_error
+from codeact_robot.llm.config import LLMConfig
+from codeact_robot.worker.config import EnvConfig
 
 ActionMode = Literal["codeact", "json", "text"]
-Backend = Literal["openai", "vllm", "reference", "replay"]
-
-
-class EnvConfig(BaseModel):
-    """The environment side: perception, rendering, limits, learned skills."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    perception: Literal["state", "vision"] = "state"
-    colours: Literal["seen", "unseen", "all"] = "seen"
-    camera_size: tuple[int, int] = (320, 240)
-    renderer: Literal["auto", "tiny", "egl"] = "auto"
-    limits: Limits = Field(default_factory=Limits)
-    skill_library: str | None = None
 
 
 class AgentConfig(BaseModel):
     """The agent side of the protocol."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: ActionMode = "codeact"
-    max_turns: int | None = Field(None, gt=0)
     images: bool = False  # send the front camera image with each observation (multimodal models)
 
 
-class LLMConfig(BaseModel):
-    """Where the agent's turns come from."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    backend: Backend = "reference"
-    base_url: str = "http://localhost:8000/v1"
-    model: str = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
-    api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    top_p: float = Field(1.0, gt=0.0, le=1.0)
-    max_tokens: int = Field(1024, gt=0)
-    seed: int | None = None
-    timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(3, ge=0)
-    stream: bool = False
-    max_model_len: int = Field(32768, gt=0)  # for the in-process vLLM engine
-    replay_path: str | None = None
-
-
 class RunConfig(BaseModel):
-    """One episode: task, seed and the three parts above."""
+    """One episode: task, seed, the environment, the agent and its model."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     task: str = "StackBlocks"
     seed: int = Field(0, ge=0)
@@ -79,49 +44,31 @@ def validated(model: type[BaseModel], data: dict[str, Any], source: str) -> Any:
     """``model(**data)`` with a one-line error naming every bad field.
 
     Raises:
-        UsageError: listing each invalid field and why.
+        UsageError: naming ``source``, each invalid field and what is valid.
     """
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise UsageError(validation_message(f"invalid configuration in {source}", error)) from None
-
-
-def validation_message(what: str, error: ValidationError) -> str:
-    """``what: field: problem; field: problem`` from a pydantic error."""
-    problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'value'}: {e['msg']}" for e in error.errors())
-    return f"{what}: {problems}"
+        raise settings_error(source, model, error) from None
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
-    """A YAML mapping from a file, or a clear error."""
+    """A YAML mapping from a file, or a one-line error naming the file."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"configuration file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a YAML file (not UTF-8 text)") from None
     except yaml.YAMLError as error:
-        raise UsageError(f"{path} is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise UsageError(f"{path} is not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path} must hold a mapping of settings, not {type(data).__name__}")
     return data
-
-
-def load_run_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """A run configuration from a YAML file (or the defaults), with overrides merged in.
-
-    Args:
-        path: YAML file, or None for the defaults.
-        overrides: nested settings that win over the file (e.g. from the command line).
-    """
-    data = read_yaml(path) if path else {}
-    merged = merge_settings(data, overrides or {})
-    return validated(RunConfig, merged, str(path) if path else "the command line")
-
-
-def packaged_config(name: str) -> str:
-    """Text of a file shipped in ``configs/`` (prompts, serving settings)."""
-    return resources.files("codeact_robot.configs").joinpath(name).read_text()
 
 
 def merge_settings(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

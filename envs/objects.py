@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from codeact_robot.envs.errors import unknown_name_error
+from codeact_robot.errors import unknown_name_error
 
 # RGB in [0, 1]. Hues are spread so the vision detector can tell them apart.
 COLOURS: dict[str, tuple[float, float, float]] = {
@@ -32,6 +32,7 @@ COLOUR_SPLITS: dict[str, tuple[str, ...]] = {
     "unseen": UNSEEN_COLOURS,
     "all": SEEN_COLOURS + UNSEEN_COLOURS,
 }
+DEFAULT_SPLIT = "seen"
 TABLE_COLOUR = (0.80, 0.74, 0.62)
 TABLE_SIZE = (1.6, 1.4, 0.05)
 TABLE_CENTRE = (0.35, 0.0, -TABLE_SIZE[2] / 2)  # top surface at z = 0
@@ -40,6 +41,7 @@ BLOCK_SIZE = 0.04
 BOWL_RADIUS = 0.07  # outer
 BOWL_HEIGHT = 0.045
 BOWL_WALL = 0.01
+BOWL_INNER_RADIUS = BOWL_RADIUS - BOWL_WALL
 BOWL_FLOOR = 0.008
 CUP_SIZE = 0.064  # outer width; the cup is an upside-down box that can hide a block
 CUP_HEIGHT = 0.06

@@ -9,10 +9,10 @@ import pkgutil
 from typing import Any, Literal
 
 import numpy as np
-import pybullet
 
+from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.cstdout import captured_c_output
-from codeact_robot.envs.errors import UsageError
+from codeact_robot.errors import UsageError
 
 RendererMode = Literal["auto", "tiny", "egl"]
 RENDERER_MODES: tuple[str, ...] = ("auto", "tiny", "egl")

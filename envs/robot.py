@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pybullet
 
+from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.sim import Simulation, Vector
 
 ARM_JOINTS = (0, 1, 2, 3, 4, 5, 6)

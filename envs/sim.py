@@ -9,16 +9,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pybullet
 import pybullet_data
 from pybullet_utils.bullet_client import BulletClient
 
+from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.cstdout import captured_c_output
-from codeact_robot.envs.errors import unknown_name_error
+from codeact_robot.envs.physics import TIME_STEP
+from codeact_robot.errors import unknown_name_error
 
 Vector = Sequence[float]
-
-DEFAULT_TIME_STEP = 1.0 / 240.0
 
 
 class Simulation:
@@ -32,7 +31,7 @@ class Simulation:
         solver_iterations: constraint-solver iterations per step.
     """
 
-    def __init__(self, time_step: float = DEFAULT_TIME_STEP, solver_iterations: int = 50) -> None:
+    def __init__(self, time_step: float = TIME_STEP, solver_iterations: int = 50) -> None:
         self.time_step = time_step
         self.solver_iterations = solver_iterations
         with captured_c_output():  # PyBullet prints its argv on connect
@@ -147,6 +146,11 @@ class Simulation:
         touching = {contact[2] for contact in self.client.getContactPoints(bodyA=body)}
         return {other for other in map(self.body_name, touching) if other is not None}
 
+    def contact_bodies_of_link(self, name: str, link: int) -> set[str]:
+        """Names of the bodies currently touching one link of ``name``."""
+        contacts = self.client.getContactPoints(bodyA=self.body_id(name), linkIndexA=link)
+        return {other for other in (self.body_name(c[2]) for c in contacts) if other is not None}
+
     def save_bullet(self) -> bytes:
         """The engine's own serialisation of every body's dynamic state."""
         with tempfile.TemporaryDirectory() as folder:
@@ -169,6 +173,10 @@ class Simulation:
         for _ in range(count):
             client.stepSimulation()
         self.step_count += count
+
+    def restore_time(self, step_count: int) -> None:
+        """Set the clock to a restored state's: ``step_count`` steps since the scene began."""
+        self.step_count = step_count
 
     @property
     def time(self) -> float:

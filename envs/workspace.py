@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codeact_robot.envs.errors import unknown_name_error
+from codeact_robot.errors import unknown_name_error
 
 
 @dataclass(frozen=True)

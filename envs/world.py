@@ -6,17 +6,18 @@ import base64
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import pybullet
-
+from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.camera import DEFAULT_CAMERAS, Camera, CameraConfig, CameraFrame
-from codeact_robot.envs.errors import UsageError, unknown_name_error
 from codeact_robot.envs.objects import COLOURS, KINDS, TABLE_CENTRE, TABLE_COLOUR, asset_path
+from codeact_robot.envs.physics import TIME_STEP
 from codeact_robot.envs.rendering import Renderer, RendererMode
-from codeact_robot.envs.robot import Panda
-from codeact_robot.envs.scene import ObjectPlacement, ObjectState
-from codeact_robot.envs.sim import DEFAULT_TIME_STEP, Simulation
+from codeact_robot.envs.robot import FINGER_JOINTS, Panda
+from codeact_robot.envs.sim import Simulation
+from codeact_robot.envs.state import ObjectPlacement, ObjectState
+from codeact_robot.errors import UsageError, unknown_name_error
 
 STATE_VERSION = 1
+EMPTY_FINGERS = 0.005  # fingers closer than this hold nothing
 StepListener = Callable[[int], None]
 
 
@@ -31,6 +32,8 @@ class TabletopWorld:
         camera_size: (width, height) of every camera image.
         renderer: ``"auto"``, ``"tiny"`` or ``"egl"`` (see :class:`Renderer`).
         time_step: physics step in seconds.
+        on_step: called with the step count after every physics step (step budgets,
+            video recorders).
     """
 
     def __init__(
@@ -38,12 +41,13 @@ class TabletopWorld:
         cameras: Sequence[CameraConfig] = DEFAULT_CAMERAS,
         camera_size: tuple[int, int] = (320, 240),
         renderer: RendererMode = "auto",
-        time_step: float = DEFAULT_TIME_STEP,
+        time_step: float = TIME_STEP,
+        on_step: StepListener | None = None,
     ) -> None:
         self.sim = Simulation(time_step=time_step)
         self.renderer = Renderer(self.sim.client, renderer)
         self.cameras = {c.name: Camera(c.resized(*camera_size), self.renderer) for c in cameras}
-        self.step_listeners: list[StepListener] = []
+        self.on_step = on_step
         self._placements: list[ObjectPlacement] = []
         self.builds = 0  # counts rebuilds, so caches keyed on (builds, step count) stay valid
         self.robot: Panda
@@ -108,6 +112,17 @@ class TabletopWorld:
         """Current state of every object, by name."""
         return {name: self.object_state(name) for name in self.object_names}
 
+    def held_object(self) -> str | None:
+        """Name of the object both fingers touch, if any (tactile, not visual)."""
+        robot = self.robot
+        touching = [
+            self.sim.contact_bodies_of_link(robot.name, finger) - {"table", robot.name} for finger in FINGER_JOINTS
+        ]
+        both = touching[0] & touching[1]
+        if not both or robot.gripper_width() < EMPTY_FINGERS:
+            return None
+        return min(both)
+
     def render(self, camera: str = "front") -> CameraFrame:
         """Render one camera's RGB, depth and segmentation images."""
         if camera not in self.cameras:
@@ -127,11 +142,11 @@ class TabletopWorld:
     # --- stepping ----------------------------------------------------------------------
 
     def step(self, count: int = 1) -> None:
-        """Advance the physics ``count`` steps, notifying the step listeners after each."""
+        """Advance the physics ``count`` steps, calling ``on_step`` after each."""
         for _ in range(count):
             self.sim.step()
-            for listener in self.step_listeners:
-                listener(self.sim.step_count)
+            if self.on_step is not None:
+                self.on_step(self.sim.step_count)
 
     # --- plain-data state ----------------------------------------------------------------
 
@@ -171,7 +186,7 @@ class TabletopWorld:
                 self.sim.set_pose(o.name, o.position, o.orientation)
                 self.sim.set_velocity(o.name, o.linear_velocity, o.angular_velocity)
         self.robot.set_state(state["robot"])
-        self.sim.step_count = int(state["step_count"])
+        self.sim.restore_time(int(state["step_count"]))
 
     def close(self) -> None:
         """Release the renderer and the physics client; safe to call twice."""

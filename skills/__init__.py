@@ -4,7 +4,7 @@ Importing this package registers every skill (see :mod:`registry`); the skill
 modules are named after the groups of the API.
 """
 
-from codeact_robot.skills import gripper, motion, other, scene, vision  # noqa: F401  (registration)
+from codeact_robot.skills import episode, gripper, motion, scene, vision  # noqa: F401  (registration)
 from codeact_robot.skills.registry import SKILLS, Skill, all_skills, api_reference, bind
 
 __all__ = ["SKILLS", "Skill", "all_skills", "api_reference", "bind"]

@@ -1,4 +1,4 @@
-"""What skills act on: the world, the perception mode, and what the episode said and did."""
+"""What skills act on: the world, its perception, the arm, and what the episode said and did."""
 
 from __future__ import annotations
 
@@ -6,10 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from codeact_robot.envs.camera import CameraFrame
-from codeact_robot.envs.robot import FINGER_JOINTS
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.controller import ArmController
-from codeact_robot.skills.perception import Perception, make_perception
+from codeact_robot.skills.detector import Detection, detect
+from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
+from codeact_robot.skills.manipulation import Manipulator
+from codeact_robot.skills.perception import make_perception
+
+SkillSaver = Callable[[Any], str]
+"""Stores a function a program defined (``save_skill``) and says what was done."""
 
 
 class SkillContext:
@@ -19,15 +24,17 @@ class SkillContext:
         world: the tabletop world the robot acts in.
         perception: ``"state"`` (simulator poses of the objects the cameras can see) or
             ``"vision"`` (poses estimated from the RGB-D images).
+        save_skill: what ``save_skill(f)`` does; None when the episode has no skill library.
     """
 
-    def __init__(self, world: TabletopWorld, perception: str = "state") -> None:
+    def __init__(self, world: TabletopWorld, perception: str = "state", save_skill: SkillSaver | None = None) -> None:
         self.world = world
+        self.perception = make_perception(perception, world, self.frame)
         self.controller = ArmController(world)
-        self.perception: Perception = make_perception(perception, self)
+        self.manipulator = Manipulator(world, self.controller, self.perception)
+        self.save_skill = save_skill
         self.said: list[str] = []
         self.done_requested = False
-        self.save_skill_hook: Callable[[Any], str] | None = None
         self._frames: dict[str, tuple[tuple[int, int], CameraFrame]] = {}
 
     def frame(self, camera: str) -> CameraFrame:
@@ -39,15 +46,22 @@ class SkillContext:
         self._frames[camera] = (self.world.revision, frame)
         return frame
 
-    def held_object(self) -> str | None:
-        """Name of the object both fingers touch, if any (tactile, not visual)."""
-        sim = self.world.sim
-        robot = self.world.robot
-        touching = []
-        for finger in FINGER_JOINTS:
-            contacts = sim.client.getContactPoints(bodyA=robot.body, linkIndexA=finger)
-            touching.append({sim.body_name(c[2]) for c in contacts} - {None, "table", robot.name})
-        both = touching[0] & touching[1]
-        if not both or robot.gripper_width() < 0.005:
-            return None
-        return min(both)
+    def detect(self, camera: str) -> list[Detection]:
+        """The OpenCV detector's findings in the camera's current view."""
+        return detect(self.frame(camera), camera)
+
+    def say(self, message: str) -> str:
+        """Record a message to the user (kept within ``MAX_SAID`` messages of ``MAX_SAID_CHARS``).
+
+        Returns:
+            The message as recorded.
+        """
+        text = message[:MAX_SAID_CHARS]
+        if len(self.said) < MAX_SAID:
+            self.said.append(text)
+        return text
+
+    def start_action(self) -> None:
+        """Forget what the previous code action said and whether it asked to finish."""
+        self.said.clear()
+        self.done_requested = False

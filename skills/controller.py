@@ -11,7 +11,6 @@ from codeact_robot.envs.robot import HOME_JOINTS, MAX_GRIPPER_WIDTH, Panda
 from codeact_robot.envs.world import TabletopWorld
 
 CARRY_SPEED = 0.5  # m/s along straight lines
-APPROACH_SPEED = 0.15  # m/s for the last centimetres down to an object
 JOINT_SPEED = 1.2  # rad/s of the fastest joint in joint-space moves
 CONTROL_PERIOD = 4  # physics steps per IK update (60 Hz)
 SETTLE_STEPS = 240  # at most one simulated second to settle after a motion
@@ -84,7 +83,11 @@ class ArmController:
                 return True
         return float(np.linalg.norm(robot.ee_position() - target)) < REACHED
 
-    def move_joints(self, joints: Sequence[float] = HOME_JOINTS) -> bool:
+    def move_home(self) -> bool:
+        """Move the arm to its home pose, clear of the cameras' view; True once there."""
+        return self.move_joints(HOME_JOINTS)
+
+    def move_joints(self, joints: Sequence[float]) -> bool:
         """Move the arm to joint angles along a smooth joint-space path.
 
         Returns:

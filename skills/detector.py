@@ -23,10 +23,18 @@ import cv2
 import numpy as np
 
 from codeact_robot.envs.camera import CameraFrame
-from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_HEIGHT, BOWL_RADIUS, COLOURS, CUP_SIZE, KINDS, TABLE_COLOUR
-from codeact_robot.envs.tasks.checks import BOWL_INNER_RADIUS
+from codeact_robot.envs.objects import (
+    BLOCK_SIZE,
+    BOWL_HEIGHT,
+    BOWL_INNER_RADIUS,
+    BOWL_RADIUS,
+    COLOURS,
+    CUP_SIZE,
+    KINDS,
+    TABLE_COLOUR,
+)
 from codeact_robot.envs.workspace import WORKSPACE
-from codeact_robot.skills.perception import ObjectEstimate
+from codeact_robot.skills.estimates import ObjectEstimate
 
 MIN_HEIGHT = 0.004  # above the table
 MAX_HEIGHT = 0.22  # below the gripper at carrying height
@@ -35,7 +43,12 @@ MAX_CHROMA_DISTANCE = 0.07
 GRAY_BRIGHTNESS = (0.13, 0.55)  # albedo of gray faces, lit or in shade (the white arm is brighter)
 MIN_PIXELS = 12
 TOP_FACE_DEPTH = 0.003
-MIN_TOP = 0.03  # every block or cup top is higher, even tilted
+MIN_TOP = 0.03  # every block or cup top is higher, even tilted; lower points are a bowl's floor
+TABLE_BAND = 0.002  # points this close to z = 0 are the bare table (the white-balance reference)
+MIN_TABLE_PIXELS = 100  # fewer visible table pixels: no white balance
+RIM_BELOW_RADIUS = 0.005  # the rim's top edge lies this far inside the bowl's outer radius
+RIM_BAND = 0.015  # points within this of that circle belong to the rim
+BOWL_PIECE_MARGIN = 0.005  # a blob centred this close outside a bowl can still be a piece of it
 BOWL_EXTENT = 0.10
 CUP_FACE = (BLOCK_SIZE + CUP_SIZE) / 2
 
@@ -109,9 +122,9 @@ def _describe_colour(
         if is_bowl:
             continue
         centre = blob[:, :2].mean(axis=0)
-        if any(np.hypot(*(centre - bowl)) < BOWL_RADIUS + 0.005 for bowl in bowls):
+        if any(np.hypot(*(centre - bowl)) < BOWL_RADIUS + BOWL_PIECE_MARGIN for bowl in bowls):
             # A piece of a bowl cut off by what lies in it; it is a block only if it shows a block's face.
-            found = _inner_block(colour, blob[blob[:, 2] > 0.03], box, camera)
+            found = _inner_block(colour, blob[blob[:, 2] > MIN_TOP], box, camera)
         else:
             found = _describe_square(colour, blob, box, frame, camera)
         detections += [found] if found else []
@@ -151,9 +164,9 @@ def _in_work_area(points: np.ndarray) -> np.ndarray:
 
 def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> np.ndarray:
     """Per pixel: index of the palette colour, or -1."""
-    table = np.abs(points[..., 2]) < 0.002
+    table = np.abs(points[..., 2]) < TABLE_BAND
     shade = np.ones(3)
-    if table.sum() > 100:
+    if table.sum() > MIN_TABLE_PIXELS:
         shade = np.median(rgb[table].astype(float), axis=0) / (np.array(TABLE_COLOUR) * 255.0)
     albedo = rgb.astype(float) / (np.maximum(shade, 1e-3) * 255.0)
     total = albedo.sum(axis=-1, keepdims=True)
@@ -171,11 +184,11 @@ def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> n
 def _describe_bowl(colour: str, blob: np.ndarray, box: tuple[int, int, int, int], camera: str) -> list[Detection]:
     radius = KINDS["bowl"].size[0] / 2
     centre = blob[:, :2].mean(axis=0)
-    high = blob[blob[:, 2] > 0.03]
+    high = blob[blob[:, 2] > MIN_TOP]
     rim = high[:0]
     for _ in range(2):
         distance = np.hypot(*(high[:, :2] - centre).T)
-        rim = high[np.abs(distance - (radius - 0.005)) < 0.015]
+        rim = high[np.abs(distance - (radius - RIM_BELOW_RADIUS)) < RIM_BAND]
         if len(rim) >= 8:
             centre = _fit_circle(rim[:, :2])
     angles = np.arctan2(rim[:, 1] - centre[1], rim[:, 0] - centre[0])
@@ -183,7 +196,9 @@ def _describe_bowl(colour: str, blob: np.ndarray, box: tuple[int, int, int, int]
     position = np.array([*centre, BOWL_HEIGHT / 2])
     detections = [Detection(_estimate(colour, "bowl", position, 0.0, camera, len(blob)), box, quality=coverage)]
     if coverage > 0.6:
-        inner = _inner_block(colour, high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - 0.005], box, camera)
+        inner = _inner_block(
+            colour, high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - RIM_BELOW_RADIUS], box, camera
+        )
         detections += [inner] if inner else []
     return detections
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.registry import skill
 from codeact_robot.skills.validation import as_name
+
+if TYPE_CHECKING:
+    from codeact_robot.skills.context import SkillContext
 
 
 @skill("gripper")
@@ -48,7 +52,7 @@ def is_holding(ctx: SkillContext, name: str | None = None) -> bool:
     Example:
         if not is_holding("red block"): pick("red block")
     """
-    held = ctx.held_object()
+    held = ctx.world.held_object()
     if name is None:
         return held is not None
     return held == as_name(name)

@@ -3,62 +3,41 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 import numpy as np
-import pybullet
 
-from codeact_robot.envs.errors import unknown_name_error
+from codeact_robot.envs.bullet import pybullet
+from codeact_robot.envs.camera import CameraFrame
+from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import unknown_name_error
+from codeact_robot.skills.detector import detect, fuse
+from codeact_robot.skills.estimates import ObjectEstimate
 
-if TYPE_CHECKING:
-    from codeact_robot.skills.context import SkillContext
+FrameSource = Callable[[str], CameraFrame]
+"""The current image of a camera, by name (rendered at most once per scene revision)."""
 
 CAMERAS = ("top", "front")
 
 
-@dataclass(frozen=True)
-class ObjectEstimate:
-    """What perception knows of one object.
-
-    Attributes:
-        name: ``"<colour> <kind>"``.
-        kind: object kind.
-        colour: palette colour.
-        position: (x, y, z) of the bounding-box centre, metres.
-        orientation: (roll, pitch, yaw), radians.
-        bbox: (min corner, max corner) of the axis-aligned bounding box, metres.
-        camera: the camera it was seen by (``"state"`` for simulator poses).
-        pixels: how many pixels it covered in that camera (0 for simulator poses).
-    """
-
-    name: str
-    kind: str
-    colour: str
-    position: np.ndarray
-    orientation: tuple[float, float, float]
-    bbox: tuple[np.ndarray, np.ndarray]
-    camera: str = "state"
-    pixels: int = 0
-
-    @property
-    def top(self) -> float:
-        """Height of the object's top surface, metres."""
-        return float(self.bbox[1][2])
-
-
 class Perception(ABC):
-    """Object names and poses for the skills, cached per scene revision."""
+    """Object names and poses for the skills, cached per scene revision.
+
+    Args:
+        world: the world perceived.
+        frame: the camera images to perceive it by.
+    """
 
     mode: str
 
-    def __init__(self, context: SkillContext) -> None:
-        self.context = context
+    def __init__(self, world: TabletopWorld, frame: FrameSource) -> None:
+        self.world = world
+        self.frame = frame
         self._cache: tuple[tuple[int, int], dict[str, ObjectEstimate]] | None = None
 
     def estimates(self) -> dict[str, ObjectEstimate]:
         """Every perceived object, by name (sorted)."""
-        revision = self.context.world.revision
+        revision = self.world.revision
         if self._cache is None or self._cache[0] != revision:
             found = self._perceive()
             self._cache = (revision, {name: found[name] for name in sorted(found)})
@@ -93,10 +72,10 @@ class StatePerception(Perception):
     mode = "state"
 
     def _perceive(self) -> dict[str, ObjectEstimate]:
-        world = self.context.world
+        world = self.world
         seen: set[int] = set()
         for camera in CAMERAS:
-            seen.update(np.unique(self.context.frame(camera).segmentation).tolist())
+            seen.update(np.unique(self.frame(camera).segmentation).tolist())
         estimates = {}
         for name in world.object_names:
             if world.sim.body_id(name) not in seen:
@@ -120,14 +99,12 @@ class VisionPerception(Perception):
     mode = "vision"
 
     def _perceive(self) -> dict[str, ObjectEstimate]:
-        from codeact_robot.skills.detector import detect, fuse
-
-        return fuse([detect(self.context.frame(camera), camera) for camera in CAMERAS])
+        return fuse([detect(self.frame(camera), camera) for camera in CAMERAS])
 
 
-def make_perception(mode: str, context: SkillContext) -> Perception:
-    """The perception of ``mode`` (``"state"`` or ``"vision"``) for ``context``."""
+def make_perception(mode: str, world: TabletopWorld, frame: FrameSource) -> Perception:
+    """The perception of ``mode`` (``"state"`` or ``"vision"``) of ``world`` through ``frame``."""
     modes = {"state": StatePerception, "vision": VisionPerception}
     if mode not in modes:
         raise unknown_name_error("perception mode", mode, modes)
-    return modes[mode](context)
+    return modes[mode](world, frame)

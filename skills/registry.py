@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-GROUPS = ("scene", "gripper", "vision", "motion", "other")
+GROUPS = ("scene", "gripper", "vision", "motion", "other")  # "other": the episode skills (say, done ...)
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,18 @@ class Skill:
 
     @property
     def signature(self) -> inspect.Signature:
-        """The signature code actions call (the context parameter dropped)."""
-        full = inspect.signature(self.function, eval_str=True)
-        return full.replace(parameters=list(full.parameters.values())[1:])
+        """The signature code actions call: the context parameter dropped, annotations resolved.
+
+        The context's own type is never resolved, so reading a skill's signature does not
+        import the simulator.
+        """
+        full = inspect.signature(self.function)
+        context, *parameters = full.parameters
+        hints = typing.get_type_hints(self.function, localns={full.parameters[context].annotation: Any})
+        return full.replace(
+            parameters=[full.parameters[name].replace(annotation=hints[name]) for name in parameters],
+            return_annotation=hints.get("return", inspect.Signature.empty),
+        )
 
     @property
     def doc(self) -> str:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from codeact_robot.envs.workspace import WORKSPACE, place_position
-from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.registry import skill
 from codeact_robot.skills.validation import as_name
+
+if TYPE_CHECKING:
+    from codeact_robot.skills.context import SkillContext
 
 
 @skill("scene")

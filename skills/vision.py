@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from codeact_robot.envs.errors import unknown_name_error
-from codeact_robot.skills.context import SkillContext
-from codeact_robot.skills.detector import detect
+from codeact_robot.errors import unknown_name_error
 from codeact_robot.skills.registry import skill
 from codeact_robot.skills.validation import as_name
+
+if TYPE_CHECKING:
+    from codeact_robot.skills.context import SkillContext
 
 
 def _camera(ctx: SkillContext, camera: Any) -> str:
@@ -72,7 +73,6 @@ def detect_objects(ctx: SkillContext, camera: str = "front") -> list[dict[str, A
     Example:
         for d in detect_objects("top"): print(d["name"], d["position"])
     """
-    frame = ctx.frame(_camera(ctx, camera))
     return [
         {
             "name": d.estimate.name,
@@ -82,5 +82,5 @@ def detect_objects(ctx: SkillContext, camera: str = "front") -> list[dict[str, A
             "pixels": d.estimate.pixels,
             "box": list(d.box),
         }
-        for d in detect(frame, camera)
+        for d in ctx.detect(_camera(ctx, camera))
     ]

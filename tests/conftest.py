@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 import codeact_robot  # noqa: F401  (registers the environments)
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.world import TabletopWorld
-from codeact_robot.gym_env import CodeActEnv
 
 
 @pytest.fixture
@@ -22,6 +22,6 @@ def world() -> Iterator[TabletopWorld]:
 @pytest.fixture(scope="module")
 def free_env() -> Iterator[CodeActEnv]:
     """A free-scene CodeAct environment whose worker lives for the whole test module."""
-    env = CodeActEnv(task=None, renderer="tiny", time_limit_s=5.0, max_turns=500)
+    env = CodeActEnv(renderer="tiny", time_limit_s=5.0, max_turns=500)
     yield env
     env.close()

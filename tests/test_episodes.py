@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from fake_openai_server import FakeOpenAIServer
 
+from codeact_robot.agent import make_backend
+from codeact_robot.agent.replay import ReplayBackend
 from codeact_robot.agent.session import Session, run_episode
 from codeact_robot.agent.trajectory import read_trajectory, write_trajectory
-from codeact_robot.config import LLMConfig
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.gym_env import CodeActEnv
-from codeact_robot.llm import make_backend
-from codeact_robot.llm.replay import ReplayBackend
+from codeact_robot.llm import LLMConfig
 
 SEED = 1
 PARAMS = get_task("PickPlace").sample(SEED).params  # the object to move and where to
@@ -45,10 +45,10 @@ def test_bug_error_observation_fix_success(env: CodeActEnv, tmp_path: Path) -> N
     assert record.outcome == "success" and record.success
     assert [t.kind for t in record.turns] == ["action", "action"]
     first, second = record.turns
-    assert first.error_type == "ValueError" and f"did you mean '{PARAMS['object']}'" in first.error
+    assert first.report.error_type == "ValueError" and f"did you mean '{PARAMS['object']}'" in first.report.error
     assert "ValueError" in first.observation and "turns left" in first.observation
-    assert second.stdout == "moved: True\n" and second.success
-    assert second.sim_steps > 0 and second.exec_s > 0
+    assert second.report.stdout == "moved: True\n" and second.success
+    assert second.report.timings.sim_steps > 0 and second.report.timings.exec_s > 0
     # the conversation is append-only: each request extends the previous one
     first_request, second_request = (r["messages"] for r in server.requests)
     assert second_request[: len(first_request)] == first_request
@@ -58,10 +58,10 @@ def test_bug_error_observation_fix_success(env: CodeActEnv, tmp_path: Path) -> N
     # the trajectory records every message, code action, observation and the outcome
     path = write_trajectory(record, tmp_path / "t.jsonl")
     saved = read_trajectory(path)
-    assert saved["outcome"] == "success" and saved["totals"]["turns"] == 2
-    assert [m["role"] for m in saved["messages"]] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert saved["turns"][0]["code"].startswith("ok = pick_and_place(")
-    assert saved["totals"]["prompt_tokens"] > 0
+    assert saved.outcome == "success" and saved.totals()["turns"] == 2
+    assert [m["role"] for m in saved.messages] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert saved.turns[0].code.startswith("ok = pick_and_place(")
+    assert saved.totals()["prompt_tokens"] > 0
 
 
 def test_every_kind_of_bad_output_gets_an_observation(env: CodeActEnv) -> None:
@@ -77,7 +77,7 @@ def test_every_kind_of_bad_output_gets_an_observation(env: CodeActEnv) -> None:
     assert kinds == ["malformed", "malformed", "action", "message"]
     assert "Your reply was empty. Expected format" in record.turns[0].observation
     assert "tags did not match" in record.turns[1].observation
-    assert record.turns[2].stdout == "1\n" and "only the first was run" in record.turns[2].observation
+    assert record.turns[2].report.stdout == "1\n" and "only the first was run" in record.turns[2].observation
     assert record.outcome == "message" and not record.success
     assert "turns left" in record.turns[1].observation
 
@@ -106,7 +106,7 @@ def test_json_and_text_action_modes_drive_the_same_skills(env: CodeActEnv, mode:
     with FakeOpenAIServer([{"content": "I move it.\n" + call % (PARAMS["object"], PARAMS["target"])}]) as server:
         record = run_episode(env, model(server), seed=SEED, mode=mode)
     assert record.outcome == "success"
-    assert record.turns[0].stdout == "True\n"
+    assert record.turns[0].report.stdout == "True\n"
     system = server.requests[0]["messages"][0]["content"]
     assert ('{"tool":' in system) if mode == "json" else ("pick_and_place, green block, red block" in system)
     assert server.requests[0]["stop"] is None
@@ -121,7 +121,7 @@ def test_images_go_to_multimodal_models_as_image_parts(env: CodeActEnv) -> None:
 
 
 def test_replaying_a_trajectory_reproduces_the_final_scene(env: CodeActEnv, tmp_path: Path) -> None:
-    expert = run_episode(env, make_backend(LLMConfig(backend="reference")), seed=SEED)
+    expert = run_episode(env, make_backend(LLMConfig(backend="reference"), env.instance_for(SEED)), seed=SEED)
     assert expert.success
     path = write_trajectory(expert, tmp_path / "expert.jsonl")
     replayed = run_episode(env, ReplayBackend(path), seed=SEED)
@@ -130,7 +130,7 @@ def test_replaying_a_trajectory_reproduces_the_final_scene(env: CodeActEnv, tmp_
 
 
 def test_chat_style_follow_up_instructions_continue_the_conversation() -> None:
-    env = CodeActEnv(task=None, renderer="tiny", end_on_success=False, max_turns=10)
+    env = CodeActEnv(renderer="tiny", end_on_success=False, max_turns=10)
     turns = [
         {"content": "<execute>\npick_and_place('red block', 'blue bowl')\n</execute>"},
         {"content": "The red block is in the blue bowl."},
@@ -141,7 +141,7 @@ def test_chat_style_follow_up_instructions_continue_the_conversation() -> None:
     try:
         with FakeOpenAIServer(turns) as server:
             session = Session(env, model(server))
-            session.start(0, options, instruction="put the red block in the blue bowl")
+            session.start(0, {**options, "instruction": "put the red block in the blue bowl"})
             assert session.act() == "message"
             session.instruct("Task: now put it back")
             assert session.act() == "message"

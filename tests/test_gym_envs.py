@@ -10,17 +10,18 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from codeact_robot.agent.prompt import system_prompt
-from codeact_robot.envs.errors import UsageError
 from codeact_robot.envs.tasks import TASKS
-from codeact_robot.sandbox.limits import Limits
+from codeact_robot.errors import UsageError
 from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.worker.config import Limits
 
 
 def test_every_task_is_registered_with_the_codeact_env() -> None:
     for task in TASKS:
         spec = gym.spec(f"CodeActRobot/{task}-v0")
-        assert spec.entry_point == "codeact_robot.gym_env:CodeActEnv" and spec.kwargs["task"] == task
-    assert gym.spec("CodeActRobot/TabletopControl-v0").entry_point == "codeact_robot.envs.control_env:TabletopEnv"
+        assert spec.entry_point == "codeact_robot.environments.codeact:CodeActEnv" and spec.kwargs["task"] == task
+    control = "codeact_robot.environments.control:TabletopControlEnv"
+    assert gym.spec("CodeActRobot/TabletopControl-v0").entry_point == control
 
 
 def test_programmatic_api_of_the_design() -> None:
@@ -135,5 +136,5 @@ def test_saved_skills_persist_into_later_episodes(tmp_path: Path) -> None:
         env.close()
     learned = SkillLibrary(library).skills()
     assert [s.name for s in learned] == ["count_blocks"]
-    prompt = system_prompt("codeact", None, Limits(), learned)
+    prompt = system_prompt("codeact", None, Limits(), [s.header for s in learned])
     assert "count_blocks()\n    How many blocks the robot can see." in prompt

@@ -7,9 +7,9 @@ import socket
 import pytest
 from fake_openai_server import FakeOpenAIServer
 
-from codeact_robot.config import LLMConfig
-from codeact_robot.envs.errors import UsageError
-from codeact_robot.llm import LLMError, make_backend
+from codeact_robot.agent import make_backend
+from codeact_robot.errors import UsageError
+from codeact_robot.llm import LLMConfig, LLMError
 
 MESSAGES = [{"role": "system", "content": "You are a robot."}, {"role": "user", "content": "Task: stack"}]
 

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from codeact_robot.agent.session import run_episode
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TASKS
-from codeact_robot.gym_env import CodeActEnv
-from codeact_robot.llm.reference import ReferenceBackend
-from codeact_robot.skills.reference import reference_program, solve_call
+from codeact_robot.expert import ExpertBackend
+from codeact_robot.expert.programs import reference_program, solve_call
 
 
 @pytest.fixture(scope="module", params=["state", "vision"])
@@ -32,7 +32,7 @@ def test_reference_program_solves_the_task(envs, task: str) -> None:
     env = envs(task)
     seeds = (0, 1) if env.config.perception == "state" else (2,)
     for seed in seeds:
-        record = run_episode(env, ReferenceBackend(), seed=seed)
+        record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
         assert record.success, f"{task} seed {seed} ({env.config.perception}): {record.outcome}; {record.check}"
         assert record.turns[0].code and "solve(" in record.turns[0].code
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.worker.client import GRACE_S
 
 TIME_LIMIT = 2.0
@@ -17,7 +17,6 @@ SCENE = {"blocks": ["red", "green"], "bowls": ["blue"]}
 @pytest.fixture(scope="module")
 def env() -> Iterator[CodeActEnv]:
     env = CodeActEnv(
-        task=None,
         renderer="tiny",
         time_limit_s=TIME_LIMIT,
         memory_limit_mb=2048,
@@ -106,7 +105,7 @@ def test_printing_gigabytes_keeps_only_what_is_shown(env: CodeActEnv) -> None:
 
 
 def test_simulation_step_cap_stops_long_motions() -> None:
-    env = CodeActEnv(task=None, renderer="tiny", max_sim_steps=300)
+    env = CodeActEnv(renderer="tiny", max_sim_steps=300)
     try:
         env.reset(seed=0, options=SCENE)
         _, _, _, _, info = env.step("pick_and_place('red block', 'blue bowl')")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.environments.codeact import CodeActEnv
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}
 RESTRICTED = "SandboxError"
@@ -248,7 +248,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[CodeActEnv]:
-    env = CodeActEnv(task=None, renderer="tiny", time_limit_s=5.0, max_turns=10_000)
+    env = CodeActEnv(renderer="tiny", time_limit_s=5.0, max_turns=10_000)
     env.reset(seed=0, options=SCENE)
     yield env
     env.close()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from codeact_robot.envs.objects import KINDS
-from codeact_robot.envs.scene import ObjectPlacement
+from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.envs.tasks.checks import is_in_bowl, is_on_top_of
 from codeact_robot.envs.world import TabletopWorld
@@ -99,13 +99,18 @@ def test_place_without_holding_returns_false(world: TabletopWorld) -> None:
     assert api(world)["place"]("blue bowl") is False
 
 
-def test_a_missed_grasp_returns_false(world: TabletopWorld) -> None:
-    skills = api(world)
-    world.step_listeners.append(
-        lambda step: world.sim.set_pose("red block", (0.3, -0.25, 0.02), (0, 0, 0, 1)) if step == 300 else None
-    )  # the block is whisked away while the gripper descends
-    assert skills["pick"]("red block") is False
-    assert not skills["is_holding"]()
+def test_a_missed_grasp_returns_false() -> None:
+    def whisk_away(step: int) -> None:  # the block is whisked away while the gripper descends
+        if step == 300:
+            world.sim.set_pose("red block", (0.3, -0.25, 0.02), (0, 0, 0, 1))
+
+    world = TabletopWorld(renderer="tiny", on_step=whisk_away)
+    try:
+        skills = api(world)
+        assert skills["pick"]("red block") is False
+        assert not skills["is_holding"]()
+    finally:
+        world.close()
 
 
 def test_push_moves_the_object_in_the_direction(world: TabletopWorld) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from codeact_robot.envs.errors import SceneSamplingError, UnknownNameError
 from codeact_robot.envs.objects import BLOCK_SIZE, KINDS, split_name
 from codeact_robot.envs.tasks import TASKS, TaskInstance, evaluate, get_task, sample_instance
 from codeact_robot.envs.tasks.placing import AMOUNTS
 from codeact_robot.envs.workspace import CORNERS, DIRECTIONS, TABLE_PLACES
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import SceneSamplingError, UnknownNameError
 
 Goal = dict[str, tuple[float, float, float]]
 
@@ -160,9 +160,9 @@ def test_bad_task_inputs_name_what_is_valid() -> None:
     with pytest.raises(UnknownNameError, match="colour splits are: seen, unseen, all"):
         get_task("StackBlocks").sample(0, "rainbow")
     with pytest.raises(UnknownNameError, match="colours are: red"):
-        sample_instance(None, 0, {"blocks": ["red", "vermilion"]})
+        sample_instance("Tabletop", 0, {"blocks": ["red", "vermilion"]})
     crowded = {"blocks": ["red", "green", "blue", "yellow"], "bowls": ["red", "green", "blue", "yellow", "orange"]}
     with pytest.raises(SceneSamplingError, match="does not fit on the table"):
-        sample_instance(None, 0, crowded)
+        sample_instance("Tabletop", 0, crowded)
     with pytest.raises(ValueError, match="options are: blocks, bowls"):
-        sample_instance(None, 0, {"blocks": ["red"], "boxes": ["blue"]})
+        sample_instance("Tabletop", 0, {"blocks": ["red"], "boxes": ["blue"]})

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.worker.client import MAX_RESTARTS
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codeact_robot.envs.errors import UnknownNameError, UsageError
 from codeact_robot.envs.objects import COLOURS, KINDS, SEEN_COLOURS, UNSEEN_COLOURS
-from codeact_robot.envs.scene import ObjectPlacement
+from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UnknownNameError, UsageError
 
 SCENE = [
     ObjectPlacement("block", "red", (0.45, 0.10, 0.02), yaw=0.3),

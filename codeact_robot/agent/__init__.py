@@ -1,5 +1,6 @@
 """The CodeAct agent: parsing model turns, the system prompt, the loop and its records."""
 
+from codeact_robot.agent.backends import make_backend
 from codeact_robot.agent.parser import Turn, parse_turn
 from codeact_robot.agent.prompt import system_prompt
 from codeact_robot.agent.session import Session, run_episode
@@ -10,6 +11,7 @@ __all__ = [
     "Session",
     "Turn",
     "TurnRecord",
+    "make_backend",
     "parse_turn",
     "read_trajectory",
     "run_episode",

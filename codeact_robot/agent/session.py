@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import base64
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
-import cv2
+import imageio.v3 as iio
 import numpy as np
 
 from codeact_robot.agent.parser import Turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
-from codeact_robot.gym_env import CodeActEnv
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.llm.base import LLMBackend, LLMError, Message
-from codeact_robot.skills.library import SkillLibrary
 
 TurnCallback = Callable[[TurnRecord], None]
+
+
+@runtime_checkable
+class InfoReader(Protocol):
+    """A backend that also reads each step's structured facts (the scripted expert does)."""
+
+    def observe(self, info: Mapping[str, Any]) -> None:
+        """Take in the ``info`` of the step that answered the backend's last turn."""
 
 
 class Session:
@@ -54,13 +61,13 @@ class Session:
         self.info: dict[str, Any] = {}
         self._started = 0.0
 
-    def start(self, seed: int, options: dict[str, Any] | None = None, instruction: str | None = None) -> str:
+    def start(self, seed: int, options: dict[str, Any] | None = None) -> str:
         """Reset the environment and open the conversation.
 
         Args:
             seed: the episode seed.
-            options: reset options (a free scene's layout).
-            instruction: replaces the task's instruction (chat), when given.
+            options: reset options: ``instruction`` (the user's own words, as in a chat)
+                and, for the free scene, its layout.
 
         Returns:
             The first user message.
@@ -69,22 +76,11 @@ class Session:
         observation, self.info = self.env.reset(seed=seed, options=options)
         instance = self.env.instance
         assert instance is not None
-        self.llm.start_episode(instance, self.mode)
-        library = self.env.config.skill_library
-        learned = SkillLibrary(library).skills() if library else []
         text = observation["text"]
-        if instruction is not None:
-            text = text.replace(f"Task: {instance.instruction}", f"Task: {instruction}", 1)
-        self.messages = [
-            {"role": "system", "content": system_prompt(self.mode, instance, self.env.config.limits, learned)},
-            self._user(text, observation["rgb"]),
-        ]
+        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"])
+        self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
-            config=self.config,
-            task=instance.task,
-            seed=instance.seed,
-            instruction=instruction or instance.instruction,
-            mode=self.mode,
+            config=self.config, task=instance.task, seed=instance.seed, instruction=instance.instruction, mode=self.mode
         )
         return text
 
@@ -143,13 +139,11 @@ class Session:
             observation, _, terminated, truncated, self.info = self.env.step(turn.code or "")
             if turn.note:
                 observation = {**observation, "text": f"{observation['text']}\n{turn.note}"}
-        info = self.info
-        timings = info["timings"]
+        if isinstance(self.llm, InfoReader):
+            self.llm.observe(self.info)
         record.observation = observation["text"]
-        record.stdout, record.stdout_cut = info["stdout"], info["stdout_cut"]
-        record.error, record.error_type, record.limit = info["error"], info["error_type"], info["limit"]
-        record.restarted, record.success = info["restarted"], bool(info["success"])
-        record.exec_s, record.sim_steps, record.sim_s = timings.exec_s, timings.sim_steps, timings.sim_s
+        record.report = self.info["report"]
+        record.success = bool(self.info["success"])
         return observation, terminated, truncated
 
     def _finish(self, outcome: str) -> str:
@@ -194,9 +188,8 @@ def run_episode(
 
 
 def _data_url(rgb: np.ndarray) -> str:
-    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    assert ok
-    return "data:image/png;base64," + base64.b64encode(png.tobytes()).decode("ascii")
+    png = iio.imwrite("<bytes>", rgb, extension=".png")
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def _text_of(message: Message) -> str:

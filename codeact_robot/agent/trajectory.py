@@ -1,62 +1,74 @@
 """Episode records: every message, code action, observation, timing and the outcome.
 
-A trajectory file holds one JSON object per line, one per episode.
+A trajectory file holds one JSON object per line, one per episode. Records are read
+back through the same schema they are written with; reading one runs nothing from it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from codeact_robot.envs.errors import UsageError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-TRAJECTORY_VERSION = 1
+from codeact_robot.errors import UsageError
+from codeact_robot.worker.protocol import ActionReport
+
+TRAJECTORY_VERSION = 2
 
 
-@dataclass
-class TurnRecord:
-    """One model turn and what came of it."""
+class TurnRecord(BaseModel):
+    """One model turn and what came of it.
+
+    Attributes:
+        turn: 1 for the first turn of the episode.
+        kind: ``"action"``, ``"message"`` or ``"malformed"`` (see the parser).
+        assistant: the turn as it went into the conversation.
+        code: the program that ran, for actions.
+        note: what the observation added (an ignored second block, the expected format).
+        observation: the user message that answered the turn.
+        report: what the code did (empty for turns that ran none).
+        success: whether the task's check held after the turn.
+        llm_s: seconds the model took.
+        prompt_chars: characters of the conversation sent to the model.
+        prompt_tokens, completion_tokens: as the backend reported them.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     turn: int
-    kind: str
+    kind: Literal["action", "message", "malformed"]
     assistant: str
     code: str | None = None
     note: str | None = None
     observation: str = ""
-    stdout: str = ""
-    stdout_cut: int = 0
-    error: str | None = None
-    error_type: str | None = None
-    limit: str | None = None
-    restarted: bool = False
+    report: ActionReport = Field(default_factory=ActionReport)
     success: bool = False
     llm_s: float = 0.0
-    exec_s: float = 0.0
-    sim_steps: int = 0
-    sim_s: float = 0.0
     prompt_chars: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
 
 
-@dataclass
-class EpisodeRecord:
-    """A whole episode, ready to be written as one JSON line."""
+class EpisodeRecord(BaseModel):
+    """A whole episode, written as one JSON line."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    version: Literal[2] = TRAJECTORY_VERSION
     config: dict[str, Any]
     task: str
     seed: int
     instruction: str
     mode: str
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    turns: list[TurnRecord] = field(default_factory=list)
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    turns: list[TurnRecord] = Field(default_factory=list)
     outcome: str = "running"
     success: bool = False
     check: str = ""
     error: str | None = None
-    final_objects: dict[str, Any] = field(default_factory=dict)
+    final_objects: dict[str, Any] = Field(default_factory=dict)
     wall_s: float = 0.0
 
     def totals(self) -> dict[str, Any]:
@@ -66,20 +78,17 @@ class EpisodeRecord:
         return {
             "turns": len(self.turns),
             "llm_s": sum(t.llm_s for t in self.turns),
-            "exec_s": sum(t.exec_s for t in self.turns),
-            "sim_s": sum(t.sim_s for t in self.turns),
+            "exec_s": sum(t.report.timings.exec_s for t in self.turns),
+            "sim_s": sum(t.report.timings.sim_s for t in self.turns),
             "prompt_tokens": sum(tokens) if tokens else None,
             "completion_tokens": sum(generated) if generated else None,
-            "limit_hits": [t.limit for t in self.turns if t.limit],
+            "limit_hits": [t.report.limit for t in self.turns if t.report.limit],
             "wall_s": self.wall_s,
         }
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, with the totals."""
-        data = asdict(self)
-        data["version"] = TRAJECTORY_VERSION
-        data["totals"] = self.totals()
-        return data
+        return {**self.model_dump(mode="json"), "totals": self.totals()}
 
 
 def write_trajectory(record: EpisodeRecord, path: str | Path) -> Path:
@@ -87,11 +96,11 @@ def write_trajectory(record: EpisodeRecord, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as file:
-        file.write(json.dumps(record.to_dict(), default=_plain) + "\n")
+        file.write(json.dumps(record.to_dict()) + "\n")
     return path
 
 
-def read_trajectory(path: str | Path, index: int = 0) -> dict[str, Any]:
+def read_trajectory(path: str | Path, index: int = 0) -> EpisodeRecord:
     """Episode number ``index`` of a trajectory file.
 
     Raises:
@@ -100,19 +109,17 @@ def read_trajectory(path: str | Path, index: int = 0) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"trajectory file {path} does not exist")
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a trajectory file (not UTF-8 text)") from None
     if not 0 <= index < len(lines):
         raise UsageError(f"{path} holds {len(lines)} episode(s); there is no episode {index}")
     try:
-        record = json.loads(lines[index])
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} line {index + 1} is not JSON: {error}") from None
-    if not isinstance(record, dict) or record.get("version") != TRAJECTORY_VERSION or "messages" not in record:
-        raise UsageError(f"{path} line {index + 1} is not a codeact-robot trajectory (version {TRAJECTORY_VERSION})")
-    return record
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    raise TypeError(f"cannot write a {type(value).__name__} to a trajectory")
+        data = json.loads(lines[index])
+        data.pop("totals", None)
+        return EpisodeRecord.model_validate(data)
+    except (json.JSONDecodeError, AttributeError, ValidationError):
+        raise UsageError(
+            f"{path} line {index + 1} is not a codeact-robot trajectory (version {TRAJECTORY_VERSION})"
+        ) from None

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from codeact_robot.envs.errors import UsageError
+from codeact_robot.errors import UsageError
 
 USAGE_ERROR = 2
 

@@ -46,13 +46,14 @@ class ConversationView:
                 )
             )
         if record.observation:
-            style = "red" if record.error else "green"
+            style = "red" if record.report.error else "green"
             self.console.print(Panel(Text(record.observation), title="observation", border_style=style))
+        timings = record.report.timings
         self.console.print(
-            f"[dim]turn {record.turn}/{self.max_turns} · model {record.llm_s:.1f} s · code {record.exec_s:.1f} s · "
-            f"simulated {record.sim_s:.1f} s · prompt {record.prompt_chars} chars"
+            f"[dim]turn {record.turn}/{self.max_turns} · model {record.llm_s:.1f} s · code {timings.exec_s:.1f} s · "
+            f"simulated {timings.sim_s:.1f} s · prompt {record.prompt_chars} chars"
             + (f" / {record.prompt_tokens} tokens" if record.prompt_tokens else "")
-            + (f" · limit: {record.limit}" if record.limit else "")
+            + (f" · limit: {record.report.limit}" if record.report.limit else "")
             + "[/dim]"
         )
 

@@ -10,15 +10,15 @@ from typing import Any
 import imageio.v3 as iio
 from rich.console import Console
 
+from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Session
 from codeact_robot.agent.trajectory import TurnRecord, read_trajectory, write_trajectory
 from codeact_robot.cli.display import ConversationView
 from codeact_robot.cli.scene import add_render_options, scene_options
-from codeact_robot.config import RunConfig, load_run_config, merge_settings, read_yaml
-from codeact_robot.envs.errors import UsageError
-from codeact_robot.envs.tasks import FREE_SCENE
-from codeact_robot.gym_env import CodeActEnv
-from codeact_robot.llm import make_backend
+from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
+from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs.tasks import TABLETOP, get_task
+from codeact_robot.errors import UsageError
 from codeact_robot.skills.library import SkillLibrary
 
 VIDEO_FPS = 10
@@ -88,10 +88,11 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             "colours": args.colours,
             "camera_size": args.size,
             "renderer": args.renderer,
-            "limits": {"time_limit_s": args.time_limit} if args.time_limit else None,
+            "limits": {"time_limit_s": args.time_limit},
             "skill_library": args.skill_library,
+            "max_turns": args.max_turns,
         },
-        "agent": {"mode": args.mode, "max_turns": args.max_turns, "images": args.send_images or None},
+        "agent": {"mode": args.mode, "images": args.send_images or None},
         "llm": llm,
     }
 
@@ -101,45 +102,26 @@ def resolve_config(args: argparse.Namespace) -> RunConfig:
     base: dict[str, Any] = {}
     if getattr(args, "replay", None):
         recorded = read_trajectory(args.replay)
-        base = recorded.get("config") or {}
-        base.update(task=recorded["task"], seed=recorded["seed"])
+        base = merge_settings(recorded.config, {"task": recorded.task, "seed": recorded.seed})
     file_data = read_yaml(args.config) if args.config else {}
-    return load_run_config(None, merge_settings(merge_settings(base, file_data), _overrides(args)))
-
-
-def make_env(config: RunConfig, task: str | None, **extra: Any) -> CodeActEnv:
-    """The CodeAct environment a run configuration describes."""
-    env = config.env
-    return CodeActEnv(
-        task=task,
-        perception=env.perception,
-        colours=env.colours,
-        max_turns=config.agent.max_turns,
-        time_limit_s=env.limits.time_limit_s,
-        memory_limit_mb=env.limits.memory_limit_mb,
-        max_output_chars=env.limits.max_output_chars,
-        max_sim_steps=env.limits.max_sim_steps,
-        camera_size=env.camera_size,
-        renderer=env.renderer,
-        skill_library=env.skill_library,
-        **extra,
-    )
+    merged = merge_settings(merge_settings(base, file_data), _overrides(args))
+    return validated(RunConfig, merged, args.config or "the command line")
 
 
 def run_command(args: argparse.Namespace) -> int:
     """One episode shown as it happens; exit 0 when the task's check holds at the end."""
     config = resolve_config(args)
-    if config.task == FREE_SCENE:
+    if not get_task(config.task).has_check:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
     console = Console(highlight=False)
-    llm = make_backend(config.llm)
-    env = make_env(config, config.task, video_fps=VIDEO_FPS if args.video else None, cameras=("front", "top"))
+    env = CodeActEnv(config.task, config.env, video_fps=VIDEO_FPS if args.video else None, cameras=("front", "top"))
     frames: list[Any] = []
     try:
+        llm = make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)
         session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"))
-        view = ConversationView(console, config.agent.mode, env.max_turns or 0)
-        view.task(session.start(config.seed))
-        view.max_turns = env.budget
+        first = session.start(config.seed)
+        view = ConversationView(console, config.agent.mode, env.budget)
+        view.task(first)
         images = Path(args.images) if args.images else None
 
         def show(record: TurnRecord) -> None:
@@ -151,9 +133,9 @@ def run_command(args: argparse.Namespace) -> int:
         session.act(show)
         record = session.record
         assert record is not None
+        llm.close()
     finally:
         env.close()
-        llm.close()
     view.verdict(record)
     path = Path(args.trajectory or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{record.task}-seed{record.seed}.jsonl")
     console.print(f"trajectory: {write_trajectory(record, path)}", soft_wrap=True)
@@ -165,18 +147,18 @@ def run_command(args: argparse.Namespace) -> int:
 def chat_command(args: argparse.Namespace) -> int:
     """Read instructions from the user; after each, the agent acts until it replies."""
     config = resolve_config(args)
-    if config.llm.backend == "reference":
+    if not config.llm.uses_model:
         raise UsageError("chat needs a model: --llm URL --model NAME, or --engine vllm")
-    options = scene_options(args.scene) if args.scene else None
-    task = args.task if args.task and args.task != FREE_SCENE else None
+    options = scene_options(args.scene) if args.scene else {}
+    task = args.task or TABLETOP.name
     console = Console(highlight=False)
     llm = make_backend(config.llm)
-    env = make_env(config, task, end_on_success=False, cameras=("front", "top"))
-    env.max_turns = config.agent.max_turns or CHAT_TURNS
+    env = CodeActEnv(
+        task, config.env, end_on_success=False, max_turns=config.env.max_turns or CHAT_TURNS, cameras=("front", "top")
+    )
     images = Path(args.images or f"runs/chat-{time.strftime('%Y%m%d-%H%M%S')}")
     session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"))
-    view = ConversationView(console, config.agent.mode, env.max_turns)
-    started = False
+    view: ConversationView | None = None
     try:
         while True:
             try:
@@ -185,13 +167,14 @@ def chat_command(args: argparse.Namespace) -> int:
                 break
             if instruction.lower() in ("", "quit", "exit"):
                 break
-            if not started:
-                view.task(session.start(config.seed, options, instruction=instruction))
-                started = True
+            if view is None:
+                first = session.start(config.seed, {**options, "instruction": instruction})
+                view = ConversationView(console, config.agent.mode, env.budget)
+                view.task(first)
             else:
                 session.instruct(f"Task: {instruction}")
 
-            def show(record: TurnRecord) -> None:
+            def show(record: TurnRecord, view: ConversationView = view) -> None:
                 view.turn(record)
                 saved = _save_images(images, record.turn, session.info.get("images", {}))
                 console.print(f"[dim]camera images: {', '.join(str(p) for p in saved)}[/dim]", soft_wrap=True)

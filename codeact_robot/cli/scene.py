@@ -11,9 +11,8 @@ import imageio.v3 as iio
 import numpy as np
 
 from codeact_robot.config import read_yaml
-from codeact_robot.envs.errors import UsageError
-from codeact_robot.envs.tasks import FREE_SCENE, TASKS, sample_instance
-from codeact_robot.envs.tasks.free import free_scene
+from codeact_robot.envs.tasks import TABLETOP, TASKS, get_task
+from codeact_robot.errors import UsageError
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -62,10 +61,10 @@ def scene_options(text: str) -> dict[str, Any]:
 
 def list_tasks(args: argparse.Namespace) -> int:
     """Print every task: name, split and description."""
-    width = max(len(name) for name in TASKS) + 2
-    for name, task in TASKS.items():
-        print(f"{name:<{width}}{task.description} ({task.split})")
-    print(f"{FREE_SCENE:<{width}}free scene: objects, positions and instruction given by the user")
+    tasks = [*TASKS.values(), TABLETOP]
+    width = max(len(task.name) for task in tasks) + 2
+    for task in tasks:
+        print(f"{task.name:<{width}}{task.description} ({task.split})")
     return 0
 
 
@@ -73,10 +72,7 @@ def write_scene(args: argparse.Namespace) -> int:
     """Lay out the scene, render every camera, write PNGs and scene.json, print a summary."""
     from codeact_robot.envs.world import TabletopWorld
 
-    if args.task == FREE_SCENE:
-        instance = free_scene(args.seed, scene_options(args.scene) if args.scene else None)
-    else:
-        instance = sample_instance(args.task, args.seed, {"colours": args.colours})
+    instance = get_task(args.task).instance(args.seed, scene_options(args.scene) if args.scene else {}, args.colours)
     out = Path(args.out)
     try:
         out.mkdir(parents=True, exist_ok=True)

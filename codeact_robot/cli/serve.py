@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from codeact_robot.config import packaged_config
-from codeact_robot.envs.errors import UsageError
+from codeact_robot.configs import read_text
+from codeact_robot.errors import UsageError
 
 DEFAULT_MODEL = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
 
@@ -34,7 +34,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str]:
     """The ``vllm serve`` command line, with the settings ``configs/serve.yaml`` has for the model."""
-    settings: dict[str, Any] = yaml.safe_load(packaged_config("serve.yaml"))
+    settings: dict[str, Any] = yaml.safe_load(read_text("serve.yaml"))
     options = {**settings["default"], **settings["models"].get(model, {})}
     command = ["vllm", "serve", model, "--host", host, "--port", str(port)]
     command += ["--served-model-name", options.get("served_model_name", model)]
@@ -44,7 +44,7 @@ def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str
         command.append("--enable-prefix-caching")
     if options.get("chat_template"):
         template = Path(tempfile.gettempdir()) / f"codeact-robot-{options['chat_template']}"
-        template.write_text(packaged_config(options["chat_template"]))
+        template.write_text(read_text(options["chat_template"]))
         command += ["--chat-template", str(template)]
     return command + [a for a in extra if a != "--"]
 

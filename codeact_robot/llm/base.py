@@ -6,8 +6,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from codeact_robot.envs.tasks import TaskInstance
-
 Message = dict[str, Any]
 
 
@@ -38,9 +36,6 @@ class LLMBackend(ABC):
     """Produces the assistant's next turn from the conversation so far."""
 
     name: str
-
-    def start_episode(self, instance: TaskInstance, mode: str) -> None:  # noqa: B027  (optional hook)
-        """Called before an episode's first turn (scripted backends read the task here)."""
 
     @abstractmethod
     def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:

@@ -8,8 +8,8 @@ from typing import Any
 
 import openai
 
-from codeact_robot.config import LLMConfig
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
+from codeact_robot.llm.config import LLMConfig
 
 
 class OpenAIBackend(LLMBackend):

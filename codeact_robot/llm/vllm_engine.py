@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from codeact_robot.config import LLMConfig, packaged_config
-from codeact_robot.envs.errors import UsageError
+from codeact_robot.configs import read_text
+from codeact_robot.errors import UsageError
 from codeact_robot.llm.base import Completion, LLMBackend, Message
+from codeact_robot.llm.config import LLMConfig
 
 INSTALL_HINT = (
     "the 'vllm' backend needs the vllm package, which runs on a GPU host with CUDA: "
@@ -37,7 +38,7 @@ class VLLMEngineBackend(LLMBackend):
             enable_prefix_caching=True,
             seed=config.seed or 0,
         )
-        self.chat_template = packaged_config("chatml.jinja")
+        self.chat_template = read_text("chatml.jinja")
 
     def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:
         """Generate the next turn with the engine (see :class:`LLMBackend`)."""

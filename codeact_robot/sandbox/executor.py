@@ -17,7 +17,7 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 
 from codeact_robot.sandbox.builtins import safe_builtins
 from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
-from codeact_robot.sandbox.limits import LimitExceeded, Limits, StepBudget, recursion_limit, wall_clock_limit
+from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, StepBudget, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import SafeModule, build_modules
 from codeact_robot.sandbox.output import CappedOutput, Printer
 from codeact_robot.sandbox.policy import Policy
@@ -73,16 +73,17 @@ class Sandbox:
         seed: seed of the sandbox's ``random`` module.
     """
 
-    def __init__(self, skills: dict[str, Callable[..., Any]], limits: Limits, seed: int = 0) -> None:
+    def __init__(self, skills: dict[str, Callable[..., Any]], limits: SandboxLimits, seed: int = 0) -> None:
         self.limits = limits
         self.policy = Policy()
         self.modules = build_modules(seed)
-        self.step_budget = StepBudget(limits.max_sim_steps)
+        self.step_budget = StepBudget(limits.max_sim_steps, limits.max_sim_s)
         self.functions: dict[str, str] = {}  # source of every top-level def, for save_skill
         self._sources: dict[str, list[str]] = {}
         self._output = CappedOutput(limits.max_output_chars)
         self._actions = 0
         self._skills = skills
+        self._closed = False
         self.namespace = self._fresh_namespace(skills)
 
     def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
@@ -105,8 +106,33 @@ class Sandbox:
             TYPE: type,
         }
         namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
-        namespace.update({name: _copying(name, function) for name, function in skills.items()})
+        namespace.update({name: self._copying(name, function) for name, function in skills.items()})
         return namespace
+
+    def _copying(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """The skill as code actions call it: arguments and result copied across; dead once closed."""
+
+        def skill(*args: Any, **kwargs: Any) -> Any:
+            if self._closed:
+                raise RuntimeError(f"{name}() was called after its episode ended")
+            return from_skill(function(*[to_skill(a) for a in args], **{k: to_skill(v) for k, v in kwargs.items()}))
+
+        skill.__name__ = skill.__qualname__ = name
+        skill.__doc__ = function.__doc__
+        return skill
+
+    def close(self) -> None:
+        """End the sandbox, so that nothing of its programs runs later.
+
+        Skills refuse every call from now on; then the namespace is dropped and collected
+        under this sandbox's time limit, so finalizers the programs left behind (a
+        generator suspended in ``try/finally``) run now and cannot act on the world.
+        """
+        self._closed = True
+        with contextlib.suppress(LimitExceeded), wall_clock_limit(self.limits.time_limit_s):
+            self.namespace.clear()
+            self.functions.clear()
+            gc.collect()
 
     def run(self, source: str, filename: str | None = None) -> ActionResult:
         """Compile and run one code action.
@@ -218,17 +244,6 @@ def _public_name(kind: type) -> str:
         if base.__module__ == "builtins" or base.__module__ == "__sandbox__":
             return base.__name__
     return kind.__name__
-
-
-def _copying(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-    """The skill as code actions call it: arguments and result copied across."""
-
-    def skill(*args: Any, **kwargs: Any) -> Any:
-        return from_skill(function(*[to_skill(a) for a in args], **{k: to_skill(v) for k, v in kwargs.items()}))
-
-    skill.__name__ = skill.__qualname__ = name
-    skill.__doc__ = function.__doc__
-    return skill
 
 
 def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

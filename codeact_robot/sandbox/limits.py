@@ -7,29 +7,35 @@ import resource
 import signal
 import sys
 from collections.abc import Iterator
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Protocol
 
 
-class Limits(BaseModel):
-    """What one code action may use. Keyword arguments of ``gym.make`` and run-config fields.
+class SandboxLimits(Protocol):
+    """The limits a sandbox enforces on each code action (the environment's ``Limits`` has them)."""
 
-    Attributes:
-        time_limit_s: wall-clock seconds per code action.
-        memory_limit_mb: address-space cap of the episode worker process.
-        max_output_chars: printed characters shown to the model.
-        max_sim_steps: physics steps per code action (240 per simulated second).
-        max_recursion: Python call depth available to the program.
-    """
+    @property
+    def time_limit_s(self) -> float:
+        """Wall-clock seconds per code action."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    @property
+    def memory_limit_mb(self) -> int:
+        """Address-space cap of the process (stated in the MemoryError message)."""
 
-    time_limit_s: float = Field(60.0, gt=0)
-    memory_limit_mb: int = Field(4096, ge=512)
-    max_output_chars: int = Field(2000, gt=0)
-    max_sim_steps: int = Field(240 * 300, gt=0)
-    max_recursion: int = Field(200, ge=50, le=5000)
+    @property
+    def max_output_chars(self) -> int:
+        """Printed characters shown."""
+
+    @property
+    def max_sim_steps(self) -> int:
+        """Physics steps per code action."""
+
+    @property
+    def max_sim_s(self) -> float:
+        """The same limit in simulated seconds (for the message)."""
+
+    @property
+    def max_recursion(self) -> int:
+        """Python call depth available to the program."""
 
 
 class LimitExceeded(BaseException):
@@ -105,10 +111,12 @@ class StepBudget:
 
     Args:
         limit: physics steps allowed per action.
+        limit_s: the same limit in simulated seconds (for the message).
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, limit_s: float) -> None:
         self.limit = limit
+        self.limit_s = limit_s
         self.used = 0
         self.armed = False
 
@@ -130,5 +138,5 @@ class StepBudget:
             raise LimitExceeded(
                 "sim_steps",
                 f"SimulationLimitError: the code ran more than {self.limit} simulation steps "
-                f"({self.limit / 240:g} simulated seconds) and was stopped",
+                f"({self.limit_s:g} simulated seconds) and was stopped",
             )

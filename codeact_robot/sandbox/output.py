@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-DEFAULT_MAX_OUTPUT_CHARS = 2000
 KEEP_FACTOR = 4  # keep a little more than is shown, so the display can cut at a line end
 
 
@@ -16,7 +15,7 @@ class CappedOutput(io.TextIOBase):
         limit: characters shown to the model.
     """
 
-    def __init__(self, limit: int = DEFAULT_MAX_OUTPUT_CHARS) -> None:
+    def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
         self._parts: list[str] = []

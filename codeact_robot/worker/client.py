@@ -2,8 +2,9 @@
 
 Before every code action the host holds the world state the worker last reported. If
 the action crashes or hangs the worker (a segfault, a long C call, exhausted memory,
-SIGKILL), the host kills it, starts a fresh one, restores that state and tells the
-agent. A worker that keeps dying ends the episode with :class:`WorkerCrashed`.
+SIGKILL), or the worker answers with anything but a well-formed reply, the host kills
+it, starts a fresh one, restores that state and tells the agent. A worker that keeps
+dying ends the episode with :class:`WorkerCrashed`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,21 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 from codeact_robot.sandbox.limits import time_message
-from codeact_robot.worker.config import WorkerConfig
-from codeact_robot.worker.episode import WorkerReply
+from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.protocol import (
+    ActionReport,
+    ProtocolError,
+    WorkerFailed,
+    WorkerReply,
+    receive_reply,
+    send_request,
+)
 
 GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
@@ -34,38 +44,48 @@ class WorkerCrashed(RuntimeError):
 
 
 class _WorkerLost(Exception):
-    def __init__(self, reason: str, kind: str) -> None:
+    def __init__(self, reason: str, limit: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.kind = kind
+        self.limit = limit
 
 
-class EpisodeWorker:
+class WorkerClient:
     """An episode's world, skills and sandbox in a process of their own.
 
     Args:
-        config: settings of the worker.
+        config: the environment's settings, sent to the worker whole.
     """
 
-    def __init__(self, config: WorkerConfig) -> None:
+    def __init__(self, config: EnvConfig) -> None:
         self.config = config
         self.restarts = 0
+        width, height = config.camera_size
+        self._image_shape = (height, width, 3)
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
+        self._stderr: IO[bytes] | None = None
         self._seed = 0
+        self._skills: list[str] = []
         self._snapshot: dict[str, Any] | None = None
 
     # --- requests ------------------------------------------------------------------------
 
-    def reset(self, placements: list[dict[str, Any]], seed: int) -> WorkerReply:
+    def reset(self, placements: list[dict[str, Any]], seed: int, skills: list[str]) -> WorkerReply:
         """Lay out a new scene (starting the worker if needed).
+
+        Args:
+            placements: the scene's objects as plain data.
+            seed: the episode seed (seeds the sandbox's ``random``).
+            skills: sources of the learned skills to load into the sandbox.
 
         Raises:
             WorkerCrashed: when the worker cannot be started.
         """
         self.restarts = 0
         self._seed = seed
-        return self._set_up("reset", {"placements": placements, "seed": seed})
+        self._skills = list(skills)
+        return self._set_up("reset", placements=placements)
 
     def restore(self, state: dict[str, Any]) -> WorkerReply:
         """Put the world into a state from an earlier reply; the sandbox starts afresh.
@@ -73,13 +93,13 @@ class EpisodeWorker:
         Raises:
             WorkerCrashed: when the worker cannot be started.
         """
-        return self._set_up("restore", {"state": state, "seed": self._seed})
+        return self._set_up("restore", state=state)
 
-    def _set_up(self, verb: str, payload: dict[str, Any]) -> WorkerReply:
+    def _set_up(self, verb: str, **payload: Any) -> WorkerReply:
         if not self.alive:
             self._start()
         try:
-            return self._checked(verb, payload, START_TIMEOUT_S)
+            return self._checked(verb, START_TIMEOUT_S, seed=self._seed, skills=self._skills, **payload)
         except _WorkerLost as lost:
             self._kill()
             raise WorkerCrashed(f"the worker could not {verb}: {lost.reason}") from None
@@ -93,9 +113,8 @@ class EpisodeWorker:
         """
         if self._snapshot is None:
             raise RuntimeError("call reset() before execute()")
-        timeout = self.config.limits.time_limit_s + GRACE_S
         try:
-            return self._checked("execute", {"code": code}, timeout)
+            return self._checked("execute", self.config.limits.time_limit_s + GRACE_S, code=code)
         except _WorkerLost as lost:
             return self._recover(lost)
 
@@ -105,12 +124,16 @@ class EpisodeWorker:
         if self.restarts > MAX_RESTARTS:
             raise WorkerCrashed(f"the worker died {self.restarts} times in this episode; last: {lost.reason}")
         assert self._snapshot is not None
-        reply = self.restore(self._snapshot)
-        reply.result.error = f"{lost.reason}. {RESTARTED}"
-        reply.result.error_type = "TimeoutError" if lost.kind == "time" else "WorkerCrash"
-        reply.result.limit = lost.kind
-        reply.restarted = True
-        return reply
+        restored = self.restore(self._snapshot)
+        report = ActionReport(
+            error=f"{lost.reason}. {RESTARTED}",
+            error_type="TimeoutError" if lost.limit == "time" else "WorkerCrash",
+            limit=lost.limit,
+            restarted=True,
+        )
+        return WorkerReply(
+            report=report, state=restored.state, scene=restored.scene, images=restored.images, notes=restored.notes
+        )
 
     # --- process management --------------------------------------------------------------
 
@@ -139,7 +162,7 @@ class EpisodeWorker:
         )
         worker_end.close()
         self._connection = Connection(host_end.detach())
-        self._connection.send(self.config.model_dump())
+        self._connection.send_bytes(self.config.model_dump_json().encode())
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -148,30 +171,40 @@ class EpisodeWorker:
             self._process.wait(timeout=5)
         if self._connection is not None:
             self._connection.close()
-        self._process = self._connection = None
+        if self._stderr is not None:
+            self._stderr.close()
+        self._process = self._connection = self._stderr = None
 
-    def _checked(self, verb: str, payload: dict[str, Any], timeout: float) -> WorkerReply:
-        reply = self._request(verb, payload, timeout)
-        self._snapshot = reply.state
+    def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+        reply = self._request(verb, timeout, **payload)
+        self._snapshot = reply.state.model_dump()
         return reply
 
-    def _request(self, verb: str, payload: dict[str, Any], timeout: float) -> WorkerReply:
+    def _request(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
         assert self._connection is not None and self._process is not None
+        # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
+        # read would otherwise wait for the rest forever.
+        watchdog = threading.Timer(timeout + GRACE_S, self._process.kill)
+        watchdog.start()
         try:
-            self._connection.send((verb, payload))
-            if not self._connection.poll(timeout):
-                late = f"no answer in {timeout:g} s"
-                reason = time_message(self.config.limits.time_limit_s) if verb == "execute" else late
-                raise _WorkerLost(reason, "time")
-            status, body = self._connection.recv()
-        except (EOFError, OSError, BrokenPipeError):
+            send_request(self._connection, verb, **payload)
+            return receive_reply(self._connection, self._image_shape, time.monotonic() + timeout)
+        except TimeoutError:
+            reason = (
+                time_message(self.config.limits.time_limit_s) if verb == "execute" else f"no answer in {timeout:g} s"
+            )
+            raise _WorkerLost(reason, "time") from None
+        except ProtocolError as error:
+            raise _WorkerLost(f"WorkerCrash: the worker broke the protocol ({error})", "crash") from None
+        except (EOFError, OSError):
             raise _WorkerLost(self._death_reason(), "crash") from None
-        if status != "ok":
-            raise WorkerCrashed(f"the worker failed to {verb}: {body}")
-        return body
+        except WorkerFailed as failure:
+            raise WorkerCrashed(f"the worker failed to {verb}: {failure}") from None
+        finally:
+            watchdog.cancel()
 
     def _death_reason(self) -> str:
-        assert self._process is not None
+        assert self._process is not None and self._stderr is not None
         try:
             code = self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -180,14 +213,14 @@ class EpisodeWorker:
             return f"WorkerCrash: the code crashed the interpreter (killed by {signal.Signals(-code).name})"
         self._stderr.seek(0)
         last = self._stderr.read().decode(errors="replace").strip().splitlines()[-1:]
-        detail = f": {last[0]}" if last else ""
+        detail = f": {last[0][:300]}" if last else ""
         return f"WorkerCrash: the interpreter exited with code {code}{detail}"
 
     def close(self) -> None:
         """Stop the worker; safe to call twice."""
         if self._connection is not None and self._process is not None and self.alive:
             try:
-                self._connection.send(("close", {}))
+                send_request(self._connection, "close")
                 self._process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass

@@ -1,19 +1,113 @@
-"""Settings of an episode worker: the environment settings plus what comes back per action."""
+"""The environment's settings: one typed object, every default written here once.
+
+``gym.make(id, config=EnvConfig(...))`` or ``gym.make(id, **overrides)`` build it, the
+YAML run configuration embeds it (``env:``), and the episode worker receives it whole.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from codeact_robot.config import EnvConfig
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codeact_robot.envs.objects import DEFAULT_SPLIT
+from codeact_robot.envs.physics import SIM_RATE_HZ
+from codeact_robot.errors import settings_error
+
+Camera = Literal["front", "top"]
+MIN_IMAGE_SIDE = 16
+MAX_IMAGE_SIDE = 2048  # pixels: a larger camera would need gigabytes per episode
 
 
-class WorkerConfig(EnvConfig):
-    """How an episode worker sets up its world and sandbox.
+class Limits(BaseModel):
+    """What one code action may use.
 
     Attributes:
-        images: cameras whose RGB image comes back after every action.
-        video_fps: when set, front-camera frames at this rate (simulated time) come back too.
+        time_limit_s: wall-clock seconds per code action.
+        memory_limit_mb: address-space cap of the episode worker process.
+        max_output_chars: printed characters shown to the model.
+        max_sim_steps: physics steps per code action (``SIM_RATE_HZ`` per simulated second).
+        max_recursion: Python call depth available to the program.
     """
 
-    images: tuple[Literal["front", "top"], ...] = ("front",)
-    video_fps: float | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    time_limit_s: float = Field(60.0, gt=0, le=3600)
+    memory_limit_mb: int = Field(4096, ge=512)
+    max_output_chars: int = Field(2000, gt=0, le=100_000)
+    max_sim_steps: int = Field(300 * SIM_RATE_HZ, gt=0)
+    max_recursion: int = Field(200, ge=50, le=5000)
+
+    @property
+    def max_sim_s(self) -> float:
+        """The simulation limit in simulated seconds."""
+        return self.max_sim_steps / SIM_RATE_HZ
+
+
+class EnvConfig(BaseModel):
+    """Settings of a CodeAct environment and of its episode worker.
+
+    Attributes:
+        perception: ``"state"`` (simulator poses of visible objects) or ``"vision"``
+            (poses estimated from the RGB-D images).
+        colours: colour split of task scenes: ``"seen"``, ``"unseen"`` or ``"all"``.
+        camera_size: (width, height) of camera images.
+        renderer: ``"auto"``, ``"tiny"`` or ``"egl"``.
+        limits: per-action limits; ``gym.make`` also takes their fields as keywords.
+        max_turns: turn budget (None: the task's own).
+        end_on_success: end the episode as soon as the success check holds.
+        cameras: cameras whose images come back after every action (``info["images"]``);
+            the front camera always does, since it is the observation's ``rgb``.
+        video_fps: when set, front-camera frames at this rate (simulated time) come back
+            too (``info["frames"]``).
+        skill_library: folder of learned skills loaded at reset (``save_skill`` stores there).
+        strict_isolation: refuse to run when the worker cannot confine itself at the OS
+            level (Landlock, seccomp); otherwise it says so once and runs.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    perception: Literal["state", "vision"] = "state"
+    colours: Literal["seen", "unseen", "all"] = DEFAULT_SPLIT
+    camera_size: tuple[int, int] = (320, 240)
+    renderer: Literal["auto", "tiny", "egl"] = "auto"
+    limits: Limits = Field(default_factory=Limits)
+    max_turns: int | None = Field(None, gt=0)
+    end_on_success: bool = True
+    cameras: tuple[Camera, ...] = ("front",)
+    video_fps: float | None = Field(None, gt=0, le=60)
+    skill_library: str | None = None
+    strict_isolation: bool = False
+
+    @field_validator("camera_size")
+    @classmethod
+    def _sensible_size(cls, size: tuple[int, int]) -> tuple[int, int]:
+        if not all(MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE for side in size):
+            raise ValueError(f"width and height must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels, got {size}")
+        return size
+
+    @field_validator("cameras")
+    @classmethod
+    def _front_first(cls, cameras: tuple[Camera, ...]) -> tuple[Camera, ...]:
+        return tuple(dict.fromkeys(("front", *cameras)))
+
+    def with_overrides(
+        self, overrides: dict[str, Any], source: str = "the environment's keyword arguments"
+    ) -> EnvConfig:
+        """A copy with ``overrides`` applied; limit fields may be given at the top level.
+
+        Raises:
+            UsageError: naming every bad setting and what is valid.
+        """
+        data = self.model_dump()
+        for name, value in overrides.items():
+            if name in Limits.model_fields:
+                data["limits"][name] = value
+            elif name == "limits" and isinstance(value, dict):
+                data["limits"].update(value)
+            else:
+                data[name] = value
+        try:
+            return EnvConfig.model_validate(data)
+        except ValidationError as error:
+            raise settings_error(source, EnvConfig, error) from None

@@ -1,4 +1,16 @@
-"""The episode worker process: answers requests from the host over a pipe."""
+"""The episode worker process: answers the host's requests over a socket.
+
+The host starts it as ``python -m codeact_robot.worker.process FD`` with one end of a
+socket pair as FD and sends the :class:`EnvConfig` as JSON. Then each request is a JSON
+object (see :mod:`protocol`):
+
+- ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
+- ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}``
+- ``{"verb": "execute", "code": str}``
+- ``{"verb": "close"}``
+
+Every request but ``close`` is answered with a reply (header and images) or a failure.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +18,9 @@ import sys
 from multiprocessing.connection import Connection
 
 from codeact_robot.sandbox.limits import cap_memory
-from codeact_robot.worker.config import WorkerConfig
-from codeact_robot.worker.episode import WorkerEpisode
-
-# The host starts this module as ``python -m codeact_robot.worker.process FD`` with one end of
-# a socket pair as FD, then sends the WorkerConfig as a dict. After that, requests are
-# (verb, payload) tuples:
-#   ("reset", {"placements": [...], "seed": int})
-#   ("restore", {"state": {...}, "seed": int})
-#   ("execute", {"code": str})
-#   ("close", {})
-# Every request but "close" is answered with ("ok", WorkerReply) or ("error", message).
+from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.protocol import receive_request, send_failure, send_reply
+from codeact_robot.worker.runtime import EpisodeRuntime
 
 
 def serve(connection: Connection) -> None:
@@ -25,28 +29,30 @@ def serve(connection: Connection) -> None:
     Args:
         connection: this end of the socket pair to the host.
     """
-    settings = WorkerConfig(**connection.recv())
-    cap_memory(settings.limits.memory_limit_mb)
-    episode = WorkerEpisode(settings)
+    config = EnvConfig.model_validate_json(connection.recv_bytes())
+    cap_memory(config.limits.memory_limit_mb)
+    runtime = EpisodeRuntime(config)
     handlers = {
-        "reset": lambda payload: episode.reset(payload["placements"], payload["seed"]),
-        "restore": lambda payload: episode.restore(payload["state"], payload["seed"]),
-        "execute": lambda payload: episode.execute(payload["code"]),
+        "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
+        "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
+        "execute": lambda r: runtime.execute(r["code"]),
     }
     try:
         while True:
             try:
-                verb, payload = connection.recv()
+                request = receive_request(connection)
             except (EOFError, OSError):
                 return
-            if verb == "close":
+            if request["verb"] == "close":
                 return
             try:
-                connection.send(("ok", handlers[verb](payload)))
+                reply = handlers[request["verb"]](request)
             except Exception as error:  # a failure of the worker itself, not of a code action
-                connection.send(("error", f"{type(error).__name__}: {error}"))
+                send_failure(connection, f"{type(error).__name__}: {error}")
+            else:
+                send_reply(connection, reply)
     finally:
-        episode.close()
+        runtime.close()
 
 
 if __name__ == "__main__":

@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from codeact_robot.envs.errors import UsageError, unknown_name_error
-from codeact_robot.envs.scene import ObjectState
+from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult, Task, TaskInstance
 from codeact_robot.envs.tasks.bowls import BlocksInBowl, MatchingBowls, MismatchedBowls
-from codeact_robot.envs.tasks.free import FREE_SCENE, free_scene
+from codeact_robot.envs.tasks.free import FreeScene
 from codeact_robot.envs.tasks.hidden import FindHiddenBlock, SortHiddenBlocks
 from codeact_robot.envs.tasks.placing import (
     BlocksInCorners,
@@ -23,6 +22,7 @@ from codeact_robot.envs.tasks.placing import (
 )
 from codeact_robot.envs.tasks.relations import PickByDirectionFromBowl, PickByDistanceToBowl, PickNthFromDirection
 from codeact_robot.envs.tasks.stacking import StackBlocks, StackOnPlace
+from codeact_robot.errors import unknown_name_error
 
 TASKS: dict[str, Task] = {
     task.name: task
@@ -49,42 +49,33 @@ TASKS: dict[str, Task] = {
 }
 
 
+TABLETOP = FreeScene()
+"""The free scene: a task with no success check, laid out from reset options."""
+
+
 def get_task(name: str) -> Task:
     """The task called ``name`` (case-insensitive; a ``CodeActRobot/<Name>-v0`` id also works).
+
+    The free scene, ``Tabletop``, is a task too.
 
     Raises:
         UnknownNameError: listing the valid task names.
     """
     key = name.removeprefix("CodeActRobot/").removesuffix("-v0").replace("-", "").replace("_", "").lower()
-    for task_name, task in TASKS.items():
-        if task_name.lower() == key:
+    for task in (*TASKS.values(), TABLETOP):
+        if task.name.lower() == key:
             return task
-    raise unknown_name_error("task", name, TASKS)
+    raise unknown_name_error("task", name, [*TASKS, TABLETOP.name])
 
 
-def sample_instance(task: str | None, seed: int, options: Mapping[str, Any] | None = None) -> TaskInstance:
-    """The episode for ``task`` and ``seed``; ``task=None`` (or "Tabletop") gives a free scene.
-
-    Args:
-        task: task name, or None for a free scene laid out from ``options``.
-        seed: episode seed.
-        options: for tasks, ``{"colours": "seen" | "unseen" | "all"}``; for free scenes,
-            see :func:`free_scene`.
-    """
-    options = dict(options or {})
-    if task is None or task == FREE_SCENE:
-        return free_scene(seed, options)
-    colours = options.pop("colours", "seen")
-    if options:
-        raise UsageError(f"unknown option(s) for task {task}: {', '.join(sorted(options))}; options are: colours")
-    return get_task(task).sample(seed, colours)
+def sample_instance(task: str, seed: int, options: Mapping[str, Any] | None = None) -> TaskInstance:
+    """The episode of ``task`` for ``seed`` with reset ``options`` (see :meth:`Task.instance`)."""
+    return get_task(task).instance(seed, options)
 
 
-def evaluate(instance: TaskInstance, objects: Mapping[str, ObjectState]) -> CheckResult | None:
-    """The success check of an instance's task on object states (None for a free scene)."""
-    if instance.task == FREE_SCENE:
-        return None
+def evaluate(instance: TaskInstance, objects: Mapping[str, ObjectState]) -> CheckResult:
+    """The success check of an instance's task on object states."""
     return get_task(instance.task).check(objects, instance.params)
 
 
-__all__ = ["FREE_SCENE", "TASKS", "CheckResult", "Task", "TaskInstance", "evaluate", "get_task", "sample_instance"]
+__all__ = ["TABLETOP", "TASKS", "CheckResult", "Task", "TaskInstance", "evaluate", "get_task", "sample_instance"]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from codeact_robot.envs.errors import SceneSamplingError, unknown_name_error
-from codeact_robot.envs.objects import COLOUR_SPLITS
-from codeact_robot.envs.scene import ObjectPlacement, ObjectState
+from codeact_robot.envs.objects import COLOUR_SPLITS, DEFAULT_SPLIT
+from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.envs.tasks.sampling import with_retries
+from codeact_robot.errors import SceneSamplingError, UsageError, unknown_name_error
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class TaskInstance:
     placements: tuple[ObjectPlacement, ...]
     params: dict[str, Any] = field(default_factory=dict)
     max_turns: int = 10
-    colours: str = "seen"
+    colours: str = DEFAULT_SPLIT
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
@@ -84,8 +84,38 @@ class Task(ABC):
     template: ClassVar[str]
     max_turns: ClassVar[int] = 8
     rules: ClassVar[str] = ""  # task-specific conventions the agent is told
+    has_check: ClassVar[bool] = True  # False for a scene without a goal (the free scene)
+    options: ClassVar[tuple[str, ...]] = ("colours", "instruction")  # what reset(options=...) may set
 
-    def sample(self, seed: int, colours: str = "seen") -> TaskInstance:
+    def instance(
+        self, seed: int, options: Mapping[str, Any] | None = None, colours: str = DEFAULT_SPLIT
+    ) -> TaskInstance:
+        """The episode for ``seed`` with the reset options applied.
+
+        Args:
+            seed: any non-negative integer.
+            options: ``colours`` (the colour split, see :meth:`sample`) and ``instruction``
+                (the user's own words for the same goal, e.g. in a chat).
+            colours: the colour split when ``options`` names none.
+
+        Raises:
+            UsageError: an unknown option, naming the valid ones.
+        """
+        options = dict(options or {})
+        self._check_options(options)
+        instance = self.sample(seed, options.get("colours", colours))
+        if options.get("instruction"):
+            instance = replace(instance, instruction=str(options["instruction"]))
+        return instance
+
+    def _check_options(self, options: Mapping[str, Any]) -> None:
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise UsageError(
+                f"unknown option(s) for {self.name}: {', '.join(unknown)}; options are: {', '.join(self.options)}"
+            )
+
+    def sample(self, seed: int, colours: str = DEFAULT_SPLIT) -> TaskInstance:
         """Sample the episode for ``seed`` (same seed, same episode).
 
         Args:

@@ -16,15 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_RADIUS, BOWL_WALL, object_name
-from codeact_robot.envs.scene import ObjectState
+from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_INNER_RADIUS, object_name
+from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult
 
 RESTING_SPEED = 0.05
 TABLE_TOLERANCE = 0.01
 STACK_XY_TOLERANCE = 0.025
 STACK_Z_RANGE = (0.03, 0.05)
-BOWL_INNER_RADIUS = BOWL_RADIUS - BOWL_WALL
 IN_BOWL_MAX_Z = 0.12
 PLACE_RADIUS = 0.08
 UPRIGHT = 0.95  # z of the object's up axis; about 18 degrees of tilt

@@ -1,41 +1,70 @@
-"""The free scene: objects, positions and instruction chosen by the user."""
+"""The free scene: objects, positions and instruction chosen by the user; no success check."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from codeact_robot.envs.errors import SceneSamplingError, UsageError
-from codeact_robot.envs.objects import KINDS, check_colour, object_name
-from codeact_robot.envs.tasks.base import TaskInstance
+from codeact_robot.envs.objects import DEFAULT_SPLIT, KINDS, check_colour, object_name
+from codeact_robot.envs.state import ObjectState
+from codeact_robot.envs.tasks.base import CheckResult, Sample, Task, TaskInstance
 from codeact_robot.envs.tasks.sampling import CLEARANCE, Layout, with_retries
 from codeact_robot.envs.workspace import WORKSPACE
+from codeact_robot.errors import SceneSamplingError, UsageError
 
-FREE_SCENE = "Tabletop"
-OPTION_KEYS = ("blocks", "bowls", "cups", "positions", "instruction", "max_turns")
-DEFAULT_OPTIONS: dict[str, Any] = {"blocks": ["red", "green", "blue"], "bowls": ["yellow"]}
+DEFAULT_LAYOUT: dict[str, Any] = {"blocks": ["red", "green", "blue"], "bowls": ["yellow"]}
+DEFAULT_TURNS = 20
 
 
-def free_scene(seed: int, options: Mapping[str, Any] | None = None) -> TaskInstance:
-    """Lay out a user-defined scene.
+class FreeScene(Task):
+    """A scene laid out from ``reset(options=...)``: ``blocks``, ``bowls``, ``cups`` (colour
+    names), ``positions`` (object name -> [x, y] or [x, y, z]), ``instruction`` and
+    ``max_turns``. Positions the options leave open are drawn from the seed."""
 
-    Args:
-        seed: draws the positions the options leave open.
-        options: ``blocks``, ``bowls``, ``cups`` (lists of colour names), ``positions``
-            (object name -> [x, y] or [x, y, z]), ``instruction`` (text), ``max_turns``.
+    name = "Tabletop"
+    split = "free"
+    description = "free scene: objects, positions and instruction given by the user"
+    template = "<the user's instruction>"
+    max_turns = DEFAULT_TURNS
+    has_check = False
+    options: ClassVar[tuple[str, ...]] = ("blocks", "bowls", "cups", "positions", "instruction", "max_turns")
 
-    Returns:
-        A task instance with no success check (``task == "Tabletop"``).
+    def instance(
+        self, seed: int, options: Mapping[str, Any] | None = None, colours: str = DEFAULT_SPLIT
+    ) -> TaskInstance:
+        """Lay out the user's scene (the default layout when ``options`` is empty).
 
-    Raises:
-        UsageError: naming the bad option and what is valid.
-    """
-    options = dict(options or DEFAULT_OPTIONS)
-    unknown = sorted(set(options) - set(OPTION_KEYS))
-    if unknown:
-        raise UsageError(f"unknown scene option(s) {', '.join(unknown)}; options are: {', '.join(OPTION_KEYS)}")
+        The scene's colours are the ones its options name; ``colours`` is not used.
+
+        Raises:
+            UsageError: naming the bad option and what is valid.
+        """
+        options = dict(options or DEFAULT_LAYOUT)
+        self._check_options(options)
+        rng = np.random.default_rng(seed)
+        sample = _lay_out(rng, options)
+        return TaskInstance(
+            task=self.name,
+            seed=seed,
+            instruction=sample.instruction,
+            placements=tuple(sample.placements),
+            params=sample.params,
+            max_turns=int(options.get("max_turns", self.max_turns)),
+            colours="custom",
+        )
+
+    def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
+        """The default layout (a free scene's colours come from its options, not a split)."""
+        return _lay_out(rng, DEFAULT_LAYOUT)
+
+    def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
+        """No goal, so no verdict: never a success."""
+        return CheckResult(False, "no check: the free scene has no goal")
+
+
+def _lay_out(rng: np.random.Generator, options: Mapping[str, Any]) -> Sample:
     wanted = [
         (kind, check_colour(colour)) for kind in ("bowl", "cup", "block") for colour in options.get(kind + "s", [])
     ]
@@ -46,7 +75,6 @@ def free_scene(seed: int, options: Mapping[str, Any] | None = None) -> TaskInsta
         raise UsageError(
             f"positions given for objects not in the scene: {', '.join(strays)}; objects are: {', '.join(names)}"
         )
-    rng = np.random.default_rng(seed)
 
     def lay_out() -> Layout:
         layout = Layout(rng)
@@ -67,14 +95,7 @@ def free_scene(seed: int, options: Mapping[str, Any] | None = None) -> TaskInsta
             f"footprint plus {CLEARANCE * 100:.0f} cm of room (a bowl about 17 cm across, a block 9 cm): "
             "use fewer objects"
         ) from None
-    return TaskInstance(
-        task=FREE_SCENE,
-        seed=seed,
-        instruction=str(options.get("instruction", "")),
-        placements=tuple(layout.placements),
-        max_turns=int(options.get("max_turns", 20)),
-        colours="custom",
-    )
+    return Sample(str(options.get("instruction", "")), layout.placements, {})
 
 
 def _position(name: str, value: Any, resting_z: float) -> tuple[tuple[float, float], float]:

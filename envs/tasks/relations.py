@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from codeact_robot.envs.scene import ObjectState
+from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks import checks
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
 from codeact_robot.envs.tasks.sampling import Layout, choose_colours, far_from

@@ -7,10 +7,10 @@ from typing import TypeVar
 
 import numpy as np
 
-from codeact_robot.envs.errors import SceneSamplingError
 from codeact_robot.envs.objects import BLOCK_SIZE, KINDS
-from codeact_robot.envs.scene import ObjectPlacement
+from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.workspace import WORKSPACE, Bounds
+from codeact_robot.errors import SceneSamplingError
 
 T = TypeVar("T")
 LAYOUT_RETRIES = 20

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from codeact_robot.agent.trajectory import read_trajectory
 from codeact_robot.llm.base import Completion, LLMBackend, Message
@@ -22,8 +21,8 @@ class ReplayBackend(LLMBackend):
     name = "replay"
 
     def __init__(self, path: str | Path, index: int = 0) -> None:
-        self.record: dict[str, Any] = read_trajectory(path, index)
-        self._turns = [m["content"] for m in self.record["messages"] if m["role"] == "assistant"]
+        self.record = read_trajectory(path, index)
+        self._turns = [str(m.get("content", "")) for m in self.record.messages if m.get("role") == "assistant"]
         self._next = 0
 
     def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:

@@ -13,8 +13,8 @@ import ast
 import re
 from importlib import resources
 
-from codeact_robot.envs.errors import unknown_name_error
 from codeact_robot.envs.tasks import TASKS, TaskInstance
+from codeact_robot.errors import unknown_name_error
 
 
 def program_file(task: str) -> str:

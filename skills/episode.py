@@ -1,13 +1,16 @@
-"""Other skills: talking to the user, finishing, saving a reusable skill."""
+"""Episode skills: talking to the user, finishing, saving a reusable skill."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.registry import skill
 
-MAX_MESSAGE = 2000
+if TYPE_CHECKING:
+    from codeact_robot.skills.context import SkillContext
+
+MAX_SAID = 100  # say() messages kept per code action
+MAX_SAID_CHARS = 2000  # characters kept per message
 
 
 @skill("other")
@@ -20,9 +23,7 @@ def say(ctx: SkillContext, message: str) -> None:
     Example:
         say("I stacked the blocks.")
     """
-    text = str(message)[:MAX_MESSAGE]
-    ctx.said.append(text)
-    print(f"[robot says] {text}")
+    print(f"[robot says] {ctx.say(str(message))}")
 
 
 @skill("other")
@@ -55,6 +56,6 @@ def save_skill(ctx: SkillContext, function: Any) -> str:
                 pick_and_place(upper, lower)
         save_skill(stack)
     """
-    if ctx.save_skill_hook is None:
-        raise RuntimeError("this episode has no skill library to save to")
-    return ctx.save_skill_hook(function)
+    if ctx.save_skill is None:
+        raise RuntimeError("this episode has no skill library to save to (set skill_library)")
+    return ctx.save_skill(function)

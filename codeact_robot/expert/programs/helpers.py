@@ -2,6 +2,13 @@
 """Helpers every reference program starts with. Sandbox code: only the skill API and numpy."""
 
 memory = {}  # what a program decided in an earlier turn (its choice of block, say)
+# The program's own judgement of the goal, a little stricter than the task's success check
+# (which the program cannot see), so that "done" is only declared when the goal surely holds:
+IN_BOWL_RADIUS = 0.055  # centre this close to the bowl's (the check allows its 6 cm inner radius)
+IN_BOWL_MAX_Z = 0.1
+ON_TOP_XY = 0.02  # centres this close horizontally (the check allows 2.5 cm)
+ON_TOP_DZ = (0.03, 0.05)  # one block height above
+AT_PLACE_RADIUS = 0.06  # centre this close to a place (the check allows 8 cm)
 DIRECTION_VECTORS = {"left": (0, 1), "right": (0, -1), "top": (1, 0), "bottom": (-1, 0)}  # as in the top camera
 
 
@@ -18,16 +25,16 @@ def xy_distance(a, b):
 def is_in(obj, bowl):
     """Whether obj lies inside bowl."""
     p, b = get_object_position(obj), get_object_position(bowl)
-    return xy_distance(p, b) < 0.055 and p[2] < 0.1
+    return xy_distance(p, b) < IN_BOWL_RADIUS and p[2] < IN_BOWL_MAX_Z
 
 
 def is_on(upper, lower):
     """Whether upper sits on top of lower."""
     p, q = get_object_position(upper), get_object_position(lower)
-    return xy_distance(p, q) < 0.02 and 0.03 < p[2] - q[2] < 0.05
+    return xy_distance(p, q) < ON_TOP_XY and ON_TOP_DZ[0] < p[2] - q[2] < ON_TOP_DZ[1]
 
 
-def is_at(obj, point, radius=0.06):
+def is_at(obj, point, radius=AT_PLACE_RADIUS):
     """Whether obj stands within radius of a table point."""
     return xy_distance(get_object_position(obj), point) < radius
 

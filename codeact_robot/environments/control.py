@@ -8,12 +8,12 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from codeact_robot.envs.errors import UsageError
-from codeact_robot.envs.rendering import RendererMode
 from codeact_robot.envs.robot import MAX_GRIPPER_WIDTH
-from codeact_robot.envs.tasks import TaskInstance, evaluate, sample_instance
+from codeact_robot.envs.tasks import TABLETOP, TaskInstance, evaluate, get_task
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UsageError
+from codeact_robot.worker.config import EnvConfig
 
 MAX_STEP = 0.05  # metres of end-effector motion per unit action
 CONTROL_STEPS = 8  # physics steps per action (30 Hz at 240 Hz physics)
@@ -26,45 +26,59 @@ OBJECT_HIGH = np.array([3.0, 3.0, 3.0, 1.0, 1.0, 1.0, 1.0], dtype=np.float32)
 OBJECT_FEATURES = len(OBJECT_LOW)
 
 
-class TabletopEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
-    """End-effector delta control of the Panda, in a task's scene or a free scene.
+class TabletopControlEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
+    """``CodeActRobot/TabletopControl-v0``: end-effector delta control of the Panda.
 
-    Action: ``[dx, dy, dz, grip]`` in [-1, 1]; the fingertip target moves by
-    ``MAX_STEP * (dx, dy, dz)`` metres (kept inside the workspace), the gripper opens
-    when ``grip > 0`` and closes otherwise. The gripper points down.
+    The same scenes and success checks as the CodeAct environments, driven by continuous
+    actions instead of programs: a baseline for learned policies and a way to script the
+    arm directly.
 
-    Observation: ``robot`` (fingertip xyz, gripper width, fingertip velocity),
-    ``objects`` (position and quaternion per object, zero-padded to ``max_objects``) and
-    ``object_mask`` (1 where a row is a real object, in the order of ``info["objects"]``).
+    ## Action Space
+    ``Box(-1, 1, (4,), float32)``: ``[dx, dy, dz, grip]``. The fingertip target moves by
+    ``MAX_STEP * (dx, dy, dz)`` metres (kept inside the workspace); the gripper opens
+    when ``grip > 0`` and closes otherwise. The gripper always points down.
 
-    Args:
-        task: task name (see ``codeact-robot tasks``), or None for a free scene that
-            ``reset(options=...)`` describes.
-        colours: colour split for task scenes.
-        max_objects: rows of the ``objects`` observation.
-        render_mode: None or ``"rgb_array"`` (front camera).
-        camera_size: (width, height) of rendered images.
-        renderer: ``"auto"``, ``"tiny"`` or ``"egl"``.
+    ## Observation Space
+    ``Dict`` of ``robot`` (fingertip xyz, gripper width, fingertip velocity: 7 floats),
+    ``objects`` (position and quaternion per object, zero-padded to ``max_objects`` rows)
+    and ``object_mask`` (1 where a row is a real object, in the order of ``info["objects"]``).
+
+    ## Rewards
+    1.0 on a step where the task's success check holds, else 0.0.
+
+    ## Episode End
+    ``terminated`` when the success check holds; never ``truncated`` (wrap the env in
+    ``gymnasium.wrappers.TimeLimit`` for a step budget).
+
+    ## Arguments
+    - ``task``: task name (see ``codeact-robot tasks``); ``"Tabletop"`` (the default) is
+      the free scene that ``reset(options=...)`` lays out.
+    - ``config``: an :class:`EnvConfig`; its ``colours``, ``camera_size`` and ``renderer``
+      apply here. Keyword ``overrides`` of its fields work too.
+    - ``max_objects``: rows of the ``objects`` observation.
+    - ``render_mode``: None or ``"rgb_array"`` (the front camera).
+
+    ## Version History
+    - v0: initial version.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
     def __init__(
         self,
-        task: str | None = None,
-        colours: str = "seen",
+        task: str = TABLETOP.name,
+        config: EnvConfig | None = None,
         max_objects: int = 8,
         render_mode: str | None = None,
-        camera_size: tuple[int, int] = (320, 240),
-        renderer: RendererMode = "auto",
+        **overrides: Any,
     ) -> None:
         if render_mode not in (None, *self.metadata["render_modes"]):
             raise UsageError(f"unknown render_mode {render_mode!r}; render modes are: None, rgb_array")
-        self.task = task
-        self.colours = colours
+        self.config = (config or EnvConfig()).with_overrides(overrides)
+        self.task = get_task(task)
         self.max_objects = max_objects
         self.render_mode = render_mode
-        self.world = TabletopWorld(camera_size=camera_size, renderer=renderer)
+        self.world = TabletopWorld(camera_size=self.config.camera_size, renderer=self.config.renderer)
         self.instance: TaskInstance | None = None
         self.action_space = spaces.Box(-1.0, 1.0, shape=(4,), dtype=np.float32)
         self.observation_space = spaces.Dict(
@@ -85,12 +99,12 @@ class TabletopEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
 
         Args:
             seed: episode seed; the same seed gives the same scene.
-            options: for a free scene, its description (see ``free_scene``).
+            options: the task's reset options (see ``Task.instance``): a free scene's layout,
+                or a task's ``colours`` (default: the config's) and ``instruction``.
         """
         super().reset(seed=seed)
         episode_seed = int(self.np_random.integers(2**31 - 1)) if seed is None else int(seed)
-        task_options = {"colours": self.colours} if self.task else options
-        self.instance = sample_instance(self.task, episode_seed, task_options)
+        self.instance = self.task.instance(episode_seed, options, self.config.colours)
         if len(self.instance.placements) > self.max_objects:
             count = len(self.instance.placements)
             raise UsageError(f"the scene has {count} objects; max_objects is {self.max_objects}")
@@ -139,7 +153,7 @@ class TabletopEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         verdict = evaluate(self.instance, states)
         return {
             "instruction": self.instance.instruction,
-            "success": bool(verdict) if verdict is not None else False,
-            "check": verdict.detail if verdict is not None else "",
+            "success": bool(verdict),
+            "check": verdict.detail,
             "objects": {name: s.to_dict() for name, s in states.items()},
         }

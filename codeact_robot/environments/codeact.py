@@ -1,0 +1,238 @@
+"""``CodeActRobot/<Task>-v0``: the action is a Python program, the observation what it did."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from codeact_robot.environments.observation import MAX_TEXT_CHARS, format_observation, task_message
+from codeact_robot.envs.state import ObjectState
+from codeact_robot.envs.tasks import TABLETOP, TaskInstance, evaluate, get_task
+from codeact_robot.errors import UsageError
+from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.worker.client import WorkerClient, WorkerCrashed
+from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, WorkerReply
+
+MAX_CODE_CHARS = 100_000
+
+
+class AnyText(spaces.Text):
+    """A text space that contains every string up to ``max_length`` (samples printable ASCII)."""
+
+    def __init__(self, max_length: int) -> None:
+        super().__init__(max_length=max_length, min_length=0, charset=string.printable)
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str) and len(x) <= self.max_length
+
+
+class CodeActEnv(gym.Env[dict[str, Any], str]):
+    """A tabletop task whose actions are Python programs, run in a sandboxed worker process.
+
+    Each step runs one program (a *code action*) in a RestrictedPython sandbox whose
+    variables persist across the steps of an episode; the program calls the robot API
+    (``pick_and_place``, ``get_object_position`` ...), and the observation says what it
+    printed, what went wrong and what the scene looks like now.
+
+    ## Action Space
+    ``Text(max_length=100000)``: the program's source. A longer program is refused with
+    an error observation (the turn is spent, nothing runs).
+
+    ## Observation Space
+    ``Dict`` of ``text`` (what the agent sees: the task and scene after a reset, then
+    ``Observation:`` with printed output, the error cut to the program's own lines, the
+    scene and the turns left; at most ``MAX_TEXT_CHARS``) and ``rgb`` (the front
+    camera's image, ``uint8`` of shape (height, width, 3)).
+
+    ## Rewards
+    1.0 on a step after which the task's success check holds, else 0.0.
+
+    ## Episode End
+    ``terminated`` on success (when ``end_on_success``), when the program calls
+    ``done()``, or when the worker cannot be recovered; ``truncated`` when the turn
+    budget is spent. ``info["outcome"]`` then says which (``success``, ``done``,
+    ``turn_limit``, ``worker_crash``).
+
+    ``info`` holds ``instruction``, ``task``, ``seed``, ``turn``, ``max_turns``,
+    ``success``, ``check`` (the verdict's reason), the action's report (``stdout``,
+    ``stdout_cut``, ``error``, ``error_type``, ``limit``, ``said``, ``done``,
+    ``restarted``, and ``timings``), ``objects`` (true object states), ``scene`` (what
+    perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
+    ``skills`` (the learned skills loaded, for the prompt) and ``outcome``.
+
+    ## Arguments
+    - ``task``: task name (``codeact-robot tasks``); ``"Tabletop"`` (the default) is the
+      free scene that ``reset(options=...)`` lays out.
+    - ``config``: an :class:`EnvConfig` (perception, colours, camera size, renderer,
+      limits, turn budget, cameras, video, skill library, isolation).
+    - ``render_mode``: None or ``"rgb_array"`` (the front camera's latest image).
+    - ``**overrides``: fields of ``EnvConfig`` (limit fields such as ``time_limit_s``
+      at the top level), applied on top of ``config``.
+
+    ## Version History
+    - v0: initial version.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        task: str = TABLETOP.name,
+        config: EnvConfig | None = None,
+        render_mode: str | None = None,
+        **overrides: Any,
+    ) -> None:
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise UsageError(f"unknown render_mode {render_mode!r}; render modes are: None, rgb_array")
+        self.config = (config or EnvConfig()).with_overrides(overrides)
+        self.task = get_task(task)
+        self.task.instance(0, None, self.config.colours)  # fail now on a colour split the task cannot use
+        self.render_mode = render_mode
+        self.library = SkillLibrary(self.config.skill_library) if self.config.skill_library else None
+        self.worker = WorkerClient(self.config)
+        width, height = self.config.camera_size
+        self.action_space = AnyText(MAX_CODE_CHARS)
+        self.observation_space = spaces.Dict(
+            {"text": AnyText(MAX_TEXT_CHARS), "rgb": spaces.Box(0, 255, (height, width, 3), dtype=np.uint8)}
+        )
+        self.instance: TaskInstance | None = None
+        self.turn = 0
+        self.budget = 0
+        self._last: WorkerReply | None = None
+        self._skills: list[str] = []
+
+    def instance_for(self, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
+        """The episode :meth:`reset` lays out for ``seed`` and ``options`` (without laying it out)."""
+        return self.task.instance(seed, options, self.config.colours)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Lay out the episode's scene and start a fresh sandbox.
+
+        Args:
+            seed: the episode seed (same seed, same scene).
+            options: the task's reset options: ``instruction`` (the user's own words) and
+                ``colours`` for tasks; the layout for the free scene (``blocks``, ``bowls``,
+                ``cups``, ``positions``, ``instruction``, ``max_turns``).
+        """
+        super().reset(seed=seed)
+        episode_seed = int(self.np_random.integers(2**31 - 1)) if seed is None else int(seed)
+        self.instance = self.instance_for(episode_seed, options)
+        self.turn = 0
+        self.budget = self.config.max_turns or self.instance.max_turns
+        learned = self.library.skills() if self.library else []
+        self._skills = [s.header for s in learned]
+        reply = self.worker.reset(
+            [p.to_dict() for p in self.instance.placements], episode_seed, [s.source for s in learned]
+        )
+        self._last = reply
+        text = task_message(self.instance.instruction, reply.scene, self.budget, reply.notes)
+        return self._observation(text, reply), self._info(reply)
+
+    def step(self, action: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Run one code action in the sandbox and observe the result."""
+        _, last = self._check_episode()
+        if not isinstance(action, str):
+            raise TypeError(f"the action must be a Python program as a str, got {type(action).__name__}")
+        if len(action) > MAX_CODE_CHARS:
+            return self.step_without_action(
+                f"The program was not run: it has {len(action):,} characters; at most {MAX_CODE_CHARS:,} are allowed."
+            )
+        self.turn += 1
+        try:
+            reply = self.worker.execute(action)
+        except WorkerCrashed as crash:
+            report = ActionReport(error=str(crash)[:MAX_ERROR_CHARS], error_type="WorkerCrash", limit="crash")
+            info = {**self._info(last, report), "outcome": "worker_crash"}
+            self.instance = None  # the episode is over: a step now asks for a reset
+            text = f"Observation:\nThe episode ended: {crash}"
+            return self._observation(text, last), 0.0, True, False, info
+        self._last = reply
+        self._store_skills(reply)
+        info = self._info(reply)
+        success = bool(info["success"])
+        terminated = (success and self.config.end_on_success) or reply.report.done
+        truncated = not terminated and self.turn >= self.budget
+        info["outcome"] = _outcome(success, reply.report.done) if terminated or truncated else None
+        notes = [f"The episode ends: {info['outcome'].replace('_', ' ')}."] if terminated or truncated else []
+        text = format_observation(reply.report, reply.scene, self.budget - self.turn, notes)
+        return self._observation(text, reply), float(success), terminated, truncated, info
+
+    def step_without_action(self, note: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
+        """Spend a turn that ran no code (the model's reply held no valid action).
+
+        Args:
+            note: what the observation tells the model (the expected format, say).
+        """
+        _, last = self._check_episode()
+        self.turn += 1
+        truncated = self.turn >= self.budget
+        info = self._info(last, ActionReport())
+        info["outcome"] = "turn_limit" if truncated else None
+        notes = [note] + (["The episode ends: turn limit."] if truncated else [])
+        text = format_observation(None, last.scene, self.budget - self.turn, notes)
+        return self._observation(text, last), float(info["success"]), False, truncated, info
+
+    def render(self) -> np.ndarray | None:
+        """The front camera's latest image when ``render_mode == "rgb_array"``."""
+        if self.render_mode == "rgb_array" and self._last is not None:
+            return self._last.images["front"]
+        return None
+
+    def close(self) -> None:
+        """Stop the worker process; safe to call twice. A later :meth:`reset` starts a new one."""
+        self.worker.close()
+        self.instance = self._last = None
+
+    @property
+    def world_state(self) -> dict[str, Any]:
+        """The latest plain-data world state (exact), e.g. to compare or restore later."""
+        return self._last.state.model_dump() if self._last is not None else {}
+
+    def _check_episode(self) -> tuple[TaskInstance, WorkerReply]:
+        if self.instance is None or self._last is None:
+            raise RuntimeError("no episode is running (the env is new, closed or its worker crashed); call reset()")
+        return self.instance, self._last
+
+    def _store_skills(self, reply: WorkerReply) -> None:
+        if self.library is not None:
+            for saved in reply.saved_skills:
+                self.library.save(saved.name, saved.source)
+
+    def _observation(self, text: str, reply: WorkerReply) -> dict[str, Any]:
+        return {"text": text, "rgb": reply.images["front"]}
+
+    def _info(self, reply: WorkerReply, report: ActionReport | None = None) -> dict[str, Any]:
+        assert self.instance is not None
+        report = report or reply.report
+        objects = {o.name: o.model_dump() for o in reply.state.objects}
+        verdict = evaluate(self.instance, {n: ObjectState.from_dict(o) for n, o in objects.items()})
+        return {
+            "instruction": self.instance.instruction,
+            "task": self.instance.task,
+            "seed": self.instance.seed,
+            "turn": self.turn,
+            "max_turns": self.budget,
+            "success": bool(verdict),
+            "check": verdict.detail,
+            **report.model_dump(exclude={"timings"}),
+            "timings": report.timings,
+            "report": report,
+            "objects": objects,
+            "scene": reply.scene.model_dump(),
+            "frames": reply.frames if report is reply.report else [],
+            "images": reply.images,
+            "skills": list(self._skills),
+        }
+
+
+def _outcome(success: bool, done: bool) -> str:
+    if success:
+        return "success"
+    return "done" if done else "turn_limit"

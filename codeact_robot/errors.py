@@ -1,0 +1,95 @@
+"""Errors that say what was wrong and what is valid: the base every layer may import."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+
+class UsageError(ValueError):
+    """Bad input from a user: the message says what was wrong and what is valid."""
+
+
+class UnknownNameError(UsageError):
+    """A name (task, colour, object, place ...) that does not exist."""
+
+
+class SceneSamplingError(UsageError):
+    """A scene that cannot be laid out on the table."""
+
+
+def unknown_name_error(what: str, name: object, valid: Iterable[str], plural: str | None = None) -> UnknownNameError:
+    """Build the error for an unknown name, listing the valid ones.
+
+    Args:
+        what: what the name should denote ("task", "colour", "object" ...).
+        name: the name that was asked for.
+        valid: every valid name.
+        plural: plural of ``what`` (default: ``what`` + "s").
+
+    Returns:
+        An ``UnknownNameError`` whose message suggests the closest valid name.
+    """
+    valid = list(valid)
+    return UnknownNameError(
+        f"no {what} named {name!r}{_suggestion(name, valid)}; {_listing(plural or what + 's', valid)}"
+    )
+
+
+def _suggestion(name: object, valid: list[str]) -> str:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6) if isinstance(name, str) else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _listing(plural: str, valid: list[str]) -> str:
+    return f"{plural} are: {', '.join(valid) if valid else 'none'}"
+
+
+def settings_error(source: str, model: type[BaseModel], error: ValidationError) -> UsageError:
+    """One line naming every bad setting in ``source``, with what is valid.
+
+    An unknown field lists the valid fields where it stands and the closest match
+    (``max_turn``: did you mean ``max_turns``?); any other problem gives pydantic's reason.
+
+    Args:
+        source: where the settings came from (a file name, "the command line" ...).
+        model: the settings model that rejected them.
+        error: pydantic's error.
+    """
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"]) or "value"
+        if item["type"] == "extra_forbidden":
+            valid = _fields_at(model, item["loc"][:-1])
+            name = item["loc"][-1]
+            problems.append(f"{where}: unknown setting{_suggestion(name, valid)}; {_listing('settings here', valid)}")
+        else:
+            problems.append(f"{where}: {item['msg']}")
+    return UsageError(f"invalid settings in {source}: {'; '.join(problems)}")
+
+
+def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
+    """Field names of the (nested) model found at ``location``."""
+    for part in location:
+        if isinstance(part, int):
+            continue  # an item of a list of models
+        field = model.model_fields.get(part)
+        nested = _model_in(field.annotation) if field is not None else None
+        if nested is None:
+            return []
+        model = nested
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None

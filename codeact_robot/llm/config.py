@@ -1,0 +1,40 @@
+"""Where an agent's turns come from: the model endpoint and its sampling settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Backend = Literal["openai", "vllm", "reference", "replay"]
+
+
+class LLMConfig(BaseModel):
+    """The model behind an agent.
+
+    ``openai`` is any OpenAI-compatible chat-completions endpoint (vLLM's server first);
+    ``vllm`` the in-process vLLM engine; ``reference`` the scripted expert; ``replay``
+    the assistant turns of a recorded trajectory (``replay_path``, ``replay_episode``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Backend = "reference"
+    base_url: str = "http://localhost:8000/v1"
+    model: str = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
+    api_key_env: str = "OPENAI_API_KEY"
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(1024, gt=0)
+    seed: int | None = None
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(3, ge=0)
+    stream: bool = False
+    max_model_len: int = Field(32768, gt=0)  # for the in-process vLLM engine
+    replay_path: str | None = None
+    replay_episode: int = Field(0, ge=0)
+
+    @property
+    def uses_model(self) -> bool:
+        """Whether turns come from a language model (not the expert or a recording)."""
+        return self.backend in ("openai", "vllm")

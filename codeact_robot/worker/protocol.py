@@ -1,0 +1,297 @@
+"""What crosses the process boundary between the host and an episode worker: plain data only.
+
+Every message is one length-prefixed frame on the socket (``send_bytes``/``recv_bytes``
+of :mod:`multiprocessing.connection`; nothing is pickled). A request is one JSON frame.
+A reply is a JSON header followed by one raw frame per camera image it announces
+(``height x width x 3`` bytes each). The host reads every frame with a size cap,
+validates the header against :class:`ReplyHeader` (a cap on every field), and checks
+each image frame's length against the configured camera size. A reply that fails any
+check raises :class:`ProtocolError`, which the host treats as a crashed worker
+(restart, restore): a taken-over worker can lie about its own episode, but it cannot
+make the host run code or exhaust its memory.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
+from codeact_robot.worker.config import Camera
+
+MAX_HEADER_BYTES = 16 * 2**20  # a header holds the exact world state (about 250 kB) and printed output
+MAX_REQUEST_BYTES = 64 * 2**20  # a request can carry a whole skill library
+MAX_OBJECTS = 64
+MAX_FRAMES = 1800  # video frames per action (three simulated minutes at 10 fps)
+MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
+MAX_OUTPUT_CHARS = 100_000
+MAX_NOTES = 32
+MAX_SKILL_CHARS = 50_000
+MAX_SAVED_SKILLS = 16
+
+Name = Annotated[str, Field(max_length=64)]
+Text = Annotated[str, Field(max_length=MAX_ERROR_CHARS)]
+Vector3 = tuple[float, float, float]
+
+
+class ProtocolError(Exception):
+    """A message that breaks the protocol: malformed, oversized, truncated or late."""
+
+
+class _Plain(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long an action took. Wall time is a measurement, not state: equality ignores it.
+
+    Attributes:
+        exec_s: wall-clock seconds the code ran in the worker.
+        sim_steps: physics steps it ran.
+        sim_s: simulated seconds it ran.
+    """
+
+    exec_s: float = field(default=0.0, compare=False)
+    sim_steps: int = 0
+    sim_s: float = 0.0
+
+
+class ActionReport(_Plain):
+    """What one code action did: the single record of it (``info`` and turn records are built from it).
+
+    Attributes:
+        stdout: printed output, at most the configured number of characters.
+        stdout_cut: how many printed characters were not shown.
+        error: the error as the model sees it (traceback cut to its own lines), or None.
+        error_type: the exception's class name (``"ValueError"``), or the limit's kind.
+        limit: the limit that stopped the program, or None.
+        said: what the program said to the user with ``say()``.
+        done: whether the program called ``done()``.
+        restarted: whether the worker had to be restarted (the namespace is lost).
+        timings: wall-clock and simulated time the action took.
+    """
+
+    stdout: str = Field("", max_length=MAX_OUTPUT_CHARS)
+    stdout_cut: int = Field(0, ge=0)
+    error: Text | None = None
+    error_type: Name | None = None
+    limit: Literal["time", "sim_steps", "memory", "recursion", "crash"] | None = None
+    said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
+    done: bool = False
+    restarted: bool = False
+    timings: Timings = Timings()
+
+
+class ObjectStateData(_Plain):
+    """One object's state, as :class:`codeact_robot.envs.state.ObjectState` writes it."""
+
+    name: Name
+    kind: Name
+    colour: Name
+    position: Vector3
+    orientation: tuple[float, float, float, float]
+    linear_velocity: Vector3
+    angular_velocity: Vector3
+
+
+class RobotStateData(_Plain):
+    """The Panda's joints and motor targets."""
+
+    positions: tuple[float, ...] = Field(max_length=16)
+    velocities: tuple[float, ...] = Field(max_length=16)
+    arm_targets: tuple[float, ...] = Field(max_length=16)
+    gripper_target: float
+
+
+class WorldState(_Plain):
+    """The world's exact state (``TabletopWorld.get_state``): the host's snapshot for a restore."""
+
+    version: int
+    time_step: float = Field(gt=0)
+    step_count: int = Field(ge=0)
+    objects: tuple[ObjectStateData, ...] = Field(max_length=MAX_OBJECTS)
+    robot: RobotStateData
+    bullet: str | None = Field(None, max_length=8 * 2**20)
+
+
+class GripperSummary(_Plain):
+    """Where the gripper is, how open, what it holds."""
+
+    position: Vector3
+    width: float
+    holding: Name | None = None
+
+
+class SceneSummary(_Plain):
+    """What perception reports: the visible objects' positions and the gripper."""
+
+    objects: dict[Name, Vector3] = Field(max_length=MAX_OBJECTS)
+    gripper: GripperSummary
+
+
+class SavedSkill(_Plain):
+    """A function a program saved with ``save_skill``, for the host to store."""
+
+    name: Name
+    source: str = Field(max_length=MAX_SKILL_CHARS)
+
+
+class ReplyHeader(_Plain):
+    """The JSON part of a reply; the images follow as raw frames."""
+
+    status: Literal["ok"]
+    report: ActionReport
+    state: WorldState
+    scene: SceneSummary
+    images: tuple[Camera, ...] = Field(max_length=2)
+    frames: int = Field(0, ge=0, le=MAX_FRAMES)
+    notes: tuple[Annotated[str, Field(max_length=1000)], ...] = Field((), max_length=MAX_NOTES)
+    saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
+
+
+class FailureHeader(_Plain):
+    """A reply saying the worker itself failed at a request (not the program)."""
+
+    status: Literal["error"]
+    message: str = Field(max_length=2000)
+
+
+_HEADER: TypeAdapter[ReplyHeader | FailureHeader] = TypeAdapter(
+    Annotated[ReplyHeader | FailureHeader, Field(discriminator="status")]
+)
+
+
+@dataclass(frozen=True)
+class WorkerReply:
+    """Everything the host learns after a reset, a restore or a code action.
+
+    Attributes:
+        report: what the code action did (empty for resets and restores).
+        state: the world's exact state (the next action's snapshot).
+        scene: what perception reports.
+        images: camera name -> RGB image, for the configured cameras.
+        frames: front-camera video frames recorded during the action.
+        notes: messages about the episode set-up (a learned skill that did not load).
+        saved_skills: functions the program saved for later episodes.
+    """
+
+    report: ActionReport
+    state: WorldState
+    scene: SceneSummary
+    images: dict[str, np.ndarray]
+    frames: list[np.ndarray] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    saved_skills: tuple[SavedSkill, ...] = ()
+
+
+class WorkerFailed(Exception):
+    """The worker answered that it could not carry out a request (its own failure)."""
+
+
+# --- the worker's side ---------------------------------------------------------------------
+
+
+def send_reply(connection: Connection, reply: WorkerReply) -> None:
+    """Send a reply: the JSON header, then each image's raw bytes."""
+    images = list(reply.images)
+    header = ReplyHeader(
+        status="ok",
+        report=reply.report,
+        state=reply.state,
+        scene=reply.scene,
+        images=tuple(images),
+        frames=len(reply.frames),
+        notes=reply.notes,
+        saved_skills=reply.saved_skills,
+    )
+    connection.send_bytes(header.model_dump_json().encode())
+    for image in [*(reply.images[name] for name in images), *reply.frames]:
+        connection.send_bytes(np.ascontiguousarray(image, dtype=np.uint8).reshape(-1).data)
+
+
+def send_failure(connection: Connection, message: str) -> None:
+    """Tell the host the worker could not carry out its request."""
+    connection.send_bytes(FailureHeader(status="error", message=message[:2000]).model_dump_json().encode())
+
+
+def receive_request(connection: Connection) -> dict[str, Any]:
+    """The next request from the host (a JSON object with a ``verb``)."""
+    request = json.loads(connection.recv_bytes(MAX_REQUEST_BYTES))
+    if not isinstance(request, dict) or not isinstance(request.get("verb"), str):
+        raise ProtocolError("a request must be a JSON object with a verb")
+    return request
+
+
+# --- the host's side -----------------------------------------------------------------------
+
+
+def send_request(connection: Connection, verb: str, **payload: Any) -> None:
+    """Send a request to the worker."""
+    connection.send_bytes(json.dumps({"verb": verb, **payload}).encode())
+
+
+def receive_reply(connection: Connection, image_shape: tuple[int, int, int], deadline: float) -> WorkerReply:
+    """Read and check one reply.
+
+    Args:
+        connection: the host's end of the socket.
+        image_shape: (height, width, 3) of every image frame.
+        deadline: ``time.monotonic()`` by which the whole reply must have arrived.
+
+    Raises:
+        TimeoutError: the reply did not arrive by the deadline.
+        EOFError, OSError: the worker went away.
+        ProtocolError: a malformed, oversized or truncated reply.
+        WorkerFailed: the worker reported a failure of its own.
+    """
+    raw = _frame(connection, MAX_HEADER_BYTES, deadline)
+    try:
+        header = _HEADER.validate_json(raw)
+    except ValidationError as error:
+        raise ProtocolError(
+            f"malformed reply header: {error.error_count()} problem(s), first: {_first(error)}"
+        ) from None
+    if isinstance(header, FailureHeader):
+        raise WorkerFailed(header.message)
+    if len(set(header.images)) != len(header.images):
+        raise ProtocolError("a reply named a camera twice")
+    size = int(np.prod(image_shape))
+    blobs = [_image(_frame(connection, size, deadline), image_shape) for _ in range(len(header.images) + header.frames)]
+    return WorkerReply(
+        report=header.report,
+        state=header.state,
+        scene=header.scene,
+        images=dict(zip(header.images, blobs)),
+        frames=blobs[len(header.images) :],
+        notes=header.notes,
+        saved_skills=header.saved_skills,
+    )
+
+
+def _frame(connection: Connection, limit: int, deadline: float) -> bytes:
+    if not connection.poll(max(0.0, deadline - time.monotonic())):
+        raise TimeoutError("the worker did not answer in time")
+    try:
+        return connection.recv_bytes(limit)
+    except OSError as error:
+        if "bad message length" in str(error):
+            raise ProtocolError(f"a reply frame is longer than the {limit} bytes allowed") from None
+        raise
+
+
+def _image(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
+    if len(data) != int(np.prod(shape)):
+        raise ProtocolError(f"an image frame has {len(data)} bytes; {shape} needs {int(np.prod(shape))}")
+    return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
+
+
+def _first(error: ValidationError) -> str:
+    problem = error.errors()[0]
+    return f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"

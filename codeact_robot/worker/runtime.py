@@ -1,0 +1,185 @@
+"""The worker's side of an episode: the world, the skills and the sandbox together.
+
+Everything here runs inside the episode worker process (:mod:`process`), next to the
+model's code; it reports to the host only through :mod:`protocol`.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import numpy as np
+
+from codeact_robot.envs.physics import SIM_RATE_HZ
+from codeact_robot.envs.state import ObjectPlacement
+from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.sandbox.executor import ActionResult, Sandbox
+from codeact_robot.skills import bind
+from codeact_robot.skills.context import SkillContext
+from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.protocol import (
+    MAX_ERROR_CHARS,
+    MAX_FRAMES,
+    MAX_SAVED_SKILLS,
+    ActionReport,
+    GripperSummary,
+    SavedSkill,
+    SceneSummary,
+    Timings,
+    WorkerReply,
+    WorldState,
+)
+
+
+class _Episode:
+    """One episode's skills, sandbox and recordings; ended before the next episode's scene exists."""
+
+    def __init__(self, runtime: EpisodeRuntime, seed: int) -> None:
+        config = runtime.config
+        self.context = SkillContext(
+            runtime.world, config.perception, runtime.save_skill if config.skill_library else None
+        )
+        self.sandbox = Sandbox(bind(self.context), config.limits, seed)
+        self.frames: list[np.ndarray] = []
+        self.saved: list[SavedSkill] = []
+
+
+class EpisodeRuntime:
+    """The world of an episode worker and the episode it currently runs.
+
+    Args:
+        config: the environment's settings (perception, rendering, limits ...).
+    """
+
+    def __init__(self, config: EnvConfig) -> None:
+        self.config = config
+        self.world = TabletopWorld(camera_size=config.camera_size, renderer=config.renderer, on_step=self._on_step)
+        self._frame_every = round(SIM_RATE_HZ / config.video_fps) if config.video_fps else 0
+        self._episode: _Episode | None = None
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def reset(self, placements: list[dict[str, Any]], seed: int, skills: list[str]) -> WorkerReply:
+        """End the current episode, lay out a new scene and start a fresh sandbox.
+
+        Args:
+            placements: the objects of the scene (``ObjectPlacement.to_dict()`` each).
+            seed: seeds the sandbox's ``random``.
+            skills: sources of the learned skills to load.
+        """
+        self._end_episode()
+        self.world.build([ObjectPlacement.from_dict(p) for p in placements])
+        return self._start_episode(seed, skills)
+
+    def restore(self, state: dict[str, Any], seed: int, skills: list[str]) -> WorkerReply:
+        """Put the world into ``state`` and start a fresh sandbox (earlier variables are gone)."""
+        self._end_episode()
+        self.world.set_state(state)
+        return self._start_episode(seed, skills)
+
+    def execute(self, code: str) -> WorkerReply:
+        """Run one code action and report what happened."""
+        episode = self._current()
+        episode.context.start_action()
+        episode.frames.clear()
+        episode.saved.clear()
+        start = self.world.sim.step_count
+        result = episode.sandbox.run(code)
+        return self._reply(result, self.world.sim.step_count - start)
+
+    def close(self) -> None:
+        """End the episode and release the world."""
+        self._end_episode()
+        self.world.close()
+
+    # --- episodes ----------------------------------------------------------------------------
+
+    def _start_episode(self, seed: int, skills: list[str]) -> WorkerReply:
+        self._episode = episode = _Episode(self, seed)
+        notes = []
+        for source in skills:
+            loaded = episode.sandbox.run(source, filename="<learned skill>")
+            if loaded.error:
+                notes.append(f"a learned skill did not load: {loaded.error.splitlines()[-1][:500]}")
+        return self._reply(ActionResult(), sim_steps=0, notes=tuple(notes))
+
+    def _end_episode(self) -> None:
+        if self._episode is not None:
+            self._episode.sandbox.close()
+            self._episode = None
+
+    def _current(self) -> _Episode:
+        if self._episode is None:
+            raise RuntimeError("no episode: reset first")
+        return self._episode
+
+    def _on_step(self, step: int) -> None:
+        episode = self._episode
+        if episode is None:
+            return
+        episode.sandbox.step_budget(step)
+        if self._frame_every and step % self._frame_every == 0 and len(episode.frames) < MAX_FRAMES:
+            episode.frames.append(self.world.render("front").rgb)
+
+    def save_skill(self, function: Any) -> str:
+        """``save_skill(f)``: hand a function the program defined to the host, which stores it."""
+        episode = self._current()
+        sandbox = episode.sandbox
+        if type(function) is not types.FunctionType or function.__globals__ is not sandbox.namespace:
+            raise TypeError("save_skill needs a function you defined with def in a code action")
+        name = function.__name__
+        source = sandbox.functions.get(name)
+        if not source:
+            raise ValueError(f"save_skill needs a function defined with def at the top level; {name} was not")
+        if len(episode.saved) >= MAX_SAVED_SKILLS:
+            raise ValueError(f"at most {MAX_SAVED_SKILLS} skills can be saved by one code action")
+        episode.saved.append(SavedSkill(name=name, source=source))
+        return f"saved skill {name}; later episodes can call it"
+
+    # --- replies -----------------------------------------------------------------------------
+
+    def _reply(self, result: ActionResult, sim_steps: int, notes: tuple[str, ...] = ()) -> WorkerReply:
+        episode = self._current()
+        context = episode.context
+        report = ActionReport(
+            stdout=result.stdout,
+            stdout_cut=result.stdout_cut,
+            error=_clip(result.error),
+            error_type=result.error_type,
+            limit=result.limit,
+            said=tuple(context.said),
+            done=context.done_requested,
+            timings=Timings(result.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
+        )
+        return WorkerReply(
+            report=report,
+            state=WorldState.model_validate(self.world.get_state(exact=True)),
+            scene=self._scene(context),
+            images={camera: context.frame(camera).rgb for camera in self.config.cameras},
+            frames=list(episode.frames),
+            notes=notes,
+            saved_skills=tuple(episode.saved),
+        )
+
+    def _scene(self, context: SkillContext) -> SceneSummary:
+        robot = self.world.robot
+        return SceneSummary(
+            objects={
+                name: tuple(round(float(v), 3) for v in estimate.position)
+                for name, estimate in context.perception.estimates().items()
+            },
+            gripper=GripperSummary(
+                position=tuple(round(float(v), 3) for v in robot.ee_position()),
+                width=round(robot.gripper_width(), 3),
+                holding=self.world.held_object(),
+            ),
+        )
+
+
+def _clip(error: str | None) -> str | None:
+    """An error text within the protocol's cap: its start and, above all, its end (the exception)."""
+    if error is None or len(error) <= MAX_ERROR_CHARS:
+        return error
+    keep = MAX_ERROR_CHARS // 2 - 20
+    return f"{error[:keep]}\n[... {len(error) - 2 * keep} characters cut ...]\n{error[-keep:]}"

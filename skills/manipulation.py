@@ -1,0 +1,292 @@
+"""How the arm carries out the motion skills: grasp, carry, place and push.
+
+Motions go up to a carry height above everything, across, and down, so the arm does
+not sweep through objects. Arguments arrive checked for type by the skill functions
+(``motion.py``); what depends on the scene (which objects exist, what can be grasped,
+what is reachable) is checked here, before anything moves. Physical failures (a missed
+grasp, an object that fell) return False.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, split_name
+from codeact_robot.envs.robot import MAX_GRIPPER_WIDTH
+from codeact_robot.envs.workspace import WORKSPACE
+from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.skills.controller import ArmController
+from codeact_robot.skills.estimates import ObjectEstimate
+from codeact_robot.skills.perception import Perception
+from codeact_robot.skills.validation import as_workspace_position
+
+APPROACH_SPEED = 0.15  # m/s for the last centimetres down to an object
+MIN_CARRY_HEIGHT = 0.25  # above a four-block tower with a block in hand
+CLEARANCE = 0.06  # above the tallest object while carrying
+HOVER = 0.08  # above the grasp or release point before the slow final approach
+GRASP_BELOW_TOP = 0.02  # fingertips close this far below an object's top (a block's centre)
+MIN_FINGERTIP_Z = 0.012  # fingertips never go lower (the table is at 0)
+EMPTY_GRIP = 0.005  # closed narrower than this: nothing between the fingers
+OPEN_GRIP = MAX_GRIPPER_WIDTH - 0.005  # opened wider than this: fully open
+DROP_ABOVE_RIM = 0.012  # release height above a bowl's rim
+LOWER_BELOW_REST = 0.01  # a placed object is lowered this far below its resting height, stopping on contact
+SPOT_FROM_RIM = 0.03  # free spots inside a bowl keep this far from its inner wall
+PUSH_GAP = 0.03  # start a push this far behind the object
+PUSHER_DEPTH = 0.015  # the closed fingers' front face is this far ahead of the fingertip point
+PUSH_HEIGHT = 0.015  # fingertips this far above the pushed object's bottom
+PUSH_SPEED = 0.1
+PUSH_STROKES = 3
+PUSH_TOLERANCE = 0.02
+MAX_PUSH = 0.3
+# "Did the placement work?" as the skill judges it, from perception after the release
+# (the task checks have their own, looser tolerances):
+PLACED_ON_XY = 0.025  # on an object: centres this close horizontally
+PLACED_AT_XY = 0.03  # at a table position: centre this close to it
+PLACED_IN_BOWL_ABOVE_TOP = 0.05  # in a bowl: centre at most this far above the bowl's top
+
+
+class Manipulator:
+    """Picks, places and pushes objects with the Panda, using what perception reports.
+
+    Args:
+        world: the world the arm is in.
+        controller: executes the arm's and gripper's motions.
+        perception: where the objects are (simulator state or vision).
+    """
+
+    def __init__(self, world: TabletopWorld, controller: ArmController, perception: Perception) -> None:
+        self.world = world
+        self.controller = controller
+        self.perception = perception
+
+    # --- the skills ------------------------------------------------------------------------
+
+    def move_to(self, target: np.ndarray, yaw: float | None) -> bool:
+        """Fingertips to ``target`` (checked to be in the workspace), over everything."""
+        return self._travel(target, yaw, self._carry_height(self.world.held_object()))
+
+    def open_gripper(self) -> bool:
+        """Open fully; True once open."""
+        return self.controller.open_gripper() > OPEN_GRIP
+
+    def close_gripper(self) -> bool:
+        """Close; True if something is between the fingers."""
+        return self.controller.close_gripper() > EMPTY_GRIP
+
+    def pick(self, name: str) -> bool:
+        """Grasp ``name`` from above and lift it to the carry height.
+
+        Raises:
+            ValueError: unknown object, one that cannot be grasped or reached, or the
+                gripper already holds another object.
+        """
+        target = self.perception.locate(name)
+        spec = KINDS[target.kind]
+        if not spec.graspable:
+            graspable = ", ".join(k for k, v in KINDS.items() if v.graspable)
+            raise ValueError(
+                f"the {target.name} is {spec.size[0] * 100:.0f} cm wide and cannot be grasped "
+                f"(the gripper opens {MAX_GRIPPER_WIDTH * 100:.0f} cm); graspable kinds: {graspable}"
+            )
+        held = self.world.held_object()
+        if held == target.name:
+            return True
+        if held is not None:
+            raise ValueError(f"the gripper already holds the {held}; place it before picking the {target.name}")
+        if not WORKSPACE.contains(target.position[:2]):
+            raise ValueError(
+                f"the {target.name} at {np.round(target.position, 3).tolist()} is outside the workspace "
+                f"({WORKSPACE.describe()}) and cannot be reached"
+            )
+        carry = self._carry_height(None)
+        yaw = _grasp_yaw(target.orientation[2])
+        grasp = np.array([*target.position[:2], max(target.top - GRASP_BELOW_TOP, MIN_FINGERTIP_Z)])
+        controller = self.controller
+        controller.open_gripper()
+        self._travel(grasp + [0.0, 0.0, HOVER], yaw, carry)
+        controller.move_line(grasp, yaw, speed=APPROACH_SPEED)
+        if controller.close_gripper() < EMPTY_GRIP:
+            controller.open_gripper()
+            self._retreat(carry)
+            return False
+        controller.move_line((grasp[0], grasp[1], carry))
+        return self.world.held_object() == target.name
+
+    def place(self, target: object) -> bool:
+        """Put the held object on ``target`` (a name, [x, y] or [x, y, z]) and go home.
+
+        Raises:
+            TypeError, ValueError: an unknown object, the held object itself, or a
+                position that is malformed or outside the workspace.
+        """
+        destination = self.resolve(target)
+        held = self.world.held_object()
+        if isinstance(destination, ObjectEstimate) and destination.name == held:
+            raise ValueError(f"cannot place the {held} on itself")
+        if held is None:
+            return False
+        kind = split_name(held)[1]
+        half = KINDS[kind].half_height
+        carry = self._carry_height(held)
+        yaw = self.world.robot.ee_yaw()
+        if isinstance(destination, ObjectEstimate) and destination.kind == "bowl":
+            spot = self._free_spot_in_bowl(destination, held)
+            release = np.array([*spot, _fingertip_for_centre(kind, destination.top + half + DROP_ABOVE_RIM)])
+            self._travel(release, yaw, carry)
+        else:
+            if isinstance(destination, ObjectEstimate):
+                spot = destination.position[:2]
+                centre_z = destination.top + half
+            elif len(destination) == 2:
+                spot = destination
+                centre_z = self._surface_height(destination, held) + half
+            else:
+                spot, centre_z = destination[:2], max(destination[2], half)
+            bottom = np.array([*spot, _fingertip_for_centre(kind, centre_z - LOWER_BELOW_REST)])
+            self._travel(bottom + [0.0, 0.0, HOVER], yaw, carry)
+            self.controller.move_line(bottom, yaw, speed=APPROACH_SPEED, stop=lambda: self._touching_other(held))
+        self.controller.open_gripper()
+        self._retreat(carry)
+        self.controller.move_home()  # out of the cameras' view, so the next look is clear
+        return self._placed_as_asked(held, destination)
+
+    def pick_and_place(self, name: str, target: object) -> bool:
+        """:meth:`pick` then :meth:`place`, every argument checked before anything moves."""
+        self.perception.locate(name)
+        if isinstance(self.resolve(target), ObjectEstimate) and target == name:
+            raise ValueError(f"cannot place the {name} on itself")
+        return self.pick(name) and self.place(target)
+
+    def push(self, name: str, unit: np.ndarray, distance: float) -> bool:
+        """Push ``name`` by ``distance`` metres along the unit vector ``unit``, closed-loop.
+
+        Raises:
+            ValueError: unknown object, a distance out of range, or a push that would
+                start or end outside the workspace.
+        """
+        target = self.perception.locate(name)
+        if not 0.0 < distance <= MAX_PUSH:
+            raise ValueError(f"distance must be in (0, {MAX_PUSH}] metres, got {distance}")
+        goal = target.position[:2] + unit * distance
+        half = KINDS[target.kind].size[0] / 2
+        for point, label in ((target.position[:2] - unit * (half + PUSH_GAP), "start"), (goal, "end")):
+            if not WORKSPACE.contains(point):
+                raise ValueError(
+                    f"the push would {label} at {np.round(point, 3).tolist()}, outside the workspace "
+                    f"({WORKSPACE.describe()})"
+                )
+        height = max(target.bbox[0][2] + PUSH_HEIGHT, MIN_FINGERTIP_Z + 0.003)
+        carry = self._carry_height(self.world.held_object())  # a push does not make anything taller
+        self.controller.close_gripper()
+        current = target
+        for _ in range(PUSH_STROKES):
+            remaining = goal - current.position[:2]
+            if float(np.linalg.norm(remaining)) < PUSH_TOLERANCE:
+                break
+            stroke = remaining / float(np.linalg.norm(remaining))
+            start = np.array([*(current.position[:2] - stroke * (half + PUSH_GAP)), height])
+            end = np.array([*(goal - stroke * (half + PUSHER_DEPTH)), height])
+            yaw = (math.atan2(stroke[1], stroke[0]) + math.pi / 2) % math.pi - math.pi / 2  # fingers side by side
+            self._travel(start, yaw, carry)
+            self.controller.move_line(end, yaw, speed=PUSH_SPEED)
+            self._retreat(carry)
+            moved = self.perception.estimates().get(target.name)
+            if moved is None:
+                return False
+            current = moved
+        return bool(np.linalg.norm(goal - current.position[:2]) < PUSH_TOLERANCE)
+
+    def go_home(self) -> bool:
+        """Up to the carry height, then the home pose; True once home."""
+        here = self.world.robot.ee_position()
+        carry = self._carry_height(self.world.held_object())
+        if here[2] < carry - 0.01:
+            self.controller.move_line((here[0], here[1], carry))
+        return self.controller.move_home()
+
+    def resolve(self, target: object) -> ObjectEstimate | np.ndarray:
+        """A place target: the perceived object a name denotes, or a checked position.
+
+        Raises:
+            TypeError, ValueError: an unknown name, or a malformed or unreachable position.
+        """
+        if isinstance(target, str):
+            return self.perception.locate(target)
+        return as_workspace_position(target, "target position", sizes=(2, 3))
+
+    # --- motion planning -------------------------------------------------------------------
+
+    def _carry_height(self, held: str | None) -> float:
+        tops = [e.top for e in self.perception.estimates().values() if e.name != held]
+        hang = KINDS[split_name(held)[1]].size[2] if held else 0.0
+        height = max([MIN_CARRY_HEIGHT, *(top + hang + CLEARANCE for top in tops)])
+        return min(height, WORKSPACE.high[2])
+
+    def _travel(self, target: np.ndarray, yaw: float | None, carry: float) -> bool:
+        """Up to ``carry``, across, then down to ``target`` (straight when it is below the gripper)."""
+        controller = self.controller
+        here = self.world.robot.ee_position()
+        if np.hypot(*(target[:2] - here[:2])) > 0.02:
+            if here[2] < carry - 0.01:
+                controller.move_line((here[0], here[1], carry))
+            controller.move_line((target[0], target[1], max(carry, target[2])), yaw)
+        return controller.move_line(target, yaw)
+
+    def _retreat(self, carry: float) -> None:
+        here = self.world.robot.ee_position()
+        self.controller.move_line((here[0], here[1], max(here[2] + 0.05, carry)))
+
+    def _touching_other(self, held: str) -> bool:
+        """Whether the held object touches anything but the robot."""
+        return bool(self.world.sim.contact_bodies(held) - {self.world.robot.name})
+
+    def _surface_height(self, xy: np.ndarray, held: str) -> float:
+        """Top of whatever stands at ``xy`` (0 for the bare table)."""
+        tops = [
+            e.top
+            for e in self.perception.estimates().values()
+            if e.name != held and np.all(xy >= e.bbox[0][:2]) and np.all(xy <= e.bbox[1][:2])
+        ]
+        return max(tops, default=0.0)
+
+    def _free_spot_in_bowl(self, bowl: ObjectEstimate, held: str) -> np.ndarray:
+        """The point inside the bowl farthest from the objects already in it."""
+        centre = bowl.position[:2]
+        inside = [
+            e.position[:2]
+            for e in self.perception.estimates().values()
+            if e.name not in (held, bowl.name) and np.hypot(*(e.position[:2] - centre)) < BOWL_INNER_RADIUS
+        ]
+        if not inside:
+            return centre
+        offset = BOWL_INNER_RADIUS - SPOT_FROM_RIM
+        angles = np.arange(8) * math.pi / 4
+        candidates = [centre] + [centre + offset * np.array([math.cos(a), math.sin(a)]) for a in angles]
+        return max(candidates, key=lambda c: min(np.hypot(*(c - p)) for p in inside))
+
+    def _placed_as_asked(self, held: str, destination: ObjectEstimate | np.ndarray) -> bool:
+        estimates = self.perception.estimates()
+        if held not in estimates:
+            return True  # hidden from view now (e.g. dropped into a same-coloured bowl); it was released on target
+        placed = estimates[held].position
+        if isinstance(destination, ObjectEstimate):
+            if destination.name not in estimates:
+                return True
+            below = estimates[destination.name]
+            distance = float(np.hypot(*(placed[:2] - below.position[:2])))
+            if below.kind == "bowl":
+                return distance < BOWL_INNER_RADIUS and placed[2] < below.top + PLACED_IN_BOWL_ABOVE_TOP
+            return distance < PLACED_ON_XY and placed[2] > below.position[2]
+        return float(np.hypot(*(placed[:2] - destination[:2]))) < PLACED_AT_XY
+
+
+def _grasp_yaw(object_yaw: float) -> float:
+    """Gripper yaw aligned with a square object's faces, as close to 0 as possible."""
+    return (object_yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4
+
+
+def _fingertip_for_centre(kind: str, centre_z: float) -> float:
+    """Fingertip height that holds a ``kind`` object with its centre at ``centre_z``."""
+    return centre_z + KINDS[kind].half_height - GRASP_BELOW_TOP

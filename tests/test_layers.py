@@ -1,0 +1,126 @@
+"""The architecture's one-way layers: every import points down, and no module imports itself back.
+
+The table below is the one in ``codeact_robot/__init__.py``. Imports are read with
+``ast`` from the source folders, the way the package installs them (``envs/`` is
+``codeact_robot.envs`` and so on); imports under ``if TYPE_CHECKING:`` are not imports.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLDERS = {"codeact_robot": "codeact_robot", "envs": "codeact_robot.envs", "skills": "codeact_robot.skills"}
+
+LAYERS: dict[str, float] = {
+    "codeact_robot.cli": 9,
+    "codeact_robot.eval": 8,
+    "codeact_robot.agent": 7,
+    "codeact_robot.config": 7,
+    "codeact_robot.expert": 6.5,  # answers like a model: builds on llm's backend interface
+    "codeact_robot.llm": 6,
+    "codeact_robot.environments": 6,
+    "codeact_robot.worker": 5,
+    "codeact_robot.sandbox": 4,
+    "codeact_robot.skills": 4,
+    "codeact_robot.envs": 3,
+    "codeact_robot.errors": 1,
+    "codeact_robot.configs": 1,
+}
+ONLY = {
+    "codeact_robot.llm": {"codeact_robot.errors", "codeact_robot.configs"},  # a leaf
+    "codeact_robot.sandbox": set(),  # imports nothing of the project
+}
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the package, by its installed name."""
+    found = {}
+    for folder, package in FOLDERS.items():
+        for path in (ROOT / folder).rglob("*.py"):
+            parts = path.relative_to(ROOT / folder).with_suffix("").parts
+            name = ".".join((package, *parts)).removesuffix(".__init__")
+            found[name] = path
+    return found
+
+
+def imports(path: Path, known: set[str]) -> set[str]:
+    """The ``codeact_robot`` modules a file imports (anywhere but under ``if TYPE_CHECKING``).
+
+    ``from package import module`` imports the module; ``from module import name``, the module.
+    """
+    tree = ast.parse(path.read_text())
+    skipped = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for child in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                found.add(submodule if submodule in known else node.module)
+    return {name for name in found if name.split(".")[0] == "codeact_robot"}
+
+
+def package_of(module: str) -> str | None:
+    """The layer package a module belongs to (None for the root package itself)."""
+    matches = [p for p in LAYERS if module == p or module.startswith(p + ".")]
+    return max(matches, key=len) if matches else None
+
+
+def graph() -> dict[str, set[str]]:
+    """Module -> the modules it imports (a package's own parents, imported implicitly, left out)."""
+    every = modules()
+    return {
+        name: {i for i in imports(path, set(every)) if i in every and not name.startswith(i + ".")}
+        for name, path in every.items()
+    }
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    roots = {"codeact_robot", "codeact_robot.__main__"}  # registers the envs / runs the CLI
+    assert sorted(m for m in modules() if package_of(m) is None and m not in roots) == []
+
+
+def test_every_import_points_down() -> None:
+    wrong = []
+    for module, targets in graph().items():
+        source = package_of(module)
+        if source is None:
+            continue
+        for target in targets:
+            destination = package_of(target)
+            if destination is None or destination == source:
+                continue
+            allowed = destination in ONLY[source] if source in ONLY else LAYERS[destination] < LAYERS[source]
+            if not allowed:
+                wrong.append(f"{module} -> {target}")
+    assert sorted(wrong) == []
+
+
+def test_no_import_cycles() -> None:
+    edges = graph()
+    state: dict[str, str] = {}
+    cycles = []
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(edges[module]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]) if target in trail else target)
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[module] = "done"
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
