@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +26,8 @@ from typing import Any
 
 import py_landlock
 import pytest
+
+from codeact_robot.worker.confinement import confine
 
 PROBE = Path(__file__).with_name("confinement_probe.py")
 SECRET = "the host's secret"
@@ -173,6 +177,28 @@ def test_no_socket_can_be_opened(confined: dict[str, Any], attempt: str) -> None
 
 
 @needs_landlock
+def test_no_signal_reaches_another_process(confined: dict[str, Any]) -> None:
+    assert refused(confined, "signal_parent") == "EPERM"
+
+
+@needs_landlock
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="x32 is an x86_64 system-call ABI")
+def test_a_system_call_of_another_abi_ends_the_process(places: dict[str, Any]) -> None:
+    scratch = places["base"] / "x32"
+    scratch.mkdir()
+    program = (
+        "import ctypes, sys\n"
+        "from pathlib import Path\n"
+        "from codeact_robot.worker.confinement import confine, runtime_paths\n"
+        "confine(runtime_paths(), [Path(sys.argv[1])], strict=True)\n"
+        "ctypes.CDLL(None).syscall(0x40000000 + 41, 2, 1, 0)  # socket() through the x32 ABI\n"
+        "print('survived')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program, str(scratch)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == -signal.SIGSYS, done.stdout + done.stderr
+
+
+@needs_landlock
 def test_simulation_rendering_and_threads_keep_working(confined: dict[str, Any]) -> None:
     scene = succeeded(confined, "scene")
     assert scene["colours"] > 50 and scene["std"] > 10  # robot, table and blocks, not a blank frame
@@ -209,3 +235,10 @@ def test_strict_refuses_to_run_with_a_mechanism_missing(places: dict[str, Any], 
     assert report["no_new_privs"] == 0
     assert report["limits"]["RLIMIT_NOFILE"] == list(resource.getrlimit(resource.RLIMIT_NOFILE))
     assert succeeded(report, "read_secret") == SECRET
+
+
+def test_bad_arguments_are_refused_before_anything_changes(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"unknown mechanism\(s\) \['apparmor'\]; known: landlock, seccomp"):
+        confine([], [tmp_path], without=["apparmor"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="writable folder .*missing does not exist"):
+        confine([], [tmp_path / "missing"])

@@ -39,7 +39,7 @@ import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import py_landlock
 from py_landlock import AccessFs
@@ -157,7 +157,7 @@ def confine(
         writable: folders the process may read and write afterwards (its scratch folder). A root
             process hands them, and what is in them, to ``nobody`` before becoming ``nobody``.
         strict: refuse to run with a mechanism missing.
-        without: mechanisms to leave out, as if the kernel lacked them.
+        without: mechanisms to leave out (``"landlock"``, ``"seccomp"``), as if the kernel lacked them.
 
     Returns:
         What was applied.
@@ -165,7 +165,14 @@ def confine(
     Raises:
         ConfinementError: with ``strict``, when a mechanism is missing (the process is left
             as it was); or when a step fails (a root process that cannot become nobody, say).
+        ValueError: for an unknown mechanism in ``without`` or a writable path that is no folder.
     """
+    unknown = set(without) - set(get_args(Mechanism))
+    if unknown:
+        raise ValueError(f"unknown mechanism(s) {sorted(unknown)}; known: {', '.join(get_args(Mechanism))}")
+    for folder in writable:
+        if not os.path.isdir(folder):
+            raise ValueError(f"writable folder {folder} does not exist")
     try:
         ruleset, landlock, missing = _landlock_ruleset(read_only, writable, "landlock" in without)
     except (OSError, py_landlock.LandlockError) as error:
@@ -302,10 +309,14 @@ def _seccomp_filter(turned_off: bool) -> tuple[SyscallFilter | None, str, list[s
         # A syscall of another ABI (x32, i386 through int 0x80) is no ordinary call: end the process.
         syscall_filter.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
         syscall_filter.set_attr(seccomp.Attr.CTL_TSYNC, 1)  # every thread, OpenBLAS's included
-        for action, name, args in rules:
-            syscall_filter.add_rule(action, name, *args)
     except OSError as error:
         return None, f"unavailable: {error}", [f"seccomp unavailable: {error}"]
+    for action, name, args in rules:
+        try:
+            syscall_filter.add_rule(action, name, *args)
+        except OSError as error:  # a libseccomp older than the syscall
+            reason = f"libseccomp cannot filter {name}: {error}"
+            return None, f"unavailable: {reason}", [f"seccomp unavailable: {reason}"]
     return syscall_filter, f"enforced ({len(rules)} rules)", []
 
 
