@@ -7,8 +7,9 @@ write only its scratch folder, open no network connection and start no process.
 
 In this order (each step needs what the step before it still allowed):
 
-1. resource limits are lowered (processes, open files, file size, no core dumps);
-2. the Landlock ruleset is built while the process can still open every allowed path;
+1. the Landlock ruleset is built, while every allowed path can still be opened, and the
+   seccomp filter compiled; nothing has changed yet, so a ``strict`` refusal comes here;
+2. resource limits are lowered (processes, open files, file size, no core dumps);
 3. a root worker hands its writable folders to ``nobody`` and becomes ``nobody``
    (supplementary groups cleared, then gid, then uid);
 4. ``PR_SET_NO_NEW_PRIVS``;
@@ -55,7 +56,8 @@ NETWORK_ABI = 4  # the first Landlock ABI with TCP bind/connect rights
 PR_SET_NO_NEW_PRIVS = 38
 
 RLIMITS = {
-    # Counted per user: every worker running as nobody shares it, threads included.
+    # Counted per user, threads included, and shared by every worker running as nobody: sized
+    # for many workers, a backstop against a fork bomb where seccomp is missing.
     "RLIMIT_NPROC": 4096,
     "RLIMIT_NOFILE": 1024,
     "RLIMIT_FSIZE": 64 * 1024 * 1024,  # bytes; Python ignores SIGXFSZ, so a larger write fails with EFBIG
@@ -149,7 +151,8 @@ def confine(
     """Confine this process for good: it cannot be undone, and every child would inherit it.
 
     Where Landlock or seccomp is missing the result says so in ``missing``; with ``strict``
-    nothing is changed and :class:`ConfinementError` is raised instead.
+    nothing is changed and :class:`ConfinementError` is raised instead. Point :mod:`tempfile`
+    at a writable folder beforehand: the world saves PyBullet state through temporary files.
 
     Args:
         read_only: files and folders the process may read afterwards (see :func:`runtime_paths`);
@@ -204,7 +207,7 @@ def runtime_paths() -> list[Path]:
     """What this interpreter reads code and data from: the read-only allowance for :func:`confine`.
 
     The Python prefixes (standard library, site-packages), the folder of every loaded module and
-    package (editable installs, the package's assets and configs, ``pybullet_data``) and the
+    package (editable installs, the package's assets, ``pybullet_data``) and the
     folders of the shared libraries mapped into the process, so that a library loaded later
     from the same place still loads (glibc loads ``libgcc_s`` when a thread is cancelled).
     The current folder and other ``sys.path`` entries are not included unless a module came
