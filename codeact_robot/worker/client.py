@@ -9,6 +9,8 @@ dying ends the episode with :class:`WorkerCrashed`.
 
 from __future__ import annotations
 
+import logging
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,9 +28,13 @@ from codeact_robot.worker.protocol import (
     ProtocolError,
     WorkerFailed,
     WorkerReply,
+    receive_hello,
     receive_reply,
     send_request,
 )
+
+log = logging.getLogger(__name__)
+_reported: set[tuple[str, ...]] = set()  # confinement gaps already logged by this process
 
 GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
@@ -65,6 +71,7 @@ class WorkerClient:
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
         self._stderr: IO[bytes] | None = None
+        self._scratch: str | None = None
         self._seed = 0
         self._skills: list[str] = []
         self._snapshot: dict[str, Any] | None = None
@@ -152,8 +159,9 @@ class WorkerClient:
         # caller's main module is never re-imported (no __main__ guard needed).
         host_end, worker_end = socket.socketpair()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the process)
+        self._scratch = tempfile.mkdtemp(prefix="codeact-worker-")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "codeact_robot.worker.process", str(worker_end.fileno())],
+            [sys.executable, "-m", "codeact_robot.worker.process", str(worker_end.fileno()), self._scratch],
             pass_fds=[worker_end.fileno()],
             cwd=tempfile.gettempdir(),  # a source checkout in the caller's folder must not shadow the install
             stdin=subprocess.DEVNULL,
@@ -163,6 +171,15 @@ class WorkerClient:
         worker_end.close()
         self._connection = Connection(host_end.detach())
         self._connection.send_bytes(self.config.model_dump_json().encode())
+        try:
+            hello = receive_hello(self._connection, time.monotonic() + START_TIMEOUT_S)
+        except (TimeoutError, ProtocolError, EOFError, OSError):
+            reason = self._death_reason()
+            self._kill()
+            raise WorkerCrashed(f"the worker could not start: {reason}") from None
+        if hello.missing and hello.missing not in _reported:
+            _reported.add(hello.missing)
+            log.warning("episode workers run without full OS confinement: %s", "; ".join(hello.missing))
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -173,7 +190,9 @@ class WorkerClient:
             self._connection.close()
         if self._stderr is not None:
             self._stderr.close()
-        self._process = self._connection = self._stderr = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._process = self._connection = self._stderr = self._scratch = None
 
     def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
         reply = self._request(verb, timeout, **payload)

@@ -1,7 +1,10 @@
 """The episode worker process: answers the host's requests over a socket.
 
-The host starts it as ``python -m codeact_robot.worker.process FD`` with one end of a
-socket pair as FD and sends the :class:`EnvConfig` as JSON. Then each request is a JSON
+The host starts it as ``python -m codeact_robot.worker.process FD SCRATCH`` with one end
+of a socket pair as FD and a fresh folder as SCRATCH, and sends the :class:`EnvConfig` as
+JSON. The worker loads its world, confines itself (:mod:`confinement`: an unprivileged
+user, reads only of what it loaded, writes only to SCRATCH, no network, no processes) and
+says how (:class:`~codeact_robot.worker.protocol.Hello`). Then each request is a JSON
 object (see :mod:`protocol`):
 
 - ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
@@ -15,23 +18,30 @@ Every request but ``close`` is answered with a reply (header and images) or a fa
 from __future__ import annotations
 
 import sys
+import tempfile
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from codeact_robot.sandbox.limits import cap_memory
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.protocol import receive_request, send_failure, send_reply
+from codeact_robot.worker.confinement import confine, runtime_paths
+from codeact_robot.worker.protocol import Hello, receive_request, send_failure, send_reply
 from codeact_robot.worker.runtime import EpisodeRuntime
 
 
-def serve(connection: Connection) -> None:
-    """Run the worker loop until the host says close or goes away.
+def serve(connection: Connection, scratch: Path) -> None:
+    """Load the world, confine this process, then answer requests until the host says close.
 
     Args:
         connection: this end of the socket pair to the host.
+        scratch: the only folder the worker may write to.
     """
     config = EnvConfig.model_validate_json(connection.recv_bytes())
     cap_memory(config.limits.memory_limit_mb)
     runtime = EpisodeRuntime(config)
+    tempfile.tempdir = str(scratch)  # the world saves PyBullet state through temporary files
+    confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation)
+    connection.send_bytes(Hello(confinement=str(confinement), missing=confinement.missing).model_dump_json().encode())
     handlers = {
         "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
         "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
@@ -56,4 +66,4 @@ def serve(connection: Connection) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+    serve(Connection(int(sys.argv[1])), Path(sys.argv[2]))

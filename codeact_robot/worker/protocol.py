@@ -143,6 +143,13 @@ class SavedSkill(_Plain):
     source: str = Field(max_length=MAX_SKILL_CHARS)
 
 
+class Hello(_Plain):
+    """The worker's first message: how it confined itself before running any program."""
+
+    confinement: str = Field(max_length=2000)
+    missing: tuple[Annotated[str, Field(max_length=500)], ...] = Field((), max_length=8)
+
+
 class ReplyHeader(_Plain):
     """The JSON part of a reply; the images follow as raw frames."""
 
@@ -273,6 +280,18 @@ def receive_reply(connection: Connection, image_shape: tuple[int, int, int], dea
         notes=header.notes,
         saved_skills=header.saved_skills,
     )
+
+
+def receive_hello(connection: Connection, deadline: float) -> Hello:
+    """Read and check the worker's first message.
+
+    Raises:
+        TimeoutError, EOFError, OSError, ProtocolError: as :func:`receive_reply`.
+    """
+    try:
+        return Hello.model_validate_json(_frame(connection, 8192, deadline))
+    except ValidationError as error:
+        raise ProtocolError(f"malformed hello: {_first(error)}") from None
 
 
 def _frame(connection: Connection, limit: int, deadline: float) -> bytes:
