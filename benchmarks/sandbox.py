@@ -82,7 +82,7 @@ def guarded_vs_plain(program: str, repeats: int) -> tuple[float, float]:
     for _ in range(repeats):
         sandbox = Sandbox({}, Limits(time_limit_s=120))
         start = time.perf_counter()
-        result = sandbox.run(program)
+        result = sandbox.run(program, "<action 1>")
         guarded.append(time.perf_counter() - start)
         assert result.error is None, result.error
         namespace = {"np": np}

@@ -38,7 +38,7 @@ def measure(world: TabletopWorld) -> tuple[list[float], int, int]:
 def solve(world: TabletopWorld, program: str) -> None:
     """Run a reference program in the sandbox, in state mode, to change the scene."""
     sandbox = Sandbox(bind(SkillContext(world, "state")), Limits(time_limit_s=120))
-    sandbox.run(program)
+    sandbox.run(program, "<action 1>")
 
 
 def main() -> None:

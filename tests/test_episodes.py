@@ -150,3 +150,17 @@ def test_chat_style_follow_up_instructions_continue_the_conversation() -> None:
         assert {"role": "user", "content": "Task: now put it back"} in server.requests[-1]["messages"]
     finally:
         env.close()
+
+
+def test_traceback_names_the_turn_the_model_sees(env: CodeActEnv) -> None:
+    turns = [
+        {"content": "<execute>\n</execute>"},  # malformed (an empty block): it spends turn 1
+        {"content": "<execute>\nx = 1\n</execute>"},
+        {"content": "<execute>\ndef f():\n    return 1 / 0\nf()\n</execute>"},
+        {"content": "Done."},
+    ]
+    with FakeOpenAIServer(turns) as server:
+        record = run_episode(env, model(server), seed=SEED)
+    assert [t.kind for t in record.turns] == ["malformed", "action", "action", "message"]
+    error = record.turns[2].report.error
+    assert 'File "<action 3>", line 3' in error and 'File "<action 3>", line 2, in f' in error

@@ -146,7 +146,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             )
         self.turn += 1
         try:
-            reply = self.worker.execute(action)
+            reply = self.worker.execute(action, self.turn)
         except WorkerCrashed as crash:
             report = ActionReport(error=str(crash)[:MAX_ERROR_CHARS], error_type="WorkerCrash", limit="crash")
             info = {**self._info(last, report), "outcome": "worker_crash"}

@@ -81,7 +81,6 @@ class Sandbox:
         self.functions: dict[str, str] = {}  # source of every top-level def, for save_skill
         self._sources: dict[str, list[str]] = {}
         self._output = CappedOutput(limits.max_output_chars)
-        self._actions = 0
         self._skills = skills
         self._closed = False
         self.namespace = self._fresh_namespace(skills)
@@ -134,18 +133,16 @@ class Sandbox:
             self.functions.clear()
             gc.collect()
 
-    def run(self, source: str, filename: str | None = None) -> ActionResult:
+    def run(self, source: str, filename: str) -> ActionResult:
         """Compile and run one code action.
 
         Args:
             source: the program.
-            filename: pseudo file name for tracebacks (default ``<action N>``).
+            filename: pseudo file name for tracebacks (``<action 3>``); unique per program.
 
         Returns:
             Output, error and limit of the run. Errors of the program never propagate.
         """
-        self._actions += 1
-        filename = filename or f"<action {self._actions}>"
         self._output = output = CappedOutput(self.limits.max_output_chars)
         result = ActionResult()
         start = time.perf_counter()

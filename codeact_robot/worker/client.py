@@ -111,8 +111,13 @@ class WorkerClient:
             self._kill()
             raise WorkerCrashed(f"the worker could not {verb}: {lost.reason}") from None
 
-    def execute(self, code: str) -> WorkerReply:
+    def execute(self, code: str, turn: int) -> WorkerReply:
         """Run a code action; recover the worker if the action takes it down.
+
+        Args:
+            code: the program.
+            turn: the episode's turn number, which names the program in tracebacks
+                (``<action 3>``) as the model and the user count turns.
 
         Raises:
             WorkerCrashed: when the worker had to be restarted more than ``MAX_RESTARTS``
@@ -121,7 +126,7 @@ class WorkerClient:
         if self._snapshot is None:
             raise RuntimeError("call reset() before execute()")
         try:
-            return self._checked("execute", self.config.limits.time_limit_s + GRACE_S, code=code)
+            return self._checked("execute", self.config.limits.time_limit_s + GRACE_S, code=code, turn=turn)
         except _WorkerLost as lost:
             return self._recover(lost)
 

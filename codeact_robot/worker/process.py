@@ -9,7 +9,7 @@ object (see :mod:`protocol`):
 
 - ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
 - ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}``
-- ``{"verb": "execute", "code": str}``
+- ``{"verb": "execute", "code": str, "turn": int}``
 - ``{"verb": "close"}``
 
 Every request but ``close`` is answered with a reply (header and images) or a failure.
@@ -45,7 +45,7 @@ def serve(connection: Connection, scratch: Path) -> None:
     handlers = {
         "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
         "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
-        "execute": lambda r: runtime.execute(r["code"]),
+        "execute": lambda r: runtime.execute(r["code"], r["turn"]),
     }
     try:
         while True:

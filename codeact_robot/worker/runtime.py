@@ -78,14 +78,14 @@ class EpisodeRuntime:
         self.world.set_state(state)
         return self._start_episode(seed, skills)
 
-    def execute(self, code: str) -> WorkerReply:
-        """Run one code action and report what happened."""
+    def execute(self, code: str, turn: int) -> WorkerReply:
+        """Run one code action (turn ``turn`` of the episode) and report what happened."""
         episode = self._current()
         episode.context.start_action()
         episode.frames.clear()
         episode.saved.clear()
         start = self.world.sim.step_count
-        result = episode.sandbox.run(code)
+        result = episode.sandbox.run(code, f"<action {int(turn)}>")
         return self._reply(result, self.world.sim.step_count - start)
 
     def close(self) -> None:
