@@ -148,7 +148,9 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         try:
             reply = self.worker.execute(action, self.turn)
         except WorkerCrashed as crash:
-            report = ActionReport(error=str(crash)[:MAX_ERROR_CHARS], error_type="WorkerCrash", limit="crash")
+            report = ActionReport(
+                error=str(crash)[:MAX_ERROR_CHARS], error_type="WorkerCrash", limit="crash", origin="crash"
+            )
             info = {**self._info(last, report), "outcome": "worker_crash"}
             self.instance = None  # the episode is over: a step now asks for a reset
             text = f"Observation:\nThe episode ended: {crash}"

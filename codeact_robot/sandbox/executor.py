@@ -52,6 +52,11 @@ class ActionResult:
         error_type: the exception's class name (``"ValueError"``), or the limit's kind.
         limit: the limit that stopped the program (``"time"``, ``"sim_steps"``,
             ``"memory"``, ``"recursion"``), or None.
+        origin: where the error came from: ``"syntax"`` (not valid Python), ``"sandbox"``
+            (a rule of the sandbox refused it), ``"skill"`` (a skill refused its arguments),
+            ``"program"`` (the program's own error), ``"limit"``; None without an error.
+        skill_calls: skill calls the action made.
+        skill_false: skill calls that returned False (a physical failure, such as a missed grasp).
         duration_s: wall time of the action.
     """
 
@@ -60,6 +65,9 @@ class ActionResult:
     error: str | None = None
     error_type: str | None = None
     limit: str | None = None
+    origin: str | None = None
+    skill_calls: int = 0
+    skill_false: int = 0
     duration_s: float = 0.0
 
 
@@ -83,6 +91,8 @@ class Sandbox:
         self._output = CappedOutput(limits.max_output_chars)
         self._skills = skills
         self._closed = False
+        self._skill_calls = self._skill_false = 0
+        self._skill_errors: set[int] = set()  # ids of exceptions raised by skills in this action
         self.namespace = self._fresh_namespace(skills)
 
     def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
@@ -114,7 +124,15 @@ class Sandbox:
         def skill(*args: Any, **kwargs: Any) -> Any:
             if self._closed:
                 raise RuntimeError(f"{name}() was called after its episode ended")
-            return from_skill(function(*[to_skill(a) for a in args], **{k: to_skill(v) for k, v in kwargs.items()}))
+            self._skill_calls += 1
+            try:
+                result = function(*[to_skill(a) for a in args], **{k: to_skill(v) for k, v in kwargs.items()})
+            except Exception as error:
+                self._skill_errors.add(id(error))
+                raise
+            if result is False:
+                self._skill_false += 1
+            return from_skill(result)
 
         skill.__name__ = skill.__qualname__ = name
         skill.__doc__ = function.__doc__
@@ -144,17 +162,21 @@ class Sandbox:
             Output, error and limit of the run. Errors of the program never propagate.
         """
         self._output = output = CappedOutput(self.limits.max_output_chars)
+        self._skill_calls = self._skill_false = 0
+        self._skill_errors.clear()
         result = ActionResult()
         start = time.perf_counter()
         try:
             compiled = compile_action(source, filename)
         except CompileError as error:
             result.error, result.error_type = "\n".join(error.messages), "SyntaxError"
+            result.origin = "syntax" if error.messages[0].startswith("SyntaxError") else "sandbox"
         else:
             self._sources[filename] = source.splitlines()
             self.functions.update(compiled.functions)
             self._execute(compiled.code, output, result)
         result.stdout, result.stdout_cut = output.shown()
+        result.skill_calls, result.skill_false = self._skill_calls, self._skill_false
         result.duration_s = time.perf_counter() - start
         return result
 
@@ -169,6 +191,7 @@ class Sandbox:
                 exec(code, self.namespace)
         except LimitExceeded as stop:
             result.error, result.error_type, result.limit = stop.message, stop.kind, stop.kind
+            result.origin = "limit"
         except MemoryError:
             # What the program built still fills the memory through its variables: drop them,
             # or the worker could not even report back.
@@ -179,12 +202,13 @@ class Sandbox:
                 f"MemoryError: the code needed more memory than the worker's limit ({self.limits.memory_limit_mb} MB) "
                 "and was stopped; its variables and functions were cleared to free the memory"
             )
-            result.error_type, result.limit = "MemoryError", "memory"
+            result.error_type, result.limit, result.origin = "MemoryError", "memory", "limit"
         except RecursionError as error:
             result.error = self._format(error) + f" (the sandbox allows {self.limits.max_recursion} nested calls)"
-            result.error_type, result.limit = "RecursionError", "recursion"
+            result.error_type, result.limit, result.origin = "RecursionError", "recursion", "limit"
         except Exception as error:
             result.error, result.error_type = self._format(error), _public_name(type(error))
+            result.origin = "skill" if id(error) in self._skill_errors else "program"
         finally:
             self.step_budget.stop()
 

@@ -141,6 +141,7 @@ class WorkerClient:
             error=f"{lost.reason}. {RESTARTED}",
             error_type="TimeoutError" if lost.limit == "time" else "WorkerCrash",
             limit=lost.limit,
+            origin="limit" if lost.limit == "time" else "crash",
             restarted=True,
         )
         return WorkerReply(

@@ -74,6 +74,10 @@ class ActionReport(_Plain):
         limit: the limit that stopped the program, or None.
         said: what the program said to the user with ``say()``.
         done: whether the program called ``done()``.
+        origin: where the error came from (``"syntax"``, ``"sandbox"``, ``"skill"``,
+            ``"program"``, ``"limit"``, ``"crash"``), None without an error.
+        skill_calls: skill calls the action made.
+        skill_false: skill calls that returned False (physical failures such as a missed grasp).
         restarted: whether the worker had to be restarted (the namespace is lost).
         timings: wall-clock and simulated time the action took.
     """
@@ -84,6 +88,9 @@ class ActionReport(_Plain):
     error_type: Name | None = None
     limit: Literal["time", "sim_steps", "memory", "recursion", "crash"] | None = None
     said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
+    origin: Literal["syntax", "sandbox", "skill", "program", "limit", "crash"] | None = None
+    skill_calls: int = Field(0, ge=0)
+    skill_false: int = Field(0, ge=0)
     done: bool = False
     restarted: bool = False
     timings: Timings = Timings()

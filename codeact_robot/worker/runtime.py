@@ -149,6 +149,9 @@ class EpisodeRuntime:
             error_type=result.error_type,
             limit=result.limit,
             said=tuple(context.said),
+            origin=result.origin,
+            skill_calls=result.skill_calls,
+            skill_false=result.skill_false,
             done=context.done_requested,
             timings=Timings(result.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
         )
