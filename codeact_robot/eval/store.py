@@ -1,0 +1,362 @@
+"""The results store: one SQLite database per evaluation folder, one row per finished episode.
+
+``DIR/results.sqlite`` (WAL journal, full sync) holds:
+
+- ``meta``: the schema version and who created the store;
+- ``suites``: every suite evaluated here, by content hash, with its canonical definition;
+- ``runs``: one row per ``eval`` invocation (when, where, how, how it ended);
+- ``episodes``: one row per finished episode, unique per (suite hash, agent, task, seed,
+  repeat), written in one transaction with its turn images; the flat metrics reports
+  read, the text the viewer searches, and the whole transcript (``record``, the
+  :class:`~codeact_robot.agent.trajectory.EpisodeRecord` as JSON);
+- ``turn_images``: the camera images after each turn (JPEG).
+
+A killed evaluation loses at most the episodes in flight: a row is either written whole
+or not at all. The store is data another person may hand you: reading it runs nothing,
+and a row that does not parse is reported and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from codeact_robot.errors import UsageError
+
+SCHEMA_VERSION = 1
+STORE_FILE = "results.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS suites (
+    suite_hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    heldout INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    suite_hash TEXT NOT NULL REFERENCES suites(suite_hash),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    settings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY,
+    suite_hash TEXT NOT NULL REFERENCES suites(suite_hash),
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    agent TEXT NOT NULL,
+    task TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    repeat INTEGER NOT NULL,
+    split TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    model TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    success INTEGER NOT NULL,
+    failure_kind TEXT NOT NULL,
+    turns INTEGER NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    llm_s REAL NOT NULL,
+    exec_s REAL NOT NULL,
+    sim_s REAL NOT NULL,
+    wall_s REAL NOT NULL,
+    instruction TEXT NOT NULL,
+    error TEXT,
+    attempts INTEGER NOT NULL,
+    finished_at TEXT NOT NULL,
+    search_text TEXT NOT NULL,
+    record TEXT NOT NULL,
+    video TEXT,
+    UNIQUE (suite_hash, agent, task, seed, repeat)
+);
+CREATE INDEX IF NOT EXISTS episodes_by_agent ON episodes (suite_hash, agent, task);
+CREATE INDEX IF NOT EXISTS episodes_by_outcome ON episodes (outcome, failure_kind);
+CREATE TABLE IF NOT EXISTS turn_images (
+    episode_id INTEGER NOT NULL REFERENCES episodes(id) ON DELETE CASCADE,
+    turn INTEGER NOT NULL,
+    camera TEXT NOT NULL,
+    image BLOB NOT NULL,
+    PRIMARY KEY (episode_id, turn, camera)
+);
+"""
+
+
+@dataclass(frozen=True)
+class EpisodeKey:
+    """What identifies an episode of a suite: unique in the store."""
+
+    agent: str
+    task: str
+    seed: int
+    repeat: int
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    """One finished episode as the store keeps it (every column of ``episodes`` but ``id``).
+
+    Attributes:
+        suite_hash: the suite's content hash.
+        run_id: the ``eval`` invocation that ran it.
+        agent, task, seed, repeat: the episode's key.
+        split: the task's split (``seen``, ``unseen``, ``feedback``).
+        mode: the action mode (``codeact``, ``json``, ``text``).
+        model: the model name (``reference`` for the expert).
+        outcome: how the episode ended (``success``, ``done``, ``message``, ``turn_limit``,
+            ``worker_crash``, ``llm_error``, or ``error`` when it could not run at all).
+        success: whether the task's check held at the end.
+        failure_kind: the one reason it failed, from structured facts (``success`` if it did not).
+        turns: model turns.
+        prompt_tokens, completion_tokens: summed over the turns (None when unknown).
+        llm_s, exec_s, sim_s, wall_s: model, code, simulated and total seconds.
+        instruction: what the agent was asked.
+        error: the infrastructure error for outcome ``error``, else None.
+        attempts: how many times the episode was started (retries of transient failures).
+        finished_at: ISO time it was written.
+        search_text: every turn's code, printed output and error (what the viewer searches).
+        record: the whole transcript, ``EpisodeRecord.to_dict()`` as JSON.
+        video: path of its video relative to the store's folder, or None.
+    """
+
+    suite_hash: str
+    run_id: int
+    agent: str
+    task: str
+    seed: int
+    repeat: int
+    split: str
+    mode: str
+    model: str
+    outcome: str
+    success: bool
+    failure_kind: str
+    turns: int
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    llm_s: float
+    exec_s: float
+    sim_s: float
+    wall_s: float
+    instruction: str
+    error: str | None
+    attempts: int
+    finished_at: str
+    search_text: str
+    record: str
+    video: str | None = None
+
+    @property
+    def key(self) -> EpisodeKey:
+        """The episode's key within its suite."""
+        return EpisodeKey(self.agent, self.task, self.seed, self.repeat)
+
+
+COLUMNS = [f.name for f in fields(EpisodeRow)]
+SUMMARY_COLUMNS = [c for c in COLUMNS if c not in ("record", "search_text")]
+
+
+@dataclass(frozen=True)
+class TurnImage:
+    """A camera image after a turn, as JPEG bytes."""
+
+    turn: int
+    camera: str
+    jpeg: bytes
+
+
+class ResultsStore:
+    """The SQLite results store of one evaluation folder.
+
+    Args:
+        folder: the evaluation folder; ``folder/results.sqlite`` is the database.
+        create: create the folder and the database if they do not exist (else it must).
+
+    Raises:
+        UsageError: the folder holds no store (and ``create`` is False), or a store of
+            another schema version, or a file that is not a results store.
+    """
+
+    def __init__(self, folder: str | Path, create: bool = False) -> None:
+        self.folder = Path(folder)
+        self.path = self.folder / STORE_FILE
+        if not create and not self.path.is_file():
+            raise UsageError(f"{self.folder} holds no results store ({STORE_FILE}); run `codeact-robot eval` first")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        # One connection per store object; the scheduler writes from one thread.
+        self.db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")  # a written episode survives a power cut
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._check_schema(create)
+        except sqlite3.DatabaseError as error:
+            self.db.close()
+            raise UsageError(f"{self.path} is not a codeact-robot results store: {error}") from None
+
+    def _check_schema(self, create: bool) -> None:
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" not in tables:
+            if not create and tables:
+                raise UsageError(f"{self.path} is not a codeact-robot results store")
+            with self.transaction() as db:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("schema_version", str(SCHEMA_VERSION)), ("created_at", _now())],
+                )
+            return
+        version = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is None or version[0] != str(SCHEMA_VERSION):
+            found = version[0] if version else "none"
+            raise UsageError(f"{self.path} has schema version {found}; this codeact-robot reads {SCHEMA_VERSION}")
+
+    # --- writing ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``with store.transaction() as db:`` writes everything inside it, or nothing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def add_suite(self, suite_hash: str, name: str, definition: str, heldout: bool) -> None:
+        """Record a suite (once; its hash is its identity)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO suites (suite_hash, name, definition, heldout, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (suite_hash, name, definition, int(heldout), _now()),
+            )
+
+    def start_run(self, suite_hash: str, settings: dict[str, Any]) -> int:
+        """Record the start of an ``eval`` invocation; returns its id."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO runs (suite_hash, started_at, status, settings) VALUES (?, ?, 'running', ?)",
+                (suite_hash, _now(), json.dumps(settings, sort_keys=True)),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        """Record how an ``eval`` invocation ended (``finished``, ``interrupted`` ...)."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (_now(), status, run_id))
+
+    def write_episode(self, row: EpisodeRow, images: Sequence[TurnImage] = ()) -> int:
+        """Store a finished episode and its images in one transaction; returns its id.
+
+        An earlier row with the same key is replaced only when its outcome was ``error``
+        (a retried infrastructure failure); any other duplicate is refused.
+
+        Raises:
+            sqlite3.IntegrityError: the episode is already stored with a real outcome.
+        """
+        values = [getattr(row, c) for c in COLUMNS]
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM episodes WHERE suite_hash = ? AND agent = ? AND task = ? AND seed = ? AND repeat = ? "
+                "AND outcome = 'error'",
+                (row.suite_hash, row.agent, row.task, row.seed, row.repeat),
+            )
+            cursor = db.execute(
+                f"INSERT INTO episodes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values
+            )
+            episode_id = int(cursor.lastrowid or 0)
+            db.executemany(
+                "INSERT INTO turn_images (episode_id, turn, camera, image) VALUES (?, ?, ?, ?)",
+                [(episode_id, i.turn, i.camera, i.jpeg) for i in images],
+            )
+        return episode_id
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def suites(self) -> list[dict[str, Any]]:
+        """Every suite evaluated here: hash, name, definition (parsed), heldout, created_at."""
+        found = []
+        for suite_hash, name, definition, heldout, created in self.db.execute(
+            "SELECT suite_hash, name, definition, heldout, created_at FROM suites ORDER BY created_at"
+        ):
+            try:
+                parsed = json.loads(definition)
+            except (TypeError, json.JSONDecodeError):
+                parsed = None
+            found.append(
+                {
+                    "suite_hash": suite_hash,
+                    "name": name,
+                    "definition": parsed,
+                    "heldout": bool(heldout),
+                    "created_at": created,
+                }
+            )
+        return found
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every ``eval`` invocation, newest first."""
+        cursor = self.db.execute(
+            "SELECT id, suite_hash, started_at, finished_at, status, settings FROM runs ORDER BY id DESC"
+        )
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def finished(self, suite_hash: str) -> dict[EpisodeKey, str]:
+        """Key -> outcome of every episode of a suite stored so far (resume skips these)."""
+        rows = self.db.execute(
+            "SELECT agent, task, seed, repeat, outcome FROM episodes WHERE suite_hash = ?", (suite_hash,)
+        )
+        return {EpisodeKey(a, t, int(s), int(r)): o for a, t, s, r, o in rows}
+
+    def summaries(self, where: str = "", parameters: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Every episode's flat metrics (no transcript), optionally filtered by an SQL condition.
+
+        Args:
+            where: an SQL condition on the columns (written by the caller's code, never by a user).
+            parameters: values for the condition's ``?`` placeholders.
+        """
+        condition = f"WHERE {where}" if where else ""
+        cursor = self.db.execute(f"SELECT id, {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition}", parameters)
+        names = [d[0] for d in cursor.description]
+        for values in cursor:
+            yield dict(zip(names, values))
+
+    def record(self, episode_id: int) -> dict[str, Any] | None:
+        """The whole transcript of one episode (parsed JSON), or None when missing or corrupt."""
+        row = self.db.execute("SELECT record FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+        if row is None:
+            return None
+        try:
+            record = json.loads(row[0])
+        except (TypeError, json.JSONDecodeError):
+            return None
+        return record if isinstance(record, dict) else None
+
+    def images(self, episode_id: int) -> list[TurnImage]:
+        """The camera images of one episode, by turn and camera."""
+        rows = self.db.execute(
+            "SELECT turn, camera, image FROM turn_images WHERE episode_id = ? ORDER BY turn, camera", (episode_id,)
+        )
+        return [TurnImage(int(turn), str(camera), bytes(image)) for turn, camera, image in rows]
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
