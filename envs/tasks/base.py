@@ -132,13 +132,16 @@ class Task(ABC):
             sample = with_retries(lambda: self.sample_scene(rng, COLOUR_SPLITS[colours]))
         except SceneSamplingError as error:
             raise SceneSamplingError(f"{self.name}: {error}") from None
+        return self._instance_of(seed, sample, self.max_turns, colours)
+
+    def _instance_of(self, seed: int, sample: Sample, max_turns: int, colours: str) -> TaskInstance:
         return TaskInstance(
             task=self.name,
             seed=seed,
             instruction=sample.instruction,
             placements=tuple(sample.placements),
             params=sample.params,
-            max_turns=self.max_turns,
+            max_turns=max_turns,
             colours=colours,
         )
 

@@ -44,16 +44,7 @@ class FreeScene(Task):
         options = dict(options or DEFAULT_LAYOUT)
         self._check_options(options)
         rng = np.random.default_rng(seed)
-        sample = _lay_out(rng, options)
-        return TaskInstance(
-            task=self.name,
-            seed=seed,
-            instruction=sample.instruction,
-            placements=tuple(sample.placements),
-            params=sample.params,
-            max_turns=int(options.get("max_turns", self.max_turns)),
-            colours="custom",
-        )
+        return self._instance_of(seed, _lay_out(rng, options), int(options.get("max_turns", self.max_turns)), "custom")
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         """The default layout (a free scene's colours come from its options, not a split)."""
