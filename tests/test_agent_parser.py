@@ -32,10 +32,41 @@ def test_python_fences_are_accepted() -> None:
     assert turn.kind == "action" and turn.code == "x = 1\nprint(x)"
 
 
+FENCED_PROGRAM = "for name in ['red block', 'blue block']:\n    print(name)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"I will look.\n<execute>\n```python\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>\n```py\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>\n```Python3\n{FENCED_PROGRAM}\n```</execute>",
+        f"<execute>\n```\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>```python\n{FENCED_PROGRAM}```</execute>",
+        f"<execute>\n    ```python\n    {FENCED_PROGRAM.replace(chr(10), chr(10) + '    ')}\n    ```\n</execute>",
+        f"<execute>\n```python\n{FENCED_PROGRAM}\n```\n",  # the stop sequence took the closing tag
+        f"<execute>\n```python\n{FENCED_PROGRAM}\n</execute>",  # the closing fence is missing
+    ],
+)
+def test_a_fence_inside_the_execute_tags_is_stripped(text: str) -> None:
+    turn = parse_turn(text, "codeact")
+    assert turn.kind == "action" and turn.code == FENCED_PROGRAM and turn.note is None
+
+
+def test_backticks_inside_the_program_are_kept() -> None:
+    turn = parse_turn('<execute>\nprint("```")\nx = 1\n</execute>', "codeact")
+    assert turn.code == 'print("```")\nx = 1'
+
+
+def test_a_fence_in_another_language_is_left_for_the_interpreter_to_refuse() -> None:
+    assert parse_turn("<execute>\n```bash\nls\n```\n</execute>", "codeact").code == "```bash\nls\n```"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("", "Your reply was empty."),
+        ("<execute>\n```python\n```\n</execute>", "The code block was empty."),
         ("   \n\t", "Your reply was empty."),
         ("code:\n</execute>", "The <execute> tags did not match."),
         ("<execute   >x = 1", "The <execute> tags did not match."),
