@@ -118,3 +118,13 @@ def test_text_call_with_unquoted_names_and_python_lists() -> None:
     assert turn.code == "pick_and_place('red block', 'blue bowl')"
     assert parse_turn("done", "text").code == "done()"
     assert parse_turn("I think we are finished.", "text").kind == "message"
+
+
+@pytest.mark.parametrize("mode", ["codeact", "json", "text"])
+def test_lone_surrogates_from_a_model_become_replacement_characters(mode: str) -> None:
+    text = "Here \ud800 and \udfff.\n<execute>\nprint('\ud83d\ude00 \udc80')\n</execute>"
+    turn = parse_turn(text, mode)
+    turn.text.encode("utf-8")  # a console, a trajectory file and the next request can all carry it
+    assert "\ufffd and \ufffd" in turn.text and "\U0001f600 \ufffd" in turn.text
+    if mode == "codeact":
+        assert turn.code == "print('\U0001f600 \ufffd')"

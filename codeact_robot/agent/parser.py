@@ -56,12 +56,26 @@ def format_reminder(mode: str, problem: str) -> str:
 
 
 def parse_turn(text: str, mode: str) -> Turn:
-    """Parse one model turn in the given action mode."""
+    """Parse one model turn in the given action mode.
+
+    The turn's text is made encodable first: a lone surrogate (which no UTF-8 console,
+    file or HTTP request can carry) becomes U+FFFD.
+    """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    text = encodable(text)
     if not text.strip():
         return Turn("malformed", text, note=format_reminder(mode, "Your reply was empty."))
     return {"codeact": _codeact, "json": _json, "text": _text}[mode](text)
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (surrogate pairs become their character)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _codeact(text: str) -> Turn:
