@@ -139,7 +139,7 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="YAML settings of the model endpoint (configs/llm_vllm.yaml): backend, base_url, model, sampling",
     )
-    model = parser.add_argument_group("model")
+    model = parser.add_argument_group("model settings")
     model.add_argument("--model", help=f"model name at the endpoint or to load in the engine (default: {llm.model})")
     model.add_argument(
         "--api-key-env",
