@@ -32,10 +32,41 @@ def test_python_fences_are_accepted() -> None:
     assert turn.kind == "action" and turn.code == "x = 1\nprint(x)"
 
 
+FENCED_PROGRAM = "for name in ['red block', 'blue block']:\n    print(name)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"I will look.\n<execute>\n```python\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>\n```py\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>\n```Python3\n{FENCED_PROGRAM}\n```</execute>",
+        f"<execute>\n```\n{FENCED_PROGRAM}\n```\n</execute>",
+        f"<execute>```python\n{FENCED_PROGRAM}```</execute>",
+        f"<execute>\n    ```python\n    {FENCED_PROGRAM.replace(chr(10), chr(10) + '    ')}\n    ```\n</execute>",
+        f"<execute>\n```python\n{FENCED_PROGRAM}\n```\n",  # the stop sequence took the closing tag
+        f"<execute>\n```python\n{FENCED_PROGRAM}\n</execute>",  # the closing fence is missing
+    ],
+)
+def test_a_fence_inside_the_execute_tags_is_stripped(text: str) -> None:
+    turn = parse_turn(text, "codeact")
+    assert turn.kind == "action" and turn.code == FENCED_PROGRAM and turn.note is None
+
+
+def test_backticks_inside_the_program_are_kept() -> None:
+    turn = parse_turn('<execute>\nprint("```")\nx = 1\n</execute>', "codeact")
+    assert turn.code == 'print("```")\nx = 1'
+
+
+def test_a_fence_in_another_language_is_left_for_the_interpreter_to_refuse() -> None:
+    assert parse_turn("<execute>\n```bash\nls\n```\n</execute>", "codeact").code == "```bash\nls\n```"
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("", "Your reply was empty."),
+        ("<execute>\n```python\n```\n</execute>", "The code block was empty."),
         ("   \n\t", "Your reply was empty."),
         ("code:\n</execute>", "The <execute> tags did not match."),
         ("<execute   >x = 1", "The <execute> tags did not match."),
@@ -87,3 +118,13 @@ def test_text_call_with_unquoted_names_and_python_lists() -> None:
     assert turn.code == "pick_and_place('red block', 'blue bowl')"
     assert parse_turn("done", "text").code == "done()"
     assert parse_turn("I think we are finished.", "text").kind == "message"
+
+
+@pytest.mark.parametrize("mode", ["codeact", "json", "text"])
+def test_lone_surrogates_from_a_model_become_replacement_characters(mode: str) -> None:
+    text = "Here \ud800 and \udfff.\n<execute>\nprint('\ud83d\ude00 \udc80')\n</execute>"
+    turn = parse_turn(text, mode)
+    turn.text.encode("utf-8")  # a console, a trajectory file and the next request can all carry it
+    assert "\ufffd and \ufffd" in turn.text and "\U0001f600 \ufffd" in turn.text
+    if mode == "codeact":
+        assert turn.code == "print('\U0001f600 \ufffd')"

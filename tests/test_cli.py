@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,13 +15,17 @@ import time
 from pathlib import Path
 
 import imageio.v3 as iio
+import numpy as np
 import pytest
 from fake_openai_server import FakeOpenAIServer
 
+from codeact_robot.cli import build_parser
+from codeact_robot.cli.display import number, plural
+from codeact_robot.cli.outputs import STILL_S, VIDEO_FPS
 from codeact_robot.envs.tasks import TASKS, get_task
 
 CLI = [sys.executable, "-m", "codeact_robot.cli"]
-PARAMS = get_task("PickPlace").sample(1).params
+PICK_PLACE_1 = get_task("PickPlace").sample(1)
 
 
 def cli(
@@ -35,11 +42,42 @@ def cli(
     )
 
 
+def in_terminal(*args: str, timeout: float = 300) -> str:
+    """Run the command with a pseudo-terminal as its stdin, stdout and stderr; return what it showed."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [*CLI, *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=Path(__file__).parent,
+        env={**os.environ, "COLUMNS": "120", "LINES": "40", "TERM": "xterm-256color"},
+    )
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command ended
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=30)
+    os.close(leader)
+    return shown.decode(errors="replace")
+
+
 def assert_usage_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     for fragment in fragments:
         assert fragment in lines[0]
 
@@ -52,17 +90,53 @@ def test_tasks_lists_one_task_per_line_name_first() -> None:
     assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
 
 
-def test_scene_writes_camera_images_and_scene_json(tmp_path: Path) -> None:
-    result = cli("scene", "--task", "StackBlocks", "--seed", "3", "--out", str(tmp_path), "--renderer", "tiny")
-    assert result.returncode == 0, result.stderr
-    scene = json.loads((tmp_path / "scene.json").read_text())
-    assert scene["instance"]["instruction"] == "stack all the blocks"
-    assert set(scene["objects"]) == {p.name for p in get_task("StackBlocks").sample(3).placements}
-    for camera in ("front", "top"):
-        assert iio.imread(tmp_path / f"{camera}_rgb.png").shape == (240, 320, 3)
-        assert iio.imread(tmp_path / f"{camera}_depth_mm.png").dtype.name == "uint16"
-        assert len(scene["cameras"][camera]["intrinsics"]) == 3
+def test_version() -> None:
+    result = cli("--version")
+    assert result.returncode == 0 and result.stdout.strip() == "codeact-robot 0.1.0"
 
+
+# ---------------------------------------------------------------------------------------------- help
+
+
+def subcommands() -> dict[str, object]:
+    parser = build_parser()
+    return next(a for a in parser._actions if a.dest == "command").choices
+
+
+NO_DEFAULT = {"--task", "--out", "--scene", "--config", "--llm-config", "--llm", "--engine", "--agent", "--replay"}
+NO_DEFAULT |= {"--skill-library", "--video", "--images", "--library", "extra"}
+
+
+@pytest.mark.parametrize("name", ["tasks", "scene", "run", "chat", "serve", "skills"])
+def test_every_command_explains_every_option_with_its_default_and_gives_examples(name: str) -> None:
+    command = subcommands()[name]
+    for action in command._actions:
+        if action.dest == "help":
+            continue
+        option = action.option_strings[-1] if action.option_strings else action.dest
+        assert action.help and len(action.help) > 10, f"{name} {option} has no help"
+        takes_value = action.nargs != 0
+        if takes_value and option not in NO_DEFAULT:
+            assert "(default: " in action.help, f"{name} {option} does not show its default"
+    shown = cli(name, "--help")
+    assert shown.returncode == 0
+    examples = shown.stdout.split("examples:\n")[1].strip().splitlines()
+    assert len(examples) >= 2
+    for example in examples:
+        words = shlex.split(example)
+        words = words[: next((i for i, w in enumerate(words) if w in ("|", ">", "&&")), len(words))]
+        assert words[:2] == ["codeact-robot", name]
+        build_parser().parse_args(words[1:])  # every example is a valid command line
+
+
+def test_help_lists_every_command() -> None:
+    result = cli("--help")
+    assert result.returncode == 0
+    for name in subcommands():
+        assert f"    {name} " in result.stdout
+
+
+# ---------------------------------------------------------------------------------------------- bad input
 
 CROWDED = json.dumps(
     {
@@ -70,6 +144,7 @@ CROWDED = json.dumps(
         "bowls": ["red", "green", "blue", "yellow", "orange", "purple"],
     }
 )
+RUN_PICK = "run --task PickPlace --agent reference".split()
 BAD_INPUT = {
     "unknown-task": (
         "scene --task StackBlock --out {tmp}".split(),
@@ -83,47 +158,163 @@ BAD_INPUT = {
         [*"scene --task Tabletop --out {tmp} --scene".split(), CROWDED],
         ["does not fit on the table", "use fewer objects"],
     ),
-    "unknown-split": ("scene --task StackBlocks --colours sepia --out {tmp}".split(), ["colour splits are: seen"]),
+    "unknown-split": (
+        "scene --task StackBlocks --colours sepia --out {tmp}".split(),
+        ["--colours: invalid choice: 'sepia'", "'seen', 'unseen', 'all'"],
+    ),
+    "negative-seed": ("scene --task PickPlace --seed -5 --out {tmp}".split(), ["a seed is a whole number from 0 up"]),
+    "seed-not-a-number": ([*RUN_PICK, "--seed", "one"], ["--seed: expected a whole number, got 'one'"]),
+    "size-0x0": ([*RUN_PICK, "--size", "0x0"], ["width and height must be 16 to 2048", "got 0x0"]),
+    "size-huge": ([*RUN_PICK, "--size", "100000x100000"], ["must be 16 to 2048", "100000x100000"]),
+    "size-shape": ("scene --task PickPlace --size 320 --out {tmp}".split(), ["a size looks like 320x240"]),
+    "scene-size-0x0": ("scene --task PickPlace --size 0x0 --out {tmp}".split(), ["width and height must be 16"]),
+    "max-turns-0": ([*RUN_PICK, "--max-turns", "0"], ["--max-turns: must be 1 or more"]),
     "run-unknown-task": ("run --task Nope --agent reference".split(), ["no task named 'Nope'"]),
+    "run-without-task": ("run --agent reference".split(), ["which task?", "--task NAME"]),
+    "run-without-agent": (
+        "run --task PickPlace --model my-model".split(),
+        ["which agent?", "--agent reference", "--llm URL --model NAME", "--engine vllm", "--replay FILE"],
+    ),
+    "two-agents": ([*RUN_PICK, "--llm", "http://localhost:1/v1"], ["--llm: not allowed with argument --agent"]),
+    "model-for-the-expert": ([*RUN_PICK, "--model", "m"], ["--model names the model behind --llm or --engine"]),
+    "episode-without-replay": ([*RUN_PICK, "--episode", "1"], ["--episode N picks an episode", "--replay FILE"]),
     "missing-config": ("run --task StackBlocks --config {tmp}/missing.yaml".split(), ["does not exist"]),
     "free-scene-run": ("run --task Tabletop --agent reference".split(), ["use `chat` for the free scene"]),
     "missing-replay": ("run --replay {tmp}/missing.jsonl".split(), ["trajectory file", "does not exist"]),
+    "binary-replay": ("run --replay {tmp}/binary.jsonl".split(), ["is not a trajectory file (not UTF-8 text)"]),
+    "text-replay": ("run --replay {tmp}/notes.txt".split(), ["notes.txt line 1 is not a codeact-robot trajectory"]),
+    "folder-replay": ("run --replay {tmp}".split(), ["is not a trajectory file"]),
+    "video-under-a-file": (
+        [*RUN_PICK, "--video", "{tmp}/notes.txt/demo.mp4"],
+        ["cannot write the video to", "notes.txt: is a file, not a folder"],
+    ),
+    "video-suffix": ([*RUN_PICK, "--video", "{tmp}/demo.txt"], ["a video file must end in .mp4"]),
+    "trajectory-under-a-file": (
+        [*RUN_PICK, "--trajectory", "{tmp}/notes.txt/t.jsonl"],
+        ["cannot write the trajectory to", "is a file, not a folder"],
+    ),
+    "trajectory-is-a-folder": ([*RUN_PICK, "--trajectory", "{tmp}"], ["it is a folder; give a file name"]),
+    "images-under-a-file": ([*RUN_PICK, "--images", "{tmp}/notes.txt/images"], ["cannot write the images to"]),
+    "scene-out-under-a-file": ("scene --task PickPlace --out {tmp}/notes.txt/x".split(), ["cannot write the scene"]),
+    "run-server-down": (
+        "run --task PickPlace --llm http://127.0.0.1:9/v1 --model m".split(),
+        ["no model server answers at http://127.0.0.1:9/v1", "codeact-robot serve"],
+    ),
+    "chat-server-down": (
+        "chat --llm http://127.0.0.1:9/v1 --model m".split(),
+        ["no model server answers at http://127.0.0.1:9/v1"],
+    ),
+    "chat-with-the-expert": ("chat --config {tmp}/expert.yaml".split(), ["chat needs a language model", "--llm URL"]),
+    "llm-file-as-run-config": (
+        "run --task PickPlace --config {tmp}/llm.yaml".split(),
+        ["holds the settings of a model endpoint", "give it with --llm-config"],
+    ),
 }
 
 
 @pytest.mark.parametrize(("args", "fragments"), BAD_INPUT.values(), ids=BAD_INPUT.keys())
-def test_bad_input_is_one_line_and_exit_code_2(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
-    assert_usage_error(cli(*(a.replace("{tmp}", str(tmp_path)) for a in args)), *fragments)
+def test_bad_input_is_one_line_and_exit_code_2_before_any_work(
+    tmp_path: Path, args: list[str], fragments: list[str]
+) -> None:
+    (tmp_path / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "notes.txt").write_text("not a trajectory\n")
+    (tmp_path / "expert.yaml").write_text("llm: {backend: reference}\n")
+    (tmp_path / "llm.yaml").write_text("backend: openai\nbase_url: http://localhost:8000/v1\nmodel: m\n")
+    before = sorted(tmp_path.rglob("*"))
+    result = cli(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    assert_usage_error(result, *fragments)
+    assert sorted(tmp_path.rglob("*")) == before  # nothing was written
 
 
-def test_bad_configuration_file_names_every_bad_field(tmp_path: Path) -> None:
+def test_bad_configuration_file_names_the_file_every_bad_field_and_a_close_match(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text(
-        "task: StackBlocks\nenv:\n  perception: xray\n  limits:\n    time_limit_s: -1\nllm:\n  backend: gpt\n"
+        "task: StackBlocks\nenv:\n  perception: xray\n  max_turn: 3\n  limits:\n    time_limit_s: -1\n"
+        "llm:\n  backend: gpt\n"
     )
     result = cli("run", "--config", str(config))
-    assert_usage_error(result, "env.perception", "env.limits.time_limit_s", "llm.backend")
+    assert_usage_error(
+        result,
+        f"invalid settings in {config}",
+        "env.perception",
+        "env.limits.time_limit_s",
+        "llm.backend",
+        "env.max_turn: unknown setting (did you mean 'max_turns'?)",
+        "settings here are: perception, colours",
+    )
+
+
+def test_a_yaml_syntax_error_is_one_line_with_the_place(tmp_path: Path) -> None:
+    config = tmp_path / "broken.yaml"
+    config.write_text("task: StackBlocks\nenv: {perception: state\nagent:\n  mode: codeact\n")
+    assert_usage_error(cli("run", "--config", str(config)), f"{config} is not valid YAML at line")
+
+
+# ---------------------------------------------------------------------------------------------- run
 
 
 def test_run_with_the_reference_agent_succeeds_and_writes_everything(tmp_path: Path) -> None:
-    trajectory, video, images = tmp_path / "t.jsonl", tmp_path / "demo.mp4", tmp_path / "images"
+    trajectory, video, images = tmp_path / "t.jsonl", tmp_path / "out" / "demo.mp4", tmp_path / "images"
     result = cli(
         *"run --task PickPlace --seed 1 --agent reference --renderer tiny".split(),
         *("--trajectory", str(trajectory), "--video", str(video), "--images", str(images)),
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "outcome: success" in result.stdout and "pick_and_place" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("PickPlace · seed 1 · agent: the scripted expert · codeact actions")
+    assert "outcome: success" in result.stdout and "1 turn · " in result.stdout and "1 turns" not in result.stdout
     record = json.loads(trajectory.read_text().splitlines()[0])
     assert record["success"] and record["task"] == "PickPlace" and record["config"]["llm"]["backend"] == "reference"
-    assert video.stat().st_size > 10_000
+    # Into a pipe, output is full width: the program's longest line is shown whole, not cut at 80 columns.
+    longest = max(record["turns"][0]["code"].splitlines(), key=len)
+    assert len(longest) > 100 and longest in result.stdout
+    frames = iio.imread(video)
+    assert len(frames) > 2 * STILL_S * VIDEO_FPS  # the first and last scene held, and the motion between
+    assert f"video: {video} ({len(frames)} frames)" in result.stdout
     assert (images / "turn01_front.png").exists() and (images / "turn01_top.png").exists()
-    replay = cli("run", "--replay", str(trajectory), "--trajectory", str(tmp_path / "replay.jsonl"))
+
+
+@pytest.mark.parametrize(("perception", "size"), [("state", "240x180"), ("vision", "200x150")])
+def test_replay_reproduces_the_recorded_episode_with_its_own_settings(
+    tmp_path: Path, perception: str, size: str
+) -> None:
+    recorded = tmp_path / "recorded.jsonl"
+    for seed in (1, 2):  # two episodes in one file
+        result = cli(
+            *f"run --task PickPlace --seed {seed} --agent reference --renderer tiny --perception {perception}".split(),
+            *("--size", size, "--trajectory", str(recorded), "--quiet"),
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert result.stdout == f"PickPlace seed {seed}: success (1 turn, {result.stdout.split(', ')[1]}"
+    first, second = (json.loads(line) for line in recorded.read_text().splitlines())
+
+    replay = cli("run", "--replay", str(recorded), "--trajectory", str(tmp_path / "replay.jsonl"), "--json")
     assert replay.returncode == 0, replay.stdout + replay.stderr
-    replayed = json.loads((tmp_path / "replay.jsonl").read_text().splitlines()[0])
-    assert replayed["final_objects"] == record["final_objects"]
+    summary = json.loads(replay.stdout)
+    assert summary["outcome"] == "success" and summary["seed"] == 1 and summary["backend"] == "replay"
+    assert "holds 2 episodes; replaying the first (choose one with --episode 0 to 1)" in replay.stderr
+    replayed = json.loads((tmp_path / "replay.jsonl").read_text())
+    assert replayed["final_objects"] == first["final_objects"]  # identical, to the last bit
+    assert replayed["config"]["env"] == {**first["config"]["env"]}
+    assert replayed["config"]["env"]["camera_size"] == [int(v) for v in size.split("x")]
+    assert replayed["config"]["env"]["perception"] == perception
+
+    # --episode picks the second; a flag given overrides the recording, the rest stays as recorded
+    again = tmp_path / "again.jsonl"
+    replay = cli("run", "--replay", str(recorded), "--episode", "1", "--max-turns", "3", "--trajectory", str(again))
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "holds 2 episodes" not in replay.stderr
+    replayed = json.loads(again.read_text())
+    assert replayed["seed"] == 2 and replayed["final_objects"] == second["final_objects"]
+    assert replayed["config"]["env"]["max_turns"] == 3
+    assert replayed["config"]["env"]["camera_size"] == second["config"]["env"]["camera_size"]
+
+    assert_usage_error(
+        cli("run", "--replay", str(recorded), "--episode", "5"), "holds episodes 0 to 1; there is no episode 5"
+    )
 
 
-def test_run_against_a_model_server_exits_1_without_success(tmp_path: Path) -> None:
+def test_run_against_a_model_server_shows_the_model_and_exits_1_without_success(tmp_path: Path) -> None:
     script = [{"content": "<execute>\nprint(get_object_names())\n</execute>"}, {"content": "I cannot do it."}]
     with FakeOpenAIServer(script) as server:
         result = cli(
@@ -131,45 +322,274 @@ def test_run_against_a_model_server_exits_1_without_success(tmp_path: Path) -> N
             *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
         )
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "outcome: message" in result.stdout
-    assert all(p.name in result.stdout for p in get_task("PickPlace").sample(1).placements)
+    assert result.stdout.startswith(f"PickPlace · seed 1 · agent: fake-model at {server.base_url}")
+    assert "outcome: message" in result.stdout and "2 turns · " in result.stdout
+    assert all(p.name in result.stdout for p in PICK_PLACE_1.placements)
 
 
-def test_run_against_a_server_that_is_down_ends_cleanly(tmp_path: Path) -> None:
-    result = cli(
-        "run",
-        "--task",
-        "PickPlace",
-        "--llm",
-        "http://127.0.0.1:9/v1",
-        "--renderer",
-        "tiny",
-        "--trajectory",
-        str(tmp_path / "t.jsonl"),
-    )
+def test_a_model_the_server_does_not_have_is_a_usage_error() -> None:
+    with FakeOpenAIServer([], model="served-model") as server:
+        result = cli("run", "--task", "PickPlace", "--llm", server.base_url, "--model", "served-modle")
+    assert_usage_error(result, server.base_url, "no model named 'served-modle'", "did you mean 'served-model'")
+    assert server.requests == []  # not one completion was asked for
+
+
+def test_a_server_failing_mid_episode_ends_it_as_llm_error(tmp_path: Path) -> None:
+    llm_config = tmp_path / "llm.yaml"
+    llm_config.write_text("max_retries: 0\n")
+    with FakeOpenAIServer([{"status": 500}]) as server:
+        result = cli(
+            *"run --task PickPlace --model fake-model --renderer tiny --llm-config".split(),
+            *(str(llm_config), "--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+        )
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "outcome: llm_error" in result.stdout and "could not be reached" in result.stdout
+    assert "outcome: llm_error" in result.stdout and "answered HTTP 500" in result.stdout
+    assert json.loads((tmp_path / "t.jsonl").read_text())["config"]["llm"]["max_retries"] == 0
 
 
-def test_chat_follows_instructions_and_shows_images(tmp_path: Path) -> None:
+def test_unencodable_output_never_crashes_the_command(tmp_path: Path) -> None:
     script = [
+        {"content": "Odd \ud800 text.\n<execute>\nprint('\\ud800', 'caf\\xe9')\n</execute>"},
+        {"content": "Finished \udfff."},
+    ]
+    with FakeOpenAIServer(script) as server:
+        result = cli(
+            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny".split(),
+            *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+            env={"PYTHONIOENCODING": "ascii", "LC_ALL": "C"},
+        )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "Odd \\ufffd text." in result.stdout and "outcome:" in result.stdout
+    record = json.loads((tmp_path / "t.jsonl").read_text())
+    assert record["turns"][0]["code"] == "print('\\ud800', 'caf\\xe9')"
+    # what the program printed reached the console (or, where the worker refuses it, the episode ended cleanly)
+    assert record["outcome"] in ("message", "worker_crash") and record["outcome"] in result.stdout
+
+
+def test_quiet_and_json_are_for_scripts(tmp_path: Path) -> None:
+    script = [{"content": "I will not move."}, {"content": "I will not move."}]
+    with FakeOpenAIServer(script) as server:
+        common = [*"run --task PickPlace --seed 1 --model fake-model --renderer tiny --llm".split(), server.base_url]
+        quiet = cli(*common, "--trajectory", str(tmp_path / "q.jsonl"), "--quiet")
+        as_json = cli(*common, "--trajectory", str(tmp_path / "j.jsonl"), "--json")
+    assert quiet.returncode == 1 and quiet.stderr == ""
+    assert quiet.stdout.splitlines() == [f"PickPlace seed 1: message (1 turn, {quiet.stdout.split(', ')[1].strip()}"]
+    assert as_json.returncode == 1 and as_json.stderr == "" and len(as_json.stdout.splitlines()) == 1
+    summary = json.loads(as_json.stdout)
+    assert summary["trajectory"] == str(tmp_path / "j.jsonl") and summary["agent"] == f"fake-model at {server.base_url}"
+    assert (summary["outcome"], summary["success"], summary["turns"], summary["model"]) == (
+        "message",
+        False,
+        1,
+        "fake-model",
+    )
+
+
+def test_the_session_says_what_it_waits_for_in_order() -> None:
+    from codeact_robot.agent import Session
+    from codeact_robot.environments.codeact import CodeActEnv
+    from codeact_robot.expert import ExpertBackend
+
+    phases: list[str] = []
+    env = CodeActEnv("PickPlace", renderer="tiny")
+    try:
+        session = Session(env, ExpertBackend(env.instance_for(1)), on_phase=phases.append)
+        session.start(1)
+        assert session.act() == "success"
+    finally:
+        env.close()
+    assert phases == ["reset", "model", "code"]
+
+
+def test_a_video_shows_the_first_and_last_scene_even_when_nothing_moved(tmp_path: Path) -> None:
+    video = tmp_path / "nothing.mp4"
+    with FakeOpenAIServer([{"content": "I will not move."}]) as server:
+        result = cli(
+            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny --size 161x121 --json".split(),
+            *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl"), "--video", str(video)),
+        )
+    summary = json.loads(result.stdout)
+    frames = iio.imread(video)
+    assert summary["video"] == str(video) and summary["video_frames"] == len(frames) == 2 * STILL_S * VIDEO_FPS
+    assert frames.shape[1:] == (122, 162, 3)  # padded to even sides for H.264
+
+
+def test_ctrl_c_ends_the_run_and_keeps_its_turns(tmp_path: Path) -> None:
+    script = [{"content": "<execute>\nprint(1)\n</execute>"}, {"content": "thinking...", "delay": 60}]
+    trajectory = tmp_path / "t.jsonl"
+    with FakeOpenAIServer(script) as server:
+        process = subprocess.Popen(
+            [*CLI, *"run --task PickPlace --model fake-model --renderer tiny --llm".split(), server.base_url]
+            + ["--trajectory", str(trajectory)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    record = json.loads(trajectory.read_text())
+    assert record["outcome"] == "interrupted" and [t["code"] for t in record["turns"]] == ["print(1)"]
+    assert "outcome: interrupted" in stdout
+
+
+def test_strict_isolation_is_recorded(tmp_path: Path) -> None:
+    trajectory = tmp_path / "t.jsonl"
+    result = cli(*RUN_PICK, "--renderer", "tiny", "--strict-isolation", "--trajectory", str(trajectory), "--quiet")
+    if result.returncode == 2:  # a kernel without Landlock or seccomp: refused, in one line
+        assert_usage_error(result, "could not start")
+        return
+    assert result.returncode == 0, result.stderr
+    assert json.loads(trajectory.read_text())["config"]["env"]["strict_isolation"] is True
+
+
+def test_on_a_terminal_a_status_line_says_what_the_episode_waits_for(tmp_path: Path) -> None:
+    script = [{"content": "<execute>\nprint(get_object_names())\n</execute>", "delay": 2}, {"content": "Done."}]
+    with FakeOpenAIServer(script) as server:
+        shown = in_terminal(
+            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny --llm".split(),
+            *(server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+        )
+    assert "turn 1/5 · the model is thinking" in shown
+    assert "╭" in shown and "turn 1 · action" in shown  # panels on a terminal
+    assert "outcome: message" in shown
+
+
+# ---------------------------------------------------------------------------------------------- chat
+
+CHAT_SCENE = json.dumps({"blocks": ["red"], "bowls": ["blue"], "positions": {"red block": [0.4, -0.1]}})
+
+
+def chat_script() -> list[dict[str, str]]:
+    return [
         {"content": "I will do it.\n<execute>\nprint(pick_and_place('red block', 'blue bowl'))\n</execute>"},
         {"content": "The red block is in the blue bowl."},
         {"content": "<execute>\nprint(get_object_position('red block')[2] < 0.05)\n</execute>"},
         {"content": "It is still there."},
     ]
-    scene = json.dumps({"blocks": ["red"], "bowls": ["blue"]})
-    with FakeOpenAIServer(script) as server:
+
+
+def test_chat_opens_with_the_scene_follows_instructions_and_replies_once(tmp_path: Path) -> None:
+    with FakeOpenAIServer(chat_script()) as server:
         result = cli(
-            *("chat", "--scene", scene, "--llm", server.base_url, "--images", str(tmp_path)),
+            *("chat", "--scene", CHAT_SCENE, "--llm", server.base_url, "--images", str(tmp_path)),
             *"--model fake-model --renderer tiny".split(),
-            input="put the red block in the blue bowl\nis it still there?\nquit\n",
+            input="put the red block in the blue bowl\nis it still there?\n\n",
         )
     assert result.returncode == 0, result.stdout + result.stderr
+    opening = result.stdout.split("you>")[0]
+    assert f"agent: fake-model at {server.base_url}" in opening
+    assert "On the table: " in opening and "blue bowl at (" in opening and "red block at (0.40, -0.10)" in opening
+    assert "an empty line, quit, Ctrl-D or Ctrl-C ends the chat" in opening
+    assert result.stdout.count("The red block is in the blue bowl.") == 1
     assert "robot> The red block is in the blue bowl." in result.stdout
-    assert "robot> It is still there." in result.stdout
-    assert (tmp_path / "turn01_front.png").exists() and (tmp_path / "trajectory.jsonl").exists()
-    assert str(tmp_path / "turn01_front.png") in result.stdout
+    assert result.stdout.count("It is still there.") == 1
+    assert result.stdout.count("camera images:") == 2  # one per action; none for a reply
+    assert "turn 2/" not in result.stdout and "turn 4/" not in result.stdout  # replies are not shown as turns
+    assert (tmp_path / "turn01_front.png").exists() and str(tmp_path / "turn01_front.png") in result.stdout
+    record = json.loads((tmp_path / "trajectory.jsonl").read_text())
+    assert [t["kind"] for t in record["turns"]] == ["action", "message", "action", "message"]
+
+
+def test_chat_opens_with_the_tasks_instruction(tmp_path: Path) -> None:
+    with FakeOpenAIServer([]) as server:
+        result = cli(
+            *"chat --task PickPlace --seed 1 --model fake-model --renderer tiny --llm".split(),
+            *(server.base_url, "--images", str(tmp_path)),
+            input="",
+        )
+    assert result.returncode == 0, result.stderr
+    assert f"The task: {PICK_PLACE_1.instruction}" in result.stdout
+    assert all(p.name in result.stdout for p in PICK_PLACE_1.placements)
+    assert "no instruction was given; nothing to save" in result.stdout
+
+
+def test_ctrl_c_in_a_chat_quits_cleanly_and_writes_the_trajectory(tmp_path: Path) -> None:
+    script = [*chat_script()[:2], {"content": "let me think", "delay": 60}]
+    with FakeOpenAIServer(script) as server:
+        process = subprocess.Popen(
+            [*CLI, "chat", "--scene", CHAT_SCENE, "--llm", server.base_url, "--images", str(tmp_path)]
+            + "--model fake-model --renderer tiny".split(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdin is not None
+        process.stdin.write("put the red block in the blue bowl\nand now?\n")
+        process.stdin.flush()
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0 and "Traceback" not in stderr, stderr
+    assert "interrupted" in stdout and f"trajectory: {tmp_path / 'trajectory.jsonl'}" in stdout
+    record = json.loads((tmp_path / "trajectory.jsonl").read_text())
+    assert record["outcome"] == "interrupted"
+    assert [m["content"] for m in record["messages"] if m["role"] == "user"][-1] == "Task: and now?"
+
+
+# ---------------------------------------------------------------------------------------------- scene
+
+
+def test_scene_writes_images_a_person_can_read_and_the_raw_arrays(tmp_path: Path) -> None:
+    result = cli("scene", "--task", "StackBlocks", "--seed", "3", "--out", str(tmp_path), "--renderer", "tiny")
+    assert result.returncode == 0, result.stderr
+    assert "-0.000" not in result.stdout
+    scene = json.loads((tmp_path / "scene.json").read_text())
+    assert scene["instance"]["instruction"] == "stack all the blocks"
+    assert set(scene["objects"]) == {p.name for p in get_task("StackBlocks").sample(3).placements}
+    for camera in ("front", "top"):
+        assert iio.imread(tmp_path / f"{camera}_rgb.png").shape == (240, 320, 3)
+        depth = np.load(tmp_path / f"{camera}_depth.npy")
+        segmentation = np.load(tmp_path / f"{camera}_segmentation.npy")
+        assert depth.dtype == np.float32 and depth.shape == (240, 320) and 0.05 < depth.min() < depth.max() < 10
+        assert set(np.unique(segmentation)) <= {-1, *scene["bodies"].values()}
+        seen = segmentation >= 0
+        depth_png = iio.imread(tmp_path / f"{camera}_depth.png")
+        assert depth_png.shape == (240, 320, 3) and depth_png.dtype == np.uint8
+        brightness = depth_png[seen].mean(axis=1)
+        assert brightness.max() - brightness.min() > 100  # spans the colour map, not black
+        near, far = depth[seen].argmin(), depth[seen].argmax()
+        assert brightness[near] > brightness[far]  # near is bright
+        colours = iio.imread(tmp_path / f"{camera}_segmentation.png")
+        for body in np.unique(segmentation[seen]):
+            body_colours = np.unique(colours[segmentation == body], axis=0)
+            assert len(body_colours) == 1 and body_colours[0].max() > 150  # one bright colour per body
+        distinct = {tuple(colours[segmentation == body][0]) for body in np.unique(segmentation[seen])}
+        assert len(distinct) == len(np.unique(segmentation[seen]))
+        assert len(scene["cameras"][camera]["intrinsics"]) == 3
+
+
+# ---------------------------------------------------------------------------------------------- small parts
+
+
+def test_numbers_and_counts_read_as_a_person_writes_them() -> None:
+    assert [number(v) for v in (-0.001, -0.0, 0.004, -0.006, 1.5)] == ["0.00", "0.00", "0.00", "-0.01", "1.50"]
+    assert number(-0.0004, 3) == "0.000" and number(-0.0005, 3) == "-0.001"
+    assert [plural(n, "turn") for n in (0, 1, 2)] == ["0 turns", "1 turn", "2 turns"]
+
+
+def test_a_failed_video_leaves_a_warning_not_a_crash(tmp_path: Path) -> None:
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from pathlib import Path
+        from codeact_robot.cli.outputs import Video
+        from codeact_robot.cli.run import _write_video
+        video = Video()
+        video.still(np.zeros((16, 16, 3), np.uint8))
+        print(_write_video(video, Path({str(tmp_path)!r})))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "None"
+    assert result.stderr.startswith(f"warning: the video could not be written to {tmp_path}: ")
+
+
+# ---------------------------------------------------------------------------------------------- serve
 
 
 def test_serve_without_vllm_says_how_to_get_it() -> None:

@@ -18,6 +18,8 @@ from codeact_robot.skills.registry import all_skills
 OPEN, CLOSE = "<execute>", "</execute>"
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)
 _FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
+# A fence around the whole program inside the tags; the closing fence may be missing.
+_INNER_FENCE = re.compile(r"\A\s*```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```[ \t]*)?\s*\Z", re.DOTALL | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,12 +56,26 @@ def format_reminder(mode: str, problem: str) -> str:
 
 
 def parse_turn(text: str, mode: str) -> Turn:
-    """Parse one model turn in the given action mode."""
+    """Parse one model turn in the given action mode.
+
+    The turn's text is made encodable first: a lone surrogate (which no UTF-8 console,
+    file or HTTP request can carry) becomes U+FFFD.
+    """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    text = encodable(text)
     if not text.strip():
         return Turn("malformed", text, note=format_reminder(mode, "Your reply was empty."))
     return {"codeact": _codeact, "json": _json, "text": _text}[mode](text)
+
+
+def encodable(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (surrogate pairs become their character)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _codeact(text: str) -> Turn:
@@ -77,10 +93,16 @@ def _codeact(text: str) -> Turn:
             return Turn("message", text)
     if len(blocks) > 1:
         note = f"Your reply had {len(blocks)} code blocks; only the first was run. Write one block per turn."
-    code = textwrap.dedent(blocks[0]).strip("\n")
+    code = textwrap.dedent(_unfenced(blocks[0])).strip("\n")
     if not code.strip():
         return Turn("malformed", text, note=format_reminder("codeact", "The code block was empty."))
     return Turn("action", text, code=code, note=note)
+
+
+def _unfenced(block: str) -> str:
+    """The program inside a Markdown fence that wraps a whole ``<execute>`` block (models often add one)."""
+    fenced = _INNER_FENCE.match(block)
+    return fenced.group(1) if fenced else block
 
 
 def _skill_names() -> set[str]:

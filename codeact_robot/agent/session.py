@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import imageio.v3 as iio
 import numpy as np
@@ -22,6 +22,9 @@ from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.llm.base import LLMBackend, LLMError, Message
 
 TurnCallback = Callable[[TurnRecord], None]
+Phase = Literal["reset", "model", "code"]
+"""What a session is waiting for: the scene being laid out, the model's turn, a code action."""
+PhaseCallback = Callable[[Phase], None]
 
 
 @runtime_checkable
@@ -41,6 +44,7 @@ class Session:
         mode: action mode, ``"codeact"``, ``"json"`` or ``"text"``.
         images: attach the front camera image to every observation (multimodal models).
         config: the run configuration, stored in the episode record.
+        on_phase: called as each wait begins (to show what is happening while it lasts).
     """
 
     def __init__(
@@ -50,12 +54,14 @@ class Session:
         mode: str = "codeact",
         images: bool = False,
         config: dict[str, Any] | None = None,
+        on_phase: PhaseCallback | None = None,
     ) -> None:
         self.env = env
         self.llm = llm
         self.mode = mode
         self.images = images
         self.config = config or {}
+        self.on_phase = on_phase
         self.messages: list[Message] = []
         self.record: EpisodeRecord | None = None
         self.info: dict[str, Any] = {}
@@ -73,6 +79,7 @@ class Session:
             The first user message.
         """
         self._started = time.perf_counter()
+        self._phase("reset")
         observation, self.info = self.env.reset(seed=seed, options=options)
         instance = self.env.instance
         assert instance is not None
@@ -101,11 +108,12 @@ class Session:
         assert self.record is not None, "call start() first"
         while True:
             prompt_chars = sum(len(_text_of(m)) for m in self.messages)
+            self._phase("model")
             try:
                 completion = self.llm.complete(self.messages, stop=STOP_SEQUENCES[self.mode])
             except LLMError as error:
                 self.record.error = str(error)
-                return self._finish("llm_error")
+                return self.finish("llm_error")
             turn = parse_turn(completion.text, self.mode)
             self.messages.append({"role": "assistant", "content": turn.text})
             record = TurnRecord(
@@ -124,18 +132,19 @@ class Session:
             if turn.kind == "message":
                 if on_turn:
                     on_turn(record)
-                return self._finish("success" if self.info.get("success") else "message")
+                return self.finish("success" if self.info.get("success") else "message")
             observation, terminated, truncated = self._execute(turn, record)
             self.messages.append(self._user(observation["text"], observation["rgb"]))
             if on_turn:
                 on_turn(record)
             if terminated or truncated:
-                return self._finish(self.info.get("outcome") or "turn_limit")
+                return self.finish(self.info.get("outcome") or "turn_limit")
 
     def _execute(self, turn: Turn, record: TurnRecord) -> tuple[dict[str, Any], bool, bool]:
         if turn.kind == "malformed":
             observation, _, terminated, truncated, self.info = self.env.step_without_action(turn.note or "")
         else:
+            self._phase("code")
             observation, _, terminated, truncated, self.info = self.env.step(turn.code or "")
             if turn.note:
                 observation = {**observation, "text": f"{observation['text']}\n{turn.note}"}
@@ -146,7 +155,12 @@ class Session:
         record.success = bool(self.info["success"])
         return observation, terminated, truncated
 
-    def _finish(self, outcome: str) -> str:
+    def finish(self, outcome: str) -> str:
+        """Close the episode's record with ``outcome`` (also when the user stops it midway).
+
+        Returns:
+            ``outcome``.
+        """
         assert self.record is not None
         self.record.outcome = outcome
         self.record.success = bool(self.info.get("success"))
@@ -155,6 +169,10 @@ class Session:
         self.record.messages = [_storable(m) for m in self.messages]
         self.record.wall_s = time.perf_counter() - self._started
         return outcome
+
+    def _phase(self, phase: Phase) -> None:
+        if self.on_phase is not None:
+            self.on_phase(phase)
 
     def _user(self, text: str, rgb: np.ndarray) -> Message:
         if not self.images:

@@ -101,20 +101,16 @@ def write_trajectory(record: EpisodeRecord, path: str | Path) -> Path:
 
 
 def read_trajectory(path: str | Path, index: int = 0) -> EpisodeRecord:
-    """Episode number ``index`` of a trajectory file.
+    """Episode number ``index`` (0 for the first) of a trajectory file.
 
     Raises:
         UsageError: the file is missing, not a trajectory, or has fewer episodes.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"trajectory file {path} does not exist")
-    try:
-        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a trajectory file (not UTF-8 text)") from None
+    lines = _episode_lines(path)
     if not 0 <= index < len(lines):
-        raise UsageError(f"{path} holds {len(lines)} episode(s); there is no episode {index}")
+        held = f"episodes 0 to {len(lines) - 1}" if len(lines) > 1 else "only episode 0"
+        raise UsageError(f"{path} holds {held}; there is no episode {index}")
     try:
         data = json.loads(lines[index])
         data.pop("totals", None)
@@ -123,3 +119,26 @@ def read_trajectory(path: str | Path, index: int = 0) -> EpisodeRecord:
         raise UsageError(
             f"{path} line {index + 1} is not a codeact-robot trajectory (version {TRAJECTORY_VERSION})"
         ) from None
+
+
+def count_episodes(path: str | Path) -> int:
+    """How many episodes (lines) a trajectory file holds.
+
+    Raises:
+        UsageError: the file is missing, not text, or holds no episode.
+    """
+    return len(_episode_lines(Path(path)))
+
+
+def _episode_lines(path: Path) -> list[str]:
+    if not path.exists():
+        raise UsageError(f"trajectory file {path} does not exist")
+    if not path.is_file():
+        raise UsageError(f"{path} is not a trajectory file (it is a folder or a device)")
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a trajectory file (not UTF-8 text)") from None
+    if not lines:
+        raise UsageError(f"{path} is empty: it holds no episode")
+    return lines

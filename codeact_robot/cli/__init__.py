@@ -3,41 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
+from codeact_robot.cli.options import INTERRUPTED, USAGE_ERROR, Parser
 from codeact_robot.errors import UsageError
-
-USAGE_ERROR = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from codeact_robot.cli import run, scene, serve
+    from codeact_robot.cli import chat, run, scene, serve, skills
 
-    parser = argparse.ArgumentParser(
-        prog="codeact-robot", description="An LLM agent that controls a simulated robot arm by writing Python."
+    commands_in_order = (scene, run, chat, serve, skills)  # each module registers its commands
+    parser = Parser(
+        prog="codeact-robot",
+        description="An LLM agent that controls a simulated robot arm by writing Python.",
+        epilog="`codeact-robot COMMAND --help` explains a command's options, with examples.",
     )
+    parser.add_argument("--version", action="version", version=f"codeact-robot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    scene.add_commands(commands)
-    run.add_commands(commands)
-    serve.add_commands(commands)
+    for module in commands_in_order:
+        module.add_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for usage and configuration errors)."""
+    for stream in (sys.stdout, sys.stderr):
+        # What a program prints may not be encodable here (a lone surrogate, a C locale): show an escape.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {' '.join(str(error).splitlines())}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:  # the reader went away (`| head`); say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _version() -> str:
+    try:
+        return version("codeact-robot")
+    except PackageNotFoundError:
+        return "(not installed)"

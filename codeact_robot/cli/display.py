@@ -1,71 +1,179 @@
-"""Showing a conversation as it happens: reasoning, highlighted code, observations, progress."""
+"""Showing a conversation as it happens: reasoning, code, observations, a live status line, the verdict.
+
+On a terminal each part is a panel and a status line says what the episode is waiting
+for; into a pipe or a file the same parts are plain text at full width (nothing is cut
+at 80 columns) and nothing is animated.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
 from rich.syntax import Syntax
 from rich.text import Text
 
-from codeact_robot.agent.parser import Turn, parse_turn
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.config import RunConfig
+
+PHASES = {"reset": "laying out the scene", "model": "the model is thinking", "code": "running the code"}
+"""What the status line says while a session waits (see ``Session``'s phases)."""
+
+
+def make_console() -> Console:
+    """The console for a command's output: markup and highlighting off (text is shown as it is)."""
+    return Console(highlight=False, markup=False)
+
+
+def show(console: Console, text: str, style: str = "") -> None:
+    """One paragraph: word-wrapped on a terminal, a single full-width line elsewhere."""
+    console.print(Text(text, style=style), soft_wrap=not console.is_terminal)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 turn``, ``2 turns``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def number(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, never ``-0.00``."""
+    text = f"{value:.{digits}f}"
+    return text.lstrip("-") if float(text) == 0 else text
+
+
+def agent_text(config: RunConfig) -> str:
+    """Who writes the turns: the expert, a model and where it runs, or a recording."""
+    llm = config.llm
+    if llm.backend == "reference":
+        return "the scripted expert"
+    if llm.backend == "openai":
+        return f"{llm.model} at {llm.base_url}"
+    if llm.backend == "vllm":
+        return f"{llm.model} in the in-process vLLM engine"
+    return f"a replay of {llm.replay_path}, episode {llm.replay_episode}"
+
+
+def header_text(config: RunConfig) -> str:
+    """One line: task, seed, agent and model, action mode, perception, camera size."""
+    width, height = config.env.camera_size
+    return (
+        f"{config.task} · seed {config.seed} · agent: {agent_text(config)} · {config.agent.mode} actions · "
+        f"{config.env.perception} perception · camera {width}x{height}"
+    )
 
 
 class ConversationView:
     """Prints each turn of an episode to a console.
 
     Args:
-        console: where to print.
-        mode: the action mode (to separate reasoning from the action).
+        console: where to print (panels on a terminal, plain full-width text elsewhere).
         max_turns: the turn budget, for the progress line.
     """
 
-    def __init__(self, console: Console, mode: str, max_turns: int) -> None:
+    def __init__(self, console: Console, max_turns: int) -> None:
         self.console = console
-        self.mode = mode
         self.max_turns = max_turns
 
     def task(self, text: str) -> None:
         """The first user message."""
-        self.console.print(Panel(Text(text), title="task", border_style="cyan"))
+        self._section("task", text, "cyan")
 
     def turn(self, record: TurnRecord) -> None:
         """One model turn and its observation."""
-        turn: Turn = parse_turn(record.assistant, self.mode)
-        reasoning = record.assistant
-        if record.code is not None and self.mode == "codeact":
-            reasoning = reasoning.split("<execute>")[0].split("```")[0]
-        if reasoning.strip() and (turn.kind != "action" or self.mode == "codeact"):
-            self.console.print(Text(reasoning.strip(), style="italic"))
+        self.reasoning(record)
         if record.code is not None:
-            self.console.print(
-                Panel(
-                    Syntax(record.code, "python", theme="ansi_dark", line_numbers=True),
-                    title=f"turn {record.turn} · action",
-                    border_style="blue",
-                )
-            )
+            self._section(f"turn {record.turn} · action", record.code, "blue", code=True)
         if record.observation:
-            style = "red" if record.report.error else "green"
-            self.console.print(Panel(Text(record.observation), title="observation", border_style=style))
+            self._section("observation", record.observation, "red" if record.report.error else "green")
         timings = record.report.timings
-        self.console.print(
-            f"[dim]turn {record.turn}/{self.max_turns} · model {record.llm_s:.1f} s · code {timings.exec_s:.1f} s · "
-            f"simulated {timings.sim_s:.1f} s · prompt {record.prompt_chars} chars"
-            + (f" / {record.prompt_tokens} tokens" if record.prompt_tokens else "")
-            + (f" · limit: {record.report.limit}" if record.report.limit else "")
-            + "[/dim]"
+        tokens = f" / {record.prompt_tokens} tokens" if record.prompt_tokens else ""
+        limit = f" · limit: {record.report.limit}" if record.report.limit else ""
+        show(
+            self.console,
+            f"turn {record.turn}/{self.max_turns} · model {timings_text(record.llm_s)} · "
+            f"code {timings_text(timings.exec_s)} · simulated {timings_text(timings.sim_s)} · "
+            f"prompt {record.prompt_chars} chars{tokens}{limit}",
+            "dim",
         )
+
+    def reasoning(self, record: TurnRecord) -> None:
+        """What the model wrote around its action (the whole text of a reply without one)."""
+        text = record.assistant
+        if record.code is not None:
+            text = text.split("<execute>")[0].split("```")[0]
+        if text.strip():
+            show(self.console, text.strip(), "italic")
 
     def verdict(self, record: EpisodeRecord) -> None:
         """The outcome of the episode."""
         totals = record.totals()
-        style = "green" if record.success else "red"
         lines = [
             f"outcome: {record.outcome} · success: {record.success}",
             f"check: {record.check}" if record.check else "",
             f"error: {record.error}" if record.error else "",
-            f"{totals['turns']} turns · {record.wall_s:.1f} s wall · {totals['sim_s']:.1f} s simulated · "
-            f"model {totals['llm_s']:.1f} s",
+            f"{plural(totals['turns'], 'turn')} · {timings_text(record.wall_s)} wall · "
+            f"{timings_text(totals['sim_s'])} simulated · model {timings_text(totals['llm_s'])}",
         ]
-        self.console.print(Panel(Text("\n".join(line for line in lines if line)), title="verdict", border_style=style))
+        self._section("verdict", "\n".join(line for line in lines if line), "green" if record.success else "red")
+
+    def _section(self, title: str, body: str, style: str, code: bool = False) -> None:
+        if self.console.is_terminal:
+            content = Syntax(body, "python", theme="ansi_dark", line_numbers=True) if code else Text(body)
+            self.console.print(Panel(content, title=title, border_style=style))
+            return
+        if code:
+            width = len(str(body.count("\n") + 1))
+            body = "\n".join(f"{n:>{width}}  {line}".rstrip() for n, line in enumerate(body.splitlines(), 1))
+        show(self.console, f"--- {title} ---", style)
+        show(self.console, body)
+
+
+def verdict_line(record: EpisodeRecord) -> str:
+    """The outcome in one line (``--quiet``)."""
+    return (
+        f"{record.task} seed {record.seed}: {record.outcome}"
+        f" ({plural(len(record.turns), 'turn')}, {timings_text(record.wall_s)})"
+    )
+
+
+def timings_text(seconds: float) -> str:
+    """``12.3 s``."""
+    return f"{number(seconds, 1)} s"
+
+
+class _Seconds(ProgressColumn):
+    """Seconds since the current phase began."""
+
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.elapsed or 0.0:.0f} s", style="dim")
+
+
+class StatusLine:
+    """A spinner, what the episode is waiting for and for how long; shown on a terminal only.
+
+    Use as a context manager around the waiting; :meth:`show` starts a new phase.
+
+    Args:
+        console: the console the conversation is printed to (printing goes above the line).
+        enabled: show it (when the console is a terminal).
+    """
+
+    def __init__(self, console: Console, enabled: bool = True) -> None:
+        self.enabled = enabled and console.is_terminal
+        self._progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), _Seconds(), console=console, transient=True
+        )
+        self._task = self._progress.add_task("", total=None)
+
+    def show(self, text: str) -> None:
+        """Say what is happening now; the seconds count from here."""
+        self._progress.reset(self._task, description=text)
+
+    def __enter__(self) -> StatusLine:
+        if self.enabled:
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            self._progress.stop()

@@ -1,222 +1,225 @@
-"""``codeact-robot run``, ``chat`` and ``skills``: episodes with a model, the expert or a replay."""
+"""``codeact-robot run``: one episode with a model, the expert or a replay, shown as it happens."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import imageio.v3 as iio
 from rich.console import Console
 
 from codeact_robot.agent import make_backend
-from codeact_robot.agent.session import Session
-from codeact_robot.agent.trajectory import TurnRecord, read_trajectory, write_trajectory
-from codeact_robot.cli.display import ConversationView
-from codeact_robot.cli.scene import add_render_options, scene_options
-from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
+from codeact_robot.agent.session import Phase, Session
+from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord, write_trajectory
+from codeact_robot.cli.display import (
+    PHASES,
+    ConversationView,
+    StatusLine,
+    agent_text,
+    header_text,
+    make_console,
+    show,
+    verdict_line,
+)
+from codeact_robot.cli.model_server import check_model_server
+from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, seed
+from codeact_robot.cli.outputs import VIDEO_FPS, Video, save_images, video_file, writable_file, writable_folder
+from codeact_robot.cli.settings import resolve_config
+from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.envs.tasks import TABLETOP, get_task
+from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
-from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.worker.client import WorkerCrashed
 
-VIDEO_FPS = 10
-CHAT_TURNS = 200
+EXAMPLES = (
+    "codeact-robot run --task StackBlocks --agent reference --video runs/demo.mp4",
+    "codeact-robot run --task FindHiddenBlock --llm http://localhost:8000/v1 --model "
+    f"{RUN.llm.model} --perception vision",
+    "codeact-robot run --replay runs/episode.jsonl --episode 2 --quiet",
+    "codeact-robot run --config configs/run_reference.yaml --seed 3 --json > result.json",
+)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``run``, ``chat`` and ``skills``."""
-    run = commands.add_parser("run", help="run one episode and write its trajectory; exit 0 on success, 1 otherwise")
-    run.add_argument("--task", help="task name (see `codeact-robot tasks`)")
-    run.add_argument("--seed", type=int)
-    _add_agent_options(run, with_reference=True)
-    run.add_argument("--video", help="write an MP4 of the front camera here")
-    run.add_argument("--images", help="folder for the camera images after every turn")
-    run.add_argument("--trajectory", help="JSON Lines file to append the episode to (default: runs/...)")
+    """Register ``run``."""
+    run = add_command(
+        commands,
+        "run",
+        "run one episode and write its trajectory",
+        EXAMPLES,
+        "Give the task and one agent. Exit code 0 when the task's success check holds at the end, 1 when it "
+        "does not, 2 for bad input, 130 when interrupted (the trajectory is written in every case but 2).",
+    )
+    episode = run.add_argument_group("episode")
+    episode.add_argument("--task", help="task name (see `codeact-robot tasks`); required unless a file names it")
+    episode.add_argument(
+        "--seed", type=seed, help=f"episode seed: the same seed lays out the same scene (default: {RUN.seed})"
+    )
+    agent = run.add_argument_group("agent (give exactly one)")
+    source = agent.add_mutually_exclusive_group()
+    source.add_argument("--agent", choices=["reference"], help="the scripted expert: offline, no model")
+    source.add_argument("--llm", metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    source.add_argument("--engine", choices=["vllm"], help="the model in this process with vLLM (GPU host)")
+    source.add_argument(
+        "--replay", metavar="FILE", help="a trajectory file: replays its turns with the settings it recorded"
+    )
+    agent.add_argument(
+        "--episode", type=seed, metavar="N", help="which episode of the --replay file, 0 for the first (default: 0)"
+    )
+    add_agent_options(run)
+    output = run.add_argument_group("output")
+    output.add_argument("--video", metavar="FILE", help=f"write an MP4 of the front camera ({VIDEO_FPS} fps)")
+    output.add_argument("--images", metavar="DIR", help="write both cameras' images after every turn")
+    output.add_argument(
+        "--trajectory",
+        metavar="FILE",
+        help="JSON Lines file to append the episode to (default: runs/<time>-<task>-seed<N>.jsonl)",
+    )
+    shown = output.add_mutually_exclusive_group()
+    shown.add_argument("--quiet", action="store_true", help="print only the verdict, in one line")
+    shown.add_argument("--json", action="store_true", help="print only a JSON summary of the episode")
     run.set_defaults(handler=run_command)
-
-    chat = commands.add_parser("chat", help="give the robot instructions interactively")
-    where = chat.add_mutually_exclusive_group()
-    where.add_argument("--task", help="start from this task's scene")
-    where.add_argument("--scene", help='a free scene: a YAML/JSON file or inline JSON ({"blocks": ["red"], ...})')
-    chat.add_argument("--seed", type=int)
-    _add_agent_options(chat, with_reference=False)
-    chat.add_argument("--images", help="folder for the camera image after every turn (default: runs/chat-...)")
-    chat.set_defaults(handler=chat_command)
-
-    skills = commands.add_parser("skills", help="list the learned skills of a skill library")
-    skills.add_argument("--library", required=True, help="the skill library folder")
-    skills.set_defaults(handler=list_skills)
-
-
-def _add_agent_options(parser: argparse.ArgumentParser, with_reference: bool) -> None:
-    parser.add_argument("--config", help="YAML run configuration (see configs/); flags override it")
-    source = parser.add_mutually_exclusive_group()
-    if with_reference:
-        source.add_argument("--agent", choices=["reference"], help="the scripted expert (offline)")
-        source.add_argument("--replay", help="replay the assistant turns of a trajectory file")
-    source.add_argument("--llm", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    source.add_argument("--engine", choices=["vllm"], help="the in-process vLLM engine (GPU host)")
-    parser.add_argument("--model", help="model name at the endpoint (or to load in the engine)")
-    parser.add_argument("--api-key-env", help="environment variable that holds the API key")
-    parser.add_argument("--mode", choices=["codeact", "json", "text"], help="action mode")
-    parser.add_argument("--perception", choices=["state", "vision"])
-    parser.add_argument("--colours", choices=["seen", "unseen", "all"])
-    parser.add_argument("--max-turns", type=int)
-    parser.add_argument("--time-limit", type=float, help="wall-clock seconds per code action")
-    parser.add_argument("--skill-library", help="folder of learned skills to load and save to")
-    parser.add_argument("--send-images", action="store_true", help="attach the camera image to observations")
-    add_render_options(parser)
-
-
-def _overrides(args: argparse.Namespace) -> dict[str, Any]:
-    llm: dict[str, Any] = {"model": args.model, "api_key_env": args.api_key_env}
-    if getattr(args, "agent", None):
-        llm["backend"] = "reference"
-    if args.llm:
-        llm.update(backend="openai", base_url=args.llm)
-    if args.engine:
-        llm["backend"] = "vllm"
-    if getattr(args, "replay", None):
-        llm.update(backend="replay", replay_path=args.replay)
-    return {
-        "task": args.task,
-        "seed": args.seed,
-        "env": {
-            "perception": args.perception,
-            "colours": args.colours,
-            "camera_size": args.size,
-            "renderer": args.renderer,
-            "limits": {"time_limit_s": args.time_limit},
-            "skill_library": args.skill_library,
-            "max_turns": args.max_turns,
-        },
-        "agent": {"mode": args.mode, "images": args.send_images or None},
-        "llm": llm,
-    }
-
-
-def resolve_config(args: argparse.Namespace) -> RunConfig:
-    """The run configuration: a replayed trajectory's, then the config file, then the flags."""
-    base: dict[str, Any] = {}
-    if getattr(args, "replay", None):
-        recorded = read_trajectory(args.replay)
-        base = merge_settings(recorded.config, {"task": recorded.task, "seed": recorded.seed})
-    file_data = read_yaml(args.config) if args.config else {}
-    merged = merge_settings(merge_settings(base, file_data), _overrides(args))
-    return validated(RunConfig, merged, args.config or "the command line")
 
 
 def run_command(args: argparse.Namespace) -> int:
     """One episode shown as it happens; exit 0 when the task's check holds at the end."""
-    config = resolve_config(args)
+    notes: list[str] = []
+    config = resolve_config(args, notes)
     if not get_task(config.task).has_check:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
-    console = Console(highlight=False)
-    env = CodeActEnv(config.task, config.env, video_fps=VIDEO_FPS if args.video else None, cameras=("front", "top"))
-    frames: list[Any] = []
-    try:
-        llm = make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)
-        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"))
-        first = session.start(config.seed)
-        view = ConversationView(console, config.agent.mode, env.budget)
-        view.task(first)
-        images = Path(args.images) if args.images else None
-
-        def show(record: TurnRecord) -> None:
-            view.turn(record)
-            frames.extend(session.info.get("frames", []))
-            if images is not None:
-                _save_images(images, record.turn, session.info.get("images", {}))
-
-        session.act(show)
-        record = session.record
-        assert record is not None
-        llm.close()
-    finally:
-        env.close()
-    view.verdict(record)
-    path = Path(args.trajectory or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{record.task}-seed{record.seed}.jsonl")
-    console.print(f"trajectory: {write_trajectory(record, path)}", soft_wrap=True)
-    if args.video:
-        console.print(f"video: {_write_video(Path(args.video), frames)} ({len(frames)} frames)", soft_wrap=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    trajectory = writable_file(
+        args.trajectory or f"runs/{stamp}-{config.task}-seed{config.seed}.jsonl", "the trajectory"
+    )
+    video_path = video_file(args.video) if args.video else None
+    images = writable_folder(args.images, "the images") if args.images else None
+    if config.llm.backend == "openai":
+        check_model_server(config.llm)
+    outputs = {"video_fps": VIDEO_FPS if video_path else None, "cameras": ("front", "top") if images else ("front",)}
+    config = config.model_copy(update={"env": config.env.with_overrides(outputs, "the output options")})
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    console = make_console()
+    video = Video()
+    record, interrupted = _episode(config, console, not (args.quiet or args.json), video, images, trajectory)
+    path = write_trajectory(record, trajectory)
+    written = _write_video(video, video_path) if video_path else None
+    if args.json:
+        print(json.dumps(_summary(config, record, path, written, len(video.frames))))
+    elif args.quiet:
+        print(verdict_line(record))
+    else:
+        show(console, f"trajectory: {path}")
+        if written:
+            show(console, f"video: {written} ({len(video.frames)} frames)")
+    if interrupted:
+        return INTERRUPTED
     return 0 if record.success else 1
 
 
-def chat_command(args: argparse.Namespace) -> int:
-    """Read instructions from the user; after each, the agent acts until it replies."""
-    config = resolve_config(args)
-    if not config.llm.uses_model:
-        raise UsageError("chat needs a model: --llm URL --model NAME, or --engine vllm")
-    options = scene_options(args.scene) if args.scene else {}
-    task = args.task or TABLETOP.name
-    console = Console(highlight=False)
-    llm = make_backend(config.llm)
-    env = CodeActEnv(
-        task, config.env, end_on_success=False, max_turns=config.env.max_turns or CHAT_TURNS, cameras=("front", "top")
-    )
-    images = Path(args.images or f"runs/chat-{time.strftime('%Y%m%d-%H%M%S')}")
-    session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"))
+def _episode(
+    config: RunConfig, console: Console, chatty: bool, video: Video, images: Path | None, trajectory: Path
+) -> tuple[EpisodeRecord, bool]:
+    """Run the episode, showing it when ``chatty``; Ctrl-C ends it and keeps its record.
+
+    Returns:
+        The record, and whether the user interrupted the episode.
+
+    Raises:
+        KeyboardInterrupt: the user stopped it before the episode began (nothing to keep).
+        Exception: an unexpected failure, once the turns so far are written to ``trajectory``.
+    """
+    status = StatusLine(console, enabled=chatty)
     view: ConversationView | None = None
-    try:
-        while True:
-            try:
-                instruction = input("you> ").strip()
-            except EOFError:
-                break
-            if instruction.lower() in ("", "quit", "exit"):
-                break
-            if view is None:
-                first = session.start(config.seed, {**options, "instruction": instruction})
-                view = ConversationView(console, config.agent.mode, env.budget)
-                view.task(first)
-            else:
-                session.instruct(f"Task: {instruction}")
+    with (
+        closing(CodeActEnv(config.task, config.env)) as env,
+        closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)) as llm,
+    ):
 
-            def show(record: TurnRecord, view: ConversationView = view) -> None:
+        def on_phase(phase: Phase) -> None:
+            turn = f"turn {env.turn + 1}/{env.budget} · " if phase != "reset" else ""
+            status.show(turn + PHASES[phase])
+
+        def on_turn(record: TurnRecord) -> None:
+            if record.code is not None:  # a turn that ran code: it moved and was seen
+                video.motion(session.info.get("frames", []))
+                if images is not None:
+                    save_images(images, record.turn, session.info.get("images", {}))
+            if view is not None:
                 view.turn(record)
-                saved = _save_images(images, record.turn, session.info.get("images", {}))
-                console.print(f"[dim]camera images: {', '.join(str(p) for p in saved)}[/dim]", soft_wrap=True)
 
-            outcome = session.act(show)
-            reply = session.messages[-1]["content"] if session.messages[-1]["role"] == "assistant" else ""
-            if outcome == "message" and isinstance(reply, str):
-                console.print(f"robot> {reply.strip()}")
-            elif outcome in ("worker_crash", "llm_error", "turn_limit"):
-                console.print(f"[red]the session ended: {outcome}[/red] {session.record.error or ''}")
-                break
-    finally:
-        env.close()
-        llm.close()
-    if session.record is not None:
-        path = write_trajectory(session.record, images / "trajectory.jsonl")
-        console.print(f"trajectory: {path}", soft_wrap=True)
-    return 0
-
-
-def list_skills(args: argparse.Namespace) -> int:
-    """Print each learned skill's signature and summary."""
-    skills = SkillLibrary(args.library).skills()
-    if not skills:
-        print(f"no learned skills in {args.library}")
-    for learned in skills:
-        print(learned.header)
-    return 0
-
-
-def _save_images(folder: Path, turn: int, images: dict[str, Any]) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for camera, rgb in images.items():
-        path = folder / f"turn{turn:02d}_{camera}.png"
-        iio.imwrite(path, rgb)
-        paths.append(path)
-    return paths
+        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        interrupted = False
+        if chatty:
+            show(console, header_text(config), "bold")
+        try:
+            with status:
+                first = session.start(config.seed)
+                video.still(session.info["images"]["front"])
+                if chatty:
+                    view = ConversationView(console, env.budget)
+                    view.task(first)
+                session.act(on_turn)
+        except KeyboardInterrupt:
+            if session.record is None:
+                raise
+            interrupted = True
+            session.finish("interrupted")
+        except WorkerCrashed as crash:
+            if session.record is None:  # the worker could not start (e.g. --strict-isolation unmet)
+                raise UsageError(f"the episode could not start: {crash}") from None
+            _keep_partial(session, crash, trajectory)
+            raise
+        except Exception as error:
+            if session.record is not None:
+                _keep_partial(session, error, trajectory)
+            raise
+        video.still(session.info["images"]["front"])
+    if view is not None:
+        view.verdict(session.record)
+    return session.record, interrupted
 
 
-def _write_video(path: Path, frames: list[Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if frames:
-        iio.imwrite(path, frames, fps=VIDEO_FPS, codec="libx264", macro_block_size=1)
-    return path
+def _keep_partial(session: Session, error: Exception, trajectory: Path) -> None:
+    """Write the turns of an episode that an unexpected error stopped, and say where they are."""
+    assert session.record is not None
+    session.record.error = f"{type(error).__name__}: {error}"
+    session.finish("error")
+    path = write_trajectory(session.record, trajectory)
+    print(f"the episode stopped on an unexpected error; its turns so far are in {path}", file=sys.stderr)
+
+
+def _write_video(video: Video, path: Path) -> Path | None:
+    """The video, or a warning: the episode's trajectory is already safe, whatever happens here."""
+    try:
+        return video.write(path)
+    except (OSError, RuntimeError, ValueError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"warning: the video could not be written to {path}: {reason}", file=sys.stderr)
+        return None
+
+
+def _summary(
+    config: RunConfig, record: EpisodeRecord, trajectory: Path, video: Path | None, frames: int
+) -> dict[str, Any]:
+    """What ``--json`` prints: the verdict, the totals and where the files are."""
+    return {
+        "task": record.task,
+        "seed": record.seed,
+        "agent": agent_text(config),
+        "backend": config.llm.backend,
+        "model": config.llm.model if config.llm.uses_model else None,
+        "mode": record.mode,
+        "outcome": record.outcome,
+        "success": record.success,
+        "check": record.check,
+        "error": record.error,
+        **record.totals(),
+        "trajectory": str(trajectory),
+        "video": str(video) if video else None,
+        "video_frames": frames if video else 0,
+    }

@@ -8,25 +8,41 @@ import subprocess
 import tempfile
 import time
 import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from codeact_robot.cli.model_server import Unreachable, served_models
+from codeact_robot.cli.options import RUN, add_command, positive_float
 from codeact_robot.configs import read_text
 from codeact_robot.errors import UsageError
-
-DEFAULT_MODEL = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``serve``."""
-    serve = commands.add_parser("serve", help="start vLLM's OpenAI-compatible server for a model (GPU host)")
-    serve.add_argument("--model", default=DEFAULT_MODEL)
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--ready-timeout", type=float, default=1800.0, help="seconds to wait for the model to load")
+    serve = add_command(
+        commands,
+        "serve",
+        "start vLLM's OpenAI-compatible server for a model (GPU host)",
+        (
+            "codeact-robot serve",
+            "codeact-robot serve --model Qwen/Qwen2.5-7B-Instruct --port 8001",
+            "codeact-robot serve --dry-run -- --tensor-parallel-size 2",
+        ),
+        "Runs `vllm serve` with the model's settings from configs/serve.yaml, waits until it answers and "
+        "prints the --llm URL to give `run` and `chat`; Ctrl-C stops it.",
+    )
+    serve.add_argument("--model", default=RUN.llm.model, help="the model to serve (default: %(default)s)")
+    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument(
+        "--ready-timeout",
+        type=positive_float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="how long to wait for the model to load (default: %(default)g)",
+    )
     serve.add_argument("--dry-run", action="store_true", help="print the vllm command and exit")
     serve.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more arguments for `vllm serve`")
     serve.set_defaults(handler=serve_command)
@@ -85,10 +101,9 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, timeout: 
         if process.poll() is not None:
             raise UsageError(f"vllm serve exited with code {process.returncode} before it was ready")
         try:
-            with urllib.request.urlopen(f"{base_url}/models", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            served_models(base_url, None, timeout=5)
+            return
+        except (Unreachable, urllib.error.HTTPError):
             pass
         time.sleep(1.0)
     raise UsageError(f"vllm serve did not answer at {base_url} within {timeout:g} s")

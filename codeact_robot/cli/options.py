@@ -1,0 +1,184 @@
+"""What every command shares: one-line usage errors, help with defaults and examples, typed options."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+import typing
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from codeact_robot.config import AgentConfig, RunConfig
+from codeact_robot.worker.config import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, EnvConfig
+
+RUN = RunConfig()
+"""The defaults of a run, as the help shows them (each is written once, in its model)."""
+HELP_WIDTH = 79
+USAGE_ERROR = 2
+INTERRUPTED = 130
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def add_command(
+    commands: argparse._SubParsersAction, name: str, summary: str, examples: Sequence[str], description: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` shows its description, every option and some examples.
+
+    Args:
+        commands: the subparsers of the ``codeact-robot`` parser.
+        name: the command's name.
+        summary: one line for the list of commands (and the start of its help).
+        examples: command lines, each shown on its own line under "examples:".
+        description: more about the command, after the summary.
+    """
+    text = f"{summary[0].upper()}{summary[1:]}." + (f" {description}" if description else "")
+    return commands.add_parser(
+        name,
+        help=summary,
+        description=textwrap.fill(text, HELP_WIDTH),
+        epilog="examples:\n" + "\n".join(f"  {example}" for example in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def seed(text: str) -> int:
+    """A non-negative episode seed."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number from 1 up."""
+    value = _number(text, int, "a whole number")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number above 0."""
+    value = _number(text, float, "a number")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """``320x240`` -> (320, 240), each side within the camera's bounds."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a size looks like 320x240 (WIDTHxHEIGHT), got {text!r}") from None
+    if not all(MIN_IMAGE_SIDE <= side <= MAX_IMAGE_SIDE for side in (width, height)):
+        raise argparse.ArgumentTypeError(
+            f"width and height must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels each, got {text}"
+        )
+    return width, height
+
+
+def _number(text: str, kind: type[Any], what: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+
+
+def size_text(size: tuple[int, int]) -> str:
+    """(320, 240) -> ``320x240``."""
+    return f"{size[0]}x{size[1]}"
+
+
+def add_render_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
+    """``--size`` and ``--renderer``, shared by the commands that render.
+
+    Args:
+        parser: the command's parser.
+        defaults: give the options their defaults here (``scene``); otherwise they stay
+            unset so that a configuration file or a recorded episode decides (``run``).
+    """
+    env = RUN.env
+    parser.add_argument(
+        "--size",
+        type=image_size,
+        default=env.camera_size if defaults else None,
+        help=f"camera image size, WIDTHxHEIGHT, each side {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} "
+        f"(default: {size_text(env.camera_size)})",
+    )
+    parser.add_argument(
+        "--renderer",
+        choices=_choices(EnvConfig, "renderer"),
+        default=env.renderer if defaults else None,
+        help=f"tiny: TinyRenderer on the CPU (the same images everywhere); egl: the GPU; auto: egl where it "
+        f"works (default: {env.renderer})",
+    )
+
+
+def add_agent_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of the environment, the agent and its model, for ``run`` and ``chat``.
+
+    Each option is unset unless given, so that it overrides a configuration file or a
+    recorded episode only when the user gives it; the help shows the built-in default.
+    """
+    env, agent, llm = RUN.env, RUN.agent, RUN.llm
+    files = parser.add_argument_group("configuration files")
+    files.add_argument(
+        "--config",
+        metavar="FILE",
+        help="YAML run configuration (configs/run_reference.yaml); options given here override it",
+    )
+    files.add_argument(
+        "--llm-config",
+        metavar="FILE",
+        help="YAML settings of the model endpoint (configs/llm_vllm.yaml): backend, base_url, model, sampling",
+    )
+    model = parser.add_argument_group("model settings")
+    model.add_argument("--model", help=f"model name at the endpoint or to load in the engine (default: {llm.model})")
+    model.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help=f"environment variable that holds the endpoint's API key, never logged (default: {llm.api_key_env})",
+    )
+    model.add_argument("--mode", choices=_choices(AgentConfig, "mode"), help=f"action mode (default: {agent.mode})")
+    model.add_argument(
+        "--send-images",
+        action="store_true",
+        default=None,
+        help="attach the front camera image to every observation, for multimodal models (default: off)",
+    )
+    world = parser.add_argument_group("environment")
+    world.add_argument(
+        "--perception",
+        choices=_choices(EnvConfig, "perception"),
+        help=f"object poses from the simulator's state or estimated from RGB-D images (default: {env.perception})",
+    )
+    world.add_argument(
+        "--colours", choices=_choices(EnvConfig, "colours"), help=f"colour split of the scene (default: {env.colours})"
+    )
+    world.add_argument("--max-turns", type=positive_int, metavar="N", help="turn budget (default: the task's own)")
+    world.add_argument(
+        "--time-limit",
+        type=positive_float,
+        metavar="SECONDS",
+        help=f"wall-clock seconds per code action (default: {env.limits.time_limit_s:g})",
+    )
+    world.add_argument("--skill-library", metavar="DIR", help="folder of learned skills to load and save to")
+    world.add_argument(
+        "--strict-isolation",
+        action="store_true",
+        default=None,
+        help="refuse to run code unless the worker can confine itself (Landlock, seccomp) (default: off)",
+    )
+    add_render_options(world, defaults=False)
+
+
+def _choices(model: type[Any], field: str) -> list[str]:
+    """The values a ``Literal`` field allows."""
+    return list(typing.get_args(model.model_fields[field].annotation))

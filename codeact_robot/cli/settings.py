@@ -1,0 +1,123 @@
+"""The run configuration of ``run`` and ``chat``: a recorded episode, files, then the flags given.
+
+Each layer is checked on its own first, so that an error names the file it is in; a
+flag overrides a file or a recording only when the user gives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from codeact_robot.agent.trajectory import count_episodes, read_trajectory
+from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
+from codeact_robot.errors import UsageError
+from codeact_robot.llm import LLMConfig
+
+AGENT_CHOICES = (
+    "--agent reference (the scripted expert), --llm URL --model NAME (a model server), "
+    "--engine vllm (the model in this process) or --replay FILE (a recorded episode)"
+)
+MODEL_CHOICES = "--llm URL --model NAME (a model server) or --engine vllm (the model in this process)"
+
+
+def resolve_config(
+    args: argparse.Namespace, notes: list[str], agents: str = AGENT_CHOICES, default_task: str | None = None
+) -> RunConfig:
+    """The configuration ``run`` or ``chat`` asks for.
+
+    Args:
+        args: the parsed command line.
+        notes: where to add remarks for the user (a trajectory holding other episodes).
+        agents: the agent options of the command, for the error when none is given.
+        default_task: the task when neither a flag nor a file names one (None: one must).
+
+    Raises:
+        UsageError: a file that is missing or invalid, a missing task or agent, or
+            options that do not go together.
+    """
+    layers: list[tuple[str, dict[str, Any]]] = []
+    replay = getattr(args, "replay", None)
+    if getattr(args, "episode", None) is not None and not replay:
+        raise UsageError("--episode N picks an episode of the trajectory file given with --replay FILE")
+    if replay:
+        layers.append((f"the recording {replay}", _recorded(replay, args.episode, notes)))
+    if args.config:
+        layers.append((args.config, _run_file(args.config)))
+    if args.llm_config:
+        layers.append((args.llm_config, {"llm": _llm_file(args.llm_config)}))
+    layers.append(("the command line", _flags(args)))
+    merged: dict[str, Any] = {}
+    for source, data in layers:
+        validated(RunConfig, data, source)
+        merged = merge_settings(merged, data)
+    if "task" not in merged and default_task is not None:
+        merged["task"] = default_task
+    if "task" not in merged:
+        raise UsageError("which task? give --task NAME (see `codeact-robot tasks`) or a --config file that names one")
+    if "backend" not in merged.get("llm", {}):
+        raise UsageError(f"which agent? give {agents}")
+    config: RunConfig = validated(RunConfig, merged, "the command line")
+    if args.model and not config.llm.uses_model:
+        raise UsageError(f"--model names the model behind --llm or --engine; {agent_name(config.llm)} has none")
+    return config
+
+
+def agent_name(llm: LLMConfig) -> str:
+    """``the scripted expert`` or ``a replay``, for messages."""
+    return "the scripted expert" if llm.backend == "reference" else f"the {llm.backend} backend"
+
+
+def _recorded(path: str, episode: int | None, notes: list[str]) -> dict[str, Any]:
+    """The complete configuration an episode was recorded with (its task and seed included)."""
+    record = read_trajectory(path, episode or 0)
+    held = count_episodes(path)
+    if episode is None and held > 1:
+        notes.append(f"{path} holds {held} episodes; replaying the first (choose one with --episode 0 to {held - 1})")
+    return merge_settings(record.config, {"task": record.task, "seed": record.seed})
+
+
+def _run_file(path: str) -> dict[str, Any]:
+    data = read_yaml(path)
+    if data and set(data) <= set(LLMConfig.model_fields) and not set(data) & set(RunConfig.model_fields):
+        raise UsageError(
+            f"{path} holds the settings of a model endpoint ({', '.join(data)}), not a run configuration; "
+            "give it with --llm-config"
+        )
+    return data
+
+
+def _llm_file(path: str) -> dict[str, Any]:
+    data = read_yaml(path)
+    validated(LLMConfig, data, path)
+    return data
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the command line gives (None: not given)."""
+    llm: dict[str, Any] = {"model": args.model, "api_key_env": args.api_key_env}
+    if getattr(args, "agent", None):
+        llm["backend"] = "reference"
+    if args.llm:
+        llm.update(backend="openai", base_url=args.llm)
+    if args.engine:
+        llm["backend"] = "vllm"
+    if getattr(args, "replay", None):
+        llm.update(backend="replay", replay_path=args.replay, replay_episode=args.episode or 0)
+    flags = {
+        "task": args.task,
+        "seed": args.seed,
+        "env": {
+            "perception": args.perception,
+            "colours": args.colours,
+            "camera_size": args.size,
+            "renderer": args.renderer,
+            "limits": {"time_limit_s": args.time_limit},
+            "skill_library": args.skill_library,
+            "max_turns": args.max_turns,
+            "strict_isolation": args.strict_isolation,
+        },
+        "agent": {"mode": args.mode, "images": args.send_images},
+        "llm": llm,
+    }
+    return merge_settings({}, flags)  # without the options not given

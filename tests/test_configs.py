@@ -1,0 +1,103 @@
+"""The configuration files: every one shipped in ``configs/`` loads with the option the README pairs it with."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from codeact_robot.cli import build_parser
+from codeact_robot.cli.serve import vllm_command
+from codeact_robot.cli.settings import resolve_config
+from codeact_robot.config import RunConfig
+from codeact_robot.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+SECTION = README.split("## Configuration")[1].split("\n## ")[0]
+PAIRED = dict(re.findall(r"^\| `(configs/[^`]+\.yaml)` \| `([^`]+)` \|", SECTION, re.MULTILINE))
+SHIPPED = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").glob("*.yaml"))
+
+
+def resolved(*argv: str) -> RunConfig:
+    """The configuration ``codeact-robot ARGV`` would run with (nothing is started)."""
+    return resolve_config(build_parser().parse_args(argv), [])
+
+
+def test_the_readme_pairs_every_shipped_yaml_file_with_an_option() -> None:
+    assert SHIPPED and sorted(PAIRED) == SHIPPED
+
+
+@pytest.mark.parametrize("path", SHIPPED)
+def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
+    usage, full = PAIRED[path], str(ROOT / path)
+    data = yaml.safe_load(Path(full).read_text())
+    if usage == "run --config":
+        config = resolved("run", "--config", full)
+        assert config.task == data["task"] and config.llm.backend == data["llm"]["backend"]
+    elif usage == "run --llm-config":
+        config = resolved("run", "--task", "PickPlace", "--llm-config", full)
+        assert config.llm.model_dump(include=set(data)) == data
+        chat = resolve_config(build_parser().parse_args(["chat", "--llm-config", full]), [], default_task="Tabletop")
+        assert chat.llm == config.llm
+    elif usage == "serve":
+        for model in data["models"]:
+            command = vllm_command(model, "127.0.0.1", 8000, [])
+            assert command[:3] == ["vllm", "serve", model]
+            assert command[command.index("--max-model-len") + 1] == str(data["models"][model]["max_model_len"])
+    else:
+        pytest.fail(f"the README pairs {path} with {usage!r}, which this test does not know")
+
+
+def test_the_readme_example_is_a_complete_valid_run_configuration(tmp_path: Path) -> None:
+    example = SECTION.split("```yaml\n")[1].split("```")[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example)
+    config = resolved("run", "--config", str(path))
+    assert (config.env.perception, config.env.max_turns, config.llm.backend) == ("vision", 10, "openai")
+
+
+def test_options_given_override_a_file_and_options_not_given_do_not(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("task: SortHiddenBlocks\nseed: 5\nenv: {perception: vision, camera_size: [640, 480]}\n")
+    from_file = resolved("run", "--config", str(path), "--agent", "reference")
+    assert (from_file.task, from_file.seed, from_file.env.perception) == ("SortHiddenBlocks", 5, "vision")
+    assert from_file.env.camera_size == (640, 480) and from_file.env.renderer == "auto"
+    flags = resolved("run", "--config", str(path), "--agent", "reference", "--perception", "state", "--seed", "0")
+    assert (flags.seed, flags.env.perception, flags.env.camera_size) == (0, "state", (640, 480))
+
+
+def test_an_llm_file_sets_the_model_and_flags_still_win(tmp_path: Path) -> None:
+    path = tmp_path / "llm.yaml"
+    path.write_text("backend: openai\nbase_url: http://gpu:8000/v1\nmodel: a\ntemperature: 0.7\n")
+    config = resolved("run", "--task", "PickPlace", "--llm-config", str(path), "--model", "b")
+    assert (config.llm.base_url, config.llm.model, config.llm.temperature) == ("http://gpu:8000/v1", "b", 0.7)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("bakend: openai\n", ["bakend: unknown setting (did you mean 'backend'?)", "settings here are: backend"]),
+        ("temperature: 9\n", ["temperature: Input should be less than or equal to 2"]),
+        ("- openai\n", ["must hold a mapping of settings, not list"]),
+    ],
+)
+def test_a_bad_llm_file_names_itself_and_the_setting(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    path = tmp_path / "llm.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError) as error:
+        resolved("run", "--task", "PickPlace", "--llm-config", str(path))
+    assert str(path) in str(error.value) and "\n" not in str(error.value)
+    for fragment in fragments:
+        assert fragment in str(error.value)
+
+
+def test_a_bad_recording_is_named_as_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    record = {"config": {"env": {"perception": "sonar"}}, "task": "PickPlace", "seed": 1}
+    path.write_text(json.dumps({**record, "instruction": "x", "mode": "codeact"}) + "\n")
+    with pytest.raises(UsageError, match=f"invalid settings in the recording {path}: env.perception"):
+        resolved("run", "--replay", str(path))
