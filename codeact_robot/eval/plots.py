@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter, StrMethodFormatter
 
-from codeact_robot.eval.report import AgentReport, Report, SuiteReport
+from codeact_robot.eval.report import AgentReport, Report, SuiteReport, family_order, kind_order, split_order
 from codeact_robot.eval.stats import Rate
 
 AGENT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -126,7 +126,7 @@ def _titled(figure: Figure, title: str, legend: bool = True) -> None:
 
 
 def _families(agents: Sequence[AgentReport]) -> Figure | None:
-    families = list(dict.fromkeys(f for a in agents for f in a.families))
+    families = sorted({f for a in agents for f in a.families}, key=family_order)
     if not families:
         return None
     figure, axes = _figure(8.0, 1.3 + 0.2 * len(families) * max(len(agents), 2))
@@ -136,7 +136,7 @@ def _families(agents: Sequence[AgentReport]) -> Figure | None:
 
 
 def _splits(agents: Sequence[AgentReport]) -> Figure | None:
-    splits = list(dict.fromkeys(s for a in agents for s in a.splits))
+    splits = sorted({s for a in agents for s in a.splits}, key=split_order)
     if not splits:
         return None
     labels = [*splits, "all"]
@@ -172,7 +172,7 @@ def _turns(agents: Sequence[AgentReport]) -> Figure | None:
 
 
 def _failure_kinds(agents: Sequence[AgentReport]) -> Figure | None:
-    kinds = list(dict.fromkeys(k for a in agents for k in a.failure_kinds))
+    kinds = sorted({k for a in agents for k in a.failure_kinds}, key=kind_order)
     if not kinds:
         return None
     figure, axes = _figure(8.0, 1.6 + 0.45 * len(agents))

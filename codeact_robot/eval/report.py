@@ -200,7 +200,7 @@ def compare_agents(
     """Paired comparison over the (task, seed, repeat) both agents ran; None if they share none."""
     a_results = _by_key(a)
     b_results = _by_key(b)
-    common = sorted(set(a_results) & set(b_results), key=lambda k: (_family_order(k[0]), k))
+    common = sorted(set(a_results) & set(b_results), key=lambda k: (family_order(k[0]), k))
     if not common:
         return None
     families = {}
@@ -224,8 +224,8 @@ def agent_report(name: str, episodes: Sequence[EpisodeSummary]) -> AgentReport:
         episodes=len(counted),
         infrastructure_errors=len(episodes) - len(counted),
         success=wilson(len(successes), len(counted)),
-        families=_rates(counted, key=lambda e: e.task, order=_family_order),
-        splits=_rates(counted, key=lambda e: e.split, order=_split_order),
+        families=_rates(counted, key=lambda e: e.task, order=family_order),
+        splits=_rates(counted, key=lambda e: e.split, order=split_order),
         mean_turns=mean(e.turns for e in counted),
         mean_prompt_tokens=mean(e.prompt_tokens for e in counted if e.prompt_tokens is not None),
         mean_completion_tokens=mean(e.completion_tokens for e in counted if e.completion_tokens is not None),
@@ -234,7 +234,7 @@ def agent_report(name: str, episodes: Sequence[EpisodeSummary]) -> AgentReport:
         mean_sim_s=mean(e.sim_s for e in counted),
         mean_wall_s=mean(e.wall_s for e in counted),
         failure_kinds={
-            kind: KindCount(kinds[kind], kinds[kind] / len(counted)) for kind in sorted(kinds, key=_kind_order)
+            kind: KindCount(kinds[kind], kinds[kind] / len(counted)) for kind in sorted(kinds, key=kind_order)
         },
         turns_histogram=dict(sorted(Counter(e.turns for e in counted).items())),
     )
@@ -268,7 +268,7 @@ def _mode_rows(episodes: list[EpisodeSummary]) -> list[ModeRow]:
         groups[(episode.model, episode.mode)].append(episode)
     return [
         ModeRow(model, mode, wilson(sum(e.success for e in group), len(group)), mean(e.turns for e in group))
-        for (model, mode), group in sorted(groups.items(), key=lambda item: (item[0][0], _mode_order(item[0][1])))
+        for (model, mode), group in sorted(groups.items(), key=lambda item: (item[0][0], mode_order(item[0][1])))
     ]
 
 
@@ -328,7 +328,9 @@ def _ordered(vocabulary: Sequence[str]) -> Callable[[str], tuple[int, str]]:
     return lambda name: (position.get(name, len(position)), name)
 
 
-_family_order = _ordered(list(TASKS))
-_split_order = _ordered(SPLITS)
-_kind_order = _ordered(FAILURE_KINDS)
-_mode_order = _ordered(MODES)
+family_order = _ordered(list(TASKS))
+"""Sort key of task families: the task table's order, then unknown names alphabetically."""
+split_order = _ordered(SPLITS)
+kind_order = _ordered(FAILURE_KINDS)
+"""Sort key of failure kinds: the vocabulary's order, then unknown kinds alphabetically."""
+mode_order = _ordered(MODES)

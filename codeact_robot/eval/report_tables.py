@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from codeact_robot.eval.episodes import SPLITS
-from codeact_robot.eval.report import AgentReport, Comparison, Report, SuiteReport
+from codeact_robot.eval.report import AgentReport, Comparison, Report, SuiteReport, family_order, kind_order
 from codeact_robot.eval.stats import PairedDifference, Rate
 
 DASH = "–"
@@ -195,7 +195,7 @@ def _cost_table(suite: SuiteReport) -> Table:
 
 
 def _family_table(suite: SuiteReport) -> Table:
-    families = list(dict.fromkeys(f for a in suite.agents for f in a.families))
+    families = sorted({f for a in suite.agents for f in a.families}, key=family_order)
     rows = []
     for family in families:
         row = [Cell(family, {"suite": suite.suite_hash, "task": family})]
@@ -212,7 +212,7 @@ def _family_table(suite: SuiteReport) -> Table:
 
 
 def _kind_table(suite: SuiteReport) -> Table:
-    kinds = list(dict.fromkeys(k for a in suite.agents for k in a.failure_kinds))
+    kinds = sorted({k for a in suite.agents for k in a.failure_kinds}, key=kind_order)
     rows = []
     for kind in kinds:
         row = [Cell(kind, {"suite": suite.suite_hash, "kind": kind})]

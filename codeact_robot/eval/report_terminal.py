@@ -40,14 +40,14 @@ def print_report(report: Report, console: Console | None = None) -> None:
     """Print every suite's tables, then any comparison asked for and any unreadable rows."""
     console = console or Console(highlight=False)
     if not report.suites:
-        console.print(f"{report.folder}: no episodes yet")
+        console.print(Text(f"{report.folder}: no episodes yet"), soft_wrap=True)
     for suite, tables in report_tables(report):
         if suite is not None:
             heading = Text(f"Suite {suite.name}", style="bold")
             heading.append(f"  {suite.suite_hash[:12]}  {suite.episodes:,} episodes", style="dim")
             if suite.heldout:
                 heading.append("  held out", style="yellow")
-            console.print(heading)
+            console.print(heading, soft_wrap=True)
         for table in tables:
             console.print(rich_table(table))
     _print_problems(report, console)
@@ -72,6 +72,6 @@ def _print_problems(report: Report, console: Console) -> None:
         Text(f"{len(report.skipped)} row(s) of the store could not be read and are left out:", style="yellow")
     )
     for line in report.skipped[:MAX_PROBLEMS_SHOWN]:
-        console.print(Text(f"  {line}"))
+        console.print(Text(f"  {line}"), soft_wrap=True)
     if len(report.skipped) > MAX_PROBLEMS_SHOWN:
         console.print(Text(f"  ... and {len(report.skipped) - MAX_PROBLEMS_SHOWN} more"))

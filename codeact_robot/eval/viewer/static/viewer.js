@@ -329,7 +329,7 @@ function turnView(turn, index, images) {
   if (code !== null) section.append(el("div", { class: "label" }, "code"), codeView(code));
   if (report.stdout) {
     const cut = Number(report.stdout_cut) > 0 ? `\n[${report.stdout_cut} more characters were printed but are not shown]` : "";
-    section.append(el("div", { class: "label" }, "printed output"), el("pre", { class: "output" }, text(report.stdout) + cut));
+    section.append(el("div", { class: "label" }, "printed output"), el("pre", { class: "output" }, text(report.stdout).replace(/\n$/, "") + cut));
   }
   if (report.error) section.append(el("div", { class: "label" }, `error (${text(report.origin || report.error_type)})`), el("pre", { class: "error" }, text(report.error)));
   if (said.length) section.append(el("div", { class: "label" }, "said to the user"), el("pre", {}, said.map(text).join("\n")));
