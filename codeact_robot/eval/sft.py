@@ -81,9 +81,13 @@ def export_sft(store: ResultsStore, filters: SFTFilters, out: str | Path) -> SFT
     summary = SFTExport()
     partial = out.with_name(out.name + ".partial")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with partial.open("w", encoding="utf-8") as file:
-        for item in sft_conversations(store, filters, summary):
-            file.write(json.dumps(item, ensure_ascii=False) + "\n")
+    try:
+        with partial.open("w", encoding="utf-8") as file:
+            for item in sft_conversations(store, filters, summary):
+                file.write(json.dumps(item, ensure_ascii=False) + "\n")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(out)
     return summary
 
