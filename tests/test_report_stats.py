@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from codeact_robot.eval.stats import mcnemar_exact, paired_difference, wilson
@@ -64,6 +65,18 @@ def test_paired_bootstrap_matches_the_normal_approximation_for_many_pairs() -> N
     assert result.low == pytest.approx(0.1 - half, abs=0.01)
     assert result.high == pytest.approx(0.1 + half, abs=0.01)
     assert result.p_value == pytest.approx(mcnemar_exact(40, 20))
+
+
+def test_paired_bootstrap_agrees_with_resampling_the_pairs_one_by_one() -> None:
+    # The textbook paired bootstrap: draw n pair indices with replacement, average the differences.
+    a = [i % 3 != 0 for i in range(120)]
+    b = [i % 4 == 0 or i % 5 == 0 for i in range(120)]
+    differences = np.array(a, dtype=float) - np.array(b, dtype=float)
+    indices = np.random.default_rng(1).integers(0, len(differences), size=(20_000, len(differences)))
+    low, high = np.percentile(differences[indices].mean(axis=1), [2.5, 97.5])
+    result = paired_difference(a, b)
+    assert result.low == pytest.approx(low, abs=0.01)
+    assert result.high == pytest.approx(high, abs=0.01)
 
 
 def test_paired_bootstrap_is_the_same_every_time() -> None:
