@@ -156,7 +156,9 @@ def real_store(folder: Path) -> RealStore:
     return RealStore(folder, expert, self_debug, hostile_id)
 
 
-def synthetic_record(task: str, seed: int, instruction: str, turns: int, success: bool, rng: random.Random) -> str:
+def synthetic_record(
+    task: str, seed: int, instruction: str, turns: int, success: bool, rng: random.Random, outcome: str | None = None
+) -> str:
     """A transcript of the shape real episodes have (system prompt shortened), as JSON."""
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "You control a Franka Panda robot arm on a table by writing Python programs."},
@@ -193,7 +195,7 @@ def synthetic_record(task: str, seed: int, instruction: str, turns: int, success
         "mode": "codeact",
         "messages": messages,
         "turns": turn_records,
-        "outcome": "success" if success else "turn_limit",
+        "outcome": outcome or ("success" if success else "turn_limit"),
         "success": success,
         "check": "synthetic",
         "final_objects": {"red block": {"position": [0.5, 0.0, 0.02]}},
@@ -253,7 +255,9 @@ def synthetic_rows(
                 attempts=1,
                 finished_at=f"2026-11-25T12:{index // 600 % 60:02d}:{index // 10 % 60:02d}+0000",
                 search_text=search,
-                record=synthetic_record(task, episode_seed, instruction, turns, success, rng),
+                record=synthetic_record(
+                    task, episode_seed, instruction, turns, success, rng, OUTCOME_OF_KIND.get(kind, "done")
+                ),
             )
         )
     return rows
@@ -300,7 +304,10 @@ def episode_row(
         attempts=1,
         finished_at="2026-11-25T12:00:00+0000",
         search_text=f"code of {agent} {task} {seed}",
-        record=record or synthetic_record(task, seed, instruction, turns, success, random.Random(seed)),
+        record=record
+        or synthetic_record(
+            task, seed, instruction, turns, success, random.Random(seed), OUTCOME_OF_KIND.get(kind, "done")
+        ),
         **columns,
     )
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
+import signal
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +15,9 @@ from typing import Any
 
 import pytest
 from stores import HOSTILE, RealStore, episode_row, real_store, synthetic_store
-from test_report import insert_corrupt_row, make_store
+from test_report import CLI, insert_corrupt_row, make_store
 
+from codeact_robot.errors import UsageError
 from codeact_robot.eval.store import ResultsStore
 from codeact_robot.eval.viewer import ViewerServer
 
@@ -222,7 +226,29 @@ def test_the_viewer_never_writes_to_the_store(real: RealStore) -> None:
 
 
 def test_a_folder_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
-    from codeact_robot.errors import UsageError
-
     with pytest.raises(UsageError, match="holds no results store"):
         ViewerServer(tmp_path, port=0)
+
+
+def test_the_view_command_serves_until_interrupted(real: RealStore) -> None:
+    process = subprocess.Popen(
+        [*CLI, "view", str(real.folder), "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert url, line
+        connection = http.client.HTTPConnection("127.0.0.1", int(url[1]), timeout=30)
+        connection.request("GET", "/api/overview")
+        assert json.loads(connection.getresponse().read())["episodes"] == 3
+        connection.close()
+        busy = subprocess.run(
+            [*CLI, "view", str(real.folder), "--port", url[1]], capture_output=True, text=True, timeout=120
+        )
+        assert busy.returncode == 2
+        assert busy.stderr.strip() == f"error: port {url[1]} is in use; choose another with --port (0 picks a free one)"
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.strip().endswith("stopped")

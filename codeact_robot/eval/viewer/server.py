@@ -88,7 +88,9 @@ class ViewerServer(ThreadingHTTPServer):
             self.data.close()
             raise
         self.loopback = host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
-        self.allowed_hosts = {f"{name}:{self.server_address[1]}" for name in (*LOOPBACK_NAMES, host)}
+        port = self.server_address[1]
+        names = (*LOOPBACK_NAMES, host)
+        self.allowed_hosts = {f"{name}:{port}" for name in names} | (set(names) if port == 80 else set())
 
     @property
     def url(self) -> str:
