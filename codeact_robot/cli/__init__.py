@@ -1,4 +1,4 @@
-"""The ``codeact-robot`` command line: tasks, scene, run, chat, serve, skills."""
+"""The ``codeact-robot`` command line: tasks, scene, run, chat, serve, skills, report, view, export."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from codeact_robot.errors import UsageError
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from codeact_robot.cli import chat, run, scene, serve, skills
+    from codeact_robot.cli import chat, export, report, run, scene, serve, skills, view
 
-    commands_in_order = (scene, run, chat, serve, skills)  # each module registers its commands
+    commands_in_order = (scene, run, chat, serve, skills, report, view, export)  # each module registers its commands
     parser = Parser(
         prog="codeact-robot",
         description="An LLM agent that controls a simulated robot arm by writing Python.",

@@ -180,25 +180,33 @@ class ResultsStore:
     Args:
         folder: the evaluation folder; ``folder/results.sqlite`` is the database.
         create: create the folder and the database if they do not exist (else it must).
+        read_only: open the database for reading only (reports, the viewer, exports):
+            nothing can be written through this object, and another process may go on
+            writing episodes, which each new query sees.
 
     Raises:
         UsageError: the folder holds no store (and ``create`` is False), or a store of
             another schema version, or a file that is not a results store.
     """
 
-    def __init__(self, folder: str | Path, create: bool = False) -> None:
+    def __init__(self, folder: str | Path, create: bool = False, read_only: bool = False) -> None:
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
         if not create and not self.path.is_file():
             raise UsageError(f"{self.folder} holds no results store ({STORE_FILE}); run `codeact-robot eval` first")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # One connection per store object; the scheduler writes from one thread.
-        self.db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
+        if read_only:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False, isolation_level=None)
+        else:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            # One connection per store object; the scheduler writes from one thread.
+            self.db = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False, isolation_level=None)
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=FULL")  # a written episode survives a power cut
+            if not read_only:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")  # a written episode survives a power cut
             self.db.execute("PRAGMA foreign_keys=ON")
-            self._check_schema(create)
+            self._check_schema(create and not read_only)
         except sqlite3.DatabaseError as error:
             self.db.close()
             raise UsageError(f"{self.path} is not a codeact-robot results store: {error}") from None
@@ -206,7 +214,7 @@ class ResultsStore:
     def _check_schema(self, create: bool) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
-            if not create and tables:
+            if not create:
                 raise UsageError(f"{self.path} is not a codeact-robot results store")
             with self.transaction() as db:
                 for statement in SCHEMA.split(";"):
@@ -322,22 +330,55 @@ class ResultsStore:
         )
         return {EpisodeKey(a, t, int(s), int(r)): o for a, t, s, r, o in rows}
 
-    def summaries(self, where: str = "", parameters: Sequence[Any] = ()) -> Iterator[dict[str, Any]]:
+    def summaries(
+        self,
+        where: str = "",
+        parameters: Sequence[Any] = (),
+        order_by: str = "id",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[dict[str, Any]]:
         """Every episode's flat metrics (no transcript), optionally filtered by an SQL condition.
 
         Args:
             where: an SQL condition on the columns (written by the caller's code, never by a user).
             parameters: values for the condition's ``?`` placeholders.
+            order_by: an SQL ordering (written by the caller's code, never by a user).
+            limit: at most this many episodes (all when None), from ``offset`` on.
+            offset: how many episodes of the ordering to skip.
         """
         condition = f"WHERE {where}" if where else ""
-        cursor = self.db.execute(f"SELECT id, {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition}", parameters)
+        page = "LIMIT ? OFFSET ?" if limit is not None else ""
+        cursor = self.db.execute(
+            f"SELECT id, {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition} ORDER BY {order_by} {page}",
+            [*parameters, limit, offset] if limit is not None else parameters,
+        )
         names = [d[0] for d in cursor.description]
         for values in cursor:
             yield dict(zip(names, values))
 
-    def record(self, episode_id: int) -> dict[str, Any] | None:
-        """The whole transcript of one episode (parsed JSON), or None when missing or corrupt."""
-        row = self.db.execute("SELECT record FROM episodes WHERE id = ?", (episode_id,)).fetchone()
+    def count(self, where: str = "", parameters: Sequence[Any] = ()) -> int:
+        """How many episodes match an SQL condition (written by the caller's code) or all."""
+        condition = f"WHERE {where}" if where else ""
+        return int(self.db.execute(f"SELECT COUNT(*) FROM episodes {condition}", parameters).fetchone()[0])
+
+    def distinct(self, column: str) -> dict[Any, int]:
+        """Each value of a column (one of the summary columns) and how many episodes have it."""
+        if column not in SUMMARY_COLUMNS:
+            raise ValueError(f"{column!r} is not a summary column")
+        rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM episodes GROUP BY {column} ORDER BY {column}")
+        return dict(rows.fetchall())
+
+    def record(self, episode_id: int, max_chars: int | None = None) -> dict[str, Any] | None:
+        """The whole transcript of one episode (parsed JSON), or None when missing or corrupt.
+
+        Args:
+            episode_id: the episode's id.
+            max_chars: also None when the stored JSON is longer than this (a reader's memory cap).
+        """
+        limit = "AND length(record) <= ?" if max_chars is not None else ""
+        parameters = (episode_id, max_chars) if max_chars is not None else (episode_id,)
+        row = self.db.execute(f"SELECT record FROM episodes WHERE id = ? {limit}", parameters).fetchone()
         if row is None:
             return None
         try:
@@ -352,6 +393,21 @@ class ResultsStore:
             "SELECT turn, camera, image FROM turn_images WHERE episode_id = ? ORDER BY turn, camera", (episode_id,)
         )
         return [TurnImage(int(turn), str(camera), bytes(image)) for turn, camera, image in rows]
+
+    def image_index(self, episode_id: int) -> list[tuple[int, str]]:
+        """(turn, camera) of each image of one episode, without the images."""
+        rows = self.db.execute(
+            "SELECT turn, camera FROM turn_images WHERE episode_id = ? ORDER BY turn, camera", (episode_id,)
+        )
+        return [(turn, camera) for turn, camera in rows if isinstance(turn, int) and isinstance(camera, str)]
+
+    def image(self, episode_id: int, turn: int, camera: str) -> bytes | None:
+        """One camera image (JPEG bytes), or None when there is none."""
+        row = self.db.execute(
+            "SELECT image FROM turn_images WHERE episode_id = ? AND turn = ? AND camera = ?",
+            (episode_id, turn, camera),
+        ).fetchone()
+        return bytes(row[0]) if row is not None and isinstance(row[0], bytes) else None
 
     def close(self) -> None:
         """Close the database connection."""

@@ -1,0 +1,75 @@
+"""``codeact-robot report``: the tables, plots and comparisons of an evaluation folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from codeact_robot.errors import UsageError
+from codeact_robot.eval.plots import write_plots
+from codeact_robot.eval.report import load_report
+from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, html_report
+from codeact_robot.eval.report_markdown import markdown_report
+from codeact_robot.eval.report_terminal import print_report
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Register ``report``."""
+    report = commands.add_parser(
+        "report", help="success rates with intervals, paired comparisons and plots of an evaluation folder"
+    )
+    report.add_argument("folder", metavar="DIR", help="the evaluation folder (eval --out)")
+    report.add_argument("--json", action="store_true", help="print the numbers as JSON instead of tables")
+    report.add_argument("--md", metavar="FILE", help="write the tables as Markdown")
+    report.add_argument("--html", metavar="FILE", help="write one self-contained HTML file with tables and plots")
+    report.add_argument("--plots", metavar="DIR", help="write the plots as PNG files into this folder")
+    report.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="compare two agents (AGENT or SUITE:AGENT) on their common episodes",
+    )
+    report.add_argument(
+        "--viewer-url",
+        default=DEFAULT_VIEWER_URL,
+        help=f"where `view` serves this folder (default {DEFAULT_VIEWER_URL})",
+    )
+    report.set_defaults(handler=report_command)
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Print the report (tables, or JSON) and write the files asked for."""
+    outputs = [Path(p) for p in (args.md, args.html) if p]
+    for path in outputs:
+        if path.is_dir():
+            raise UsageError(f"{path} is a folder; give a file name for the report")
+    report = load_report(args.folder, args.compare)
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print_report(report, Console(highlight=False))
+    notes = []
+    if args.html:
+        _write(Path(args.html), html_report(report, args.viewer_url))
+        notes.append(f"HTML report: {args.html}")
+    if args.md:
+        _write(Path(args.md), markdown_report(report))
+        notes.append(f"Markdown report: {args.md}")
+    if args.plots:
+        notes.append(f"{len(write_plots(report, args.plots))} plots in {args.plots}")
+    for note in notes:
+        print(note, file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Write through a temporary file, so a failed run never leaves half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
