@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 KEEP_FACTOR = 4  # keep a little more than is shown, so the display can cut at a line end
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate (which UTF-8 and JSON cannot carry)
+    becomes U+FFFD, the replacement character."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class CappedOutput(io.TextIOBase):

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from codeact_robot.sandbox.skills import MAX_SKILL_CHARS
 from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.config import Camera
 
@@ -32,7 +33,7 @@ MAX_FRAMES = 1800  # video frames per action (three simulated minutes at 10 fps)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
 MAX_OUTPUT_CHARS = 100_000
 MAX_NOTES = 32
-MAX_SKILL_CHARS = 50_000
+MAX_NOTE_CHARS = 1000
 MAX_SAVED_SKILLS = 16
 
 Name = Annotated[str, Field(max_length=64)]
@@ -166,7 +167,7 @@ class ReplyHeader(_Plain):
     scene: SceneSummary
     images: tuple[Camera, ...] = Field(max_length=2)
     frames: int = Field(0, ge=0, le=MAX_FRAMES)
-    notes: tuple[Annotated[str, Field(max_length=1000)], ...] = Field((), max_length=MAX_NOTES)
+    notes: tuple[Annotated[str, Field(max_length=MAX_NOTE_CHARS)], ...] = Field((), max_length=MAX_NOTES)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
 
 
