@@ -8,9 +8,10 @@ import gc
 import importlib
 import inspect
 import operator
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -165,7 +166,7 @@ class Sandbox:
         now, can no longer act on the world, and are stopped if they do not finish.
         """
         self._closed = True
-        with contextlib.suppress(LimitExceeded), wall_clock_limit(self.limits.time_limit_s):
+        with contextlib.suppress(LimitExceeded), _silent_finalizers(), wall_clock_limit(self.limits.time_limit_s):
             self.namespace.clear()
             self.functions.clear()
             self._sources.clear()
@@ -279,6 +280,17 @@ class Sandbox:
                 raise RefusedImport(f"cannot import {', '.join(missing)} from '{name}' in the sandbox")
             return SimpleNamespace(**{n: module._member(n) for n in fromlist})
         return self.modules[top]
+
+
+@contextlib.contextmanager
+def _silent_finalizers() -> Iterator[None]:
+    """Finalizers of an ended program that fail (a refused skill call, the time limit) say nothing."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def _origin(error: Exception, from_skill: bool) -> str:
