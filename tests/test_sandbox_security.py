@@ -455,3 +455,125 @@ print(len(t.seen), round(math.hypot(3, 4)), list(itertools.pairwise([1, 2, 3])),
     info = step(env, program)
     assert info["error"] is None, info["error"]
     assert info["stdout"] == ("3 5 [(1, 2), (2, 3)] {\"k\": 1} 2 [('a', 2)] None 14.0 11 oops blue bowl 3.14 1-x\n")
+
+
+def test_ids_and_hashes_reveal_no_addresses(env: CodeActEnv) -> None:
+    # A default repr still shows an address (see the README's threat model); id() and hash()
+    # are what an exploit would read addresses from, and they no longer hold one.
+    program = (
+        "address = int(repr(pick).split(' at ')[1].rstrip('>'), 16)\n"
+        "print(id(pick) == address, hash(pick) in (address >> 4, address), id(pick) == id(pick))"
+    )
+    info = step(env, program)
+    assert info["error"] is None and info["stdout"] == "False False True\n"
+
+
+def test_help_and_dir_describe_the_api(env: CodeActEnv) -> None:
+    info = step(env, "help(pick_and_place)")
+    assert info["stdout"].startswith(
+        "pick_and_place(obj: str, target: str | Sequence[float]) -> bool\n    Pick up an object and place it"
+    )
+    info = step(env, "mine = 1\nnames = dir()\nprint('mine' in names, 'pick_and_place' in names, 'np' in names)")
+    assert info["stdout"] == "True True True\n"
+    assert not any(name.startswith("_") for name in step(env, "print(dir())")["stdout"].strip("[]\n").split(", "))
+
+
+# --- learned skills: loading one runs nothing but the creation of the function --------------------
+
+LOADS_RUN_CODE = {
+    "call-in-default": "def tidy(x=pick_and_place('red block', 'blue bowl')):\n    '''Tidy.'''\n    return x\n",
+    "decorator": "@pick_and_place\ndef tidy():\n    '''Tidy.'''\n",
+    "call-in-annotation": "def tidy(x: pick_and_place('red block', 'blue bowl')):\n    '''Tidy.'''\n",
+    "call-in-kw-default": "def tidy(*, x=go_home()):\n    '''Tidy.'''\n",
+    "shadows-a-skill": "def pick_and_place(obj, target):\n    '''Never moves.'''\n    return True\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(set(LOADS_RUN_CODE) - {"decorator"}))  # save_skill stores the def alone
+def test_saving_a_skill_that_would_run_code_when_loaded_is_refused(tmp_path, name: str) -> None:
+    env = CodeActEnv(renderer="tiny", skill_library=str(tmp_path), time_limit_s=5.0)
+    try:
+        env.reset(seed=0, options=SCENE)
+        source = LOADS_RUN_CODE[name]
+        function = source.split("def ")[1].split("(")[0]
+        info = step(env, f"{source}save_skill({function})")
+        assert info["error"] is not None and "save_skill refused" in info["error"], info["error"]
+        assert list(tmp_path.iterdir()) == []
+        assert step(env, "print('alive')")["stdout"] == "alive\n"
+    finally:
+        env.close()
+
+
+def test_a_hand_edited_library_runs_nothing_when_loaded(tmp_path) -> None:
+    for name, source in LOADS_RUN_CODE.items():
+        if name != "shadows-a-skill":  # the library keeps one file per name; this one is its own test below
+            (tmp_path / "tidy.py").write_text(source)
+            check_library_load(tmp_path, "tidy", "a learned skill was not loaded")
+    (tmp_path / "tidy.py").unlink()
+    (tmp_path / "pick_and_place.py").write_text(LOADS_RUN_CODE["shadows-a-skill"])
+    check_library_load(tmp_path, "pick_and_place", "cannot be named 'pick_and_place'")
+
+
+def check_library_load(library, function: str, note: str) -> None:
+    fresh = CodeActEnv(renderer="tiny")
+    try:
+        fresh.reset(seed=0, options=SCENE)
+        expected = {k: v for k, v in fresh.world_state.items() if k != "bullet"}
+    finally:
+        fresh.close()
+    env = CodeActEnv(renderer="tiny", skill_library=str(library))
+    try:
+        observation, _ = env.reset(seed=0, options=SCENE)
+        assert note in observation["text"], observation["text"]
+        assert {k: v for k, v in env.world_state.items() if k != "bullet"} == expected  # nothing moved
+        if function == "tidy":
+            info = step(env, "tidy")
+            assert info["error_type"] == "NameError"  # the function was not created either
+    finally:
+        env.close()
+
+
+def test_a_good_skill_saves_and_loads(tmp_path) -> None:
+    env = CodeActEnv(renderer="tiny", skill_library=str(tmp_path))
+    try:
+        env.reset(seed=0, options=SCENE)
+        source = "def lift(name, height=0.1):\n    '''Where a lifted block would be.'''\n    return height\n"
+        assert "saved skill lift" in step(env, f"{source}print(save_skill(lift))")["stdout"]
+        observation, _ = env.reset(seed=1, options=SCENE)
+        assert "not loaded" not in observation["text"]
+        assert step(env, "print(lift('red block'))")["stdout"] == "0.1\n"
+    finally:
+        env.close()
+
+
+# --- nothing of an episode runs in the next one ------------------------------------------------
+
+LEFT_BEHIND = {
+    "suspended-generator": "it = g()\nnext(it)",
+    "generator-in-a-cycle": "class H:\n    pass\nh = H()\nh.me = h\nh.it = g()\nnext(h.it)",
+    "generator-in-a-class": "class H:\n    it = g()\nnext(H.it)\nh = H()",
+    "generator-in-a-closure": "def keep():\n    it = g()\n    next(it)\n    return lambda: it\nkept = keep()",
+}
+GENERATOR = "def g():\n    try:\n        yield 1\n    finally:\n        pick_and_place({obj!r}, {target!r})\n"
+
+
+@pytest.mark.parametrize("holder", sorted(LEFT_BEHIND))
+def test_a_suspended_finally_does_not_act_in_the_next_episode(holder: str) -> None:
+    fresh = CodeActEnv(task="PickPlace", renderer="tiny")
+    try:
+        fresh.reset(seed=3)
+        expected = {k: v for k, v in fresh.world_state.items() if k != "bullet"}
+    finally:
+        fresh.close()
+    env = CodeActEnv(task="PickPlace", renderer="tiny", time_limit_s=5.0)
+    try:
+        env.reset(seed=1)
+        params = env.instance.params
+        info = step(env, GENERATOR.format(obj=params["object"], target=params["target"]) + LEFT_BEHIND[holder])
+        assert info["error"] is None, info["error"]
+        env.reset(seed=3)
+        assert {k: v for k, v in env.world_state.items() if k != "bullet"} == expected  # bit for bit
+        info = step(env, "print([name in dir() for name in ('g', 'it', 'h', 'H', 'keep', 'kept')])")
+        assert info["stdout"] == "[False, False, False, False, False, False]\n"
+    finally:
+        env.close()
