@@ -252,12 +252,15 @@ def send_request(connection: Connection, verb: str, **payload: Any) -> None:
     connection.send_bytes(json.dumps({"verb": verb, **payload}).encode())
 
 
-def receive_reply(connection: Connection, image_shape: tuple[int, int, int], deadline: float) -> WorkerReply:
+def receive_reply(
+    connection: Connection, image_shape: tuple[int, int, int], cameras: tuple[str, ...], deadline: float
+) -> WorkerReply:
     """Read and check one reply.
 
     Args:
         connection: the host's end of the socket.
         image_shape: (height, width, 3) of every image frame.
+        cameras: the cameras whose images every reply must carry, and no others.
         deadline: ``time.monotonic()`` by which the whole reply must have arrived.
 
     Raises:
@@ -275,8 +278,8 @@ def receive_reply(connection: Connection, image_shape: tuple[int, int, int], dea
         ) from None
     if isinstance(header, FailureHeader):
         raise WorkerFailed(header.message)
-    if len(set(header.images)) != len(header.images):
-        raise ProtocolError("a reply named a camera twice")
+    if len(set(header.images)) != len(header.images) or set(header.images) != set(cameras):
+        raise ProtocolError(f"a reply carried the cameras {list(header.images)}; expected {list(cameras)}")
     size = int(np.prod(image_shape))
     blobs = [_image(_frame(connection, size, deadline), image_shape) for _ in range(len(header.images) + header.frames)]
     return WorkerReply(
