@@ -577,3 +577,17 @@ def test_a_suspended_finally_does_not_act_in_the_next_episode(holder: str) -> No
         assert info["stdout"] == "[False, False, False, False, False, False]\n"
     finally:
         env.close()
+
+
+def test_host_objects_carried_by_exceptions_arrive_as_text(env: CodeActEnv) -> None:
+    # numpy's loop errors carry the real ufunc, which no check stands in front of
+    program = (
+        "try:\n    np.add(np.array(['a']), np.array([1]))\nexcept Exception as e:\n    carried = e.args\n"
+        "print(carried[0], isinstance(carried[0], str), carried[1][0].name)\n"
+        "try:\n    raise ValueError('plain', 3, (1.5, [2]))\nexcept ValueError as e:\n    print(e.args)"
+    )
+    info = step(env, program)
+    assert info["error"] is None, info["error"]
+    assert info["stdout"] == "<ufunc 'add'> True str32\n('plain', 3, (1.5, [2]))\n"
+    info = step(env, "carried[0](np.zeros(2), 1, dtype=object)")
+    assert info["error"].endswith("TypeError: 'str' object is not callable")

@@ -290,6 +290,23 @@ def test_the_verdict_caches_stay_bounded() -> None:
     assert sum(len(names) for names in policy._allowed.values()) <= MAX_CACHED_VERDICTS
 
 
+def test_exceptions_carry_plain_values_and_program_objects_only() -> None:
+    policy = Policy()
+    Program = policy.make_class((object,))("Program", (object,), {"__module__": "__sandbox__"})
+    mine, inner = Program(), KeyError("k")
+    error = ValueError(None, 1, "s", b"b", (2.5, [np.float64(1)]), point(), point().dtype, inner, mine, Program)
+    assert policy.getattr(error, "args") == error.args  # nothing here is a host object
+    hostile = ValueError(np.add, [print, {"k": 1}], np.zeros(1, "V8"), np.ndarray)
+    carried = policy.attribute_guard()(hostile, "args")
+    assert carried == (
+        "<ufunc 'add'>",
+        ["<built-in function print>", "{'k': 1}"],
+        repr(np.zeros(1, "V8")),
+        repr(np.ndarray),
+    )
+    assert "args" not in policy._allowed.get(ValueError, set())  # filtered on every read
+
+
 def test_type_hands_out_only_classes_a_program_could_name() -> None:
     policy = Policy()
     Program = policy.make_class((object,))("Program", (object,), {"__module__": "__sandbox__"})

@@ -17,6 +17,7 @@ keeps the views and copies it makes inside the memory of the arrays it was given
 from __future__ import annotations
 
 import collections
+import reprlib
 import types
 import weakref
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-from codeact_robot.sandbox.arrays import SAFE_KINDS, SafeUfunc, checked_method, view_of
+from codeact_robot.sandbox.arrays import SAFE_KINDS, Checked, SafeUfunc, checked_method, view_of
 from codeact_robot.sandbox.classes import ClassView
 from codeact_robot.sandbox.refusals import RefusedAttribute, RefusedOperation, public_name
 from codeact_robot.sandbox.safemodule import SafeModule
@@ -175,6 +176,12 @@ NAMED_CLASSES = frozenset({type(None), *MUTABLE, *ATTRIBUTES, object, property, 
 }
 """Classes ``type()`` returns as they are: builtins and ``collections`` classes a program can name anyway."""
 
+_PLAIN_VALUES = (bool, int, float, complex, str, bytes)
+_STAND_INS = (SafeModule, Checked, SafeUfunc, ClassView)
+MAX_CARRIED_DEPTH = 4
+_short = reprlib.Repr()
+_short.maxstring = _short.maxother = 200
+
 MAX_CACHED_VERDICTS = 10_000
 MAX_CACHED_NAME = 100  # characters: longer attribute names are judged every time, never remembered
 
@@ -266,7 +273,7 @@ class Policy:
                         self._allowed.setdefault(kind, set()).add(name)
             if allowed:
                 if name in _checked_names(kind):
-                    return checked_method(obj, name)
+                    return self._exception_args(obj) if isinstance(obj, BaseException) else checked_method(obj, name)
                 return getattr(obj, name, default[0]) if default else getattr(obj, name)
         if default:
             return default[0]
@@ -328,6 +335,29 @@ class Policy:
         if isinstance(obj, np.dtype):
             return name in _DTYPE
         return False
+
+    def _exception_args(self, error: BaseException) -> tuple[Any, ...]:
+        """``error.args`` as sandboxed code sees them.
+
+        An exception raised by host code can carry host objects (numpy's loop errors carry
+        the real ufunc, whose call no check stands in front of): plain values, arrays and
+        dtypes, exceptions and the program's own objects pass; anything else becomes its repr.
+        """
+        return tuple(self._carried(value, 0) for value in error.args)
+
+    def _carried(self, value: Any, depth: int) -> Any:
+        kind = type(value)
+        if value is None or kind in _PLAIN_VALUES or isinstance(value, (np.generic, np.dtype, BaseException)):
+            return value
+        if kind is np.ndarray and value.dtype.kind in SAFE_KINDS:
+            return value
+        if kind in (tuple, list) and depth < MAX_CARRIED_DEPTH:
+            return kind(self._carried(item, depth + 1) for item in value)
+        if kind in _STAND_INS or self._program_instance(value) or self.is_sandbox_class(value):
+            return value
+        if kind is types.FunctionType and value.__module__ == "__sandbox__":
+            return value
+        return _short.repr(value)
 
     @property
     def self_types(self) -> set[type]:
@@ -403,11 +433,13 @@ class Policy:
 
 
 def _checked_names(kind: type) -> frozenset[str]:
-    """Methods of ``kind`` that are called through :func:`checked_method`."""
+    """Attributes of ``kind`` whose value is checked on every read (methods, exception args)."""
     names = CHECKED_METHODS.get(kind)
     if names is not None:
         return names
-    return SCALAR_CHECKED if issubclass(kind, np.generic) else frozenset()
+    if issubclass(kind, np.generic):
+        return SCALAR_CHECKED
+    return EXCEPTION_ATTRIBUTES if issubclass(kind, BaseException) else frozenset()
 
 
 class _ItemsOnly:
