@@ -67,6 +67,10 @@ def safe_builtins(
         """A hash of ``obj``: equal for equal values (not the interpreter's own number)."""
         return digest(hash(obj))
 
+    def sandbox_type(obj: Any) -> Any:
+        """The class of ``obj``: itself where a program could name it anyway, else a stand-in."""
+        return policy.type_of(obj)
+
     def sandbox_dir(*obj: Any) -> list[str]:
         """Without an argument, the names defined so far and the API; else what ``obj`` offers."""
         if not obj:
@@ -99,7 +103,7 @@ def safe_builtins(
         **names,
         "getattr": policy.getattr,
         "hasattr": policy.hasattr,
-        "type": policy.type_of,
+        "type": sandbox_type,
         "dir": sandbox_dir,
         "help": sandbox_help,
         "id": sandbox_id,
@@ -107,7 +111,7 @@ def safe_builtins(
         "__import__": import_module,
         "__build_class__": builtins.__build_class__,
     }
-    for name, function in (("id", sandbox_id), ("hash", sandbox_hash), ("dir", sandbox_dir), ("help", sandbox_help)):
-        function.__name__ = function.__qualname__ = name
+    for function in (sandbox_type, sandbox_id, sandbox_hash, sandbox_dir, sandbox_help):
+        function.__name__ = function.__qualname__ = function.__name__.removeprefix("sandbox_")
     result["__metaclass__"] = policy.make_class((object, *exception_bases))
     return result
