@@ -36,6 +36,7 @@ SAFE_KINDS = frozenset("biufcUS")
 REFUSED_KEYWORDS = frozenset({"buffer", "offset", "strides", "like", "signature", "sig", "extobj"})
 """Keywords that place an array over given memory, or route the call through another object's code."""
 
+_PLAIN_RESULTS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_, np.uint8})
 _KIND_NAMES = {"O": "Python objects", "V": "raw or structured records", "M": "dates", "m": "time spans"}
 
 
@@ -170,16 +171,30 @@ class Checked:
         positions: where it takes dtype and out positionally (read from ``function`` if None).
     """
 
-    __slots__ = ("_function", "_name", "_positions")
+    __slots__ = ("_function", "_name", "_positional", "_positions")
 
     def __init__(self, function: Any, name: str, positions: Positions | None = None) -> None:
         self._function = function
         self._name = name
         self._positions = positions if positions is not None else Positions.of(function)
+        # arguments beyond this many positionals may be a dtype or an out= array
+        self._positional = min((p for p in (self._positions.dtype, self._positions.out) if p is not None), default=99)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        args, kwargs = checked_arguments(self._name, self._positions, args, kwargs)
-        return checked_result(self._name, self._function(*args, **kwargs))
+        if kwargs or len(args) > self._positional:
+            args, kwargs = checked_arguments(self._name, self._positions, args, kwargs)
+        else:  # the common call: inputs only
+            for value in args:
+                if type(value) is np.ndarray and value.dtype.kind not in SAFE_KINDS:
+                    raise _refusal(self._name, "an array", value.dtype)
+        result = self._function(*args, **kwargs)
+        kind = type(result)
+        if kind is np.ndarray:
+            if result.dtype.kind in SAFE_KINDS:
+                return result
+        elif kind in _PLAIN_RESULTS:
+            return result
+        return checked_result(self._name, result)
 
     def _described(self) -> Any:
         """The numpy callable, for help() (host code only)."""
