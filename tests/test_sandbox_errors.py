@@ -71,6 +71,13 @@ def test_a_failure_to_compile_or_format_is_an_ordinary_error(
     assert follow_up["stdout"] == "alive\n" and not follow_up["restarted"]
 
 
+def test_an_exception_class_with_a_long_name_is_reported(env: CodeActEnv) -> None:
+    name = "E" * 200
+    _, info = step(env, f"class {name}(Exception):\n    pass\nraise {name}('x')")
+    assert not info["restarted"] and info["error"].endswith(f"{name}: x")
+    assert info["error_type"] == name[:64]
+
+
 def test_printed_and_said_lone_surrogates_arrive_as_replacement_characters(env: CodeActEnv) -> None:
     text, info = step(env, "print('a\\ud800b')\nsay('c\\udfffd')\nraise ValueError('\\udc80')")
     assert not info["restarted"]

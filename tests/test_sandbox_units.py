@@ -471,8 +471,8 @@ def test_results_are_checked_inside_tuples_lists_and_named_tuples() -> None:
     assert checked_result("f", (point(), [point()])) is not None
     svd = checked_result("svd", np.linalg.svd(np.eye(2)))
     assert type(svd) is tuple and len(svd) == 3
-    masked = checked_result("f", np.ma.masked_array(np.eye(2)))
-    assert type(masked) is np.ndarray
+    masked = checked_result("f", [np.ma.masked_array(np.eye(2))])
+    assert type(masked[0]) is np.ndarray
     for bad in ([np.array([None])], (point(), np.zeros(1, "V8")), np.zeros(1, "i4,f4")[0]):
         with pytest.raises(RefusedOperation):
             checked_result("f", bad)
@@ -689,6 +689,7 @@ def test_a_skill_that_only_defines_a_function_is_accepted() -> None:
         ("", "found: nothing"),
         ("def pick_and_place():\n    '''d'''", "cannot be named 'pick_and_place'"),
         ("def len():\n    '''d'''", "cannot be named 'len'"),
+        ("def " + "f" * 65 + "():\n    '''d'''", "a skill's name is limited to 64 characters"),
         ("def f():\n    '''d'''\n    return x.__class__", "does not compile in the sandbox: SandboxError: Line 3"),
         ("def f(:", "does not compile in the sandbox: SyntaxError"),
         ("async def f():\n    '''d'''", "does not compile in the sandbox"),
@@ -709,6 +710,7 @@ def test_a_skill_that_only_defines_a_function_is_accepted() -> None:
         "empty",
         "shadows-skill",
         "shadows-builtin",
+        "long-name",
         "breaks-policy",
         "syntax",
         "async",

@@ -149,14 +149,12 @@ def checked_result(name: str, value: Any) -> Any:
         if value.dtype.kind not in SAFE_KINDS:
             raise _refusal(name, "a result", value.dtype)
         return value
-    if kind is tuple or kind is list:
-        for item in value:
-            checked_result(name, item)
-        return value
-    if isinstance(value, np.ndarray):
-        return checked_result(name, np.asarray(value))
+    if kind is list:
+        return [checked_result(name, item) for item in value]
     if isinstance(value, tuple):
         return tuple(checked_result(name, item) for item in value)
+    if isinstance(value, np.ndarray):
+        return checked_result(name, np.asarray(value))
     if isinstance(value, np.generic) and value.dtype.kind not in SAFE_KINDS:
         raise _refusal(name, "a result", value.dtype)
     return value

@@ -12,8 +12,9 @@ create one function:
   lists, sets and dicts of those), because defaults are evaluated at load time;
 - annotations, evaluated at load time too, are only names, dotted names, strings,
   ``None`` and ``|`` unions of those;
-- the name does not start with an underscore and does not take the name of a skill,
-  a builtin or a pre-imported module (it would replace them for every later program);
+- the name does not start with an underscore, is at most :data:`MAX_SKILL_NAME_CHARS`
+  long and does not take the name of a skill, a builtin or a pre-imported module (it
+  would replace them for every later program);
 - it compiles under the sandbox's rules, and is at most :data:`MAX_SKILL_CHARS` long.
 
 The body is checked by the sandbox like any program, and runs only when called.
@@ -27,6 +28,7 @@ from collections.abc import Collection
 from codeact_robot.sandbox.compiler import CompileError, compile_action
 
 MAX_SKILL_CHARS = 50_000
+MAX_SKILL_NAME_CHARS = 64
 
 
 class SkillRejected(ValueError):
@@ -62,6 +64,8 @@ def check_skill_source(source: str, reserved: Collection[str] = ()) -> str:
     name = function.name
     if name.startswith("_") or name in reserved:
         raise SkillRejected(f"a skill cannot be named {name!r}: the name is taken by the robot API or Python")
+    if len(name) > MAX_SKILL_NAME_CHARS:
+        raise SkillRejected(f"a skill's name is limited to {MAX_SKILL_NAME_CHARS} characters")
     if function.decorator_list:
         raise SkillRejected(f"skill {name} has a decorator; decorators run when the skill is loaded")
     if ast.get_docstring(function) is None:

@@ -36,7 +36,8 @@ MAX_NOTES = 32
 MAX_NOTE_CHARS = 1000
 MAX_SAVED_SKILLS = 16
 
-Name = Annotated[str, Field(max_length=64)]
+MAX_NAME_CHARS = 64
+Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 Text = Annotated[str, Field(max_length=MAX_ERROR_CHARS)]
 Vector3 = tuple[float, float, float]
 

@@ -23,6 +23,7 @@ from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
     MAX_FRAMES,
+    MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
     MAX_NOTES,
     MAX_SAVED_SKILLS,
@@ -160,7 +161,7 @@ class EpisodeRuntime:
             stdout=result.stdout,
             stdout_cut=result.stdout_cut,
             error=_clip(result.error),
-            error_type=result.error_type,
+            error_type=result.error_type[:MAX_NAME_CHARS] if result.error_type else None,  # a program's class name
             limit=result.limit,
             said=tuple(plain_text(message) for message in context.said),
             origin=result.origin,
