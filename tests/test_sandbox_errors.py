@@ -125,3 +125,15 @@ def test_stepping_a_closed_environment_says_so() -> None:
     env.close()
     with pytest.raises(RuntimeError, match="call reset"):
         env.step("print(1)")
+
+
+def test_a_program_out_of_memory_loses_its_variables_and_their_finalizers_are_stopped(env: CodeActEnv) -> None:
+    program = (
+        "def stubborn():\n    try:\n        yield 1\n    finally:\n        while True:\n            pass\n"
+        "kept = stubborn()\nnext(kept)\nhuge = 'a' * 10**10"
+    )
+    _, info = step(env, program)
+    assert info["limit"] == "memory" and not info["restarted"]
+    assert "its variables and functions were cleared" in info["error"]
+    _, info = step(env, "print('kept' in dir(), 'alive')")
+    assert info["stdout"] == "False alive\n" and not info["restarted"]

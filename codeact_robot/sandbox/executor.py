@@ -150,7 +150,8 @@ class Sandbox:
 
         skill.__name__ = skill.__qualname__ = name
         skill.__doc__ = function.__doc__
-        skill.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]  (help() shows it)
+        with contextlib.suppress(TypeError, ValueError):  # a callable without a signature keeps (*args, **kwargs)
+            skill.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]  (help() shows it)
         return skill
 
     def _write(self, text: str) -> None:
@@ -166,11 +167,18 @@ class Sandbox:
         now, can no longer act on the world, and are stopped if they do not finish.
         """
         self._closed = True
-        with contextlib.suppress(LimitExceeded), _silent_finalizers(), wall_clock_limit(self.limits.time_limit_s):
+        with self._collecting():
             self.namespace.clear()
             self.functions.clear()
             self._sources.clear()
             self.policy.forget()
+
+    @contextlib.contextmanager
+    def _collecting(self) -> Iterator[None]:
+        """Drop what the enclosed block drops, then collect, under the time limit: finalizers
+        of the program's objects run here, quietly, and are stopped if they do not finish."""
+        with contextlib.suppress(LimitExceeded), _silent_finalizers(), wall_clock_limit(self.limits.time_limit_s):
+            yield
             gc.collect()
 
     def run(self, source: str, filename: str) -> ActionResult:
@@ -218,9 +226,10 @@ class Sandbox:
         except MemoryError:
             # What the program built still fills the memory through its variables: drop them,
             # or the worker could not even report back.
-            self.namespace = self._fresh_namespace(self._skills)
+            filled, self.namespace = self.namespace, self._fresh_namespace(self._skills)
             self.functions.clear()
-            gc.collect()
+            with self._collecting():
+                filled.clear()
             result.error = (
                 f"MemoryError: the code needed more memory than the worker's limit ({self.limits.memory_limit_mb} MB) "
                 "and was stopped; its variables and functions were cleared to free the memory"
