@@ -169,17 +169,17 @@ class Checked:
         positions: where it takes dtype and out positionally (read from ``function`` if None).
     """
 
-    __slots__ = ("_function", "_name", "_positional", "_positions")
+    __slots__ = ("_function", "_inputs", "_name", "_positions")
 
     def __init__(self, function: Any, name: str, positions: Positions | None = None) -> None:
         self._function = function
         self._name = name
         self._positions = positions if positions is not None else Positions.of(function)
-        # arguments beyond this many positionals may be a dtype or an out= array
-        self._positional = min((p for p in (self._positions.dtype, self._positions.out) if p is not None), default=99)
+        # how many leading positional arguments are inputs for sure (later ones may be a dtype or out=)
+        self._inputs = min((p for p in (self._positions.dtype, self._positions.out) if p is not None), default=None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs or len(args) > self._positional:
+        if kwargs or (self._inputs is not None and len(args) > self._inputs):
             args, kwargs = checked_arguments(self._name, self._positions, args, kwargs)
         else:  # the common call: inputs only
             for value in args:
