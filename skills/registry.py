@@ -86,15 +86,18 @@ def all_skills() -> list[Skill]:
 
 def bind(context: Any) -> dict[str, Callable[..., Any]]:
     """Every skill with its context bound: the functions code actions call (before copying)."""
-    return {s.name: _bound(s.function, context) for s in all_skills()}
+    return {s.name: _bound(s, context) for s in all_skills()}
 
 
-def _bound(function: Callable[..., Any], context: Any) -> Callable[..., Any]:
+def _bound(s: Skill, context: Any) -> Callable[..., Any]:
+    function = s.function
+
     def call(*args: Any, **kwargs: Any) -> Any:
         return function(context, *args, **kwargs)
 
-    call.__name__ = call.__qualname__ = function.__name__
+    call.__name__ = call.__qualname__ = s.name
     call.__doc__ = function.__doc__
+    call.__signature__ = s.signature  # type: ignore[attr-defined]  (what help() in the sandbox shows)
     return call
 
 

@@ -5,7 +5,8 @@ python tests/confinement_probe.py '{"secret": ..., "outside": ..., "scratch": ..
 Settings (JSON): ``secret`` a file it must not read, ``outside`` a folder it must not write
 in, ``shared`` a folder it may only read, ``scratch`` its writable folder, ``port`` a
 listening loopback TCP port, ``without`` the mechanisms to leave out, ``strict``, and
-``world`` to build, step and render a scene after confining. The last line printed is
+``world`` to build, step and render a scene after confining, ``devices`` device files to open
+up as for a GPU (read, write, ioctl). The last line printed is
 ``RESULT {json}``: what ``confine`` reported and, per attempt, either ``{"ok": value}`` or
 ``{"errno": "EACCES"}``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import json
 import os
 import resource
@@ -21,6 +23,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +62,21 @@ def write(path: Path) -> str:
     return path.read_text()
 
 
+def terminal_ioctl(device: str) -> str:
+    """TCGETS on a device that is no terminal: its driver answers ENOTTY, Landlock EACCES."""
+    fd = os.open(device, os.O_RDWR)
+    try:
+        fcntl.ioctl(fd, termios.TCGETS, bytes(64))
+        return "answered"
+    finally:
+        os.close(fd)
+
+
+def read_device(device: str) -> int:
+    with open(device, "rb") as stream:
+        return len(stream.read(4))
+
+
 def start_thread() -> bool:
     ran = []
     thread = threading.Thread(target=lambda: ran.append(True))
@@ -89,7 +107,11 @@ def main() -> None:
     result: dict[str, Any] = {}
     try:
         confinement = confine(
-            [*runtime_paths(), shared], [scratch], strict=settings.get("strict", False), without=settings["without"]
+            [*runtime_paths(), shared],
+            [scratch],
+            strict=settings.get("strict", False),
+            without=settings["without"],
+            devices=[Path(device) for device in settings.get("devices", [])],
         )
     except ConfinementError as error:
         result["error"] = str(error)
@@ -101,6 +123,7 @@ def main() -> None:
             rlimits=confinement.rlimits,
             missing=list(confinement.missing),
             complete=confinement.complete,
+            devices=list(confinement.devices),
         )
     marker = scratch / "made-by-a-shell"
     attempts: dict[str, Callable[[], Any]] = {
@@ -123,6 +146,9 @@ def main() -> None:
         "signal_parent": lambda: os.kill(os.getppid(), 0),
         "thread": start_thread,
         "numpy_threads": numpy_threads,
+        "ioctl_null": lambda: terminal_ioctl("/dev/null"),
+        "ioctl_zero": lambda: terminal_ioctl("/dev/zero"),
+        "read_zero": lambda: read_device("/dev/zero"),
     }
     if world is not None:
         attempts["scene"] = lambda: scene(world)

@@ -27,7 +27,7 @@ from typing import Any
 import py_landlock
 import pytest
 
-from codeact_robot.worker.confinement import confine
+from codeact_robot.worker.confinement import confine, gpu_devices
 
 PROBE = Path(__file__).with_name("confinement_probe.py")
 SECRET = "the host's secret"
@@ -205,6 +205,36 @@ def test_simulation_rendering_and_threads_keep_working(confined: dict[str, Any])
     assert "bullet" in scene["state"]
     assert succeeded(confined, "thread") is True
     assert succeeded(confined, "numpy_threads") is True
+
+
+def landlock_abi() -> int:
+    return 0 if landlock_missing() else py_landlock.get_abi_version()
+
+
+@pytest.mark.skipif(landlock_abi() < 5, reason="device ioctls are a Landlock right from ABI 5")
+def test_device_ioctls_reach_only_the_devices_opened_up(places: dict[str, Any], confined: dict[str, Any]) -> None:
+    # This machine has no GPU: /dev/zero stands in for a GPU's device file. Without the grant
+    # Landlock refuses the ioctl itself (EACCES); with it the ioctl reaches the driver, which
+    # answers that it is no terminal (ENOTTY).
+    assert refused(confined, "ioctl_null") == "EACCES"
+    assert refused(confined, "read_zero") == "EACCES"
+    report = probe(places, "gpu-devices", devices=["/dev/zero", "/dev/no-such-gpu"])
+    assert report["complete"] and report["devices"] == ["/dev/zero"]
+    assert refused(report, "ioctl_zero") == "ENOTTY"
+    assert succeeded(report, "read_zero") == 4
+    assert refused(report, "ioctl_null") == "EACCES"  # /dev/null stays read and write only
+    assert refused(report, "read_secret") == "EACCES"
+
+
+def test_gpu_device_files_are_found_where_present(tmp_path: Path) -> None:
+    (tmp_path / "dri").mkdir()
+    (tmp_path / "nvidia-caps").mkdir()
+    for name in ("dri/card0", "dri/renderD128", "dri/by-path", "nvidia0", "nvidiactl", "nvidia-uvm", "nvidia-caps/x"):
+        (tmp_path / name).touch()
+    (tmp_path / "null").touch()
+    found = [str(path.relative_to(tmp_path)) for path in gpu_devices(tmp_path)]
+    assert found == ["dri/card0", "dri/renderD128", "nvidia-caps/x", "nvidia-uvm", "nvidia0", "nvidiactl"]
+    assert gpu_devices(tmp_path / "dri" / "card0") == []  # no such folder: nothing to open up
 
 
 @needs_landlock

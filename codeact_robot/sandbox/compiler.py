@@ -157,20 +157,38 @@ class CompiledAction:
 def compile_action(source: str, filename: str) -> CompiledAction:
     """Compile one code action under the sandbox's rules.
 
+    Every way compiling can fail becomes a :class:`CompileError`: a syntax error, a rule
+    of the sandbox, text that is not valid Unicode (a lone surrogate), or a program nested
+    too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times).
+
     Raises:
         CompileError: with RestrictedPython's messages or Python's syntax error.
     """
     try:
-        tree = ast.parse(source, filename, "exec")
+        return _compile(source, filename)
+    except CompileError:
+        raise
     except SyntaxError as error:
         line = f" at line {error.lineno}" if error.lineno else ""
         text = f": {error.text.strip()}" if error.text else ""
         raise CompileError([f"SyntaxError: {error.msg}{line}{text}"]) from None
+    except UnicodeError as error:
+        start = getattr(error, "start", 0)
+        line = source.count("\n", 0, start) + 1
+        raise CompileError(
+            [f"SyntaxError: the program contains text that is not valid Unicode (a lone surrogate) at line {line}"]
+        ) from None
+    except (RecursionError, MemoryError):
+        raise CompileError(["SyntaxError: the program is nested too deeply to compile"]) from None
+
+
+def _compile(source: str, filename: str) -> CompiledAction:
+    tree = ast.parse(source, filename, "exec")
     functions = {
         node.name: ast.get_source_segment(source, node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)
     }
     result = compile_restricted_exec(tree, filename, policy=_Transformer)
     if result.errors or result.code is None:
         messages = [f"SandboxError: {message}" for message in result.errors]
-        raise CompileError(messages or ["the code could not be compiled"])
+        raise CompileError(messages or ["SandboxError: the code could not be compiled"])
     return CompiledAction(result.code, filename, source, functions)

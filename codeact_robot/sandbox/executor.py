@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import gc
 import importlib
+import inspect
 import operator
+import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -18,9 +21,11 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from codeact_robot.sandbox.builtins import safe_builtins
 from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
 from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, StepBudget, recursion_limit, wall_clock_limit
-from codeact_robot.sandbox.modules import SafeModule, build_modules
-from codeact_robot.sandbox.output import CappedOutput, Printer
+from codeact_robot.sandbox.modules import build_modules
+from codeact_robot.sandbox.output import CappedOutput, Printer, plain_text
 from codeact_robot.sandbox.policy import Policy
+from codeact_robot.sandbox.refusals import Refusal, RefusedImport, public_name
+from codeact_robot.sandbox.safemodule import SafeModule
 from codeact_robot.sandbox.values import from_skill, to_skill
 
 PREIMPORTED = {"np": "numpy", "math": "math"}
@@ -94,29 +99,38 @@ class Sandbox:
         self._skill_calls = self._skill_false = 0
         self._skill_errors: set[int] = set()  # ids of exceptions raised by skills in this action
         self.namespace = self._fresh_namespace(skills)
+        self._builtin_names = frozenset(name for name in self.namespace["__builtins__"] if not name.startswith("_"))
 
     def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
         policy = self.policy
-        namespace: dict[str, Any] = {
-            "__builtins__": safe_builtins(policy, self._import),
-            "__name__": "__sandbox__",
-            "_getattr_": policy.attribute_guard(),
-            "_getitem_": policy.getitem,
-            "_getiter_": policy.getiter,
-            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-            "_unpack_sequence_": guarded_unpack_sequence,
-            "_write_": policy.write,
-            "_apply_": _apply,
-            "_inplacevar_": _inplacevar,
-            "_print_": lambda _getattr=None: Printer(self._output),
-            DISPLAY: self._display,
-            CHECK_SELF: policy.check_self,
-            SELF_TYPES: policy.self_types,
-            TYPE: type,
-        }
+        namespace: dict[str, Any] = {}
+        namespace.update(
+            {
+                "__builtins__": safe_builtins(policy, self._import, namespace, self._write),
+                "__name__": "__sandbox__",
+                "_getattr_": policy.attribute_guard(),
+                "_getitem_": policy.getitem,
+                "_getiter_": policy.getiter,
+                "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+                "_unpack_sequence_": guarded_unpack_sequence,
+                "_write_": policy.write,
+                "_apply_": _apply,
+                "_inplacevar_": _inplacevar,
+                "_print_": lambda _getattr=None: Printer(self._output),
+                DISPLAY: self._display,
+                CHECK_SELF: policy.check_self,
+                SELF_TYPES: policy.self_types,
+                TYPE: type,
+            }
+        )
         namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
         namespace.update({name: self._copying(name, function) for name, function in skills.items()})
         return namespace
+
+    @property
+    def api_names(self) -> frozenset[str]:
+        """Names a learned skill must not take: the skills, the pre-imported modules and the builtins."""
+        return frozenset(self._skills) | frozenset(PREIMPORTED) | frozenset(self._builtin_names)
 
     def _copying(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """The skill as code actions call it: arguments and result copied across; dead once closed."""
@@ -136,19 +150,35 @@ class Sandbox:
 
         skill.__name__ = skill.__qualname__ = name
         skill.__doc__ = function.__doc__
+        with contextlib.suppress(TypeError, ValueError):  # a callable without a signature keeps (*args, **kwargs)
+            skill.__signature__ = inspect.signature(function)  # type: ignore[attr-defined]  (help() shows it)
         return skill
+
+    def _write(self, text: str) -> None:
+        self._output.write(text)
 
     def close(self) -> None:
         """End the sandbox, so that nothing of its programs runs later.
 
-        Skills refuse every call from now on; then the namespace is dropped and collected
-        under this sandbox's time limit, so finalizers the programs left behind (a
-        generator suspended in ``try/finally``) run now and cannot act on the world.
+        Skills refuse every call from now on. Then everything that can hold a program's
+        objects is dropped (the namespace, the program classes and verdicts the policy
+        remembers, the sources) and collected under this sandbox's time limit, so
+        finalizers the programs left behind (a generator suspended in ``try/finally``) run
+        now, can no longer act on the world, and are stopped if they do not finish.
         """
         self._closed = True
-        with contextlib.suppress(LimitExceeded), wall_clock_limit(self.limits.time_limit_s):
+        with self._collecting():
             self.namespace.clear()
             self.functions.clear()
+            self._sources.clear()
+            self.policy.forget()
+
+    @contextlib.contextmanager
+    def _collecting(self) -> Iterator[None]:
+        """Drop what the enclosed block drops, then collect, under the time limit: finalizers
+        of the program's objects run here, quietly, and are stopped if they do not finish."""
+        with contextlib.suppress(LimitExceeded), _silent_finalizers(), wall_clock_limit(self.limits.time_limit_s):
+            yield
             gc.collect()
 
     def run(self, source: str, filename: str) -> ActionResult:
@@ -169,13 +199,14 @@ class Sandbox:
         try:
             compiled = compile_action(source, filename)
         except CompileError as error:
-            result.error, result.error_type = "\n".join(error.messages), "SyntaxError"
+            result.error, result.error_type = plain_text("\n".join(error.messages)), "SyntaxError"
             result.origin = "syntax" if error.messages[0].startswith("SyntaxError") else "sandbox"
         else:
             self._sources[filename] = source.splitlines()
             self.functions.update(compiled.functions)
             self._execute(compiled.code, output, result)
-        result.stdout, result.stdout_cut = output.shown()
+        stdout, result.stdout_cut = output.shown()
+        result.stdout = plain_text(stdout)
         result.skill_calls, result.skill_false = self._skill_calls, self._skill_false
         result.duration_s = time.perf_counter() - start
         return result
@@ -195,9 +226,10 @@ class Sandbox:
         except MemoryError:
             # What the program built still fills the memory through its variables: drop them,
             # or the worker could not even report back.
-            self.namespace = self._fresh_namespace(self._skills)
+            filled, self.namespace = self.namespace, self._fresh_namespace(self._skills)
             self.functions.clear()
-            gc.collect()
+            with self._collecting():
+                filled.clear()
             result.error = (
                 f"MemoryError: the code needed more memory than the worker's limit ({self.limits.memory_limit_mb} MB) "
                 "and was stopped; its variables and functions were cleared to free the memory"
@@ -207,13 +239,13 @@ class Sandbox:
             result.error = self._format(error) + f" (the sandbox allows {self.limits.max_recursion} nested calls)"
             result.error_type, result.limit, result.origin = "RecursionError", "recursion", "limit"
         except Exception as error:
-            result.error, result.error_type = self._format(error), _public_name(type(error))
-            result.origin = "skill" if id(error) in self._skill_errors else "program"
+            result.error, result.error_type = self._format(error), public_name(type(error))
+            result.origin = _origin(error, id(error) in self._skill_errors)
         finally:
             self.step_budget.stop()
 
     def _format(self, error: BaseException) -> str:
-        """The traceback cut to the program's own lines, then the exception."""
+        """The traceback cut to the program's own lines, then the exception (never raises)."""
         lines = []
         for frame in traceback.extract_tb(error.__traceback__):
             source = self._sources.get(frame.filename)
@@ -223,10 +255,10 @@ class Sandbox:
             lines.append(f'  File "{frame.filename}", line {frame.lineno}{name}')
             if frame.lineno and 0 < frame.lineno <= len(source):
                 lines.append("    " + source[frame.lineno - 1].strip())
-        message = f"{_public_name(type(error))}: {error}" if str(error) else _public_name(type(error))
+        message = _message(error)
         if not lines:
-            return message
-        return "Traceback (most recent call last):\n" + "\n".join(lines) + "\n" + message
+            return plain_text(message)
+        return plain_text("Traceback (most recent call last):\n" + "\n".join(lines) + "\n" + message)
 
     def _display(self, value: Any) -> None:
         if value is not None:
@@ -241,30 +273,56 @@ class Sandbox:
             importlib.import_module(name)
             return None
         if level != 0:
-            raise ImportError("relative imports are not available in the sandbox")
+            raise RefusedImport("relative imports are not available in the sandbox")
         top = name.split(".")[0]
         if top not in self.modules:
             available = ", ".join(sorted(self.modules))
-            raise ImportError(f"module '{top}' is not available; available modules: {available}")
+            raise RefusedImport(f"module '{top}' is not available; available modules: {available}")
         module = self.modules[top]
         for part in name.split(".")[1:]:
             if not module._has(part) or not isinstance(module._member(part), SafeModule):
-                raise ImportError(f"module '{name}' is not available in the sandbox")
+                raise RefusedImport(f"module '{name}' is not available in the sandbox")
             module = module._member(part) if fromlist else module
         if fromlist:
             missing = [n for n in fromlist if not module._has(n)]
             if missing:
-                raise ImportError(f"cannot import {', '.join(missing)} from '{name}' in the sandbox")
+                raise RefusedImport(f"cannot import {', '.join(missing)} from '{name}' in the sandbox")
             return SimpleNamespace(**{n: module._member(n) for n in fromlist})
         return self.modules[top]
 
 
-def _public_name(kind: type) -> str:
-    """The class name a program sees: host exception classes show as their builtin base."""
-    for base in kind.__mro__:
-        if base.__module__ == "builtins" or base.__module__ == "__sandbox__":
-            return base.__name__
-    return kind.__name__
+@contextlib.contextmanager
+def _silent_finalizers() -> Iterator[None]:
+    """Finalizers of an ended program that fail (a refused skill call, the time limit) say nothing."""
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
+def _origin(error: Exception, from_skill: bool) -> str:
+    """Whether an error came from a rule of the sandbox, a skill or the program itself.
+
+    A name the sandbox withholds (``open``, ``vars``) counts as a rule of the sandbox.
+    """
+    if isinstance(error, Refusal):
+        return "sandbox"
+    if isinstance(error, NameError) and getattr(error, "name", None) in vars(builtins):
+        return "sandbox"
+    return "skill" if from_skill else "program"
+
+
+def _message(error: BaseException) -> str:
+    """``Type: message``, also for exceptions whose message cannot be made (a 5,000-digit
+    number, arguments nested too deeply)."""
+    name = public_name(type(error))
+    try:
+        text = str(error)
+    except Exception as failure:
+        text = f"<the message could not be shown: {public_name(type(failure))}>"
+    return f"{name}: {text}" if text else name
 
 
 def _apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

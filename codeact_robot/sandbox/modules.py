@@ -2,7 +2,8 @@
 
 numpy is the dangerous one: ``np.ctypeslib``, ``ndarray.ctypes``, ``np.load`` (pickle),
 ``tofile``/``fromfile``/``memmap``, ``np.lib``, ``np.testing`` and ``f2py`` reach raw
-memory or files. Only the functions tabletop maths needs are offered.
+memory or files. Only the functions tabletop maths needs are offered, each behind the
+checks of :mod:`codeact_robot.sandbox.arrays`; the policy module says why each is safe.
 """
 
 from __future__ import annotations
@@ -20,47 +21,9 @@ from typing import Any
 
 import numpy as np
 
-
-class SafeModule:
-    """A read-only stand-in for a module that offers an allowlist of its members.
-
-    Its own methods start with an underscore, so the only public names it answers to
-    are the members it offers (Python's ``from m import x`` reads them directly).
-
-    Args:
-        name: the module's import name.
-        members: name -> object (functions, constants or nested ``SafeModule`` objects).
-    """
-
-    __slots__ = ("_members", "_name")
-
-    def __init__(self, name: str, members: dict[str, Any]) -> None:
-        hidden = [member for member in members if member.startswith("_")]
-        if hidden:
-            raise ValueError(f"a sandboxed module cannot offer underscore names: {hidden}")
-        self._name = name
-        self._members = dict(members)
-
-    def _has(self, member: str) -> bool:
-        return member in self._members
-
-    def _member(self, member: str) -> Any:
-        return self._members[member]
-
-    def _names(self) -> list[str]:
-        return sorted(self._members)
-
-    def __getattr__(self, member: str) -> Any:
-        members = object.__getattribute__(self, "_members")
-        if member.startswith("_") or member not in members:
-            raise AttributeError(
-                f"module '{object.__getattribute__(self, '_name')}' has no attribute '{member}' "
-                "available in the sandbox"
-            )
-        return members[member]
-
-    def __repr__(self) -> str:
-        return f"<module '{self._name}' (sandboxed)>"
+from codeact_robot.sandbox.arrays import offered
+from codeact_robot.sandbox.policy import NUMPY_FUNCTIONS, NUMPY_LINALG, NUMPY_TYPES
+from codeact_robot.sandbox.safemodule import SafeModule
 
 
 def _pick(module: ModuleType | Any, names: Iterable[str]) -> dict[str, Any]:
@@ -68,29 +31,19 @@ def _pick(module: ModuleType | Any, names: Iterable[str]) -> dict[str, Any]:
 
 
 _MATH = [n for n in dir(math) if not n.startswith("_")]
-
-_NUMPY = """
-    abs absolute add all allclose amax amin angle any append arange arccos arcsin arctan arctan2 argmax argmin
-    argsort around array array_equal asarray atleast_1d atleast_2d average bool_ ceil clip column_stack
-    concatenate cos cosh count_nonzero cross cumprod cumsum deg2rad degrees diag diff digitize divide dot dstack
-    e einsum equal exp expand_dims eye fabs flip fliplr flipud float32 float64 floor floor_divide fmax fmin
-    full full_like greater greater_equal hstack hypot identity inf inner int32 int64 interp intersect1d isclose
-    isfinite isin isinf isnan less less_equal linspace log log10 log1p log2 logical_and logical_not logical_or
-    logical_xor matmul max maximum mean median meshgrid min minimum mod multiply nan nanmax nanmean nanmin
-    nansum negative nonzero not_equal ones ones_like outer percentile pi polyfit polyval power prod ptp
-    quantile rad2deg radians ravel reciprocal remainder repeat reshape rint roll rot90 round sign sin sinh sort
-    split sqrt square squeeze stack std subtract sum swapaxes take tan tanh tile trace transpose tril triu
-    true_divide uint8 union1d unique unravel_index var vstack where zeros zeros_like
-""".split()
 RANDOM = "choice choices gauss randint random sample seed shuffle uniform".split()
 STATISTICS = "mean median mode pstdev stdev variance fmean".split()
-_LINALG = "cond det eig eigh inv lstsq matrix_rank norm pinv qr solve svd".split()
 
 
+@functools.cache
 def _numpy() -> SafeModule:
-    members = _pick(np, _NUMPY)
-    members["linalg"] = SafeModule("numpy.linalg", _pick(np.linalg, _LINALG))
-    members["random"] = SafeModule("numpy.random", {"default_rng": np.random.default_rng})
+    """The numpy proxy, built once per process: it and everything in it are read-only."""
+    members = {name: offered(getattr(np, name), name) for name in NUMPY_FUNCTIONS + NUMPY_TYPES}
+    linalg = {name: offered(getattr(np.linalg, name), f"linalg.{name}") for name in NUMPY_LINALG}
+    members["linalg"] = SafeModule("numpy.linalg", linalg)
+    members["random"] = SafeModule(
+        "numpy.random", {"default_rng": offered(np.random.default_rng, "random.default_rng")}
+    )
     return SafeModule("numpy", members)
 
 
@@ -101,10 +54,9 @@ def build_modules(seed: int) -> dict[str, SafeModule]:
         seed: seed of the sandbox's own ``random.Random``.
     """
     rng = random.Random(seed)
-    numpy = _numpy()
-    modules = {
+    return {
         "math": SafeModule("math", _pick(math, _MATH)),
-        "numpy": numpy,
+        "numpy": _numpy(),
         "itertools": SafeModule("itertools", _pick(itertools, [n for n in dir(itertools) if not n.startswith("_")])),
         "random": SafeModule("random", _pick(rng, RANDOM)),
         "statistics": SafeModule("statistics", _pick(statistics, STATISTICS)),
@@ -112,7 +64,6 @@ def build_modules(seed: int) -> dict[str, SafeModule]:
         "functools": SafeModule("functools", _pick(functools, ["reduce"])),
         "json": SafeModule("json", {"dumps": _json_dumps, "loads": _json_loads}),
     }
-    return modules
 
 
 def _json_dumps(value: Any, indent: int | None = None, sort_keys: bool = False) -> str:

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
+from codeact_robot.sandbox.refusals import RefusedOperation
+
 KEEP_FACTOR = 4  # keep a little more than is shown, so the display can cut at a line end
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain_text(text: str) -> str:
+    """``text`` as valid Unicode: each lone surrogate (which UTF-8 and JSON cannot carry)
+    becomes U+FFFD, the replacement character."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class CappedOutput(io.TextIOBase):
@@ -63,7 +73,7 @@ class Printer:
         self, *objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
     ) -> None:
         if file is not None:
-            raise TypeError("print(file=...) is not available in the sandbox")
+            raise RefusedOperation("print(file=...) is not available in the sandbox")
         sep = " " if sep is None else sep
         end = "\n" if end is None else end
         if type(sep) is not str or type(end) is not str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from codeact_robot.sandbox.arrays import SAFE_KINDS
+
 MAX_DEPTH = 16
 
 
@@ -22,11 +24,12 @@ def _plain(value: Any, depth: int, direction: str) -> Any:
     if value is None or kind in (bool, int, float, str, complex):
         return value
     if isinstance(value, np.generic):
-        return value.item()
+        return _plain(value.item(), depth + 1, direction)
     if kind is np.ndarray:
-        if value.dtype == object:
+        if value.dtype.kind in SAFE_KINDS:
+            return value.copy()
+        if value.dtype.kind == "O":  # numbers an operator produced (np.zeros(2, int) + [10**30, 1])
             return [_plain(v, depth + 1, direction) for v in value.tolist()]
-        return value.copy()
     if kind in (list, tuple):
         return kind(_plain(v, depth + 1, direction) for v in value)
     if kind is dict:

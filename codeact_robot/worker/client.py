@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
@@ -39,6 +40,7 @@ _reported: set[tuple[str, ...]] = set()  # confinement gaps already logged by th
 GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
 MAX_RESTARTS = 3  # per episode
+WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.process")
 RESTARTED = (
     "The interpreter was restarted: variables and functions from earlier actions are lost; "
     "the scene is as it was before this action."
@@ -61,10 +63,13 @@ class WorkerClient:
 
     Args:
         config: the environment's settings, sent to the worker whole.
+        command: the program that serves as the worker, started with the socket's file
+            descriptor and a scratch folder appended (tests start a hostile stand-in).
     """
 
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, command: Sequence[str] = WORKER_COMMAND) -> None:
         self.config = config
+        self.command = tuple(command)
         self.restarts = 0
         width, height = config.camera_size
         self._image_shape = (height, width, 3)
@@ -167,7 +172,7 @@ class WorkerClient:
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the process)
         self._scratch = tempfile.mkdtemp(prefix="codeact-worker-")
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "codeact_robot.worker.process", str(worker_end.fileno()), self._scratch],
+            [*self.command, str(worker_end.fileno()), self._scratch],
             pass_fds=[worker_end.fileno()],
             cwd=tempfile.gettempdir(),  # a source checkout in the caller's folder must not shadow the install
             stdin=subprocess.DEVNULL,
@@ -213,7 +218,7 @@ class WorkerClient:
         watchdog.start()
         try:
             send_request(self._connection, verb, **payload)
-            return receive_reply(self._connection, self._image_shape, time.monotonic() + timeout)
+            return receive_reply(self._connection, self._image_shape, self.config.cameras, time.monotonic() + timeout)
         except TimeoutError:
             reason = (
                 time_message(self.config.limits.time_limit_s) if verb == "execute" else f"no answer in {timeout:g} s"

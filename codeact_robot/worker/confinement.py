@@ -66,6 +66,9 @@ RLIMITS = {
 
 # Files every worker may read and write besides its scratch folders.
 DEVICES = (Path("/dev/null"),)
+# The device files of a GPU, under /dev: a worker that renders with hardware EGL opens them
+# (the driver may reopen them after confinement) and drives the GPU through their ioctls.
+GPU_DEVICE_PATTERNS = ("dri/card*", "dri/renderD*", "nvidia*", "nvidia-caps/*")
 
 READ = AccessFs.READ_FILE | AccessFs.READ_DIR
 WRITE = (
@@ -79,7 +82,8 @@ WRITE = (
     | AccessFs.REFER
 )
 # A rule on a file (not a folder) may only carry rights that apply to files.
-FILE_RIGHTS = AccessFs.READ_FILE | AccessFs.WRITE_FILE | AccessFs.TRUNCATE
+FILE_RIGHTS = AccessFs.READ_FILE | AccessFs.WRITE_FILE | AccessFs.TRUNCATE | AccessFs.IOCTL_DEV
+DEVICE_RIGHTS = AccessFs.READ_FILE | AccessFs.WRITE_FILE | AccessFs.IOCTL_DEV  # ioctl: Landlock ABI 5 on
 
 # Syscalls that fail with EPERM, by what they would give a program.
 DENIED = (
@@ -124,6 +128,7 @@ class Confinement:
         seccomp: e.g. ``"enforced (79 rules)"`` or ``"unavailable: <reason>"``.
         rlimits: resource name -> the limit now in force (soft and hard).
         missing: the protections that could not be applied, one phrase each.
+        devices: device files opened up for reading, writing and ioctls (a GPU's).
     """
 
     user: str
@@ -131,6 +136,7 @@ class Confinement:
     seccomp: str
     rlimits: dict[str, int]
     missing: tuple[str, ...] = field(default=())
+    devices: tuple[str, ...] = field(default=())
 
     @property
     def complete(self) -> bool:
@@ -139,7 +145,8 @@ class Confinement:
 
     def __str__(self) -> str:
         limits = ", ".join(f"{name.removeprefix('RLIMIT_')}={value}" for name, value in self.rlimits.items())
-        return f"user {self.user}; landlock {self.landlock}; seccomp {self.seccomp}; rlimits {limits}"
+        devices = f"; devices {', '.join(self.devices)}" if self.devices else ""
+        return f"user {self.user}; landlock {self.landlock}; seccomp {self.seccomp}; rlimits {limits}{devices}"
 
 
 def confine(
@@ -147,6 +154,7 @@ def confine(
     writable: Sequence[Path],
     strict: bool = False,
     without: Collection[Mechanism] = (),
+    devices: Sequence[Path] = (),
 ) -> Confinement:
     """Confine this process for good: it cannot be undone, and every child would inherit it.
 
@@ -161,6 +169,8 @@ def confine(
             process hands them, and what is in them, to ``nobody`` before becoming ``nobody``.
         strict: refuse to run with a mechanism missing.
         without: mechanisms to leave out (``"landlock"``, ``"seccomp"``), as if the kernel lacked them.
+        devices: device files the process may open for reading and writing and drive with
+            ioctls afterwards (:func:`gpu_devices` for hardware rendering); missing ones are skipped.
 
     Returns:
         What was applied.
@@ -177,7 +187,7 @@ def confine(
         if not os.path.isdir(folder):
             raise ValueError(f"writable folder {folder} does not exist")
     try:
-        ruleset, landlock, missing = _landlock_ruleset(read_only, writable, "landlock" in without)
+        ruleset, landlock, missing = _landlock_ruleset(read_only, writable, devices, "landlock" in without)
     except (OSError, py_landlock.LandlockError) as error:
         raise ConfinementError(f"building the Landlock ruleset failed: {error}") from error
     try:
@@ -200,7 +210,18 @@ def confine(
             seccomp_filter.load()
         except OSError as error:
             raise ConfinementError(f"loading the seccomp filter failed: {error}") from error
-    return Confinement(user, landlock, seccomp, rlimits, tuple(missing))
+    granted = tuple(str(device) for device in devices if ruleset is not None and os.path.exists(device))
+    return Confinement(user, landlock, seccomp, rlimits, tuple(missing), granted)
+
+
+def gpu_devices(dev: Path = Path("/dev")) -> list[Path]:
+    """The GPU device files present under ``dev`` (DRI cards and render nodes, NVIDIA's nodes).
+
+    Returns:
+        Device files (not folders), sorted; empty on a machine without a GPU.
+    """
+    found = {path for pattern in GPU_DEVICE_PATTERNS for path in dev.glob(pattern)}
+    return sorted(path for path in found if not path.is_dir())
 
 
 def runtime_paths() -> list[Path]:
@@ -246,7 +267,7 @@ def _library_folders() -> Iterator[Path]:
 
 
 def _landlock_ruleset(
-    read_only: Sequence[Path], writable: Sequence[Path], turned_off: bool
+    read_only: Sequence[Path], writable: Sequence[Path], devices: Sequence[Path], turned_off: bool
 ) -> tuple[int | None, str, list[str]]:
     """A Landlock ruleset fd ready to enforce (or None), its description, and what is missing."""
     if turned_off:
@@ -266,6 +287,8 @@ def _landlock_ruleset(
             _allow(ruleset, path, READ & handled)
         for path in (*writable, *DEVICES):
             _allow(ruleset, path, (READ | WRITE) & handled)
+        for path in devices:
+            _allow(ruleset, path, DEVICE_RIGHTS & handled)
     except BaseException:
         os.close(ruleset)
         raise

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from codeact_robot.sandbox.limits import cap_memory
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.confinement import confine, runtime_paths
+from codeact_robot.worker.confinement import confine, gpu_devices, runtime_paths
 from codeact_robot.worker.protocol import Hello, receive_request, send_failure, send_reply
 from codeact_robot.worker.runtime import EpisodeRuntime
 
@@ -40,7 +40,8 @@ def serve(connection: Connection, scratch: Path) -> None:
     cap_memory(config.limits.memory_limit_mb)
     runtime = EpisodeRuntime(config)
     tempfile.tempdir = str(scratch)  # the world saves PyBullet state through temporary files
-    confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation)
+    devices = gpu_devices() if runtime.world.renderer.kind == "egl" else []  # hardware rendering drives the GPU
+    confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation, devices=devices)
     connection.send_bytes(Hello(confinement=str(confinement), missing=confinement.missing).model_dump_json().encode())
     handlers = {
         "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from codeact_robot.sandbox.skills import MAX_SKILL_CHARS
 from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.config import Camera
 
@@ -32,10 +33,11 @@ MAX_FRAMES = 1800  # video frames per action (three simulated minutes at 10 fps)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
 MAX_OUTPUT_CHARS = 100_000
 MAX_NOTES = 32
-MAX_SKILL_CHARS = 50_000
+MAX_NOTE_CHARS = 1000
 MAX_SAVED_SKILLS = 16
 
-Name = Annotated[str, Field(max_length=64)]
+MAX_NAME_CHARS = 64
+Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 Text = Annotated[str, Field(max_length=MAX_ERROR_CHARS)]
 Vector3 = tuple[float, float, float]
 
@@ -166,7 +168,7 @@ class ReplyHeader(_Plain):
     scene: SceneSummary
     images: tuple[Camera, ...] = Field(max_length=2)
     frames: int = Field(0, ge=0, le=MAX_FRAMES)
-    notes: tuple[Annotated[str, Field(max_length=1000)], ...] = Field((), max_length=MAX_NOTES)
+    notes: tuple[Annotated[str, Field(max_length=MAX_NOTE_CHARS)], ...] = Field((), max_length=MAX_NOTES)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
 
 
@@ -251,12 +253,15 @@ def send_request(connection: Connection, verb: str, **payload: Any) -> None:
     connection.send_bytes(json.dumps({"verb": verb, **payload}).encode())
 
 
-def receive_reply(connection: Connection, image_shape: tuple[int, int, int], deadline: float) -> WorkerReply:
+def receive_reply(
+    connection: Connection, image_shape: tuple[int, int, int], cameras: tuple[str, ...], deadline: float
+) -> WorkerReply:
     """Read and check one reply.
 
     Args:
         connection: the host's end of the socket.
         image_shape: (height, width, 3) of every image frame.
+        cameras: the cameras whose images every reply must carry, and no others.
         deadline: ``time.monotonic()`` by which the whole reply must have arrived.
 
     Raises:
@@ -274,8 +279,8 @@ def receive_reply(connection: Connection, image_shape: tuple[int, int, int], dea
         ) from None
     if isinstance(header, FailureHeader):
         raise WorkerFailed(header.message)
-    if len(set(header.images)) != len(header.images):
-        raise ProtocolError("a reply named a camera twice")
+    if len(set(header.images)) != len(header.images) or set(header.images) != set(cameras):
+        raise ProtocolError(f"a reply carried the cameras {list(header.images)}; expected {list(cameras)}")
     size = int(np.prod(image_shape))
     blobs = [_image(_frame(connection, size, deadline), image_shape) for _ in range(len(header.images) + header.frames)]
     return WorkerReply(

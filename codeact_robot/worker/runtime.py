@@ -15,12 +15,17 @@ from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
+from codeact_robot.sandbox.output import plain_text
+from codeact_robot.sandbox.skills import SkillRejected, check_skill_source
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
     MAX_FRAMES,
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_NOTES,
     MAX_SAVED_SKILLS,
     ActionReport,
     GripperSummary,
@@ -99,9 +104,15 @@ class EpisodeRuntime:
         self._episode = episode = _Episode(self, seed)
         notes = []
         for source in skills:
-            loaded = episode.sandbox.run(source, filename="<learned skill>")
+            # A library file is untrusted however it got there: the rule is checked again here.
+            try:
+                name = check_skill_source(source, episode.sandbox.api_names)
+            except SkillRejected as rejected:
+                notes.append(f"a learned skill was not loaded: {rejected}")
+                continue
+            loaded = episode.sandbox.run(source, filename=f"<skill {name}>")
             if loaded.error:
-                notes.append(f"a learned skill did not load: {loaded.error.splitlines()[-1][:500]}")
+                notes.append(f"learned skill {name} did not load: {loaded.error.splitlines()[-1]}")
         return self._reply(ActionResult(), sim_steps=0, notes=tuple(notes))
 
     def _end_episode(self) -> None:
@@ -132,6 +143,10 @@ class EpisodeRuntime:
         source = sandbox.functions.get(name)
         if not source:
             raise ValueError(f"save_skill needs a function defined with def at the top level; {name} was not")
+        try:
+            check_skill_source(source, sandbox.api_names)
+        except SkillRejected as rejected:
+            raise ValueError(f"save_skill refused {name}: {rejected}") from None
         if len(episode.saved) >= MAX_SAVED_SKILLS:
             raise ValueError(f"at most {MAX_SAVED_SKILLS} skills can be saved by one code action")
         episode.saved.append(SavedSkill(name=name, source=source))
@@ -146,9 +161,9 @@ class EpisodeRuntime:
             stdout=result.stdout,
             stdout_cut=result.stdout_cut,
             error=_clip(result.error),
-            error_type=result.error_type,
+            error_type=result.error_type[:MAX_NAME_CHARS] if result.error_type else None,  # a program's class name
             limit=result.limit,
-            said=tuple(context.said),
+            said=tuple(plain_text(message) for message in context.said),
             origin=result.origin,
             skill_calls=result.skill_calls,
             skill_false=result.skill_false,
@@ -161,7 +176,7 @@ class EpisodeRuntime:
             scene=self._scene(context),
             images={camera: context.frame(camera).rgb for camera in self.config.cameras},
             frames=list(episode.frames),
-            notes=notes,
+            notes=_notes(notes),
             saved_skills=tuple(episode.saved),
         )
 
@@ -178,6 +193,15 @@ class EpisodeRuntime:
                 holding=self.world.held_object(),
             ),
         )
+
+
+def _notes(notes: tuple[str, ...]) -> tuple[str, ...]:
+    """Notes within the protocol's caps: each cut to its length, the last saying how many more there were."""
+    if len(notes) > MAX_NOTES:
+        notes = (*notes[: MAX_NOTES - 1], f"... and {len(notes) - MAX_NOTES + 1} more notes like these")
+    return tuple(
+        note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 3] + "..." for note in map(plain_text, notes)
+    )
 
 
 def _clip(error: str | None) -> str | None:
