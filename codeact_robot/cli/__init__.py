@@ -14,7 +14,7 @@ USAGE_ERROR = 2
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from codeact_robot.cli import run, scene, serve
+    from codeact_robot.cli import eval, export, run, scene, serve
 
     parser = argparse.ArgumentParser(
         prog="codeact-robot", description="An LLM agent that controls a simulated robot arm by writing Python."
@@ -23,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     scene.add_commands(commands)
     run.add_commands(commands)
     serve.add_commands(commands)
+    eval.add_commands(commands)
+    export.add_commands(commands)
     return parser
 
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
@@ -61,10 +62,14 @@ class WorkerClient:
 
     Args:
         config: the environment's settings, sent to the worker whole.
+        gate: held while the worker starts or answers a request (never while the host
+            waits for anything else), so that an evaluation with many episodes in flight
+            can bound how many workers compute at once (a ``threading.Semaphore``).
     """
 
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, gate: AbstractContextManager[Any] | None = None) -> None:
         self.config = config
+        self.gate = gate if gate is not None else nullcontext()
         self.restarts = 0
         width, height = config.camera_size
         self._image_shape = (height, width, 3)
@@ -104,7 +109,8 @@ class WorkerClient:
 
     def _set_up(self, verb: str, **payload: Any) -> WorkerReply:
         if not self.alive:
-            self._start()
+            with self.gate:
+                self._start()
         try:
             return self._checked(verb, START_TIMEOUT_S, seed=self._seed, skills=self._skills, **payload)
         except _WorkerLost as lost:
@@ -209,6 +215,11 @@ class WorkerClient:
         assert self._connection is not None and self._process is not None
         # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
         # read would otherwise wait for the rest forever.
+        with self.gate:
+            return self._exchange(verb, timeout, **payload)
+
+    def _exchange(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+        assert self._connection is not None and self._process is not None
         watchdog = threading.Timer(timeout + GRACE_S, self._process.kill)
         watchdog.start()
         try:
