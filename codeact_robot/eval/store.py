@@ -206,7 +206,7 @@ class ResultsStore:
     def _check_schema(self, create: bool) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
-            if not create and tables:
+            if tables:  # another program's database: never add tables to it
                 raise UsageError(f"{self.path} is not a codeact-robot results store")
             with self.transaction() as db:
                 for statement in SCHEMA.split(";"):

@@ -231,6 +231,8 @@ def load_suite(name_or_path: str) -> Suite:
 
 def parse_suite(data: dict[str, Any], source: str) -> Suite:
     """Validate a suite's settings and resolve its tasks and seeds (see :func:`load_suite`)."""
+    if isinstance(data.get("seeds"), dict):  # checked on its own: its errors then name its fields
+        data = {**data, "seeds": validated(SeedRange, data["seeds"], f"{source}: seeds")}
     spec: SuiteFile = validated(SuiteFile, data, source)
     tasks = _resolve_tasks(spec.tasks, source)
     seeds = (
