@@ -33,6 +33,7 @@ from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import check_endpoints, prepare_folder
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
+from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
 from codeact_robot.eval.store import EpisodeKey, ResultsStore
 from codeact_robot.eval.suite import Suite
@@ -120,6 +121,7 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
+    ray = connect(options.address) if options.backend == "ray" else None
     check_endpoints(suite)
     kept = prepare_folder(out, suite, options.new, options.force)
     if kept:
@@ -143,7 +145,7 @@ def run_evaluation(
         run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
         progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
         stop = threading.Event()
-        scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, stop, progress)
+        scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, stop, progress)
         status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console)
         store.finish_run(run_id, status)
         print_summary(console, store, suite.hash)
@@ -175,14 +177,13 @@ def _scheduler(
     max_in_flight: int,
     cache: ResponseCache | None,
     engines: SharedEngines | None,
+    ray: RayConnection | None,
     stop: threading.Event,
     progress: Progress,
 ) -> Scheduler:
     identity = {"suite": suite.name, "suite_hash": suite.hash}
-    if options.backend == "ray":
-        from codeact_robot.eval.ray_backend import RayScheduler
-
-        return RayScheduler(suite.agents, identity, options.retries, max_in_flight, options.address)
+    if ray is not None:
+        return RayScheduler(ray, suite.agents, identity, options.retries, max_in_flight)
     pool = WorkerPool(threading.BoundedSemaphore(workers), max_idle=max_in_flight)
     runner = EpisodeRunner(suite.agents, identity, pool, options.retries, cache, engines, stop, progress.turn)
     return LocalScheduler(runner, max_in_flight)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from codeact_robot.errors import UsageError
@@ -25,12 +26,35 @@ _process_pool: WorkerPool | None = None  # in a Ray worker process: its idle epi
 _process_lock = threading.Lock()
 
 
-def _import_ray() -> Any:
+@dataclass(frozen=True)
+class RayConnection:
+    """The ``ray`` module, connected, and whether this evaluation started that connection."""
+
+    ray: Any
+    owned: bool
+
+
+def connect(address: str | None) -> RayConnection:
+    """Connect to a Ray cluster (``auto``, ``ray://HOST:PORT``), or start a local Ray (None).
+
+    A process already connected (a test's ``ray.init``) keeps its connection.
+
+    Raises:
+        UsageError: Ray is not installed (saying how to install it), or the cluster cannot
+            be reached.
+    """
     try:
         import ray
     except ImportError:
         raise UsageError(INSTALL_HINT) from None
-    return ray
+    if ray.is_initialized():
+        return RayConnection(ray, owned=False)
+    try:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as error:
+        where = address or "a new local Ray"
+        raise UsageError(f"could not connect to the Ray cluster at {where}: {error}") from None
+    return RayConnection(ray, owned=True)
 
 
 def run_remote_episode(agents_json: str, suite: dict[str, str], job: EpisodeKey, retries: Retries) -> EpisodeResult:
@@ -47,33 +71,23 @@ class RayScheduler:
     """Episodes as Ray tasks on a cluster (or a local Ray).
 
     Args:
+        connection: the connected Ray.
         agents: the suite's agents.
         suite: the suite's name and hash (for the records).
         retries: the retry policy, applied where the episode runs.
         max_in_flight: the most tasks submitted at once.
-        address: the cluster (``auto``, ``ray://HOST:PORT``); None starts a local Ray
-            unless this process is already connected to one.
-
-    Raises:
-        UsageError: Ray is not installed, or the cluster cannot be reached.
     """
 
     def __init__(
         self,
+        connection: RayConnection,
         agents: dict[str, AgentSpec],
         suite: dict[str, str],
         retries: Retries,
         max_in_flight: int,
-        address: str | None,
     ) -> None:
-        self.ray = _import_ray()
-        self._owns_ray = not self.ray.is_initialized()
-        if self._owns_ray:
-            try:
-                self.ray.init(address=address, log_to_driver=False, configure_logging=False)
-            except (ConnectionError, RuntimeError, ValueError) as error:
-                where = address or "a new local Ray"
-                raise UsageError(f"could not connect to the Ray cluster at {where}: {error}") from None
+        self.connection = connection
+        self.ray = connection.ray
         self.agents = agents
         self.suite = suite
         self.retries = retries
@@ -132,5 +146,5 @@ class RayScheduler:
 
     def close(self) -> None:
         """Disconnect from the Ray this scheduler connected to (a cluster outlives it)."""
-        if self._owns_ray:
+        if self.connection.owned:
             self.ray.shutdown()
