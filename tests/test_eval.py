@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 import signal
 import sqlite3
@@ -33,10 +34,17 @@ CLEAN = "I will look first.\n<execute>print('looking')</execute>"
 FAST = Retries(attempts=3, backoff_s=0.05)
 
 
-def act_then_stop(request: dict[str, Any]) -> dict[str, Any]:
-    """A model that runs one clean action, then ends with a message (two calls per episode)."""
-    last = request["messages"][-1]["content"]
-    return {"content": "The task is done."} if str(last).startswith("Observation:") else {"content": CLEAN}
+def acting(turns: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A model that runs clean actions, then ends with a message at turn ``turns``."""
+
+    def respond(request: dict[str, Any]) -> dict[str, Any]:
+        observed = sum(str(m["content"]).startswith("Observation:") for m in request["messages"])
+        return {"content": "The task is done."} if observed >= turns - 1 else {"content": CLEAN}
+
+    return respond
+
+
+act_then_stop = acting(2)
 
 
 def suite_file(tmp_path: Path, name: str = "mini", **settings: Any) -> Path:
@@ -136,11 +144,13 @@ def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -
     command = [sys.executable, "-m", "codeact_robot", "eval", "--suite", str(path), "--out", str(out), "--workers", "2"]
 
     def start() -> subprocess.Popen[str]:
-        return subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        return subprocess.Popen(
+            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
 
-    first = start()  # Ctrl-C: the episodes in flight finish and are stored, then it stops
+    first = start()  # Ctrl-C at a terminal: the episodes in flight finish and are stored, then it stops
     _wait_for(lambda: _count(out) >= 2)
-    first.send_signal(signal.SIGINT)
+    os.killpg(first.pid, signal.SIGINT)  # to the whole process group, as a terminal sends it
     printed = first.communicate(timeout=120)[0]
     assert first.returncode == 130, printed
     assert "stopping:" in printed and "interrupted: run the same command again to resume" in printed
@@ -164,8 +174,10 @@ def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -
     assert all(r["success"] for r in stored)
     store = ResultsStore(out)
     assert [r["status"] for r in reversed(store.runs())] == ["interrupted", "running", "finished"]
-    for row in stored:  # every row was written whole
-        assert store.record(row["id"]) is not None and store.images(row["id"])
+    for row in stored:  # every row was written whole; no worker was hit by the Ctrl-C
+        record = store.record(row["id"])
+        assert record is not None and store.images(row["id"])
+        assert not any(turn["report"]["restarted"] for turn in record["turns"])
     store.close()
 
 
@@ -233,7 +245,7 @@ def test_a_folder_of_another_suite_is_refused_unless_new_or_force(
 
 
 def test_sixteen_episodes_in_flight_hide_a_slow_model(tmp_path: Path) -> None:
-    with FakeOpenAIServer(latency_s=1.0, respond=act_then_stop) as server:
+    with FakeOpenAIServer(latency_s=1.0, respond=acting(3)) as server:
         path = suite_file(tmp_path, seeds=list(range(16)), agents=[model_agent(server)])
         start = time.perf_counter()
         assert evaluate(path, tmp_path / "serial", workers=1, max_in_flight=1, limit=3)[0] == 0
@@ -244,7 +256,7 @@ def test_sixteen_episodes_in_flight_hide_a_slow_model(tmp_path: Path) -> None:
         parallel_per_episode = (time.perf_counter() - start) / 16
         assert server.max_concurrent >= 4
     stored = rows(tmp_path / "parallel")
-    assert len(stored) == 16 and all(r["turns"] == 2 and r["llm_s"] >= 2.0 for r in stored)
+    assert len(stored) == 16 and all(r["turns"] == 3 and r["llm_s"] >= 3.0 for r in stored)
     # Ideal: 16x. Sixteen worker start-ups (about a CPU second each) on two cores take most of
     # the parallel run here; benchmarks/eval_throughput.py measures the steady state.
     assert serial_per_episode / parallel_per_episode >= 2.0, (serial_per_episode, parallel_per_episode)

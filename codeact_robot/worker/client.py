@@ -179,6 +179,7 @@ class WorkerClient:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # C libraries print there; the sandbox captures Python output itself
             stderr=self._stderr,
+            start_new_session=True,  # a Ctrl-C at the terminal reaches the host, which decides what stops
         )
         worker_end.close()
         self._connection = Connection(host_end.detach())
