@@ -116,47 +116,35 @@ def run_evaluation(
     max_in_flight = options.max_in_flight or (workers * LLM_IN_FLIGHT_PER_WORKER if uses_model else workers)
     if workers < 1 or max_in_flight < 1:
         raise UsageError("--workers and --max-in-flight must be at least 1")
-    if options.backend == "ray" and (options.cache or any(a.llm.backend == "vllm" for a in suite.agents.values())):
+    in_process_engine = any(a.llm.backend == "vllm" for a in suite.agents.values())
+    if options.backend == "ray" and (options.cache or in_process_engine):
         raise UsageError(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    ray = connect(options.address) if options.backend == "ray" else None
     check_endpoints(suite)
-    kept = prepare_folder(out, suite, options.new, options.force)
-    if kept:
-        console.print(f"the earlier store of {out} is kept as {out / kept}", soft_wrap=True)
-
-    store = ResultsStore(out, create=True)
-    cache = ResponseCache(out) if options.cache else None
-    if engines is None and any(a.llm.backend == "vllm" for a in suite.agents.values()):
+    ray = connect(options.address) if options.backend == "ray" else None
+    if engines is None and in_process_engine:
         engines = SharedEngines()
     try:
-        store.add_suite(suite.hash, suite.name, suite.definition_json(), suite.heldout)
-        todo = pending_jobs(suite, store, options.retry_errors)
-        jobs = todo[: options.limit] if options.limit is not None else todo
-        total = len(suite.jobs())
-        limited = f" (running {len(jobs)} now: --limit)" if len(jobs) < len(todo) else ""
-        console.print(
-            f"suite {suite.name} ({suite.hash}): {total} episodes, {total - len(todo)} stored, {len(todo)} to run"
-            f"{limited}; {workers} worker(s), up to {max_in_flight} in flight ({options.backend})",
-            soft_wrap=True,
-        )
-        run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
-        progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
-        stop = threading.Event()
-        scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, stop, progress)
-        status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console)
-        store.finish_run(run_id, status)
-        print_summary(console, store, suite.hash)
-        errors = sum(o == "error" for o in store.finished(suite.hash).values())
+        kept = prepare_folder(out, suite, options.new, options.force)
+        if kept:
+            console.print(f"the earlier store of {out} is kept as {out / kept}", soft_wrap=True)
+        store = ResultsStore(out, create=True)
+        cache = ResponseCache(out) if options.cache else None
+        try:
+            status = _run(suite, store, options, console, workers, max_in_flight, cache, engines, ray)
+            errors = sum(o == "error" for o in store.finished(suite.hash).values())
+        finally:
+            if cache is not None:
+                console.print(f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
+                cache.close()
+            store.close()
     finally:
         if engines is not None:
             engines.close()
-        if cache is not None:
-            console.print(f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
-            cache.close()
-        store.close()
+        if ray is not None:
+            ray.close()
     if status == "interrupted":
         console.print("interrupted: run the same command again to resume", soft_wrap=True)
         return INTERRUPTED
@@ -170,6 +158,37 @@ def run_evaluation(
     return FINISHED
 
 
+def _run(
+    suite: Suite,
+    store: ResultsStore,
+    options: EvalOptions,
+    console: Console,
+    workers: int,
+    max_in_flight: int,
+    cache: ResponseCache | None,
+    engines: SharedEngines | None,
+    ray: RayConnection | None,
+) -> str:
+    """Run the episodes still to run, as one recorded run; returns how it ended."""
+    store.add_suite(suite.hash, suite.name, suite.definition_json(), suite.heldout)
+    todo = pending_jobs(suite, store, options.retry_errors)
+    jobs = todo[: options.limit] if options.limit is not None else todo
+    total = len(suite.jobs())
+    limited = f" (running {len(jobs)} now: --limit)" if len(jobs) < len(todo) else ""
+    console.print(
+        f"suite {suite.name} ({suite.hash}): {total} episodes, {total - len(todo)} stored, {len(todo)} to run"
+        f"{limited}; {workers} worker(s), up to {max_in_flight} in flight ({options.backend})",
+        soft_wrap=True,
+    )
+    run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
+    progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
+    scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, progress)
+    status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
+    store.finish_run(run_id, status)
+    print_summary(console, store, suite.hash)
+    return status
+
+
 def _scheduler(
     suite: Suite,
     options: EvalOptions,
@@ -178,14 +197,15 @@ def _scheduler(
     cache: ResponseCache | None,
     engines: SharedEngines | None,
     ray: RayConnection | None,
-    stop: threading.Event,
     progress: Progress,
 ) -> Scheduler:
     identity = {"suite": suite.name, "suite_hash": suite.hash}
     if ray is not None:
         return RayScheduler(ray, suite.agents, identity, options.retries, max_in_flight)
     pool = WorkerPool(threading.BoundedSemaphore(workers), max_idle=max_in_flight)
-    runner = EpisodeRunner(suite.agents, identity, pool, options.retries, cache, engines, stop, progress.turn)
+    runner = EpisodeRunner(
+        suite.agents, identity, pool, options.retries, cache=cache, engines=engines, on_turn=progress.turn
+    )
     return LocalScheduler(runner, max_in_flight)
 
 

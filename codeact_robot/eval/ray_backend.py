@@ -33,6 +33,11 @@ class RayConnection:
     ray: Any
     owned: bool
 
+    def close(self) -> None:
+        """Disconnect, when this evaluation started the connection (a cluster outlives it)."""
+        if self.owned:
+            self.ray.shutdown()
+
 
 def connect(address: str | None) -> RayConnection:
     """Connect to a Ray cluster (``auto``, ``ray://HOST:PORT``), or start a local Ray (None).
@@ -145,6 +150,4 @@ class RayScheduler:
         self._pending.clear()
 
     def close(self) -> None:
-        """Disconnect from the Ray this scheduler connected to (a cluster outlives it)."""
-        if self.connection.owned:
-            self.ray.shutdown()
+        """Nothing to release: the connection belongs to the evaluation."""
