@@ -352,6 +352,17 @@ def test_the_ray_backend_streams_results_into_the_same_store(tmp_path: Path) -> 
     }
 
 
+def test_without_vllm_the_engine_says_how_to_install_it_before_any_episode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    path = suite_file(tmp_path, agents=[{"name": "model", "llm": {"backend": "openai"}}])
+    out = tmp_path / "r"
+    assert main(["eval", "--suite", str(path), "--out", str(out), "--engine", "vllm", "--model", "m"]) == 2
+    assert "pip install 'codeact-robot[vllm]'" in capsys.readouterr().err
+    assert not out.exists()
+
+
 def test_without_ray_the_ray_backend_says_how_to_install_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -359,3 +370,4 @@ def test_without_ray_the_ray_backend_says_how_to_install_it(
     path = suite_file(tmp_path)
     assert main(["eval", "--suite", str(path), "--out", str(tmp_path / "r"), "--backend", "ray"]) == 2
     assert "pip install 'codeact-robot[ray]'" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

@@ -165,13 +165,25 @@ class SharedEngines:
         self._engines: dict[str, BatchingEngine] = {}
         self._lock = threading.Lock()
 
+    def load(self, configs: list[LLMConfig]) -> None:
+        """Make the engines of these models now (a model that cannot load fails before any episode).
+
+        Raises:
+            UsageError: vLLM is not installed (saying how to get it).
+        """
+        for config in configs:
+            self._engine(config)
+
     def backend(self, config: LLMConfig) -> BatchedBackend:
         """A backend for one episode, sharing the engine of ``config.model``."""
+        return BatchedBackend(self._engine(config), config)
+
+    def _engine(self, config: LLMConfig) -> BatchingEngine:
         with self._lock:
             engine = self._engines.get(config.model)
             if engine is None:
                 engine = self._engines[config.model] = self._make(config)
-        return BatchedBackend(engine, config)
+            return engine
 
     def close(self) -> None:
         """Stop every engine's batching thread."""

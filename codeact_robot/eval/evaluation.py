@@ -13,6 +13,7 @@ stored; twice: those in flight are abandoned. Either way the run is marked
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import socket
@@ -106,7 +107,7 @@ def run_evaluation(
 
     Returns:
         0 when every episode finished (success or not), 1 when some ended in an
-        infrastructure error, 130 when interrupted.
+        infrastructure error or the store could not be written, 130 when interrupted.
 
     Raises:
         UsageError: a pre-flight check failed (nothing has run).
@@ -123,9 +124,10 @@ def run_evaluation(
             "engine (point --llm at a vLLM server instead)"
         )
     check_endpoints(suite)
-    ray = connect(options.address) if options.backend == "ray" else None
     if engines is None and in_process_engine:
         engines = SharedEngines()
+        engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
+    ray = connect(options.address) if options.backend == "ray" else None
     try:
         kept = prepare_folder(out, suite, options.new, options.force)
         if kept:
@@ -148,6 +150,8 @@ def run_evaluation(
     if status == "interrupted":
         console.print("interrupted: run the same command again to resume", soft_wrap=True)
         return INTERRUPTED
+    if status == "failed":
+        return SOME_ERRORS
     if errors:
         console.print(
             f"{errors} episode(s) ended in an infrastructure error (outcome error); "
@@ -184,7 +188,8 @@ def _run(
     progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
     scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
-    store.finish_run(run_id, status)
+    with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
+        store.finish_run(run_id, status)
     print_summary(console, store, suite.hash)
     return status
 
@@ -230,6 +235,14 @@ def _drive(
                         _write(store, result, suite_hash, run_id, console)
                         progress.finished(result.job.agent, result.row.outcome, result.row.success)
                     progress.refresh(scheduler.in_flight)
+                except sqlite3.OperationalError as error:  # a full disk, a folder gone read-only
+                    console.print(
+                        f"could not write to {store.path}: {error}; the episodes stored so far are safe, "
+                        "run the same command again to resume",
+                        soft_wrap=True,
+                    )
+                    scheduler.abandon()
+                    return "failed"
                 except KeyboardInterrupt:
                     if status == "interrupted":
                         scheduler.abandon()

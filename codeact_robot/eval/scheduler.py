@@ -78,13 +78,15 @@ class LocalScheduler:
             with self._lock:
                 self._running += 1
                 self._unreported += 1
+            result: EpisodeResult | None = None  # abandoned (or, never expected, the runner itself failed)
             try:
-                result: EpisodeResult | None = self.runner.run(job)
+                result = self.runner.run(job)
             except Abandoned:
-                result = None
-            with self._lock:
-                self._running -= 1
-            self._results.put(result)
+                pass
+            finally:
+                with self._lock:
+                    self._running -= 1
+                self._results.put(result)  # always: the writer counts every started episode back
 
     def next_result(self, timeout: float) -> EpisodeResult | None:
         """The next finished episode, or None (see :class:`Scheduler`)."""
