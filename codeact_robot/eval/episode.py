@@ -164,13 +164,26 @@ class EpisodeRunner:
         return self._error(job, self.retries.attempts, error, started)
 
     def _attempt(self, job: EpisodeKey, attempt: int) -> EpisodeResult:
+        if self.stop.is_set():
+            raise Abandoned()
         agent = self.agents[job.agent]
         config = agent.env_config()
         worker = self.pool.take(config)
-        env = CodeActEnv(job.task, config, worker=worker)
-        llm = self._backend(agent, env, job)
+        try:
+            env = CodeActEnv(job.task, config, worker=worker)
+            llm = self._backend(agent, env, job)
+            try:
+                return self._episode(job, attempt, agent, env, llm)
+            finally:
+                llm.close()
+        finally:
+            self.pool.give(worker)
+
+    def _episode(
+        self, job: EpisodeKey, attempt: int, agent: AgentSpec, env: CodeActEnv, llm: LLMBackend
+    ) -> EpisodeResult:
+        session = Session(env, llm, agent.mode, agent.images, record_config(self.suite, agent, job))
         images: list[TurnImage] = []
-        session = Session(env, llm, agent.mode, agent.images, self._config(agent, job))
 
         def turn_done(record: TurnRecord) -> None:
             images.extend(_jpegs(record.turn, session.info.get("images", {})))
@@ -180,17 +193,11 @@ class EpisodeRunner:
                 raise Abandoned()
 
         try:
-            if self.stop.is_set():
-                raise Abandoned()
-            try:
-                session.start(job.seed)
-            except WorkerCrashed as crash:
-                raise TransientFailure(str(crash)) from None
-            images.extend(_jpegs(0, session.info.get("images", {})))
-            session.act(turn_done)
-        finally:
-            llm.close()
-            self.pool.give(worker)
+            session.start(job.seed)
+        except WorkerCrashed as crash:  # the worker did not start: may pass
+            raise TransientFailure(str(crash)) from None
+        images.extend(_jpegs(0, session.info.get("images", {})))
+        session.act(turn_done)
         assert session.record is not None
         return EpisodeResult(job, episode_row(job, agent, session.record, attempt), tuple(images))
 
@@ -206,11 +213,13 @@ class EpisodeRunner:
             backend = CachedBackend(backend, self.cache, config, job.repeat)
         return _TransientGuard(backend)
 
-    def _config(self, agent: AgentSpec, job: EpisodeKey) -> dict[str, Any]:
-        return {**self.suite, "agent": agent.canonical(), "repeat": job.repeat}
-
     def _error(self, job: EpisodeKey, attempts: int, error: str, started: float) -> EpisodeResult:
         return error_result(job, self.agents[job.agent], self.suite, error, attempts, time.perf_counter() - started)
+
+
+def record_config(suite: dict[str, str], agent: AgentSpec, job: EpisodeKey) -> dict[str, Any]:
+    """What an episode's record says about how it was run: the suite, the agent's settings, the repeat."""
+    return {**suite, "agent": agent.canonical(), "repeat": job.repeat}
 
 
 def error_result(
@@ -221,7 +230,7 @@ def error_result(
     with contextlib.suppress(Exception):  # the row is written without it
         instruction = get_task(job.task).instance(job.seed, None, agent.env_config().colours).instruction
     record = EpisodeRecord(
-        config={**suite, "agent": agent.canonical(), "repeat": job.repeat},
+        config=record_config(suite, agent, job),
         task=job.task,
         seed=job.seed,
         instruction=instruction,
