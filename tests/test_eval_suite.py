@@ -77,6 +77,7 @@ def test_the_hash_follows_what_changes_results_not_where_the_server_runs(tmp_pat
     first = parse_suite(data, "a").hash
     assert parse_suite(data, "b").hash == first and len(first) == 16
     assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint("http://elsewhere:9/v1", None).hash == first
+    assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint(None, None, engine="vllm").hash == first
     assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint(None, "another-model").hash != first
     data["agents"][0]["max_turns"] = 3
     assert parse_suite(data, "a").hash != first

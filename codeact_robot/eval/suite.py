@@ -19,9 +19,9 @@ An agent may also set ``images``, ``temperature``, ``max_tokens`` (on top of its
 true`` marks a suite whose tasks and seeds must never become fine-tuning data.
 
 The suite's identity is the hash of its canonical definition (tasks resolved, seeds
-listed, every setting that changes results); where the model server runs
-(``base_url``) and how the client talks to it (timeouts, retries, the key's variable)
-are not part of it, so the same suite can be pointed at another server and resumed.
+listed, every setting that changes results); how the model is reached (a server's
+``base_url`` or the in-process engine, timeouts, retries, the key's variable) is not
+part of it, so the same suite can be pointed at another server and resumed.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ class AgentSpec(AgentFields):  # type: ignore[misc, valid-type]
         """What identifies the agent's results: every setting but how the model is reached."""
         data = self.model_dump(mode="json", exclude={"temperature", "max_tokens", "llm", *ENV_FIELDS})
         data["llm"] = self.llm_config().model_dump(mode="json", exclude=CONNECTION_FIELDS)
+        if self.llm.uses_model:  # a model served over HTTP or in this process answers the same
+            data["llm"]["backend"] = "model"
         data["env"] = self.env_config().model_dump(mode="json")
         return data
 
