@@ -155,3 +155,9 @@ def test_bad_suites_and_unreachable_endpoints_stop_before_any_episode(
     assert status == 2 and error.startswith("error: ") and error.count("\n") == 1
     assert fragment in error
     assert not (out / STORE_FILE).exists()  # nothing ran, nothing was written
+
+
+def test_an_out_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = write(tmp_path, "name: s\ntasks: [PickPlace]\nseeds: [0]\nagents: [{name: expert}]\n")
+    assert main(["eval", "--suite", str(suite), "--out", str(suite)]) == 2
+    assert f"--out {suite} is a file; give a folder" in capsys.readouterr().err

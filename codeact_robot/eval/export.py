@@ -4,6 +4,9 @@
 key facts, the task, split, seed and repeat, the outcome, failure kind and metrics, and
 the whole conversation (``messages``). ``csv``: the flat metrics only, one row per
 episode. Every format is one writer in :data:`FORMATS`.
+
+A store is data another person may hand you: values are written out as they are stored,
+never interpreted (a transcript that does not parse exports with no messages).
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ def episodes(store: ResultsStore, with_messages: bool) -> Iterator[dict[str, Any
     """Every stored episode's flat metrics (and its conversation), oldest first."""
     names = {s["suite_hash"]: s["name"] for s in store.suites()}
     for row in store.summaries():
-        prompt, completion = row["prompt_tokens"], row["completion_tokens"]
+        counts = [t for t in (row["prompt_tokens"], row["completion_tokens"]) if isinstance(t, int)]
         row["suite"] = names.get(row["suite_hash"], "")
         row["success"] = bool(row["success"])
-        row["tokens"] = None if prompt is None and completion is None else (prompt or 0) + (completion or 0)
+        row["tokens"] = sum(counts) if counts else None
         if with_messages:
             record = store.record(row["id"]) or {}
             messages = record.get("messages")

@@ -78,6 +78,8 @@ def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | Non
         UsageError: the folder holds results of another suite and neither ``new`` nor
             ``force`` says what to do.
     """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder (it is created if missing)")
     path = out / STORE_FILE
     if not path.is_file():
         return None
