@@ -213,14 +213,13 @@ class WorkerClient:
         return reply
 
     def _request(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
-        assert self._connection is not None and self._process is not None
-        # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
-        # read would otherwise wait for the rest forever.
         with self.gate:
             return self._exchange(verb, timeout, **payload)
 
     def _exchange(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
         assert self._connection is not None and self._process is not None
+        # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
+        # read would otherwise wait for the rest forever.
         watchdog = threading.Timer(timeout + GRACE_S, self._process.kill)
         watchdog.start()
         try:
