@@ -44,8 +44,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help=f"a shipped suite ({', '.join(suite_names())}) or a suite YAML file",
     )
     parser.add_argument("--out", required=True, metavar="DIR", help="results folder (results.sqlite); resumes there")
-    parser.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
-    parser.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
+    model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
     parser.add_argument("--workers", type=int, metavar="N", help="worker processes computing at once (default: cores)")
     parser.add_argument(
@@ -78,6 +79,8 @@ def eval_command(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    if args.address and args.backend != "ray":
+        raise UsageError("--address names a Ray cluster; add --backend ray")
     suite = load_suite(args.suite).with_endpoint(args.llm, args.model, args.engine)
     options = EvalOptions(
         workers=args.workers,
