@@ -6,7 +6,11 @@ Each scripted reply is a dict:
     {"status": 500 | 429, "body": ...}  an HTTP error
     {"delay": seconds, ...}             wait before answering (to exceed client timeouts)
     {"drop": True}                      close the connection without answering
-Replies are consumed in order; once they run out, every answer is ``{"content": "done"}``.
+Replies are consumed in order; once they run out, every answer is ``fallback`` (by default
+``{"content": "done"}``), or what ``respond(request)`` returns when it is given (for many
+conversations at once: the reply can depend on the conversation so far).
+``latency_s`` delays every answer (a model that takes that long), and the server counts
+how many requests it answered at the same time (``max_concurrent``).
 Requests with ``"stream": true`` are answered as server-sent events, one chunk per word.
 Received request bodies are kept in ``server.requests`` and their headers in ``server.headers``.
 
@@ -20,6 +24,7 @@ import argparse
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,13 +39,30 @@ class FakeOpenAIServer:
         replies: the scripted replies, in order.
         model: the model name ``/v1/models`` lists.
         port: port to bind (0 picks a free one).
+        latency_s: seconds added before every chat answer.
+        fallback: the reply once the script has run out.
+        respond: picks the reply from the request once the script has run out (instead
+            of ``fallback``).
     """
 
-    def __init__(self, replies: list[dict[str, Any]] | None = None, model: str = "fake-model", port: int = 0) -> None:
+    def __init__(
+        self,
+        replies: list[dict[str, Any]] | None = None,
+        model: str = "fake-model",
+        port: int = 0,
+        latency_s: float = 0.0,
+        fallback: dict[str, Any] | None = None,
+        respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self.replies = list(replies or [])
         self.model = model
+        self.latency_s = latency_s
+        self.fallback = fallback or FALLBACK
+        self.respond = respond
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.concurrent = 0
+        self.max_concurrent = 0
         self._lock = threading.Lock()
         handler = _handler(self)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
@@ -52,9 +74,20 @@ class FakeOpenAIServer:
         """``http://127.0.0.1:PORT/v1``."""
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
-    def next_reply(self) -> dict[str, Any]:
+    def next_reply(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            return self.replies.pop(0) if self.replies else dict(FALLBACK)
+            if self.replies:
+                return self.replies.pop(0)
+        return self.respond(request) if self.respond else dict(self.fallback)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self.concurrent)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.concurrent -= 1
 
     def __enter__(self) -> FakeOpenAIServer:
         self._thread.start()
@@ -81,8 +114,15 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             request = json.loads(self.rfile.read(length) or b"{}")
             server.requests.append(request)
             server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            reply = server.next_reply()
-            time.sleep(reply.get("delay", 0.0))
+            reply = server.next_reply(request)
+            server._enter()
+            try:
+                time.sleep(server.latency_s + reply.get("delay", 0.0))
+                self._answer(request, reply)
+            finally:
+                server._leave()
+
+        def _answer(self, request: dict[str, Any], reply: dict[str, Any]) -> None:
             if reply.get("drop"):
                 self.close_connection = True
                 self.connection.close()

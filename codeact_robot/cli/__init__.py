@@ -15,9 +15,19 @@ from codeact_robot.errors import UsageError
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from codeact_robot.cli import chat, export, report, run, scene, serve, skills, view
+    from codeact_robot.cli import chat, eval, export, report, run, scene, serve, skills, view
 
-    commands_in_order = (scene, run, chat, serve, skills, report, view, export)  # each module registers its commands
+    commands_in_order = (
+        scene,
+        run,
+        chat,
+        serve,
+        eval,
+        report,
+        view,
+        export,
+        skills,
+    )  # each module registers its commands
     parser = Parser(
         prog="codeact-robot",
         description="An LLM agent that controls a simulated robot arm by writing Python.",

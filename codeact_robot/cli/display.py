@@ -7,6 +7,8 @@ at 80 columns) and nothing is animated.
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task, TextColumn
@@ -20,9 +22,17 @@ PHASES = {"reset": "laying out the scene", "model": "the model is thinking", "co
 """What the status line says while a session waits (see ``Session``'s phases)."""
 
 
+PIPE_WIDTH = 200  # columns of a table printed into a pipe or a file, where nothing wraps it
+
+
 def make_console() -> Console:
     """The console for a command's output: markup and highlighting off (text is shown as it is)."""
     return Console(highlight=False, markup=False)
+
+
+def table_console() -> Console:
+    """The console for tables: the terminal's width, or wide enough that no column wraps in a pipe."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def show(console: Console, text: str, style: str = "") -> None:

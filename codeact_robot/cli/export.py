@@ -1,37 +1,85 @@
-"""``codeact-robot export``: an evaluation folder's episodes as data for other tools."""
+"""``codeact-robot export``: an evaluation folder's episodes as data for other tools.
+
+``jsonl`` and ``csv`` write every episode (for pandas); ``sft`` writes the successful ones
+as fine-tuning conversations in the CodeActInstruct format, with its own filters.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from codeact_robot.errors import UsageError
+from codeact_robot.eval.export import FORMATS
 from codeact_robot.eval.sft import SFTFilters, export_sft
 from codeact_robot.eval.store import ResultsStore
+
+EXAMPLES = """\
+examples:
+  codeact-robot export runs/smoke --format jsonl --out runs/smoke.jsonl
+  codeact-robot export runs/smoke --format csv > smoke.csv
+  codeact-robot export runs/tabletop --format sft --out sft.jsonl --self-debug --min-turns 2
+
+In Python: pandas.read_json("runs/smoke.jsonl", lines=True) or pandas.read_csv("smoke.csv").
+"""
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``export``."""
-    export = commands.add_parser("export", help="write an evaluation folder's episodes as data (sft: fine-tuning)")
-    export.add_argument("folder", metavar="DIR", help="the evaluation folder (eval --out)")
-    export.add_argument(
-        "--format", required=True, choices=["sft"], help="sft: successful episodes as CodeActInstruct conversations"
+    parser = commands.add_parser(
+        "export",
+        help="write an evaluation folder's episodes as JSON Lines, CSV or fine-tuning conversations",
+        description="Write every episode of a results folder, one per line (jsonl) or row (csv), or the "
+        "successful ones as CodeActInstruct conversations (sft).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("--out", required=True, metavar="FILE", help="the file to write (JSON Lines)")
-    sft = export.add_argument_group("sft filters")
+    parser.add_argument("folder", metavar="DIR", help="a results folder written by `codeact-robot eval`")
+    parser.add_argument(
+        "--format",
+        required=True,
+        choices=[*sorted(FORMATS), "sft"],
+        help="jsonl: metrics with messages; csv: metrics; sft: successful episodes as conversations",
+    )
+    parser.add_argument("--out", metavar="FILE", help="write here (default: standard output; sft needs a file)")
+    sft = parser.add_argument_group("sft filters")
     sft.add_argument("--agent", action="append", default=[], help="only this agent (repeat or comma-separate)")
     sft.add_argument("--tasks", action="append", default=[], help="only these task families, comma-separated")
-    sft.add_argument("--min-turns", type=int, default=1, help="only episodes of at least this many turns")
+    sft.add_argument("--min-turns", type=int, default=1, help="only episodes of at least this many turns (default: 1)")
     sft.add_argument(
         "--self-debug", action="store_true", help="only episodes where an error observation was followed by success"
     )
     sft.add_argument(
         "--allow-heldout", action="store_true", help="also export the tasks and seeds of suites marked heldout"
     )
-    export.set_defaults(handler=export_command)
+    parser.set_defaults(handler=export_command)
 
 
 def export_command(args: argparse.Namespace) -> int:
-    """Write the export; exit 1 when no episode qualified."""
+    """Write the export; the counts go to standard error. Exit 1 when sft found nothing to write."""
+    store = ResultsStore(args.folder, read_only=True)
+    try:
+        if args.format == "sft":
+            return _export_sft(store, args)
+        if args.out:
+            path = Path(args.out)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                count = FORMATS[args.format](store, out)
+            partial.replace(path)  # a reader never sees half a file
+        else:
+            count = FORMATS[args.format](store, sys.stdout)
+    finally:
+        store.close()
+    print(f"exported {count} episode(s)" + (f" to {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
+def _export_sft(store: ResultsStore, args: argparse.Namespace) -> int:
+    if not args.out:
+        raise UsageError("--format sft writes a file: give --out FILE")
     filters = SFTFilters(
         agents=_names(args.agent),
         tasks=_names(args.tasks),
@@ -39,11 +87,7 @@ def export_command(args: argparse.Namespace) -> int:
         self_debug=args.self_debug,
         allow_heldout=args.allow_heldout,
     )
-    store = ResultsStore(args.folder, read_only=True)
-    try:
-        result = export_sft(store, filters, args.out)
-    finally:
-        store.close()
+    result = export_sft(store, filters, args.out)
     print(f"{result.written} conversation(s) written to {args.out}", file=sys.stderr)
     if result.duplicates:
         print(f"{result.duplicates} duplicate conversation(s) written once", file=sys.stderr)

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from codeact_robot.cli.display import table_console
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.plots import write_plots
 from codeact_robot.eval.report import load_report
@@ -52,7 +51,7 @@ def report_command(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print_report(report, Console(highlight=False))
+        print_report(report, table_console())
     notes = []
     if args.html:
         _write(Path(args.html), html_report(report, args.viewer_url))

@@ -71,6 +71,8 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     - ``config``: an :class:`EnvConfig` (perception, colours, camera size, renderer,
       limits, turn budget, cameras, video, skill library, isolation).
     - ``render_mode``: None or ``"rgb_array"`` (the front camera's latest image).
+    - ``worker``: the episode worker to run in (one made for the same ``config``, which
+      an evaluation hands from one episode to the next); default: a new one.
     - ``**overrides``: fields of ``EnvConfig`` (limit fields such as ``time_limit_s``
       at the top level), applied on top of ``config``.
 
@@ -85,6 +87,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         task: str = TABLETOP.name,
         config: EnvConfig | None = None,
         render_mode: str | None = None,
+        worker: WorkerClient | None = None,
         **overrides: Any,
     ) -> None:
         if render_mode not in (None, *self.metadata["render_modes"]):
@@ -94,7 +97,9 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.task.instance(0, None, self.config.colours)  # fail now on a colour split the task cannot use
         self.render_mode = render_mode
         self.library = SkillLibrary(self.config.skill_library) if self.config.skill_library else None
-        self.worker = WorkerClient(self.config)
+        if worker is not None and worker.config != self.config:
+            raise UsageError("the worker was made for other settings than this environment's")
+        self.worker = worker or WorkerClient(self.config)
         width, height = self.config.camera_size
         self.action_space = AnyText(MAX_CODE_CHARS)
         self.observation_space = spaces.Dict(

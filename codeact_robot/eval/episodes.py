@@ -15,24 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-FAILURE_KINDS = (
-    "success",
-    "wrong_final_state",
-    "gave_up",
-    "turn_limit",
-    "syntax_error",
-    "api_misuse",
-    "physical_failure",
-    "limit",
-    "sandbox_violation",
-    "worker_crash",
-    "model_error",
-    "format_error",
-)
-"""The failure kinds the evaluation engine writes, in the order reports show them."""
-
-INFRASTRUCTURE_ERROR = "error"
-"""The outcome (and failure kind) of an episode that could not run: never a task failure."""
+from codeact_robot.eval.failures import INFRASTRUCTURE_ERROR
 
 SPLITS = ("seen", "unseen", "feedback")
 

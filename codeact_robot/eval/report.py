@@ -21,13 +21,13 @@ from typing import Any
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.episodes import (
-    FAILURE_KINDS,
     SPLITS,
     EpisodeSummary,
     check_rows,
     mean,
     scored,
 )
+from codeact_robot.eval.failures import FAILURE_KINDS
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
 

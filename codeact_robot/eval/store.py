@@ -214,7 +214,7 @@ class ResultsStore:
     def _check_schema(self, create: bool) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "meta" not in tables:
-            if not create:
+            if tables or not create:  # another program's database (never add tables to it), or none
                 raise UsageError(f"{self.path} is not a codeact-robot results store")
             with self.transaction() as db:
                 for statement in SCHEMA.split(";"):

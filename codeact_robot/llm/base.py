@@ -10,7 +10,18 @@ Message = dict[str, Any]
 
 
 class LLMError(RuntimeError):
-    """The model could not answer (server down, HTTP errors after retries, timeouts)."""
+    """The model could not answer (server down, HTTP errors after retries, timeouts).
+
+    Args:
+        message: what went wrong, naming the endpoint.
+        transient: whether asking again later may succeed (the server was unreachable,
+            overloaded, timed out or failed with a 5xx), as opposed to a refusal of this
+            request (a prompt longer than the context, an unknown model).
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)

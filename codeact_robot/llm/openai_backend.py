@@ -11,6 +11,8 @@ import openai
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.llm.config import LLMConfig
 
+TRANSIENT_STATUS = (408, 409, 429)  # and every 5xx: the statuses the client itself retries
+
 
 class OpenAIBackend(LLMBackend):
     """Chat completions over HTTP, with timeouts and retries (exponential backoff).
@@ -51,13 +53,17 @@ class OpenAIBackend(LLMBackend):
                 return self._streamed(request, start)
             response = self.client.chat.completions.create(**request)
         except openai.APITimeoutError:
-            raise LLMError(self._failure(f"did not answer within {c.timeout_s:g} s")) from None
+            raise LLMError(self._failure(f"did not answer within {c.timeout_s:g} s"), transient=True) from None
         except openai.APIConnectionError:
             raise LLMError(
-                self._failure("could not be reached; is it running? (`codeact-robot serve` starts one)")
+                self._failure("could not be reached; is it running? (`codeact-robot serve` starts one)"),
+                transient=True,
             ) from None
         except openai.APIStatusError as error:
-            raise LLMError(self._failure(f"answered HTTP {error.status_code}: {_short(error.message)}")) from None
+            raise LLMError(
+                self._failure(f"answered HTTP {error.status_code}: {_short(error.message)}"),
+                transient=error.status_code in TRANSIENT_STATUS or error.status_code >= 500,
+            ) from None
         if not response.choices:
             raise LLMError(self._failure("answered with no choices"))
         choice = response.choices[0]

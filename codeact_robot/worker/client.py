@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from multiprocessing.connection import Connection
 from typing import IO, Any
 
@@ -65,11 +66,20 @@ class WorkerClient:
         config: the environment's settings, sent to the worker whole.
         command: the program that serves as the worker, started with the socket's file
             descriptor and a scratch folder appended (tests start a hostile stand-in).
+        gate: held while the worker starts or answers a request (never while the host
+            waits for anything else), so that an evaluation with many episodes in flight
+            can bound how many workers compute at once (a ``threading.Semaphore``).
     """
 
-    def __init__(self, config: EnvConfig, command: Sequence[str] = WORKER_COMMAND) -> None:
+    def __init__(
+        self,
+        config: EnvConfig,
+        command: Sequence[str] = WORKER_COMMAND,
+        gate: AbstractContextManager[Any] | None = None,
+    ) -> None:
         self.config = config
         self.command = tuple(command)
+        self.gate = gate if gate is not None else nullcontext()
         self.restarts = 0
         width, height = config.camera_size
         self._image_shape = (height, width, 3)
@@ -109,7 +119,8 @@ class WorkerClient:
 
     def _set_up(self, verb: str, **payload: Any) -> WorkerReply:
         if not self.alive:
-            self._start()
+            with self.gate:
+                self._start()
         try:
             return self._checked(verb, START_TIMEOUT_S, seed=self._seed, skills=self._skills, **payload)
         except _WorkerLost as lost:
@@ -178,6 +189,7 @@ class WorkerClient:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,  # C libraries print there; the sandbox captures Python output itself
             stderr=self._stderr,
+            start_new_session=True,  # a Ctrl-C at the terminal reaches the host, which decides what stops
         )
         worker_end.close()
         self._connection = Connection(host_end.detach())
@@ -211,6 +223,10 @@ class WorkerClient:
         return reply
 
     def _request(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+        with self.gate:
+            return self._exchange(verb, timeout, **payload)
+
+    def _exchange(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
         assert self._connection is not None and self._process is not None
         # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
         # read would otherwise wait for the rest forever.

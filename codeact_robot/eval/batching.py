@@ -1,0 +1,200 @@
+"""One in-process vLLM engine shared by every episode in flight, answering them in batches.
+
+Each episode's backend puts its request on a queue and waits; the engine's thread takes
+every request waiting (after a short window for stragglers), makes one ``engine.chat``
+call for all of them, and hands each episode its answer. While a batch runs, the next
+requests queue up and form the next batch, so the engine is never called once per
+episode. vLLM itself is imported only to build the real engine.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
+from codeact_robot.llm.config import LLMConfig
+
+SamplingParams = Callable[[LLMConfig, "list[str] | None"], Any]
+
+
+@dataclass
+class _Request:
+    messages: list[Message]
+    params: Any
+    future: Future[Completion] = field(default_factory=Future)
+
+
+def vllm_sampling_params(config: LLMConfig, stop: list[str] | None) -> Any:
+    """vLLM's sampling parameters for a request."""
+    import vllm
+
+    return vllm.SamplingParams(
+        temperature=config.temperature,
+        top_p=config.top_p,
+        max_tokens=config.max_tokens,
+        stop=stop or None,
+        seed=config.seed,
+    )
+
+
+class BatchingEngine:
+    """A model engine (``vllm.LLM`` or anything with its ``chat``) behind a batching queue.
+
+    Args:
+        engine: has ``chat(conversations, sampling_params=[...], use_tqdm=False,
+            chat_template=...)`` returning one output per conversation.
+        chat_template: the template passed to every call.
+        sampling_params: builds a request's sampling parameters from its model settings.
+        window_s: how long a batch waits for more requests after its first.
+        max_batch: the most requests in one call.
+    """
+
+    def __init__(
+        self,
+        engine: Any,
+        chat_template: str | None,
+        sampling_params: SamplingParams = vllm_sampling_params,
+        window_s: float = 0.01,
+        max_batch: int = 256,
+    ) -> None:
+        self.engine = engine
+        self.chat_template = chat_template
+        self.sampling_params = sampling_params
+        self.window_s = window_s
+        self.max_batch = max_batch
+        self.batch_sizes: list[int] = []  # one entry per engine call
+        self._queue: queue.Queue[_Request | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._serve, name="llm-batcher", daemon=True)
+        self._thread.start()
+
+    def complete(self, config: LLMConfig, messages: list[Message], stop: list[str] | None) -> Completion:
+        """Queue a request and wait for its answer.
+
+        Raises:
+            LLMError: the engine failed on the batch this request was in.
+        """
+        request = _Request(messages, self.sampling_params(config, stop))
+        self._queue.put(request)
+        return request.future.result()
+
+    def _serve(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            deadline = time.monotonic() + self.window_s
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            self._answer(batch)
+
+    def _answer(self, batch: list[_Request]) -> None:
+        self.batch_sizes.append(len(batch))
+        start = time.perf_counter()
+        try:
+            outputs = self.engine.chat(
+                [r.messages for r in batch],
+                sampling_params=[r.params for r in batch],
+                use_tqdm=False,
+                chat_template=self.chat_template,
+            )
+        except Exception as error:  # the engine's own failure: every request of the batch gets it
+            for request in batch:
+                request.future.set_exception(LLMError(f"the vLLM engine failed: {error}"))
+            return
+        latency = time.perf_counter() - start
+        for request, output in zip(batch, outputs):
+            generated = output.outputs[0]
+            request.future.set_result(
+                Completion(
+                    text=generated.text,
+                    prompt_tokens=len(output.prompt_token_ids or []),
+                    completion_tokens=len(generated.token_ids),
+                    latency_s=latency,
+                    finish_reason=generated.finish_reason,
+                )
+            )
+
+    def close(self) -> None:
+        """Stop the batching thread once the queued requests are answered."""
+        self._queue.put(None)
+        self._thread.join(timeout=60)
+
+
+class BatchedBackend(LLMBackend):
+    """An episode's view of a shared :class:`BatchingEngine`.
+
+    Args:
+        engine: the shared engine.
+        config: this agent's model and sampling settings.
+    """
+
+    name = "vllm"
+
+    def __init__(self, engine: BatchingEngine, config: LLMConfig) -> None:
+        self.engine = engine
+        self.config = config
+
+    def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:
+        """The next turn, answered in a batch with the other episodes' (see :class:`LLMBackend`)."""
+        return self.engine.complete(self.config, messages, stop)
+
+
+class SharedEngines:
+    """One batching engine per model, made when an episode first needs it.
+
+    Args:
+        make: builds the engine for a model's settings (default: vLLM in this process).
+    """
+
+    def __init__(self, make: Callable[[LLMConfig], BatchingEngine] | None = None) -> None:
+        self._make = make or _vllm_engine
+        self._engines: dict[str, BatchingEngine] = {}
+        self._lock = threading.Lock()
+
+    def load(self, configs: list[LLMConfig]) -> None:
+        """Make the engines of these models now (a model that cannot load fails before any episode).
+
+        Raises:
+            UsageError: vLLM is not installed (saying how to get it).
+        """
+        for config in configs:
+            self._engine(config)
+
+    def backend(self, config: LLMConfig) -> BatchedBackend:
+        """A backend for one episode, sharing the engine of ``config.model``."""
+        return BatchedBackend(self._engine(config), config)
+
+    def _engine(self, config: LLMConfig) -> BatchingEngine:
+        with self._lock:
+            engine = self._engines.get(config.model)
+            if engine is None:
+                engine = self._engines[config.model] = self._make(config)
+            return engine
+
+    def close(self) -> None:
+        """Stop every engine's batching thread."""
+        with self._lock:
+            engines, self._engines = list(self._engines.values()), {}
+        for engine in engines:
+            engine.close()
+
+
+def _vllm_engine(config: LLMConfig) -> BatchingEngine:
+    from codeact_robot.llm.vllm_engine import VLLMEngineBackend
+
+    loaded = VLLMEngineBackend(config)
+    return BatchingEngine(loaded.engine, loaded.chat_template)

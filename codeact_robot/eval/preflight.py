@@ -1,0 +1,115 @@
+"""Checks made before the first episode runs, each failing with one line that says what to do.
+
+- Every model endpoint answers ``GET /models`` and serves the agent's model (asked
+  once per endpoint).
+- The output folder holds no results of another suite (by content hash), unless
+  ``--new`` (start a fresh store, keeping the old one under another name) or
+  ``--force`` (add this suite's results beside the other's).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import openai
+
+from codeact_robot.errors import UsageError
+from codeact_robot.eval.store import STORE_FILE, ResultsStore
+from codeact_robot.eval.suite import Suite
+
+ENDPOINT_TIMEOUT_S = 10.0
+
+
+def check_endpoints(suite: Suite) -> None:
+    """Ask every OpenAI-compatible endpoint of the suite for its models, once per endpoint.
+
+    Raises:
+        UsageError: an endpoint that does not answer (naming its URL), or that does not
+            serve the model an agent asks for (listing what it serves).
+    """
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for agent in suite.agents.values():
+        if agent.llm.backend == "openai":
+            wanted.setdefault((agent.llm.base_url, agent.llm.api_key_env), set()).add(agent.llm.model)
+    for (base_url, key_env), models in wanted.items():
+        client = openai.OpenAI(
+            base_url=base_url,
+            api_key=os.environ.get(key_env) or "EMPTY",
+            timeout=ENDPOINT_TIMEOUT_S,
+            max_retries=0,
+        )
+        try:
+            served = {m.id for m in client.models.list()}
+        except openai.APIStatusError as error:
+            raise UsageError(
+                f"the model server at {base_url} answered GET /models with HTTP {error.status_code}"
+            ) from None
+        except openai.APIError:
+            raise UsageError(
+                f"the model server at {base_url} could not be reached (GET {base_url.rstrip('/')}/models); "
+                "is it running? (`codeact-robot serve` starts one; --llm URL points the suite at another)"
+            ) from None
+        finally:
+            client.close()
+        missing = sorted(models - served)
+        if missing and served:
+            raise UsageError(
+                f"the model server at {base_url} does not serve {', '.join(missing)}; "
+                f"it serves: {', '.join(sorted(served))} (--model NAME picks one)"
+            )
+
+
+def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | None:
+    """Make sure ``out`` may receive this suite's results.
+
+    Args:
+        out: the evaluation folder.
+        suite: the suite to run.
+        new: move a store of other suites aside and start a fresh one.
+        force: add this suite's results to a store that holds other suites'.
+
+    Returns:
+        The name the old store was kept under (with ``new``), else None.
+
+    Raises:
+        UsageError: the folder holds results of another suite and neither ``new`` nor
+            ``force`` says what to do.
+    """
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder (it is created if missing)")
+    path = out / STORE_FILE
+    if not path.is_file():
+        return None
+    store = ResultsStore(out)
+    try:
+        suites = store.suites()
+    finally:
+        store.close()
+    others = [s for s in suites if s["suite_hash"] != suite.hash]
+    if new and suites:
+        return _set_aside(path)
+    if not others or force or any(s["suite_hash"] == suite.hash for s in suites):
+        return None
+    held = ", ".join(f"{s['name']!r} ({s['suite_hash']})" for s in others)
+    raise UsageError(
+        f"{out} holds results of another suite: {held}, not of {suite.name!r} ({suite.hash}); "
+        f"use --new to start a fresh store there (keeping the old one as results-DATE.sqlite) "
+        "or --force to add this suite's results beside the other's, or choose another --out folder"
+    )
+
+
+def _set_aside(path: Path) -> str:
+    """Move a store aside whole (its write-ahead log folded in first); returns the new name."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+    kept = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
+    path.rename(kept)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return kept.name

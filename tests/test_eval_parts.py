@@ -1,0 +1,108 @@
+"""The evaluation's parts on their own: progress display, response cache keys, the batching engine."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from codeact_robot.agent.trajectory import TurnRecord
+from codeact_robot.eval.batching import BatchingEngine
+from codeact_robot.eval.cache import CachedBackend, ResponseCache, cache_key
+from codeact_robot.eval.episode import Retries
+from codeact_robot.eval.progress import Progress
+from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.llm import LLMConfig, LLMError
+from codeact_robot.llm.base import Completion, LLMBackend
+
+MESSAGES = [{"role": "system", "content": "robot"}, {"role": "user", "content": "stack the blocks"}]
+JOB = EpisodeKey("a", "PickPlace", 0, 0)
+
+
+def test_plain_progress_lines_when_not_a_terminal() -> None:
+    out = io.StringIO()
+    progress = Progress(Console(file=out, width=300), total=4, agents=["a", "b"], every_s=0.0)
+    with progress:
+        progress.turn(JOB, TurnRecord(turn=1, kind="action", assistant="", completion_tokens=50))
+        progress.finished("a", "success", True)
+        progress.finished("b", "message", False)
+        progress.finished("b", "error", False)
+        progress.refresh(in_flight=1)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2  # one at the refresh, one at the end
+    assert lines[0].startswith("3/4 done, 1 in flight, 1 error(s); success: a 1/1, b 0/1; ")
+    assert "episodes/min" in lines[0] and "tokens/s" in lines[0] and "ETA 00:" in lines[0]
+
+
+def test_a_live_display_on_a_terminal() -> None:
+    out = io.StringIO()
+    progress = Progress(Console(file=out, force_terminal=True, width=120, highlight=False), total=2, agents=["a"])
+    with progress:
+        progress.finished("a", "success", True)
+        progress.refresh(in_flight=1)
+    shown = out.getvalue()
+    assert "1/2" in shown and "in flight" in shown and "100%" in shown and "\x1b[" in shown
+
+
+def test_the_cache_key_follows_everything_that_changes_an_answer() -> None:
+    config = LLMConfig(backend="openai", model="m")
+    key = cache_key(config, MESSAGES, ["</execute>"], sample=0)
+    assert cache_key(config, MESSAGES, ["</execute>"], sample=3) == key  # temperature 0: one answer
+    assert cache_key(config.model_copy(update={"base_url": "http://x/v1"}), MESSAGES, ["</execute>"], 0) == key
+    for changed in (
+        cache_key(config.model_copy(update={"model": "n"}), MESSAGES, ["</execute>"], 0),
+        cache_key(config.model_copy(update={"max_tokens": 5}), MESSAGES, ["</execute>"], 0),
+        cache_key(config, [*MESSAGES, {"role": "assistant", "content": "x"}], ["</execute>"], 0),
+        cache_key(config, MESSAGES, None, 0),
+    ):
+        assert changed != key
+    sampled = config.model_copy(update={"temperature": 0.8})
+    assert cache_key(sampled, MESSAGES, None, 0) != cache_key(sampled, MESSAGES, None, 1)  # repeats stay samples
+
+
+class Counting(LLMBackend):
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, messages: list, stop: list[str] | None = None) -> Completion:
+        self.calls += 1
+        return Completion(text=f"answer {self.calls}", prompt_tokens=10, completion_tokens=2, latency_s=1.0)
+
+
+def test_cached_answers_survive_a_restart_and_corrupt_entries_are_misses(tmp_path: Path) -> None:
+    config = LLMConfig(backend="openai", model="m")
+    inner = Counting()
+    cache = ResponseCache(tmp_path)
+    backend = CachedBackend(inner, cache, config, sample=0)
+    assert backend.complete(MESSAGES).text == "answer 1"
+    cache.close()
+    cache = ResponseCache(tmp_path)
+    backend = CachedBackend(inner, cache, config, sample=0)
+    again = backend.complete(MESSAGES)
+    assert again == Completion(text="answer 1", prompt_tokens=10, completion_tokens=2, finish_reason=None)
+    assert inner.calls == 1 and (cache.hits, cache.misses) == (1, 0)
+    cache._db.execute("UPDATE responses SET completion = ?", ('{"text": 5}',))
+    assert backend.complete(MESSAGES).text == "answer 2" and cache.misses == 1
+    cache.close()
+
+
+class FailingEngine:
+    def chat(self, conversations: list, **kwargs: Any) -> list:
+        raise RuntimeError("CUDA out of memory")
+
+
+def test_an_engine_failure_reaches_every_request_of_its_batch() -> None:
+    engine = BatchingEngine(FailingEngine(), None, sampling_params=lambda c, s: None)
+    with pytest.raises(LLMError, match="the vLLM engine failed: CUDA out of memory"):
+        engine.complete(LLMConfig(backend="vllm"), MESSAGES, None)
+    engine.close()
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    retries = Retries(attempts=5, backoff_s=2.0, max_backoff_s=5.0)
+    assert [retries.wait_s(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 5.0, 5.0]

@@ -1,0 +1,163 @@
+"""Suites: the minimal form as written, validation errors, the content hash, pre-flight refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from codeact_robot.cli import main
+from codeact_robot.errors import UsageError
+from codeact_robot.eval.store import STORE_FILE, EpisodeKey
+from codeact_robot.eval.suite import load_suite, parse_suite, suite_names
+
+MINIMAL = """\
+name: my-suite
+tasks: [PickPlace, StackBlocks]     # task names, or one of: all, seen, unseen, feedback
+seeds: [0, 1, 2]                    # a list, or {start: 0, count: 20}
+agents:                             # one or more agent configurations, each a column in the results
+  - name: codeact
+    mode: codeact                   # codeact | json | text
+    llm: {backend: openai, base_url: http://localhost:8000/v1, model: xingyaoww/CodeActAgent-Mistral-7b-v0.1}
+  - name: expert
+    llm: {backend: reference}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "suite.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_the_minimal_form_works_exactly_as_written(tmp_path: Path) -> None:
+    suite = load_suite(str(write(tmp_path, MINIMAL)))
+    assert suite.name == "my-suite" and suite.tasks == ("PickPlace", "StackBlocks") and suite.seeds == (0, 1, 2)
+    assert list(suite.agents) == ["codeact", "expert"]
+    assert suite.agents["codeact"].llm.backend == "openai" and suite.agents["expert"].llm.backend == "reference"
+    jobs = suite.jobs()
+    assert len(jobs) == 2 * 3 * 2 == len(set(jobs))
+    # agents alternate innermost: a run cut short has both agents on the same tasks and seeds
+    assert jobs[:3] == [
+        EpisodeKey("codeact", "PickPlace", 0, 0),
+        EpisodeKey("expert", "PickPlace", 0, 0),
+        EpisodeKey("codeact", "StackBlocks", 0, 0),
+    ]
+
+
+def test_task_groups_seed_ranges_repeats_and_env_settings(tmp_path: Path) -> None:
+    data = {
+        "name": "groups",
+        "tasks": "unseen",
+        "seeds": {"start": 5, "count": 3},
+        "agents": [
+            {"name": "a", "llm": {"backend": "reference"}, "repeats": 2, "perception": "vision", "time_limit_s": 7},
+            {"name": "b", "llm": {"backend": "openai"}, "temperature": 0.7, "max_tokens": 99, "max_turns": 4},
+        ],
+    }
+    suite = parse_suite(data, "groups.yaml")
+    assert suite.tasks == ("BlocksInCorners", "MismatchedBowls", "StackOnPlace", "PlaceRelativeToBowl", "BlocksInLine")
+    assert suite.seeds == (5, 6, 7)
+    assert len(suite.jobs()) == 5 * 3 * (2 + 1)
+    a, b = suite.agents["a"], suite.agents["b"]
+    assert a.env_config().perception == "vision" and a.env_config().limits.time_limit_s == 7
+    assert a.env_config().max_turns is None  # everything unset keeps the environment's default
+    assert b.env_config().max_turns == 4 and b.llm_config().temperature == 0.7 and b.llm_config().max_tokens == 99
+    assert len(parse_suite({**data, "tasks": "all"}, "x").tasks) == 15
+    assert parse_suite({**data, "tasks": ["feedback", "pickplace"]}, "x").tasks == (
+        "FindHiddenBlock",
+        "SortHiddenBlocks",
+        "PickPlace",
+    )
+
+
+def test_the_hash_follows_what_changes_results_not_where_the_server_runs(tmp_path: Path) -> None:
+    data = yaml.safe_load(MINIMAL)
+    first = parse_suite(data, "a").hash
+    assert parse_suite(data, "b").hash == first and len(first) == 16
+    assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint("http://elsewhere:9/v1", None).hash == first
+    assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint(None, None, engine="vllm").hash == first
+    assert load_suite(str(write(tmp_path, MINIMAL))).with_endpoint(None, "another-model").hash != first
+    data["agents"][0]["max_turns"] = 3
+    assert parse_suite(data, "a").hash != first
+    data["agents"][0].pop("max_turns")
+    data["agents"][0]["llm"]["timeout_s"] = 5
+    assert parse_suite(data, "a").hash == first
+
+
+@pytest.mark.parametrize(
+    ("change", "fragments"),
+    [
+        (
+            {"seed": [0]},
+            ["suite.yaml", "seed: unknown setting (did you mean 'seeds'?)", "settings here are: name, description"],
+        ),
+        (
+            {"agents": [{"name": "x", "max_turn": 3}]},
+            ["agents.0.max_turn: unknown setting (did you mean 'max_turns'?)", "perception", "repeats"],
+        ),
+        (
+            {"agents": [{"name": "x", "perception": "radar"}]},
+            ["suite.yaml", "agents.0.perception: Input should be 'state' or 'vision'"],
+        ),
+        ({"tasks": ["PickPlace", "StackBlock"]}, ["tasks: no task named 'StackBlock' (did you mean 'StackBlocks'?)"]),
+        ({"tasks": ["Tabletop"]}, ["Tabletop has no success check"]),
+        ({"seeds": [1, 1]}, ["seeds must be distinct non-negative integers"]),
+        ({"seeds": {"start": 0, "cout": 3}}, ["seeds: count: Field required; cout: unknown setting (did you mean"]),
+        ({"agents": [{"name": "x"}, {"name": "x"}]}, ["agent names must be unique; used twice: x"]),
+        ({"agents": [{"name": "x", "mode": "json"}]}, ["the reference agent writes programs; use mode codeact"]),
+        ({"agents": [{"name": "x", "llm": {"backend": "replay"}}]}, ["replay backend replays one recorded episode"]),
+    ],
+)
+def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
+    tmp_path: Path, change: dict, fragments: list[str]
+) -> None:
+    data = {**yaml.safe_load(MINIMAL), **change}
+    path = write(tmp_path, yaml.safe_dump(data))
+    with pytest.raises(UsageError) as caught:
+        load_suite(str(path))
+    message = str(caught.value)
+    assert "\n" not in message
+    for fragment in fragments:
+        assert fragment in message
+
+
+def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
+    assert suite_names() == ["action-modes", "perception", "smoke", "tabletop"]
+    smoke = load_suite("smoke")
+    assert len(smoke.tasks) == 15 and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
+    assert len(load_suite("tabletop").jobs()) == 15 * 20
+    modes = load_suite("action-modes")
+    assert [a.mode for a in modes.agents.values()] == ["codeact", "json", "text"]
+    assert [a.env_config().perception for a in load_suite("perception").agents.values()] == ["state", "vision"]
+    with pytest.raises(UsageError, match=r"no suite named 'smok' \(did you mean 'smoke'\?\); suites are: action-modes"):
+        load_suite("smok")
+    with pytest.raises(UsageError, match="suite file nowhere/suite.yaml does not exist"):
+        load_suite("nowhere/suite.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "fragment"),
+    [
+        (MINIMAL.replace("StackBlocks", "StackBlox"), [], "no task named 'StackBlox' (did you mean 'StackBlocks'?)"),
+        (MINIMAL.replace("    mode: codeact", "    mdoe: codeact"), [], "did you mean 'mode'?"),
+        (MINIMAL, ["--llm", "http://127.0.0.1:9/v1"], "the model server at http://127.0.0.1:9/v1 could not be reached"),
+        (MINIMAL, ["--workers", "0"], "--workers must be at least 1, got 0"),
+    ],
+)
+def test_bad_suites_and_unreachable_endpoints_stop_before_any_episode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, extra: list[str], fragment: str
+) -> None:
+    out = tmp_path / "results"
+    status = main(["eval", "--suite", str(write(tmp_path, text)), "--out", str(out), *extra])
+    error = capsys.readouterr().err
+    assert status == 2 and error.startswith("error: ") and error.count("\n") == 1
+    assert fragment in error
+    assert not (out / STORE_FILE).exists()  # nothing ran, nothing was written
+
+
+def test_an_out_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    suite = write(tmp_path, "name: s\ntasks: [PickPlace]\nseeds: [0]\nagents: [{name: expert}]\n")
+    assert main(["eval", "--suite", str(suite), "--out", str(suite)]) == 2
+    assert f"--out {suite} is a file; give a folder" in capsys.readouterr().err

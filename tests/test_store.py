@@ -1,0 +1,146 @@
+"""The results store: schema, one transaction per episode, the unique key, untrusted contents."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from codeact_robot.errors import UsageError
+from codeact_robot.eval.store import STORE_FILE, EpisodeKey, EpisodeRow, ResultsStore, TurnImage
+
+SUITE = "0123456789abcdef"
+
+
+def row(run_id: int, seed: int = 0, outcome: str = "success", **changes: object) -> EpisodeRow:
+    base = EpisodeRow(
+        suite_hash=SUITE,
+        run_id=run_id,
+        agent="expert",
+        task="PickPlace",
+        seed=seed,
+        repeat=0,
+        split="seen",
+        mode="codeact",
+        model="reference",
+        outcome=outcome,
+        success=outcome == "success",
+        failure_kind="success" if outcome == "success" else "error",
+        turns=1,
+        prompt_tokens=None,
+        completion_tokens=None,
+        llm_s=0.0,
+        exec_s=0.4,
+        sim_s=6.5,
+        wall_s=1.0,
+        instruction="pick up the red block and place it on the blue bowl",
+        error=None if outcome != "error" else "the model server could not be reached",
+        attempts=1,
+        finished_at="2026-01-01T00:00:00+0000",
+        search_text="pick_and_place('red block', 'blue bowl')",
+        record=json.dumps({"task": "PickPlace", "seed": seed, "messages": []}),
+    )
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ResultsStore:
+    store = ResultsStore(tmp_path, create=True)
+    store.add_suite(SUITE, "mini", json.dumps({"name": "mini"}), heldout=True)
+    yield store
+    store.close()
+
+
+def test_a_new_store_is_wal_with_full_sync_and_records_its_schema(store: ResultsStore) -> None:
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    version = store.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    assert version == "1"
+    assert store.suites()[0] | {"created_at": None} == {
+        "suite_hash": SUITE,
+        "name": "mini",
+        "definition": {"name": "mini"},
+        "heldout": True,
+        "created_at": None,
+    }
+
+
+def test_an_episode_and_its_images_read_back_exactly(store: ResultsStore) -> None:
+    run = store.start_run(SUITE, {"workers": 2})
+    images = [TurnImage(0, "front", b"\xff\xd8jpeg0"), TurnImage(1, "front", b"\xff\xd8jpeg1")]
+    episode_id = store.write_episode(row(run), images)
+    store.finish_run(run, "finished")
+    (summary,) = store.summaries()
+    assert summary["id"] == episode_id and summary["task"] == "PickPlace" and summary["sim_s"] == 6.5
+    assert "record" not in summary and "search_text" not in summary
+    assert store.record(episode_id) == {"task": "PickPlace", "seed": 0, "messages": []}
+    assert store.images(episode_id) == images
+    assert store.finished(SUITE) == {EpisodeKey("expert", "PickPlace", 0, 0): "success"}
+    (recorded,) = store.runs()
+    assert recorded["status"] == "finished" and json.loads(recorded["settings"]) == {"workers": 2}
+
+
+def test_an_episode_is_stored_once_unless_it_was_an_error(store: ResultsStore) -> None:
+    run = store.start_run(SUITE, {})
+    store.write_episode(row(run, seed=0))
+    with pytest.raises(sqlite3.IntegrityError):
+        store.write_episode(row(run, seed=0, outcome="message"))
+    store.write_episode(row(run, seed=1, outcome="error"), [TurnImage(0, "front", b"x")])
+    store.write_episode(row(run, seed=1, outcome="turn_limit", attempts=2))
+    assert store.db.execute("SELECT COUNT(*) FROM turn_images").fetchone()[0] == 0  # went with the error row
+    outcomes = store.finished(SUITE)
+    assert outcomes == {
+        EpisodeKey("expert", "PickPlace", 0, 0): "success",
+        EpisodeKey("expert", "PickPlace", 1, 0): "turn_limit",
+    }
+    assert store.db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0] == 2
+
+
+def test_a_failed_write_leaves_nothing_behind(store: ResultsStore) -> None:
+    run = store.start_run(SUITE, {})
+    duplicate_images = [TurnImage(0, "front", b"a"), TurnImage(0, "front", b"b")]  # the same primary key twice
+    with pytest.raises(sqlite3.IntegrityError):
+        store.write_episode(row(run), duplicate_images)
+    assert store.db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0] == 0
+    assert store.db.execute("SELECT COUNT(*) FROM turn_images").fetchone()[0] == 0
+
+
+def test_rows_written_by_one_connection_are_seen_by_another(store: ResultsStore, tmp_path: Path) -> None:
+    reader = ResultsStore(tmp_path)
+    run = store.start_run(SUITE, {})
+    store.write_episode(row(run, seed=3))
+    assert list(reader.finished(SUITE)) == [EpisodeKey("expert", "PickPlace", 3, 0)]
+    reader.close()
+
+
+def test_a_corrupt_record_or_definition_reads_as_missing(store: ResultsStore) -> None:
+    run = store.start_run(SUITE, {})
+    episode_id = store.write_episode(row(run, record="{not json"))
+    other = store.write_episode(row(run, seed=1, record="[1, 2]"))
+    store.db.execute("UPDATE suites SET definition = '<html>'")
+    assert store.record(episode_id) is None and store.record(other) is None and store.record(999) is None
+    assert store.suites()[0]["definition"] is None
+
+
+def test_folders_without_a_store_and_files_that_are_not_one_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="holds no results store"):
+        ResultsStore(tmp_path / "nothing")
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / STORE_FILE).write_text("hello, this is not a database" * 100)
+    with pytest.raises(UsageError, match="is not a codeact-robot results store"):
+        ResultsStore(tmp_path / "text")
+    other = sqlite3.connect(tmp_path / STORE_FILE)
+    other.execute("CREATE TABLE notes (text TEXT)")
+    other.commit()
+    other.close()
+    with pytest.raises(UsageError, match="is not a codeact-robot results store"):
+        ResultsStore(tmp_path, create=True)
+
+
+def test_a_store_of_another_schema_version_is_refused(store: ResultsStore, tmp_path: Path) -> None:
+    store.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(UsageError, match="has schema version 99; this codeact-robot reads 1"):
+        ResultsStore(tmp_path)
