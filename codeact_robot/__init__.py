@@ -9,6 +9,7 @@ Layers, top to bottom; a module imports only from its own layer or below, never 
     agent          (the CodeAct loop, prompts, trajectories, run configuration)
     llm | expert | environments
                    llm is a leaf: it knows messages and completions, nothing else
+    library        (the skill library on the host: the rule, retrieval, verification)
     worker         (host client, protocol, the runtime inside the worker process)
     sandbox | skills
                    sandbox imports nothing of the project

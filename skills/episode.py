@@ -40,8 +40,9 @@ def done(ctx: SkillContext) -> None:
 def save_skill(ctx: SkillContext, function: Any) -> str:
     """Save a function you defined, so that later episodes can call it.
 
-    The function's source (with its docstring) goes into the skill library; saved
-    skills are loaded into every later episode and listed in its instructions.
+    The function's source (with its docstring) goes into the skill library. Once it
+    has been verified in fresh episodes, later episodes whose task it fits load it
+    and list it in their instructions.
 
     Args:
         function: a function defined with def in an earlier or the same code action.
@@ -57,5 +58,5 @@ def save_skill(ctx: SkillContext, function: Any) -> str:
         save_skill(stack)
     """
     if ctx.save_skill is None:
-        raise RuntimeError("this episode has no skill library to save to (set skill_library)")
+        raise RuntimeError("this episode has no skill library to save to (skills_top_k is 0)")
     return ctx.save_skill(function)

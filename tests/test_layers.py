@@ -21,6 +21,7 @@ LAYERS: dict[str, float] = {
     "codeact_robot.expert": 6.5,  # answers like a model: builds on llm's backend interface
     "codeact_robot.llm": 6,
     "codeact_robot.environments": 6,
+    "codeact_robot.library": 5.5,  # the skill library on the host: verification runs episode workers
     "codeact_robot.worker": 5,
     "codeact_robot.sandbox": 4,
     "codeact_robot.skills": 4,

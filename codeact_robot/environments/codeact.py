@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+import uuid
 from typing import Any
 
 import gymnasium as gym
@@ -13,7 +14,10 @@ from codeact_robot.environments.observation import MAX_TEXT_CHARS, format_observ
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance, evaluate, get_task
 from codeact_robot.errors import UsageError
-from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.library.authoring import store_skill
+from codeact_robot.library.retrieval import SkillIndex
+from codeact_robot.library.rules import SkillRejected, program_using
+from codeact_robot.skills.library import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, WorkerReply
@@ -63,7 +67,16 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     ``stdout_cut``, ``error``, ``error_type``, ``limit``, ``said``, ``done``,
     ``restarted``, and ``timings``), ``objects`` (true object states), ``scene`` (what
     perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
-    ``skills`` (the learned skills loaded, for the prompt) and ``outcome``.
+    ``skills`` (the headers of the learned skills loaded, for the prompt), ``skill_refs``
+    (the same as ``name@version``), ``saved_skills`` (``name@version`` of the skills this
+    step saved), ``episode_id`` and ``outcome``.
+
+    ## Skill library
+    At reset the ``skills_top_k`` verified skills of the library most relevant to the
+    instruction are loaded into the sandbox (with the library skills they call). A skill
+    a program saves is stored as a new, ``pending`` version, with its provenance (task,
+    seed, episode id, model, time); the first later action of the episode that calls it
+    becomes the program that verifies it (``codeact-robot skills verify``).
 
     ## Arguments
     - ``task``: task name (``codeact-robot tasks``); ``"Tabletop"`` (the default) is the
@@ -73,6 +86,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     - ``render_mode``: None or ``"rgb_array"`` (the front camera's latest image).
     - ``worker``: the episode worker to run in (one made for the same ``config``, which
       an evaluation hands from one episode to the next); default: a new one.
+    - ``model``: the model writing the actions, recorded with the skills they save.
     - ``**overrides``: fields of ``EnvConfig`` (limit fields such as ``time_limit_s``
       at the top level), applied on top of ``config``.
 
@@ -88,6 +102,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         config: EnvConfig | None = None,
         render_mode: str | None = None,
         worker: WorkerClient | None = None,
+        model: str | None = None,
         **overrides: Any,
     ) -> None:
         if render_mode not in (None, *self.metadata["render_modes"]):
@@ -96,7 +111,10 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.task = get_task(task)
         self.task.instance(0, None, self.config.colours)  # fail now on a colour split the task cannot use
         self.render_mode = render_mode
-        self.library = SkillLibrary(self.config.skill_library) if self.config.skill_library else None
+        self.model = model
+        self.library = (
+            SkillLibrary(self.config.skill_library or default_library_folder()) if self.config.skills_top_k else None
+        )
         if worker is not None and worker.config != self.config:
             raise UsageError("the worker was made for other settings than this environment's")
         self.worker = worker or WorkerClient(self.config)
@@ -109,7 +127,11 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.turn = 0
         self.budget = 0
         self._last: WorkerReply | None = None
-        self._skills: list[str] = []
+        self._offered: list[LearnedSkill] = []
+        self._index: tuple[list[LearnedSkill], SkillIndex] | None = None
+        self._unused: dict[str, LearnedSkill] = {}  # saved in this episode, no action has called them yet
+        self._saved: list[str] = []
+        self.episode_id = ""
 
     def instance_for(self, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
         """The episode :meth:`reset` lays out for ``seed`` and ``options`` (without laying it out)."""
@@ -131,11 +153,10 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.instance = self.instance_for(episode_seed, options)
         self.turn = 0
         self.budget = self.config.max_turns or self.instance.max_turns
-        learned = self.library.skills() if self.library else []
-        self._skills = [s.header for s in learned]
-        reply = self.worker.reset(
-            [p.to_dict() for p in self.instance.placements], episode_seed, [s.source for s in learned]
-        )
+        self.episode_id = uuid.uuid4().hex
+        self._unused, self._saved = {}, []
+        self._offered, sources = self._retrieve(self.instance.instruction)
+        reply = self.worker.reset([p.to_dict() for p in self.instance.placements], episode_seed, sources)
         self._last = reply
         text = task_message(self.instance.instruction, reply.scene, self.budget, reply.notes)
         return self._observation(text, reply), self._info(reply)
@@ -161,13 +182,15 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             text = f"Observation:\nThe episode ended: {crash}"
             return self._observation(text, last), 0.0, True, False, info
         self._last = reply
-        self._store_skills(reply)
+        refused = self._store_skills(reply, action)
         info = self._info(reply)
         success = bool(info["success"])
         terminated = (success and self.config.end_on_success) or reply.report.done
         truncated = not terminated and self.turn >= self.budget
         info["outcome"] = _outcome(success, reply.report.done) if terminated or truncated else None
-        notes = [f"The episode ends: {info['outcome'].replace('_', ' ')}."] if terminated or truncated else []
+        notes = refused + (
+            [f"The episode ends: {info['outcome'].replace('_', ' ')}."] if terminated or truncated else []
+        )
         text = format_observation(reply.report, reply.scene, self.budget - self.turn, notes)
         return self._observation(text, reply), float(success), terminated, truncated, info
 
@@ -207,10 +230,56 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             raise RuntimeError("no episode is running (the env is new, closed or its worker crashed); call reset()")
         return self.instance, self._last
 
-    def _store_skills(self, reply: WorkerReply) -> None:
-        if self.library is not None:
-            for saved in reply.saved_skills:
-                self.library.save(saved.name, saved.source)
+    def _retrieve(self, instruction: str) -> tuple[list[LearnedSkill], list[str]]:
+        """The learned skills this episode is offered, and their sources (read afresh from the library)."""
+        if self.library is None:
+            return [], []
+        self.library.refresh()
+        skills = self.library.skills()
+        if self._index is None or self._index[0] != skills:
+            self._index = (skills, SkillIndex(skills))
+        offered, sources = [], []
+        for skill in self._index[1].retrieve(instruction, self.config.skills_top_k):
+            try:
+                sources.append(self.library.source(skill))
+            except UsageError:  # changed or removed since it was read: left out, like any unverified skill
+                continue
+            offered.append(skill)
+        return offered, sources
+
+    def _store_skills(self, reply: WorkerReply, action: str) -> list[str]:
+        """Store what the action saved; make it the verification program of saved skills it calls.
+
+        Returns:
+            Notes for the observation: skills the host refused to store.
+        """
+        self._saved = []
+        if self.library is None:
+            return []
+        assert self.instance is not None
+        for name, skill in list(self._unused.items()):
+            program = program_using(action, name)
+            if program is not None:
+                self.library.update(skill, verify=skill.meta.verify.model_copy(update={"call": program}))
+                del self._unused[name]
+        refused = []
+        provenance = Provenance(
+            task=self.instance.task, seed=self.instance.seed, episode=self.episode_id, model=self.model, time=now()
+        )
+        loaded = {skill.name: skill.version for skill in self._offered}
+        for saved in reply.saved_skills:
+            try:
+                skill = store_skill(self.library, saved.source, provenance, loaded=loaded)
+            except (SkillRejected, UsageError) as error:  # the worker checked it: only a broken worker gets here
+                refused.append(f"The skill {saved.name} was not stored: {error}")
+                continue
+            self._saved.append(skill.ref)
+            program = program_using(action, skill.name)
+            if program is not None:
+                skill = self.library.update(skill, verify=skill.meta.verify.model_copy(update={"call": program}))
+            else:
+                self._unused[skill.name] = skill
+        return refused
 
     def _observation(self, text: str, reply: WorkerReply) -> dict[str, Any]:
         return {"text": text, "rgb": reply.images["front"]}
@@ -235,7 +304,10 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "scene": reply.scene.model_dump(),
             "frames": reply.frames if report is reply.report else [],
             "images": reply.images,
-            "skills": list(self._skills),
+            "skills": [skill.header for skill in self._offered],
+            "skill_refs": [skill.ref for skill in self._offered],
+            "saved_skills": list(self._saved) if report is reply.report else [],
+            "episode_id": self.episode_id,
         }
 
 

@@ -60,7 +60,11 @@ class EnvConfig(BaseModel):
             the front camera always does, since it is the observation's ``rgb``.
         video_fps: when set, front-camera frames at this rate (simulated time) come back
             too (``info["frames"]``).
-        skill_library: folder of learned skills loaded at reset (``save_skill`` stores there).
+        skill_library: the folder of the skill library: at reset the verified skills most
+            relevant to the instruction are loaded from it, and ``save_skill`` stores there
+            (None: the user's own library, in the user data folder).
+        skills_top_k: how many learned skills an episode is offered (and loads, with the
+            library skills they call); 0 turns the library off, ``save_skill`` included.
         strict_isolation: refuse to run when the worker cannot confine itself at the OS
             level (Landlock, seccomp); otherwise it says so once and runs.
     """
@@ -77,6 +81,7 @@ class EnvConfig(BaseModel):
     cameras: tuple[Camera, ...] = ("front",)
     video_fps: float | None = Field(None, gt=0, le=60)
     skill_library: str | None = None
+    skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
 
     @field_validator("camera_size")

@@ -43,7 +43,7 @@ class _Episode:
     def __init__(self, runtime: EpisodeRuntime, seed: int) -> None:
         config = runtime.config
         self.context = SkillContext(
-            runtime.world, config.perception, runtime.save_skill if config.skill_library else None
+            runtime.world, config.perception, runtime.save_skill if config.skills_top_k else None
         )
         self.sandbox = Sandbox(bind(self.context), config.limits, seed)
         self.frames: list[np.ndarray] = []
@@ -150,7 +150,7 @@ class EpisodeRuntime:
         if len(episode.saved) >= MAX_SAVED_SKILLS:
             raise ValueError(f"at most {MAX_SAVED_SKILLS} skills can be saved by one code action")
         episode.saved.append(SavedSkill(name=name, source=source))
-        return f"saved skill {name}; later episodes can call it"
+        return f"saved skill {name}; once it is verified, later episodes can call it"
 
     # --- replies -----------------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""Which learned skills an episode is offered: the verified ones most relevant to its instruction.
+
+Relevance is BM25 (``bm25s``) over each skill's name, docstring and the task it was
+written in; any ranking with :class:`Retriever`'s interface (an embedding model, say)
+can stand in for it. A skill is offered only when it and every library skill it calls,
+at the versions it was verified with, are verified; the skills it calls are loaded with
+it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+from codeact_robot.envs.tasks import get_task
+from codeact_robot.errors import UnknownNameError
+from codeact_robot.skills.library import LearnedSkill
+
+WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+STOPWORDS = frozenset(
+    "a an and are as at be by for from if in into is it its of on or the their then there these this to with "
+    "all any each every one".split()
+)
+
+
+class Retriever(Protocol):
+    """Ranks a fixed set of documents against queries."""
+
+    def top(self, query: str, k: int) -> list[int]:
+        """The indices of at most ``k`` documents relevant to ``query`` (score above zero), best first."""
+
+
+RetrieverFactory = Callable[[Sequence[str]], Retriever]
+"""Builds a retriever over documents (one per skill); :class:`BM25Retriever` is the default."""
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of a text, ``snake_case`` and ``CamelCase`` split, stopwords left out."""
+    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+
+
+class BM25Retriever:
+    """Okapi BM25 over the documents' words (``bm25s``: sparse matrices, a query in well under a millisecond).
+
+    Args:
+        documents: the texts to rank.
+    """
+
+    def __init__(self, documents: Sequence[str]) -> None:
+        import bm25s  # imported here: scipy loads only in processes that retrieve
+
+        self._size = len(documents)
+        self._bm25 = bm25s.BM25()
+        if documents:
+            # An empty document would leave bm25s without a vocabulary for it; a placeholder word keeps rows aligned.
+            self._bm25.index([words(d) or ["\x00"] for d in documents], show_progress=False)
+
+    def top(self, query: str, k: int) -> list[int]:
+        terms = [w for w in words(query) if w in self._bm25.vocab_dict] if self._size else []
+        if not terms or k <= 0:
+            return []
+        scores = np.asarray(self._bm25.get_scores(terms))
+        count = min(k, self._size)
+        best = np.argpartition(-scores, count - 1)[:count]
+        ranked = sorted(best.tolist(), key=lambda i: (-scores[i], i))
+        return [i for i in ranked if scores[i] > 0]
+
+
+def skill_document(skill: LearnedSkill) -> str:
+    """What retrieval matches a skill by: its name, its docstring and the task it was written in."""
+    parts = [skill.name, skill.doc]
+    task = skill.meta.provenance.task
+    if task:
+        parts.append(task)
+        with contextlib.suppress(UnknownNameError):
+            parts.append(get_task(task).description)
+    return "\n".join(parts)
+
+
+class SkillIndex:
+    """The offerable skills of a library and a retriever over them.
+
+    Args:
+        skills: every version of every skill (``SkillLibrary.skills()``).
+        retriever: builds the ranking over the offerable skills' documents.
+    """
+
+    def __init__(self, skills: Sequence[LearnedSkill], retriever: RetrieverFactory = BM25Retriever) -> None:
+        self._versions = {(s.name, s.version): s for s in skills}
+        self.offered = offerable(skills)
+        self._retriever = retriever([skill_document(s) for s in self.offered])
+
+    def retrieve(self, query: str, k: int) -> list[LearnedSkill]:
+        """The ``k`` offerable skills most relevant to ``query``, best first, then the skills they call.
+
+        A skill whose callees' versions clash with a better-ranked skill's is left out (a
+        name holds one function in a sandbox).
+        """
+        chosen: dict[str, LearnedSkill] = {}
+        callees: list[LearnedSkill] = []
+        for index in self._retriever.top(query, k):
+            skill = self.offered[index]
+            needed = [skill, *self._closure(skill)]
+            taken = {**chosen, **{c.name: c for c in callees}}
+            if any(taken.get(s.name, s).version != s.version for s in needed):
+                continue
+            chosen[skill.name] = skill
+            callees.extend(c for c in needed[1:] if c.name not in chosen and c not in callees)
+        return [*chosen.values(), *(c for c in callees if c.name not in chosen)]
+
+    def _closure(self, skill: LearnedSkill) -> list[LearnedSkill]:
+        """Every skill ``skill`` calls, directly or not, at the pinned versions."""
+        found: dict[str, LearnedSkill] = {}
+        stack = list(skill.meta.calls.items())
+        while stack:
+            name, version = stack.pop()
+            callee = self._versions[(name, version)]
+            if name not in found and name != skill.name:
+                found[name] = callee
+                stack.extend(callee.meta.calls.items())
+        return list(found.values())
+
+
+def offerable(skills: Sequence[LearnedSkill]) -> list[LearnedSkill]:
+    """Each name's newest version that is verified and calls only verified versions (transitively)."""
+    versions = {(s.name, s.version): s for s in skills}
+    memo: dict[tuple[str, int], bool] = {}
+
+    def sound(key: tuple[str, int], trail: frozenset[tuple[str, int]]) -> bool:
+        if key not in memo:
+            skill = versions.get(key)
+            memo[key] = (
+                skill is not None
+                and skill.status == "verified"
+                and key not in trail
+                and all(sound(callee, trail | {key}) for callee in skill.meta.calls.items())
+            )
+        return memo[key]
+
+    newest: dict[str, LearnedSkill] = {}
+    for skill in sorted(skills, key=lambda s: (s.name, s.version)):
+        if sound((skill.name, skill.version), frozenset()):
+            newest[skill.name] = skill
+    return list(newest.values())
