@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,18 @@ import pytest
 import codeact_robot  # noqa: F401  (registers the environments)
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.world import TabletopWorld
+
+
+@pytest.fixture(autouse=True, scope="session")
+def own_user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A user data folder of the tests' own: episodes never read or write the real user's skill library."""
+    previous = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+    yield
+    if previous is None:
+        del os.environ["XDG_DATA_HOME"]
+    else:
+        os.environ["XDG_DATA_HOME"] = previous
 
 
 @pytest.fixture

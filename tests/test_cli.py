@@ -104,7 +104,7 @@ def subcommands() -> dict[str, object]:
 
 
 NO_DEFAULT = {"--task", "--out", "--scene", "--config", "--llm-config", "--llm", "--engine", "--agent", "--replay"}
-NO_DEFAULT |= {"--skill-library", "--video", "--images", "--library", "extra"}
+NO_DEFAULT |= {"--skills", "--video", "--images", "--library", "extra", "action"}
 
 
 @pytest.mark.parametrize("name", ["tasks", "scene", "run", "chat", "serve", "skills"])

@@ -113,7 +113,7 @@ def test_low_level_control_env_passes_check_env_and_moves_the_gripper() -> None:
         env.close()
 
 
-def test_saved_skills_persist_into_later_episodes(tmp_path: Path) -> None:
+def test_saved_skills_are_stored_pending_and_not_offered_until_verified(tmp_path: Path) -> None:
     library = tmp_path / "skills"
     env = gym.make("CodeActRobot/StackBlocks-v0", renderer="tiny", skill_library=str(library))
     try:
@@ -125,16 +125,17 @@ def test_saved_skills_persist_into_later_episodes(tmp_path: Path) -> None:
             "print(save_skill(count_blocks))"
         )
         _, _, _, _, info = env.step(program)
-        assert "saved skill count_blocks" in info["stdout"]
+        assert "saved skill count_blocks" in info["stdout"] and info["saved_skills"] == ["count_blocks@1"]
         _, _, _, _, info = env.step("save_skill(pick)")
         assert info["error_type"] == "TypeError" and "function you defined with def" in info["error"]
-        env.reset(seed=1)  # a new episode: the library is loaded into the fresh sandbox
+        _, info = env.reset(seed=1)  # a new episode: a pending skill is not offered
+        assert info["skills"] == []
         _, _, _, _, info = env.step("print(count_blocks())")
-        expected = sum(p.kind == "block" for p in env.unwrapped.instance.placements)
-        assert info["stdout"] == f"{expected}\n"
+        assert info["error_type"] == "NameError"
     finally:
         env.close()
     learned = SkillLibrary(library).skills()
-    assert [s.name for s in learned] == ["count_blocks"]
+    described = [(s.ref, s.status, s.meta.provenance.task) for s in learned]
+    assert described == [("count_blocks@1", "pending", "StackBlocks")]
     prompt = system_prompt("codeact", None, Limits(), [s.header for s in learned])
     assert "count_blocks()\n    How many blocks the robot can see." in prompt

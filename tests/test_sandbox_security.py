@@ -6,11 +6,14 @@ next action of the same episode must still work.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.skills.library import SkillLibrary, Verdict
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}
 RESTRICTED = "SandboxError"
@@ -505,13 +508,21 @@ def test_saving_a_skill_that_would_run_code_when_loaded_is_refused(tmp_path, nam
 
 
 def test_a_hand_edited_library_runs_nothing_when_loaded(tmp_path) -> None:
+    # Metadata edited by hand to claim a verdict gets a skill past the host: the worker checks again.
     for name, source in LOADS_RUN_CODE.items():
         if name != "shadows-a-skill":  # the library keeps one file per name; this one is its own test below
-            (tmp_path / "tidy.py").write_text(source)
-            check_library_load(tmp_path, "tidy", "a learned skill was not loaded")
-    (tmp_path / "tidy.py").unlink()
-    (tmp_path / "pick_and_place.py").write_text(LOADS_RUN_CODE["shadows-a-skill"])
-    check_library_load(tmp_path, "pick_and_place", "cannot be named 'pick_and_place'")
+            forge_verified(tmp_path / name, "tidy", source)
+            check_library_load(tmp_path / name, "tidy", "a learned skill was not loaded")
+    forge_verified(tmp_path / "shadow", "pick_and_place", LOADS_RUN_CODE["shadows-a-skill"])
+    check_library_load(tmp_path / "shadow", "pick_and_place", "cannot be named 'pick_and_place'")
+
+
+def forge_verified(library, name: str, source: str) -> None:
+    (library / name).mkdir(parents=True)
+    (library / name / "1.py").write_text(source)
+    digest = hashlib.sha256(source.encode()).hexdigest()
+    meta = {"name": name, "version": 1, "verdict": {"status": "verified", "source_sha256": digest}}
+    (library / name / "1.json").write_text(json.dumps(meta))
 
 
 def check_library_load(library, function: str, note: str) -> None:
@@ -523,7 +534,8 @@ def check_library_load(library, function: str, note: str) -> None:
         fresh.close()
     env = CodeActEnv(renderer="tiny", skill_library=str(library))
     try:
-        observation, _ = env.reset(seed=0, options=SCENE)
+        instruction = f"{function.replace('_', ' ')} the blocks"  # retrieval offers the skill for this
+        observation, _ = env.reset(seed=0, options={**SCENE, "instruction": instruction})
         assert note in observation["text"], observation["text"]
         assert {k: v for k, v in env.world_state.items() if k != "bullet"} == expected  # nothing moved
         if function == "tidy":
@@ -539,8 +551,11 @@ def test_a_good_skill_saves_and_loads(tmp_path) -> None:
         env.reset(seed=0, options=SCENE)
         source = "def lift(name, height=0.1):\n    '''Where a lifted block would be.'''\n    return height\n"
         assert "saved skill lift" in step(env, f"{source}print(save_skill(lift))")["stdout"]
-        observation, _ = env.reset(seed=1, options=SCENE)
-        assert "not loaded" not in observation["text"]
+        library = SkillLibrary(tmp_path)
+        saved = library.get("lift")
+        library.update(saved, verdict=Verdict(status="verified", source_sha256=saved.sha256))  # as if verified
+        observation, info = env.reset(seed=1, options={**SCENE, "instruction": "lift the red block"})
+        assert info["skill_refs"] == ["lift@1"] and "not loaded" not in observation["text"]
         assert step(env, "print(lift('red block'))")["stdout"] == "0.1\n"
     finally:
         env.close()

@@ -87,7 +87,13 @@ class Session:
         prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"])
         self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
-            config=self.config, task=instance.task, seed=instance.seed, instruction=instance.instruction, mode=self.mode
+            config=self.config,
+            task=instance.task,
+            seed=instance.seed,
+            instruction=instance.instruction,
+            mode=self.mode,
+            episode_id=self.env.episode_id,
+            skills=self.info["skill_refs"],
         )
         return text
 

@@ -52,7 +52,11 @@ class TurnRecord(BaseModel):
 
 
 class EpisodeRecord(BaseModel):
-    """A whole episode, written as one JSON line."""
+    """A whole episode, written as one JSON line.
+
+    ``episode_id`` is the environment's id of the episode (the provenance of the skills it
+    saved names it) and ``skills`` the learned skills it was offered (``name@version``).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -62,6 +66,8 @@ class EpisodeRecord(BaseModel):
     seed: int
     instruction: str
     mode: str
+    episode_id: str | None = None
+    skills: list[str] = Field(default_factory=list)
     messages: list[dict[str, Any]] = Field(default_factory=list)
     turns: list[TurnRecord] = Field(default_factory=list)
     outcome: str = "running"

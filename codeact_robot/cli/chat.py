@@ -18,7 +18,7 @@ from codeact_robot.cli.model_server import check_model_server
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
-from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, resolve_config
+from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, author, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
@@ -81,7 +81,8 @@ def chat_command(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"env": config.env.with_overrides(chat_settings, "the chat's settings")})
     console = make_console()
     status = StatusLine(console)
-    with closing(CodeActEnv(config.task, config.env)) as env, closing(make_backend(config.llm)) as llm:
+    env = CodeActEnv(config.task, config.env, model=author(config.llm))
+    with closing(env), closing(make_backend(config.llm)) as llm:
         _greet(console, config, env.instance_for(config.seed, options))
 
         def on_phase(phase: Phase) -> None:

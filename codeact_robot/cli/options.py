@@ -63,6 +63,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """A whole number from 0 up."""
+    value = _number(text, int, "a whole number")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """A number above 0."""
     value = _number(text, float, "a number")
@@ -169,7 +177,19 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"wall-clock seconds per code action (default: {env.limits.time_limit_s:g})",
     )
-    world.add_argument("--skill-library", metavar="DIR", help="folder of learned skills to load and save to")
+    world.add_argument(
+        "--skills",
+        metavar="DIR",
+        help="the skill library to load verified skills from and save new ones to (default: your own, "
+        "in the user data folder; see `codeact-robot skills list`)",
+    )
+    world.add_argument(
+        "--skills-top-k",
+        type=non_negative_int,
+        metavar="K",
+        help=f"learned skills offered to the episode, the most relevant to its instruction; 0 turns the library "
+        f"off (default: {env.skills_top_k})",
+    )
     world.add_argument(
         "--strict-isolation",
         action="store_true",

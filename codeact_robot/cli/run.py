@@ -28,7 +28,7 @@ from codeact_robot.cli.display import (
 from codeact_robot.cli.model_server import check_model_server
 from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import VIDEO_FPS, Video, save_images, video_file, writable_file, writable_folder
-from codeact_robot.cli.settings import resolve_config
+from codeact_robot.cli.settings import author, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
@@ -136,7 +136,7 @@ def _episode(
     status = StatusLine(console, enabled=chatty)
     view: ConversationView | None = None
     with (
-        closing(CodeActEnv(config.task, config.env)) as env,
+        closing(CodeActEnv(config.task, config.env, model=author(config.llm))) as env,
         closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)) as llm,
     ):
 

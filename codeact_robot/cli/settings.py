@@ -68,6 +68,11 @@ def agent_name(llm: LLMConfig) -> str:
     return "the scripted expert" if llm.backend == "reference" else f"the {llm.backend} backend"
 
 
+def author(llm: LLMConfig) -> str:
+    """Who writes an episode's programs, as skill provenance records it: the model, or the backend."""
+    return llm.model if llm.uses_model else llm.backend
+
+
 def _recorded(path: str, episode: int | None, notes: list[str]) -> dict[str, Any]:
     """The complete configuration an episode was recorded with (its task and seed included)."""
     record = read_trajectory(path, episode or 0)
@@ -113,7 +118,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "camera_size": args.size,
             "renderer": args.renderer,
             "limits": {"time_limit_s": args.time_limit},
-            "skill_library": args.skill_library,
+            "skill_library": args.skills,
+            "skills_top_k": args.skills_top_k,
             "max_turns": args.max_turns,
             "strict_isolation": args.strict_isolation,
         },

@@ -1,30 +1,215 @@
-"""``codeact-robot skills``: the learned skills of a skill library."""
+"""``codeact-robot skills``: list, show, add, verify, remove, export and import learned skills."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
-from codeact_robot.cli.options import add_command
-from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.cli.options import add_command, add_render_options, positive_int
+from codeact_robot.errors import UsageError
+from codeact_robot.library.authoring import Added, add_file, import_library
+from codeact_robot.library.verification import Verifier, checked_request
+from codeact_robot.skills.library import (
+    DEFAULT_VERIFY_SEEDS,
+    SkillLibrary,
+    VerifyRequest,
+    default_library_folder,
+    parse_ref,
+)
+from codeact_robot.worker.config import EnvConfig
+
+EXAMPLES = (
+    "codeact-robot skills list",
+    "codeact-robot skills list --library team-skills | grep verified",
+    "codeact-robot skills show stack_blocks@2",
+    "codeact-robot skills add my_skills.py --task StackBlocks --call 'stack_blocks()'",
+    "codeact-robot skills verify --library team-skills",
+    "codeact-robot skills export shared-skills",
+)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    """Register ``skills``."""
+    """Register ``skills`` and its actions."""
     skills = add_command(
         commands,
         "skills",
-        "list the learned skills of a skill library",
-        ("codeact-robot skills --library runs/skills", "codeact-robot skills --library ~/robot-skills | grep stack"),
+        "manage a library of learned skills",
+        EXAMPLES,
+        "A skill is offered to agents once it is verified: its verification program succeeds in fresh episodes "
+        "of its tasks. Every action takes --library DIR.",
     )
-    skills.add_argument("--library", required=True, metavar="DIR", help="the skill library folder")
-    skills.set_defaults(handler=list_skills)
+    actions = skills.add_subparsers(dest="action", required=True, metavar="ACTION", help="what to do (see below)")
+    library = argparse.ArgumentParser(add_help=False)
+    library.add_argument(
+        "--library",
+        metavar="DIR",
+        help=f"the skill library's folder (default: your own, {default_library_folder()})",
+    )
+
+    def action(name: str, summary: str, handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        description = summary[0].upper() + summary[1:] + "."
+        parser = actions.add_parser(name, parents=[library], help=summary, description=description)
+        parser.set_defaults(handler=handler)
+        return parser
+
+    listing = action("list", "one line per skill: name@version, status, first docstring line", list_skills)
+    listing.add_argument("--all", action="store_true", help="every version, not only each skill's newest")
+    show = action("show", "a skill's status, provenance, calls, verification and source", show_skill)
+    show.add_argument("ref", metavar="NAME[@VERSION]", help="the skill (its newest version unless one is named)")
+    add = action("add", "add the functions of a Python file written by hand (each pending)", add_skills)
+    add.add_argument("file", metavar="FILE.py", help="a Python file of one or more functions with docstrings")
+    _verify_options(add)
+    verify = action("verify", "verify skills in fresh episodes (the pending ones unless named)", verify_skills)
+    verify.add_argument(
+        "refs", nargs="*", metavar="NAME[@VERSION]", help="the skills to verify (default: every pending one)"
+    )
+    _verify_options(verify)
+    add_render_options(verify, defaults=True)
+    remove = action("remove", "delete a skill's version, or all its versions", remove_skill)
+    remove.add_argument("ref", metavar="NAME[@VERSION]", help="the skill (every version unless one is named)")
+    export = action("export", "copy the library's skill files into a new folder", export_skills)
+    export.add_argument("folder", metavar="DIR", help="an empty or new folder")
+    imported = action("import", "add another library's skills as new versions (each pending)", import_skills)
+    imported.add_argument("folder", metavar="DIR", help="the other library's folder")
+
+
+def _verify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--task",
+        action="append",
+        metavar="TASK",
+        help="a task whose fresh episodes verify the skill; repeat for more (default: the task it was written in)",
+    )
+    parser.add_argument(
+        "--call",
+        metavar="CODE",
+        help="the program each verification episode runs, e.g. \"stack_blocks('top left corner')\" "
+        "(default: the program of its episode that used it)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=positive_int,
+        metavar="N",
+        help=f"fresh episodes per task (default: {DEFAULT_VERIFY_SEEDS})",
+    )
+
+
+def _library(args: argparse.Namespace) -> SkillLibrary:
+    library = SkillLibrary(args.library or default_library_folder())
+    if args.library and Path(args.library).exists() and not Path(args.library).is_dir():
+        raise UsageError(f"{args.library} is a file; --library names a folder")
+    for problem in library.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return library
 
 
 def list_skills(args: argparse.Namespace) -> int:
-    """Print each learned skill's signature and summary."""
-    skills = SkillLibrary(args.library).skills()
+    """``name@version  status  first docstring line`` per skill."""
+    library = _library(args)
+    skills = library.skills()
+    if not args.all:
+        skills = list({skill.name: skill for skill in skills}.values())
     if not skills:
-        print(f"no learned skills in {args.library}")
-    for learned in skills:
-        print(learned.header)
+        print(f"no learned skills in {library.folder}", file=sys.stderr)
+    for skill in skills:
+        print(f"{skill.ref}  {skill.status}  {skill.summary}")
     return 0
+
+
+def show_skill(args: argparse.Namespace) -> int:
+    """Everything the library knows of one version, and its source."""
+    library = _library(args)
+    skill = library.get(*parse_ref(args.ref))
+    meta = skill.meta
+    provenance = meta.provenance.model_dump(exclude_none=True)
+    lines = [
+        f"{skill.ref}  {skill.status}: {skill.reason}",
+        f"versions: {', '.join(str(s.version) for s in library.skills() if s.name == skill.name)}",
+        "provenance: " + (", ".join(f"{k} {v}" for k, v in provenance.items()) or "unknown"),
+        "calls: " + (", ".join(f"{n}@{v}" for n, v in sorted(meta.calls.items())) or "no library skills"),
+        f"verified on: {', '.join(skill.verify_tasks) or 'no task yet'}, {meta.verify.seeds} fresh seeds each",
+        f"verification program: {meta.verify.call or 'none yet'}",
+        "",
+        library.source(skill).rstrip(),
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def add_skills(args: argparse.Namespace) -> int:
+    """Add each function of the file; exit 1 when any is refused."""
+    library = _library(args)
+    results = add_file(library, args.file, _request(args, VerifyRequest()))
+    return _report(results, "added")
+
+
+def verify_skills(args: argparse.Namespace) -> int:
+    """Verify the named skills (or every pending one); exit 1 unless all are verified."""
+    library = _library(args)
+    named = [library.get(*parse_ref(ref)) for ref in args.refs or ()]
+    chosen = named or [s for s in {s.name: s for s in library.skills()}.values() if s.status == "pending"]
+    if not chosen:
+        print(f"no pending skills in {library.folder}")
+        return 0
+    config = EnvConfig(renderer=args.renderer, camera_size=args.size)
+    verifier = Verifier(library, config)
+    failed = False
+    try:
+        for skill in chosen:
+            request = _request(args, skill.meta.verify) if _asks(args) else None
+            print(f"{skill.ref}: verifying ...", flush=True)
+            outcome = verifier.verify(skill, request)
+            failed = failed or outcome.skill.status != "verified"
+            print(f"{outcome.skill.ref}  {outcome.skill.status}: {outcome.skill.reason}")
+    finally:
+        verifier.close()
+    return 1 if failed else 0
+
+
+def remove_skill(args: argparse.Namespace) -> int:
+    """Delete a version, or every version of a skill."""
+    for ref in _library(args).remove(*parse_ref(args.ref)):
+        print(f"removed {ref}")
+    return 0
+
+
+def export_skills(args: argparse.Namespace) -> int:
+    """Copy the library's skill files into a new folder."""
+    library = _library(args)
+    refs = library.export(args.folder)
+    print(f"exported {len(refs)} skill versions to {args.folder}")
+    return 0
+
+
+def import_skills(args: argparse.Namespace) -> int:
+    """Add another library's skills as new, pending versions."""
+    other = Path(args.folder)
+    if not other.is_dir():
+        raise UsageError(f"{other} is not a folder; import reads a skill library's folder")
+    source = SkillLibrary(other)
+    for problem in source.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return _report(import_library(_library(args), source), "imported")
+
+
+def _asks(args: argparse.Namespace) -> bool:
+    return bool(args.task or args.call or args.seeds)
+
+
+def _request(args: argparse.Namespace, current: VerifyRequest) -> VerifyRequest:
+    """The verification request with the options given applied."""
+    update = {"tasks": tuple(args.task or ()), "call": args.call, "seeds": args.seeds}
+    return checked_request(current.model_copy(update={k: v for k, v in update.items() if v}))
+
+
+def _report(results: list[Added], verb: str) -> int:
+    for result in results:
+        if result.refused is not None:
+            print(f"refused {result.name}: {result.refused}")
+        elif result.skill is not None and not result.new:
+            print(f"skipped {result.name}: the same source is {result.skill.ref} here")
+        elif result.skill is not None:
+            print(f"{verb} {result.skill.ref}  {result.skill.status}: {result.skill.reason}")
+    return 1 if any(r.refused is not None for r in results) else 0

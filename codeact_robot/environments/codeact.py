@@ -69,7 +69,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
     ``skills`` (the headers of the learned skills loaded, for the prompt), ``skill_refs``
     (the same as ``name@version``), ``saved_skills`` (``name@version`` of the skills this
-    step saved), ``episode_id`` and ``outcome``.
+    step saved) and ``outcome``. ``env.episode_id`` names the episode (a new id at every reset).
 
     ## Skill library
     At reset the ``skills_top_k`` verified skills of the library most relevant to the
@@ -307,7 +307,6 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "skills": [skill.header for skill in self._offered],
             "skill_refs": [skill.ref for skill in self._offered],
             "saved_skills": list(self._saved) if report is reply.report else [],
-            "episode_id": self.episode_id,
         }
 
 

@@ -170,7 +170,8 @@ class EpisodeRunner:
         config = agent.env_config()
         worker = self.pool.take(config)
         try:
-            env = CodeActEnv(job.task, config, worker=worker)
+            model = agent.llm_config()
+            env = CodeActEnv(job.task, config, worker=worker, model=model.model if model.uses_model else model.backend)
             llm = self._backend(agent, env, job)
             try:
                 return self._episode(job, attempt, agent, env, llm)

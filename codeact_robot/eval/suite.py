@@ -18,6 +18,12 @@ An agent may also set ``images``, ``temperature``, ``max_tokens`` (on top of its
 :class:`EnvConfig` and :class:`Limits`, whose defaults stay written there). ``heldout:
 true`` marks a suite whose tasks and seeds must never become fine-tuning data.
 
+An agent runs without learned skills unless it sets ``skills: {library: DIR, top_k: 5}``
+(``DIR`` relative to the suite file; ``top_k`` defaults to the environment's), so an
+ablation with and without a library is two agents of one suite. What the library offers
+(its verified skills' versions and sources, read when the suite is loaded) is part of the
+suite's identity; the folder's path is not.
+
 The suite's identity is the hash of its canonical definition (tasks resolved, seeds
 listed, every setting that changes results); how the model is reached (a server's
 ``base_url`` or the in-process engine, timeouts, retries, the key's variable) is not
@@ -28,7 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,14 +45,17 @@ from codeact_robot.config import ActionMode, read_yaml, validated
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
 from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig
+from codeact_robot.skills.library import SkillLibrary
 from codeact_robot.worker.config import EnvConfig, Limits
 
 TASK_GROUPS = ("all", "seen", "unseen", "feedback")
 # How the agent reaches its model, not what the model does: left out of the suite's hash.
 CONNECTION_FIELDS = {"base_url", "api_key_env", "timeout_s", "max_retries", "stream"}
 SHIPPED = resources.files("codeact_robot.configs").joinpath("suites")
-ENV_FIELDS = [name for name in (*EnvConfig.model_fields, *Limits.model_fields) if name != "limits"]
+SKILL_FIELDS = {"skill_library", "skills_top_k"}  # set through an agent's ``skills``
+ENV_FIELDS = [name for name in (*EnvConfig.model_fields, *Limits.model_fields) if name not in {"limits", *SKILL_FIELDS}]
 
 
 class SeedRange(BaseModel):
@@ -64,6 +73,15 @@ def _env_settings() -> dict[str, Any]:
     return {name: (fields[name].annotation | None, None) for name in ENV_FIELDS}
 
 
+class SkillsSpec(BaseModel):
+    """``skills: {library: DIR, top_k: 5}``: the skill library an agent's episodes retrieve from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    library: str = Field(min_length=1)
+    top_k: int = Field(EnvConfig.model_fields["skills_top_k"].default, ge=1, le=100)
+
+
 class _AgentBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,6 +92,7 @@ class _AgentBase(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_tokens: int | None = Field(None, gt=0)
     repeats: int = Field(1, ge=1, le=1000)
+    skills: SkillsSpec | None = None
 
 
 AgentFields = create_model("AgentFields", __base__=_AgentBase, **_env_settings())
@@ -83,8 +102,11 @@ class AgentSpec(AgentFields):  # type: ignore[misc, valid-type]
     """One agent configuration of a suite: a column of the results."""
 
     def env_settings(self) -> dict[str, Any]:
-        """The environment settings this agent sets (the rest keep their defaults)."""
-        return {name: getattr(self, name) for name in ENV_FIELDS if getattr(self, name) is not None}
+        """The environment settings this agent sets (the rest keep their defaults; no library without ``skills``)."""
+        settings = {name: getattr(self, name) for name in ENV_FIELDS if getattr(self, name) is not None}
+        if self.skills is None:
+            return {**settings, "skills_top_k": 0}
+        return {**settings, "skill_library": self.skills.library, "skills_top_k": self.skills.top_k}
 
     def env_config(self, source: str = "the suite") -> EnvConfig:
         """The agent's environment settings.
@@ -101,11 +123,11 @@ class AgentSpec(AgentFields):  # type: ignore[misc, valid-type]
 
     def canonical(self) -> dict[str, Any]:
         """What identifies the agent's results: every setting but how the model is reached."""
-        data = self.model_dump(mode="json", exclude={"temperature", "max_tokens", "llm", *ENV_FIELDS})
+        data = self.model_dump(mode="json", exclude={"temperature", "max_tokens", "llm", "skills", *ENV_FIELDS})
         data["llm"] = self.llm_config().model_dump(mode="json", exclude=CONNECTION_FIELDS)
         if self.llm.uses_model:  # a model served over HTTP or in this process answers the same
             data["llm"]["backend"] = "model"
-        data["env"] = self.env_config().model_dump(mode="json")
+        data["env"] = self.env_config().model_dump(mode="json", exclude={"skill_library"})
         return data
 
 
@@ -151,6 +173,8 @@ class Suite:
         agents: name -> agent configuration, in the order given.
         heldout: never to become fine-tuning data.
         source: where it was read from (for messages).
+        libraries: agent name -> what its skill library offers (``library_fingerprint``),
+            for the agents with ``skills``.
     """
 
     name: str
@@ -159,6 +183,7 @@ class Suite:
     agents: dict[str, AgentSpec]
     heldout: bool
     source: str
+    libraries: dict[str, str] = field(default_factory=dict)
 
     def definition(self) -> dict[str, Any]:
         """The canonical definition the hash is taken of (plain data)."""
@@ -166,9 +191,15 @@ class Suite:
             "name": self.name,
             "tasks": list(self.tasks),
             "seeds": list(self.seeds),
-            "agents": [agent.canonical() for agent in self.agents.values()],
+            "agents": [self._canonical(agent) for agent in self.agents.values()],
             "heldout": self.heldout,
         }
+
+    def _canonical(self, agent: AgentSpec) -> dict[str, Any]:
+        data = agent.canonical()
+        if agent.skills is not None:
+            data["skills"] = {"top_k": agent.skills.top_k, "offered": self.libraries.get(agent.name)}
+        return data
 
     def definition_json(self) -> str:
         """The canonical definition as compact JSON with sorted keys."""
@@ -209,7 +240,7 @@ class Suite:
                     update["model"] = model
                 agent = agent.model_copy(update={"llm": agent.llm.model_copy(update=update)})
             agents[name] = agent
-        return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source)
+        return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source, self.libraries)
 
 
 def load_suite(name_or_path: str) -> Suite:
@@ -242,11 +273,25 @@ def parse_suite(data: dict[str, Any], source: str) -> Suite:
         if isinstance(spec.seeds, SeedRange)
         else tuple(spec.seeds)
     )
+    agents, libraries = {}, {}
     for index, agent in enumerate(spec.agents):
         where = f"{source}: agents[{index}] ({agent.name})"
+        if agent.skills is not None:
+            agent = _with_library_folder(agent, Path(source).parent, where)
+            libraries[agent.name] = library_fingerprint(SkillLibrary(agent.skills.library))
         env = agent.env_config(where)
         _check_agent(agent, env, tasks, seeds[0], where)
-    return Suite(spec.name, tasks, seeds, {a.name: a for a in spec.agents}, spec.heldout, source)
+        agents[agent.name] = agent
+    return Suite(spec.name, tasks, seeds, agents, spec.heldout, source, libraries)
+
+
+def _with_library_folder(agent: AgentSpec, base: Path, where: str) -> AgentSpec:
+    """The agent with its library's folder resolved against the suite file's folder; the folder must exist."""
+    assert agent.skills is not None
+    folder = (base / Path(agent.skills.library).expanduser()).resolve()
+    if not folder.is_dir():
+        raise UsageError(f"{where}: skills: library {agent.skills.library} is not a folder ({folder})")
+    return agent.model_copy(update={"skills": agent.skills.model_copy(update={"library": str(folder)})})
 
 
 def _resolve_tasks(tasks: str | list[str], source: str) -> tuple[str, ...]:

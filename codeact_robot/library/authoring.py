@@ -52,11 +52,19 @@ def store_skill(
 
 @dataclass(frozen=True)
 class Added:
-    """One function of a file: stored (``skill``) or refused (``refused``, the reason)."""
+    """What became of one function (or statement) offered to a library.
+
+    Attributes:
+        name: the function's name, a version's ``name@version`` or a statement's line.
+        skill: the version stored, or the one holding the same source already.
+        refused: why it was not stored (None when it was).
+        new: whether ``skill`` was stored now (False: the library held it already).
+    """
 
     name: str
     skill: LearnedSkill | None = None
     refused: str | None = None
+    new: bool = True
 
 
 def add_file(library: SkillLibrary, path: str | Path, verify: VerifyRequest) -> list[Added]:
@@ -104,12 +112,13 @@ def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
     request kept). A version whose exact source this library holds already is skipped.
     """
     results: list[Added] = []
-    held = {(s.name, s.sha256): s.version for s in library.skills()}
+    held = {(s.name, s.sha256): s for s in library.skills()}
     renamed: dict[tuple[str, int], int] = {}
     for skill in _callees_before_callers(other.skills()):
-        if (skill.name, skill.sha256) in held:
-            results.append(Added(skill.ref, refused="this library holds the same source already"))
-            renamed[(skill.name, skill.version)] = held[(skill.name, skill.sha256)]
+        mine = held.get((skill.name, skill.sha256))
+        if mine is not None:
+            results.append(Added(skill.ref, skill=mine, new=False))
+            renamed[(skill.name, skill.version)] = mine.version
             continue
         try:
             source = other.source(skill)

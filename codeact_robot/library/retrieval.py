@@ -10,6 +10,7 @@ it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -18,7 +19,7 @@ import numpy as np
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError
-from codeact_robot.skills.library import LearnedSkill
+from codeact_robot.skills.library import LearnedSkill, SkillLibrary
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 STOPWORDS = frozenset(
@@ -146,3 +147,10 @@ def offerable(skills: Sequence[LearnedSkill]) -> list[LearnedSkill]:
         if sound((skill.name, skill.version), frozenset()):
             newest[skill.name] = skill
     return list(newest.values())
+
+
+def library_fingerprint(library: SkillLibrary) -> str:
+    """What a library offers, as one hash: every offerable version's reference and source (16 hex digits)."""
+    offered = offerable(library.skills())
+    text = "\n".join(f"{skill.ref}:{skill.sha256}" for skill in offered)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

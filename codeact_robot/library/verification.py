@@ -48,6 +48,18 @@ def verification_seeds(skill: LearnedSkill, count: int) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def checked_request(request: VerifyRequest) -> VerifyRequest:
+    """A verification request with its tasks' names made canonical.
+
+    Raises:
+        UsageError: a task that does not exist or has no success check.
+    """
+    for task in request.tasks:
+        if not get_task(task).has_check:
+            raise UsageError(f"{get_task(task).name} has no success check to verify a skill with")
+    return request.model_copy(update={"tasks": tuple(get_task(t).name for t in request.tasks)})
+
+
 class Verifier:
     """Verifies skills of one library, one episode worker serving every episode.
 
@@ -73,11 +85,7 @@ class Verifier:
             UsageError: a request naming a task that does not exist or has no success check.
         """
         if request is not None:
-            for task in request.tasks:
-                if not get_task(task).has_check:
-                    raise UsageError(f"{task} has no success check to verify a skill with")
-            tasks = tuple(get_task(t).name for t in request.tasks)
-            skill = self.library.update(skill, verify=request.model_copy(update={"tasks": tasks}))
+            skill = self.library.update(skill, verify=checked_request(request))
         return self._verify(skill, frozenset())
 
     def _verify(self, skill: LearnedSkill, trail: frozenset[str]) -> Outcome:
