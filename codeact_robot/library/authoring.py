@@ -135,14 +135,15 @@ def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
 
 
 def _callees_before_callers(skills: list[LearnedSkill]) -> list[LearnedSkill]:
-    """The versions in an order where every version comes after the versions it calls."""
+    """The versions in an order where each comes after the versions it calls and its name's older versions."""
     versions = {(s.name, s.version): s for s in skills}
     ordered: dict[tuple[str, int], LearnedSkill] = {}
 
     def visit(key: tuple[str, int], trail: frozenset[tuple[str, int]]) -> None:
         if key in ordered or key in trail or key not in versions:
             return
-        for callee in sorted(versions[key].meta.calls.items()):
+        older = sorted(k for k in versions if k[0] == key[0] and k[1] < key[1])
+        for callee in [*older, *sorted(versions[key].meta.calls.items())]:
             visit(callee, trail | {key})
         ordered[key] = versions[key]
 

@@ -1,0 +1,143 @@
+"""Learned skills across real episodes: saved by a scripted model, verified by the physics, retrieved, used.
+
+Everything is real (episode workers, the sandbox, PyBullet, the model's HTTP API served by
+the fake OpenAI server) but the model, whose turns are scripted.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from fake_openai_server import FakeOpenAIServer
+
+from codeact_robot.agent import make_backend, run_episode
+from codeact_robot.cli import main
+from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs.tasks import get_task
+from codeact_robot.library.authoring import store_skill
+from codeact_robot.library.verification import Verifier, verification_seeds
+from codeact_robot.llm import LLMConfig
+from codeact_robot.skills.library import Provenance, SkillLibrary, VerifyRequest
+from codeact_robot.worker.config import EnvConfig
+
+STACK_BLOCKS = '''def stack_blocks(place=None):
+    """Stack all the blocks into one tower, on a table place if one is given."""
+    blocks = [n for n in get_object_names() if n.endswith(' block')]
+    if place is not None:
+        pick_and_place(blocks[0], get_location(place))
+    for lower, upper in zip(blocks, blocks[1:]):
+        pick_and_place(upper, lower)
+'''
+TINY = EnvConfig(renderer="tiny")
+
+
+def model(server: FakeOpenAIServer):
+    return make_backend(LLMConfig(backend="openai", base_url=server.base_url, model="fake-model"))
+
+
+def test_a_helper_saved_in_one_task_is_verified_then_retrieved_and_used_in_one_line_in_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = tmp_path / "skills"
+    writes = f"A helper first.\n<execute>\n{STACK_BLOCKS}print(save_skill(stack_blocks))\n</execute>"
+    uses = "Now use it.\n<execute>\nstack_blocks()\n</execute>"
+    with FakeOpenAIServer([{"content": writes}, {"content": uses}]) as server:
+        env = CodeActEnv("StackBlocks", TINY, skill_library=str(library), model="fake-model")
+        try:
+            written = run_episode(env, model(server), seed=0)
+        finally:
+            env.close()
+    assert written.success and written.turns[0].report.stdout.startswith("saved skill stack_blocks")
+    saved = SkillLibrary(library).get("stack_blocks")
+    provenance = saved.meta.provenance
+    assert (provenance.task, provenance.seed, provenance.model) == ("StackBlocks", 0, "fake-model")
+    assert provenance.episode == written.episode_id and len(provenance.episode) == 32
+    assert (saved.status, saved.meta.verify.call) == ("pending", "stack_blocks()")  # the program that used it
+
+    assert main(["skills", "verify", "--library", str(library), "--renderer", "tiny"]) == 0
+    seeds = ", ".join(map(str, verification_seeds(saved, 3)))
+    assert f"stack_blocks@1  verified: the task's check held on StackBlocks, seeds {seeds}" in capsys.readouterr().out
+
+    place = get_task("StackOnPlace").instance(1).params["place"]
+    with FakeOpenAIServer([{"content": f"<execute>\nstack_blocks({place!r})\n</execute>"}]) as server:
+        env = CodeActEnv("StackOnPlace", TINY, skill_library=str(library))
+        try:
+            used = run_episode(env, model(server), seed=1)
+        finally:
+            env.close()
+        system = server.requests[0]["messages"][0]["content"]
+    header = "stack_blocks(place=None)\n    Stack all the blocks into one tower, on a table place if one is given."
+    assert f"### learned skills (saved in earlier episodes)\n{header}\n" in system
+    assert used.skills == ["stack_blocks@1"]
+    assert used.success and len(used.turns) == 1, used.check
+
+
+def test_a_skill_that_fails_verification_is_rejected_with_the_seed_and_error_and_never_offered(
+    tmp_path: Path,
+) -> None:
+    library = SkillLibrary(tmp_path)
+    instance = get_task("StackBlocks").instance(0)
+    names = sorted(p.name for p in instance.placements if p.kind == "block")
+    # Written against the names of the blocks in seed 0: other seeds have other blocks.
+    body = "".join(f"\n    pick_and_place({upper!r}, {lower!r})" for lower, upper in itertools.pairwise(names))
+    source = f'def stack_these():\n    """Stack all the blocks into one tower."""{body}\n'
+    written = Provenance(task="StackBlocks", seed=0)
+    skill = store_skill(library, source, written, VerifyRequest(call="stack_these()"))
+    verifier = Verifier(library, TINY)
+    try:
+        outcome = verifier.verify(skill)
+    finally:
+        verifier.close()
+    rejected = outcome.skill
+    failure = rejected.meta.verdict.failure
+    assert rejected.status == "rejected"
+    assert (failure.task, failure.seed) == ("StackBlocks", verification_seeds(skill, 3)[0])
+    assert "no object named" in failure.error or "the task's check did not hold" in failure.error
+    assert rejected.reason.startswith(f"failed on StackBlocks seed {failure.seed}: ")
+    env = CodeActEnv("StackBlocks", TINY, skill_library=str(tmp_path))
+    try:
+        _, info = env.reset(seed=3)  # "stack all the blocks": the words of its docstring
+        assert info["skills"] == [] and info["skill_refs"] == []
+    finally:
+        env.close()
+
+
+def test_a_skill_that_tries_to_escape_the_sandbox_is_refused_at_the_door_or_rejected_by_its_verification(
+    tmp_path: Path,
+) -> None:
+    env = CodeActEnv("StackBlocks", TINY, skill_library=str(tmp_path), time_limit_s=10.0)
+    try:
+        env.reset(seed=0)
+        peek = "def peek():\n    '''Stack the blocks.'''\n    return ().__class__\n"
+        _, _, _, _, info = env.step(peek + "save_skill(peek)")
+        assert '"__class__" is an invalid attribute name' in info["error"] and info["saved_skills"] == []
+        reach = "def reach():\n    '''Stack the blocks.'''\n    return getattr(pick_and_place, '__globals__')\n"
+        _, _, _, _, info = env.step(reach + "print(save_skill(reach))\nreach()")
+        assert info["saved_skills"] == ["reach@1"] and info["error_type"] == "AttributeError", info["error"]
+    finally:
+        env.close()
+    library = SkillLibrary(tmp_path)
+    assert [s.ref for s in library.skills()] == ["reach@1"]
+    verifier = Verifier(library, TINY)
+    try:
+        rejected = verifier.verify(library.get("reach")).skill
+    finally:
+        verifier.close()
+    assert rejected.status == "rejected" and "__globals__" in rejected.reason, rejected.reason
+
+
+def test_a_skill_of_the_free_scene_stays_pending_until_tasks_and_a_call_are_named(tmp_path: Path) -> None:
+    library = SkillLibrary(tmp_path)
+    skill = store_skill(library, STACK_BLOCKS, Provenance(task="Tabletop", seed=0))
+    assert skill.reason == "written in Tabletop, which has no success check: name the tasks to verify it on"
+    verifier = Verifier(library, TINY)
+    try:
+        assert verifier.verify(skill).ran is False
+        request = VerifyRequest(tasks=("stackblocks",), call="stack_blocks()", seeds=1)
+        outcome = verifier.verify(skill, request)
+    finally:
+        verifier.close()
+    assert outcome.ran and outcome.skill.status == "verified"
+    assert outcome.skill.meta.verify.tasks == ("StackBlocks",) and outcome.skill.meta.verdict.seeds != (0,)
