@@ -243,9 +243,10 @@ class LearnedSkill:
             return f"the task's check held on {', '.join(verdict.tasks)}, seeds {', '.join(map(str, verdict.seeds))}"
         if verdict is not None:
             return f"the source changed since it was {verdict.status}; verify it again"
+        if not self.verify_tasks and self.meta.provenance.task:
+            return f"written in {self.meta.provenance.task}, which has no success check: name the tasks to verify it on"
         if not self.verify_tasks:
-            where = self.meta.provenance.task or "no task"
-            return f"written in {where}, which has no success check: name the tasks to verify it on"
+            return "no task to verify it on: name one"
         if not self.meta.verify.call:
             return "no program to verify it with yet: give a call of it"
         return "not verified yet"
