@@ -293,11 +293,34 @@ Signature = tuple[int, int]  # (size, mtime_ns) of a file: what staleness is jud
 
 @dataclass(frozen=True)
 class _Found:
-    """A version's files as the folder holds them."""
+    """A version's files as the folder holds them (paths as text: a scan makes tens of thousands)."""
 
-    source: Path
-    meta: Path | None
+    source: str
+    meta: str | None
     signature: tuple[Signature, Signature | None]
+
+
+class _Entry(_Data):
+    """A version in the derived index: its files' signatures and what was read from them (or the problem)."""
+
+    files: tuple[Signature, Signature | None]
+    problem: str | None = None
+    sha256: str = ""
+    header: str = ""
+    doc: str = ""
+    meta: SkillMeta | None = None
+
+    def skill(self, key: str) -> LearnedSkill | None:
+        """The skill it describes, when it describes the version at ``key`` (``name/version``)."""
+        name, version = key.split("/")
+        if self.meta is None or (self.meta.name, self.meta.version) != (name, int(version)):
+            return None
+        return LearnedSkill(name, int(version), self.sha256, self.header, self.doc, self.meta)
+
+
+class _Index(_Data):
+    format: Literal[1]
+    entries: dict[str, _Entry]
 
 
 class SkillLibrary:
@@ -364,29 +387,18 @@ class SkillLibrary:
         return source
 
     def refresh(self) -> None:
-        """Read the catalog again: from the index where it is current, else from the files."""
+        """Read the catalog again: through the index where it is current, else from the files."""
         found, problems = self._scan()
         index = self._read_index()
-        entries: dict[str, dict[str, Any]] = {}
-        for key, files in found.items():
-            cached = index.get(key)
-            current = [list(s) if s else None for s in files.signature]
-            entries[key] = cached if cached and cached.get("files") == current else self._entry(key, files, current)
-        self._skills, self._problems = [], problems
-        for key in sorted(entries, key=_order):
-            entry = entries[key]
-            if "problem" in entry:
-                self._problems.append(entry["problem"])
-                continue
-            try:
-                self._skills.append(_from_entry(entry))
-            except (KeyError, TypeError, ValueError, ValidationError):  # an index someone edited: read the files
-                entries[key] = self._entry(key, found[key], entry["files"])
-                fresh = entries[key]
-                if "problem" in fresh:
-                    self._problems.append(fresh["problem"])
-                else:
-                    self._skills.append(_from_entry(fresh))
+        entries: dict[str, _Entry] = {}
+        for key in sorted(found, key=_order):
+            files = found[key]
+            entry = index.get(key)
+            if entry is None or entry.files != files.signature or (entry.problem is None and not entry.skill(key)):
+                entry = self._entry(key, files)
+            entries[key] = entry
+        self._skills = [skill for key, entry in entries.items() if (skill := entry.skill(key)) is not None]
+        self._problems = problems + [entry.problem for entry in entries.values() if entry.problem]
         self._loaded = True
         if entries != index:
             self._write_index(entries)
@@ -404,94 +416,78 @@ class SkillLibrary:
         for folder in folders:
             if folder.name.startswith("."):
                 continue  # .index.json, .gitignore, .git
-            where = self.folder / folder.name
             if folder.is_symlink():
-                problems.append(f"{where}: a symbolic link; a library holds only its own files")
+                problems.append(f"{folder.path}: a symbolic link; a library holds only its own files")
             elif folder.is_dir(follow_symlinks=False):
                 if not _is_name(folder.name):
-                    problems.append(f"{where}: not a skill name (a Python identifier starting with a letter)")
+                    problems.append(f"{folder.path}: not a skill name (a Python identifier starting with a letter)")
                 else:
-                    self._scan_skill(folder.name, found, problems)
+                    self._scan_skill(folder, found, problems)
             elif folder.name.endswith(".py"):
-                problems.append(f"{where}: not in the library's layout, where a skill is NAME/VERSION.py")
+                problems.append(f"{folder.path}: not in the library's layout, where a skill is NAME/VERSION.py")
             if len(found) >= MAX_VERSIONS:
                 problems.append(f"{self.folder}: more than {MAX_VERSIONS:,} versions; the rest were not read")
                 break
         return found, problems
 
-    def _scan_skill(self, name: str, found: dict[str, _Found], problems: list[str]) -> None:
-        sources: dict[int, tuple[Path, Signature]] = {}
-        metas: dict[int, tuple[Path, Signature]] = {}
+    def _scan_skill(self, folder: os.DirEntry[str], found: dict[str, _Found], problems: list[str]) -> None:
+        files: dict[tuple[int, str], tuple[str, Signature]] = {}
         try:
-            entries = list(os.scandir(self.folder / name))
+            entries = list(os.scandir(folder.path))
         except OSError as error:
-            problems.append(f"{self.folder / name}: {_reason(error)}")
+            problems.append(f"{folder.path}: {_reason(error)}")
             return
         for entry in entries:
-            path = self.folder / name / entry.name
-            match = VERSION_FILE.fullmatch(entry.name)
             if entry.name.startswith("."):
                 continue  # a save in progress
+            match = VERSION_FILE.fullmatch(entry.name)
             if not match:
-                problems.append(f"{path}: not a version file (1.py, 1.json, 2.py ...)")
-                continue
-            if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-                problems.append(f"{path}: not a regular file (a symbolic link or a device); refused")
-                continue
-            info = entry.stat(follow_symlinks=False)
-            (sources if match[2] == "py" else metas)[int(match[1])] = (path, (info.st_size, info.st_mtime_ns))
-        for version, (path, _) in metas.items():
-            if version not in sources:
+                problems.append(f"{entry.path}: not a version file (1.py, 1.json, 2.py ...)")
+            elif entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+                problems.append(f"{entry.path}: not a regular file (a symbolic link or a device); refused")
+            else:
+                info = entry.stat(follow_symlinks=False)
+                files[(int(match[1]), match[2])] = (entry.path, (info.st_size, info.st_mtime_ns))
+        for (version, kind), (path, signature) in sorted(files.items()):
+            meta = files.get((version, "json"))
+            if kind == "py":
+                found[f"{folder.name}/{version}"] = _Found(
+                    path, meta[0] if meta else None, (signature, meta[1] if meta else None)
+                )
+            elif (version, "py") not in files:
                 problems.append(f"{path}: metadata without its source {version}.py")
-        for version, (path, signature) in sources.items():
-            meta = metas.get(version)
-            found[f"{name}/{version}"] = _Found(path, meta[0] if meta else None, (signature, meta[1] if meta else None))
 
-    def _entry(self, key: str, files: _Found, signature: list[Any]) -> dict[str, Any]:
-        """The catalog entry of one version, read from its files, or the problem that stops it."""
+    def _entry(self, key: str, files: _Found) -> _Entry:
+        """The index entry of one version, read from its files, or the problem that stops it."""
         name, version = key.split("/")[0], int(key.split("/")[1])
-        try:
-            source = read_text(files.source, MAX_SOURCE_BYTES)
-            skill = skill_of(name, version, source, SkillMeta(name=name, version=version))
-        except (OSError, ValueError) as error:
-            return {"files": signature, "problem": f"{files.source}: {_reason(error)}"}
         meta = SkillMeta(name=name, version=version)
+        try:
+            source = read_text(Path(files.source), MAX_SOURCE_BYTES)
+            skill = skill_of(name, version, source, meta)
+        except (OSError, ValueError) as error:
+            return _Entry(files=files.signature, problem=f"{files.source}: {_reason(error)}")
         if files.meta is not None:
             try:
-                meta = SkillMeta.model_validate(json.loads(read_text(files.meta, MAX_METADATA_BYTES)))
-            except (OSError, ValueError) as error:  # json's and pydantic's errors are ValueErrors
-                return {"files": signature, "problem": f"{files.meta}: {_reason(error)}"}
+                meta = SkillMeta.model_validate_json(read_text(Path(files.meta), MAX_METADATA_BYTES))
+            except (OSError, ValueError) as error:  # pydantic's errors are ValueErrors
+                return _Entry(files=files.signature, problem=f"{files.meta}: {_reason(error)}")
             if (meta.name, meta.version) != (name, version):
-                return {"files": signature, "problem": f"{files.meta}: it describes {meta.name}@{meta.version}"}
-        return {
-            "files": signature,
-            "name": name,
-            "version": version,
-            "sha256": skill.sha256,
-            "header": skill.header,
-            "doc": skill.doc,
-            "meta": meta.model_dump(mode="json"),
-        }
+                return _Entry(files=files.signature, problem=f"{files.meta}: it describes {meta.name}@{meta.version}")
+        return _Entry(files=files.signature, sha256=skill.sha256, header=skill.header, doc=skill.doc, meta=meta)
 
-    def _read_index(self) -> dict[str, dict[str, Any]]:
+    def _read_index(self) -> dict[str, _Entry]:
+        """The derived index; nothing of it when it is missing, unreadable or not of this format."""
         try:
-            data = json.loads(read_text(self.folder / INDEX_FILE, MAX_INDEX_BYTES))
+            return _Index.model_validate_json(read_text(self.folder / INDEX_FILE, MAX_INDEX_BYTES)).entries
         except (OSError, ValueError):
             return {}
-        if (
-            not isinstance(data, dict)
-            or data.get("format") != LIBRARY_FORMAT
-            or not isinstance(data.get("entries"), dict)
-        ):
-            return {}
-        return {k: v for k, v in data["entries"].items() if isinstance(v, dict)}
 
-    def _write_index(self, entries: dict[str, dict[str, Any]]) -> None:
-        """Keep the derived catalog; a library that cannot be written to just goes without."""
+    def _write_index(self, entries: dict[str, _Entry]) -> None:
+        """Keep the derived index; a library that cannot be written to just goes without."""
         if not self.folder.is_dir():
             return
         with contextlib.suppress(OSError):
-            _write_atomic(self.folder / INDEX_FILE, json.dumps({"format": LIBRARY_FORMAT, "entries": entries}))
+            _write_atomic(self.folder / INDEX_FILE, _Index(format=LIBRARY_FORMAT, entries=entries).model_dump_json())
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -653,10 +649,10 @@ def read_text(path: Path, limit: int) -> str:
 def _reason(error: BaseException) -> str:
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        if first["type"] == "json_invalid":
+            return f"not valid JSON: {first['ctx']['error']}"
+        where = ".".join(str(p) for p in first["loc"])
         return f"invalid metadata at {where}: {first['msg']}"
-    if isinstance(error, json.JSONDecodeError):
-        return f"not valid JSON (line {error.lineno}): {error.msg}"
     if isinstance(error, OSError) and error.strerror:
         link = " (a symbolic link?)" if error.errno == errno.ELOOP else ""
         return f"cannot be read: {error.strerror}{link}"
@@ -670,14 +666,3 @@ def _is_name(text: str) -> bool:
 def _order(key: str) -> tuple[str, int]:
     name, version = key.split("/")
     return name, int(version)
-
-
-def _from_entry(entry: dict[str, Any]) -> LearnedSkill:
-    return LearnedSkill(
-        name=str(entry["name"]),
-        version=int(entry["version"]),
-        sha256=str(entry["sha256"]),
-        header=str(entry["header"]),
-        doc=str(entry["doc"]),
-        meta=SkillMeta.model_validate(entry["meta"]),
-    )

@@ -112,7 +112,7 @@ def test_a_corrupt_file_a_syntax_error_and_a_missing_index_name_the_broken_file_
     reread = SkillLibrary(tmp_path)
     assert [s.ref for s in reread.skills()] == ["good_one@1", "good_two@1"]
     assert reread.problems == [
-        f"{tmp_path / 'bad_meta' / '1.json'}: not valid JSON (line 1): Expecting value",
+        f"{tmp_path / 'bad_meta' / '1.json'}: not valid JSON: EOF while parsing a value at line 1 column 32",
         f"{tmp_path / 'bad_source' / '1.py'}: it does not parse: invalid syntax (line 1)",
     ]
 

@@ -15,7 +15,7 @@ from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance, evaluate, get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.retrieval import SkillIndex
+from codeact_robot.library.retrieval import skill_index
 from codeact_robot.library.rules import SkillRejected, program_using
 from codeact_robot.skills.library import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
@@ -128,7 +128,6 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.budget = 0
         self._last: WorkerReply | None = None
         self._offered: list[LearnedSkill] = []
-        self._index: tuple[list[LearnedSkill], SkillIndex] | None = None
         self._unused: dict[str, LearnedSkill] = {}  # saved in this episode, no action has called them yet
         self._saved: list[str] = []
         self.episode_id = ""
@@ -235,11 +234,8 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         if self.library is None:
             return [], []
         self.library.refresh()
-        skills = self.library.skills()
-        if self._index is None or self._index[0] != skills:
-            self._index = (skills, SkillIndex(skills))
         offered, sources = [], []
-        for skill in self._index[1].retrieve(instruction, self.config.skills_top_k):
+        for skill in skill_index(self.library.skills()).retrieve(instruction, self.config.skills_top_k):
             try:
                 sources.append(self.library.source(skill))
             except UsageError:  # changed or removed since it was read: left out, like any unverified skill
