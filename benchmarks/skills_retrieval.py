@@ -7,7 +7,8 @@ vocabulary of tabletop words), then measures, side by side:
 - building the BM25 retriever over the offerable skills,
 - one retrieval of k skills for a task instruction (the figure the target is set for),
 - an episode's retrieval at reset once the process has built the retriever (read the catalog through the
-  index, find the retriever in the process's cache, retrieve, read the k sources).
+  index, find the retriever in the process's cache, retrieve, read the k sources),
+- and, for scale, verifying one skill (3 fresh StackBlocks episodes in one episode worker).
 
 python benchmarks/skills_retrieval.py [--skills 10000] [--k 5] [--queries 200]
 """
@@ -24,9 +25,18 @@ import time
 from pathlib import Path
 
 from codeact_robot.envs.tasks import TASKS
+from codeact_robot.library.authoring import store_skill
 from codeact_robot.library.retrieval import SkillIndex, skill_index
-from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.library.verification import Verifier
+from codeact_robot.skills.library import Provenance, SkillLibrary, VerifyRequest
+from codeact_robot.worker.config import EnvConfig
 
+STACK_BLOCKS = '''def stack_blocks():
+    """Stack all the blocks into one tower."""
+    blocks = [n for n in get_object_names() if n.endswith(' block')]
+    for lower, upper in zip(blocks, blocks[1:]):
+        pick_and_place(upper, lower)
+'''
 VERBS = "stack pick place put push sort line move lift gather spread align swap find hide clear group".split()
 OBJECTS = "block blocks bowl bowls cup tower corner side middle row line colour pile edge target".split()
 WORDS = "red green blue yellow left right top bottom near far all every one first last tall small".split()
@@ -109,6 +119,19 @@ def main() -> None:
 
         reset, _ = timed(at_reset, 5)
         print(f"an episode's retrieval at reset (retriever cached): {reset:8.3f} s")
+
+        small = SkillLibrary(Path(scratch) / "small")
+        skill = store_skill(
+            small, STACK_BLOCKS, Provenance(task="StackBlocks", seed=0), VerifyRequest(call="stack_blocks()")
+        )
+        verifier = Verifier(small, EnvConfig(renderer="tiny"))
+        try:
+            start = time.perf_counter()
+            outcome = verifier.verify(skill)
+            took = time.perf_counter() - start
+            print(f"verifying one skill (3 StackBlocks episodes): {took:.1f} s, {outcome.skill.status}")
+        finally:
+            verifier.close()
 
 
 if __name__ == "__main__":
