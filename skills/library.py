@@ -32,13 +32,14 @@ import keyword
 import os
 import re
 import stat
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
@@ -132,6 +133,14 @@ class VerifyRequest(_Data):
     call: str | None = Field(None, max_length=100_000)
     seeds: int = Field(DEFAULT_VERIFY_SEEDS, ge=1, le=100)
 
+    @field_validator("tasks")
+    @classmethod
+    def _checkable(cls, tasks: tuple[str, ...]) -> tuple[str, ...]:
+        for task in tasks:
+            if not get_task(task).has_check:  # an unknown name raises UsageError, a ValueError
+                raise ValueError(f"{get_task(task).name} has no success check to verify a skill with")
+        return tuple(get_task(task).name for task in tasks)
+
 
 class Failure(_Data):
     """The episode that a rejected skill failed: task, seed and what went wrong."""
@@ -180,6 +189,14 @@ class SkillMeta(_Data):
     provenance: Provenance = Field(default_factory=Provenance)
     verify: VerifyRequest = Field(default_factory=VerifyRequest)
     verdict: Verdict | None = None
+
+    @field_validator("calls")
+    @classmethod
+    def _plain_references(cls, calls: dict[str, int]) -> dict[str, int]:
+        for name, version in calls.items():
+            if not _is_name(name) or version < 1:
+                raise ValueError(f"{name}@{version} is not a skill version")
+        return calls
 
 
 # --- skills -------------------------------------------------------------------------------------
@@ -596,7 +613,7 @@ class SkillLibrary:
 
 def _claim(folder: Path, version: int, source: str) -> int:
     """Write ``source`` as the first free version from ``version`` up; a concurrent save takes the next."""
-    scratch = folder / f".{os.getpid()}-{id(source)}.py"
+    scratch = folder / f".{os.getpid()}.{threading.get_ident()}.py"
     scratch.write_text(source, encoding="utf-8")
     try:
         while True:
@@ -615,7 +632,7 @@ def _meta_text(meta: SkillMeta) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     scratch.write_text(text, encoding="utf-8")
     os.replace(scratch, path)
 

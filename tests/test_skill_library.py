@@ -136,6 +136,8 @@ def test_hostile_library_files_are_refused_with_a_reason_and_reading_runs_nothin
         "runs": lambda f: (f / "1.py").write_text(runs),
         "other_name": lambda f: _fine(f) or _meta(f, "kept", 1),
         "typed": lambda f: _fine(f) or _meta(f, "typed", "one"),
+        "bad_calls": lambda f: _fine(f) or _meta(f, "bad_calls", 1, calls={"../../etc": 1}),
+        "bad_task": lambda f: _fine(f) or _meta(f, "bad_task", 1, verify={"tasks": ["Tabletop"]}),
         "binary": lambda f: (f / "1.py").write_bytes(b"\xff\xfe def"),
     }
     for name, fill in fills.items():
@@ -157,6 +159,8 @@ def test_hostile_library_files_are_refused_with_a_reason_and_reading_runs_nothin
         "other_name": "other_name/1.json: it describes kept@1",
         "typed": "typed/1.json: invalid metadata at version: Input should be a valid integer",
         "binary": "binary/1.py: not UTF-8 text",
+        "bad_calls": "bad_calls/1.json: invalid metadata at calls: Value error, ../../etc@1 is not a skill version",
+        "bad_task": "bad_task/1.json: invalid metadata at verify.tasks: Value error, Tabletop has no success check",
     }
     for name, message in expected.items():
         assert f"{library_folder}/{message}" in problems, name
@@ -170,8 +174,8 @@ def _fine(folder: Path) -> None:
     (folder / "1.py").write_text(source(folder.name, "Fine source."))
 
 
-def _meta(folder: Path, claims: str, version: object) -> None:
-    (folder / "1.json").write_text(json.dumps({"name": claims, "version": version}))
+def _meta(folder: Path, claims: str, version: object, **more: object) -> None:
+    (folder / "1.json").write_text(json.dumps({"name": claims, "version": version, **more}))
 
 
 @pytest.mark.parametrize("ref", ["../etc/passwd", "a/b", "x@0", "x@-1", "x@1@2", "", "class", "_private", "é" * 3])

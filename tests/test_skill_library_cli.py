@@ -87,7 +87,8 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
     assert "skipped top_of@2: the same source is top_of@2 here" in capsys.readouterr().out
 
     assert skills("remove", "top_of@1", library=library) == 0
-    assert capsys.readouterr().out == "removed top_of@1\n"
+    removed = "removed top_of@1\nnote: stack_blocks@1 calls top_of@1, which is gone: it will not be offered\n"
+    assert capsys.readouterr().out == removed
     assert skills("remove", "top_of", library=library) == 0
     assert capsys.readouterr().out == "removed top_of@2\n"
     assert [s.ref for s in SkillLibrary(library).skills()] == ["stack_blocks@1"]

@@ -19,7 +19,7 @@ from codeact_robot.envs.tasks import get_task
 from codeact_robot.library.authoring import store_skill
 from codeact_robot.library.verification import Verifier, verification_seeds
 from codeact_robot.llm import LLMConfig
-from codeact_robot.skills.library import Provenance, SkillLibrary, VerifyRequest
+from codeact_robot.skills.library import INDEX_FILE, Provenance, SkillLibrary, Verdict, VerifyRequest
 from codeact_robot.worker.config import EnvConfig
 
 STACK_BLOCKS = '''def stack_blocks(place=None):
@@ -141,3 +141,27 @@ def test_a_skill_of_the_free_scene_stays_pending_until_tasks_and_a_call_are_name
         verifier.close()
     assert outcome.ran and outcome.skill.status == "verified"
     assert outcome.skill.meta.verify.tasks == ("StackBlocks",) and outcome.skill.meta.verdict.seeds != (0,)
+
+
+def test_a_library_with_broken_files_and_no_index_still_loads_every_other_skill_and_names_the_broken_ones(
+    tmp_path: Path,
+) -> None:
+    library = SkillLibrary(tmp_path)
+    for name in ("stack_blocks", "stack_twice", "stack_thrice"):
+        skill = store_skill(library, STACK_BLOCKS.replace("stack_blocks", name), Provenance(task="StackBlocks"))
+        library.update(skill, verdict=Verdict(status="verified", source_sha256=skill.sha256))
+    (tmp_path / "stack_twice" / "1.json").write_text("{corrupt")
+    (tmp_path / "stack_thrice" / "1.py").write_text(STACK_BLOCKS.replace("stack_blocks(", "stack_thrice(("))
+    (tmp_path / INDEX_FILE).unlink()
+    env = CodeActEnv("StackBlocks", TINY, skill_library=str(tmp_path))
+    try:
+        _, info = env.reset(seed=2)
+        assert info["skill_refs"] == ["stack_blocks@1"]
+        assert [p.split(": ")[0] for p in info["skill_problems"]] == [
+            str(tmp_path / "stack_thrice" / "1.py"),
+            str(tmp_path / "stack_twice" / "1.json"),
+        ]
+        _, reward, _, _, info = env.step("stack_blocks()")
+        assert info["error"] is None and reward == 1.0
+    finally:
+        env.close()

@@ -169,9 +169,15 @@ def verify_skills(args: argparse.Namespace) -> int:
 
 
 def remove_skill(args: argparse.Namespace) -> int:
-    """Delete a version, or every version of a skill."""
-    for ref in _library(args).remove(*parse_ref(args.ref)):
+    """Delete a version, or every version of a skill; name the skills that called it."""
+    library = _library(args)
+    removed = library.remove(*parse_ref(args.ref))
+    for ref in removed:
         print(f"removed {ref}")
+    for skill in library.skills():
+        for name, version in sorted(skill.meta.calls.items()):
+            if f"{name}@{version}" in removed:
+                print(f"note: {skill.ref} calls {name}@{version}, which is gone: it will not be offered")
     return 0
 
 

@@ -69,7 +69,8 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
     ``skills`` (the headers of the learned skills loaded, for the prompt), ``skill_refs``
     (the same as ``name@version``), ``saved_skills`` (``name@version`` of the skills this
-    step saved) and ``outcome``. ``env.episode_id`` names the episode (a new id at every reset).
+    step saved), ``skill_problems`` (library files that could not be read, each named) and
+    ``outcome``. ``env.episode_id`` names the episode (a new id at every reset).
 
     ## Skill library
     At reset the ``skills_top_k`` verified skills of the library most relevant to the
@@ -128,6 +129,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.budget = 0
         self._last: WorkerReply | None = None
         self._offered: list[LearnedSkill] = []
+        self._problems: list[str] = []
         self._unused: dict[str, LearnedSkill] = {}  # saved in this episode, no action has called them yet
         self._saved: list[str] = []
         self.episode_id = ""
@@ -234,6 +236,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         if self.library is None:
             return [], []
         self.library.refresh()
+        self._problems = self.library.problems
         offered, sources = [], []
         for skill in skill_index(self.library.skills()).retrieve(instruction, self.config.skills_top_k):
             try:
@@ -303,6 +306,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "skills": [skill.header for skill in self._offered],
             "skill_refs": [skill.ref for skill in self._offered],
             "saved_skills": list(self._saved) if report is reply.report else [],
+            "skill_problems": list(self._problems),
         }
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks import evaluate, get_task
 from codeact_robot.errors import UsageError
@@ -49,15 +51,15 @@ def verification_seeds(skill: LearnedSkill, count: int) -> tuple[int, ...]:
 
 
 def checked_request(request: VerifyRequest) -> VerifyRequest:
-    """A verification request with its tasks' names made canonical.
+    """A verification request whose tasks exist and have a success check, their names made canonical.
 
     Raises:
-        UsageError: a task that does not exist or has no success check.
+        UsageError: naming a task that does not exist or has no success check.
     """
-    for task in request.tasks:
-        if not get_task(task).has_check:
-            raise UsageError(f"{get_task(task).name} has no success check to verify a skill with")
-    return request.model_copy(update={"tasks": tuple(get_task(t).name for t in request.tasks)})
+    try:
+        return VerifyRequest.model_validate(request.model_dump())
+    except ValidationError as error:
+        raise UsageError(str(error.errors()[0]["ctx"]["error"])) from None
 
 
 class Verifier:
