@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -16,7 +17,7 @@ from codeact_robot.errors import UsageError
 from codeact_robot.skills.library import SkillLibrary
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, WorkerReply
+from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, ScenePose, WorkerReply
 
 MAX_CODE_CHARS = 100_000
 
@@ -62,8 +63,9 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     ``success``, ``check`` (the verdict's reason), the action's report (``stdout``,
     ``stdout_cut``, ``error``, ``error_type``, ``limit``, ``said``, ``done``,
     ``restarted``, and ``timings``), ``objects`` (true object states), ``scene`` (what
-    perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
-    ``skills`` (the learned skills loaded, for the prompt) and ``outcome``.
+    perception reports), ``images`` (camera -> RGB), ``poses`` (with ``video_fps``: the
+    scene's poses during the action, the last one as it ends; :meth:`render_video` draws
+    them), ``skills`` (the learned skills loaded, for the prompt) and ``outcome``.
 
     ## Arguments
     - ``task``: task name (``codeact-robot tasks``); ``"Tabletop"`` (the default) is the
@@ -186,6 +188,29 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         text = format_observation(None, last.scene, self.budget - self.turn, notes)
         return self._observation(text, last), float(info["success"]), False, truncated, info
 
+    def render_video(self, poses: Sequence[ScenePose]) -> list[np.ndarray]:
+        """Video frames (``EnvConfig.video_camera``) of poses from this episode's ``info["poses"]``.
+
+        Poses are recorded while actions run and drawn only when asked, so an episode
+        whose video is not kept costs no rendering, and rendering never counts against an
+        action's time limit. Drawing moves the world: the episode ends here.
+
+        Args:
+            poses: at most ``MAX_RENDER_POSES`` poses.
+
+        Returns:
+            One (height, width, 3) uint8 frame per pose; ``config.video_size`` gives the size.
+
+        Raises:
+            UsageError: the environment records no video (``video_fps`` is not set).
+            ValueError: more than ``MAX_RENDER_POSES`` poses.
+            WorkerCrashed: the worker could not draw them.
+        """
+        if self.config.video_fps is None:
+            raise UsageError("this environment records no video; set video_fps (10 is the videos' rate)")
+        self.instance = None  # a step now asks for a reset
+        return self.worker.render(poses)
+
     def render(self) -> np.ndarray | None:
         """The front camera's latest image when ``render_mode == "rgb_array"``."""
         if self.render_mode == "rgb_array" and self._last is not None:
@@ -233,7 +258,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "report": report,
             "objects": objects,
             "scene": reply.scene.model_dump(),
-            "frames": reply.frames if report is reply.report else [],
+            "poses": reply.poses if report is reply.report else (),
             "images": reply.images,
             "skills": list(self._skills),
         }
