@@ -305,7 +305,8 @@ def _save_video(folder: Path, suite_hash: str, result: EpisodeResult, console: C
         part.write_bytes(result.video)
         os.replace(part, path)
     except OSError as error:
-        part.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
         console.print(f"{job}: the video could not be written to {path}: {error}", soft_wrap=True)
         return None
     return relative.as_posix()
