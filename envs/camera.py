@@ -47,6 +47,11 @@ DEFAULT_CAMERAS = (
     CameraConfig("top", eye=(0.45, 0.0, 1.0), target=(0.45, 0.0, 0.0), up=(1.0, 0.0, 0.0), fov=30.0),
 )
 
+VIDEO_CAMERA = CameraConfig("video", eye=(-0.45, -0.75, 1.45), target=(0.42, 0.0, 0.24), up=(0.0, 0.0, 1.0), fov=42.0)
+"""For people watching videos, not for the agent: behind the robot and above its right shoulder,
+looking over the table, so that the robot's left (+y) is on the image's left as in the
+instructions, and the raised arm stays in the picture."""
+
 
 @dataclass
 class CameraFrame:

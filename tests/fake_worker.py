@@ -28,8 +28,8 @@ import numpy as np
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
-    MAX_FRAMES,
     MAX_HEADER_BYTES,
+    MAX_POSES,
     ActionReport,
     GripperSummary,
     Hello,
@@ -150,7 +150,9 @@ BEHAVIOURS: dict[str, Callable[[Connection, EnvConfig, Path], None]] = {
     "error-too-long": lambda c, config, log: send_json(
         c, header(config, report={**ActionReport().model_dump(mode="json"), "error": "e" * (MAX_ERROR_CHARS + 1)})
     ),
-    "too-many-frames": lambda c, config, log: send_json(c, header(config, frames=MAX_FRAMES + 1)),
+    "too-many-poses": lambda c, config, log: send_json(
+        c, header(config, poses=[{"objects": [], "joints": [0.0] * 9}] * (MAX_POSES + 1))
+    ),
     "not-an-object": lambda c, config, log: c.send_bytes(b'["status", "ok"]'),
     "own-failure": lambda c, config, log: send_failure(c, "RuntimeError: the world fell over"),
 }

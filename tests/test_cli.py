@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from fake_openai_server import FakeOpenAIServer
 
+from codeact_robot.agent.video import END_S, START_S, VIDEO_FPS
 from codeact_robot.cli import build_parser
 from codeact_robot.cli.display import number, plural
-from codeact_robot.cli.outputs import STILL_S, VIDEO_FPS
 from codeact_robot.envs.tasks import TASKS, get_task
 
 CLI = [sys.executable, "-m", "codeact_robot.cli"]
@@ -269,7 +269,7 @@ def test_run_with_the_reference_agent_succeeds_and_writes_everything(tmp_path: P
     longest = max(record["turns"][0]["code"].splitlines(), key=len)
     assert len(longest) > 100 and longest in result.stdout
     frames = iio.imread(video)
-    assert len(frames) > 2 * STILL_S * VIDEO_FPS  # the first and last scene held, and the motion between
+    assert len(frames) > (START_S + END_S) * VIDEO_FPS  # the first and last scene held, and the motion between
     assert f"video: {video} ({len(frames)} frames)" in result.stdout
     assert (images / "turn01_front.png").exists() and (images / "turn01_top.png").exists()
 
@@ -410,8 +410,8 @@ def test_a_video_shows_the_first_and_last_scene_even_when_nothing_moved(tmp_path
         )
     summary = json.loads(result.stdout)
     frames = iio.imread(video)
-    assert summary["video"] == str(video) and summary["video_frames"] == len(frames) == 2 * STILL_S * VIDEO_FPS
-    assert frames.shape[1:] == (122, 162, 3)  # padded to even sides for H.264
+    assert summary["video"] == str(video) and summary["video_frames"] == len(frames) == (START_S + END_S) * VIDEO_FPS
+    assert frames.shape[2] == 4 * 161 and frames.shape[1] % 2 == 0  # drawn 4x; even sides for H.264
 
 
 def test_ctrl_c_ends_the_run_and_keeps_its_turns(tmp_path: Path) -> None:
@@ -575,18 +575,15 @@ def test_numbers_and_counts_read_as_a_person_writes_them() -> None:
 
 
 def test_a_failed_video_leaves_a_warning_not_a_crash(tmp_path: Path) -> None:
-    code = textwrap.dedent(f"""
-        import numpy as np
-        from pathlib import Path
-        from codeact_robot.cli.outputs import Video
-        from codeact_robot.cli.run import _write_video
-        video = Video()
-        video.still(np.zeros((16, 16, 3), np.uint8))
-        print(_write_video(video, Path({str(tmp_path)!r})))
-    """)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert result.stdout.strip() == "None"
-    assert result.stderr.startswith(f"warning: the video could not be written to {tmp_path}: ")
+    with FakeOpenAIServer([{"content": "I will not move."}]) as server:
+        result = cli(
+            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny --quiet".split(),
+            *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl"), "--video", str(tmp_path / "v.mp4")),
+            env={"IMAGEIO_FFMPEG_EXE": str(tmp_path / "no-such-ffmpeg")},
+        )
+    assert result.returncode == 1 and (tmp_path / "t.jsonl").exists() and not (tmp_path / "v.mp4").exists()
+    assert result.stderr.startswith(f"warning: the video could not be written to {tmp_path / 'v.mp4'}: ")
+    assert "the encoder did not start" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------- serve

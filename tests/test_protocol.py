@@ -39,7 +39,7 @@ HOSTILE = [
     ("a-field-the-schema-lacks", f"{BROKE} (malformed reply header: 1 problem(s), first: ok.code: Extra inputs"),
     ("said-flood", "first: ok.report.said: Tuple should have at most 100 items"),
     ("error-too-long", "first: ok.report.error: String should have at most 8000 characters"),
-    ("too-many-frames", "first: ok.frames: Input should be less than or equal to 1800"),
+    ("too-many-poses", "first: ok.poses: Tuple should have at most 1800 items"),
     ("truncated-image", "WorkerCrash: the interpreter exited with code 0"),
     ("exits", "WorkerCrash: the interpreter exited with code 3"),
 ]

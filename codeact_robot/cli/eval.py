@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import signal
+import typing
 from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
+from codeact_robot.cli.options import add_video_camera_option
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.episode import Retries
+from codeact_robot.eval.episode import Retries, VideoRecord, Videos
 from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
 from codeact_robot.eval.suite import load_suite, suite_names
 
@@ -20,6 +22,7 @@ examples:
       --model xingyaoww/CodeActAgent-Mistral-7b-v0.1 --cache         # any shipped suite, any server
   codeact-robot eval --suite my-suite.yaml --out runs/mine --retry-errors   # resume, re-running errors
   codeact-robot eval --suite tabletop --out runs/t --backend ray --address ray://head:10001
+  codeact-robot eval --suite smoke --out runs/smoke --videos failures --video-camera both
 
 Run the same command again to resume: stored episodes are never run twice.
 Exit status: 0 every episode finished (success or not), 1 some ended in an infrastructure
@@ -69,6 +72,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--attempts", type=int, default=Retries.attempts, help="tries per episode on transient failures (%(default)s)"
     )
+    parser.add_argument(
+        "--videos",
+        choices=typing.get_args(VideoRecord),
+        default=Videos.record,
+        help="record videos of no episode, of the failed ones or of all, into DIR/videos (%(default)s)",
+    )
+    add_video_camera_option(parser)
     parser.set_defaults(handler=eval_command)
 
 
@@ -80,6 +90,8 @@ def eval_command(args: argparse.Namespace) -> int:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.address and args.backend != "ray":
         raise UsageError("--address names a Ray cluster; add --backend ray")
+    if args.video_camera and args.videos == "none":
+        raise UsageError("--video-camera chooses what the videos show; give --videos failures or --videos all too")
     suite = load_suite(args.suite).with_endpoint(args.llm, args.model, args.engine)
     options = EvalOptions(
         workers=args.workers,
@@ -92,6 +104,7 @@ def eval_command(args: argparse.Namespace) -> int:
         new=args.new,
         force=args.force,
         retries=Retries(attempts=args.attempts),
+        videos=Videos(args.videos, args.video_camera),
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a cluster's scheduler stops jobs with SIGTERM
     try:

@@ -129,6 +129,16 @@ def add_render_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     )
 
 
+def add_video_camera_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--video-camera``, shared by the commands that write videos (unset unless given)."""
+    parser.add_argument(
+        "--video-camera",
+        choices=_choices(EnvConfig, "video_camera"),
+        help="what the video shows: front (from behind the robot, so its left is on the left, as in the "
+        f"instructions), top (straight down) or both side by side (default: {RUN.env.video_camera})",
+    )
+
+
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
     """The settings of the environment, the agent and its model, for ``run`` and ``chat``.
 

@@ -7,14 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import imageio.v3 as iio
-import numpy as np
 
 from codeact_robot.errors import UsageError
 
-VIDEO_FPS = 10
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
-STILL_S = 1.0
-"""How long a video shows the first and the last scene."""
 
 
 def writable_file(path: str | Path, what: str) -> Path:
@@ -80,39 +76,6 @@ def video_file(path: str | Path) -> Path:
     if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise UsageError(f"a video file must end in {', '.join(VIDEO_SUFFIXES)}, got {path.name!r}")
     return writable_file(path, "the video")
-
-
-class Video:
-    """The frames of an episode's video: the first scene, the motion of every action, the last scene.
-
-    The first and last scenes are held still for ``STILL_S`` so that a viewer sees them;
-    an episode in which nothing moved still gives a video of its scene.
-    """
-
-    def __init__(self) -> None:
-        self.frames: list[np.ndarray] = []
-
-    def still(self, image: np.ndarray) -> None:
-        """A scene shown for ``STILL_S`` (the start or the end)."""
-        self.frames.extend([image] * round(STILL_S * VIDEO_FPS))
-
-    def motion(self, frames: list[np.ndarray]) -> None:
-        """Frames recorded while an action ran."""
-        self.frames.extend(frames)
-
-    def write(self, path: Path) -> Path:
-        """Encode the frames as H.264 at ``VIDEO_FPS`` into ``path`` (its folders are created)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        iio.imwrite(path, [_even(frame) for frame in self.frames], fps=VIDEO_FPS, codec="libx264", macro_block_size=1)
-        return path
-
-
-def _even(frame: np.ndarray) -> np.ndarray:
-    """The frame padded to even width and height (H.264's 4:2:0 colour needs them), edge pixels repeated."""
-    height, width = frame.shape[:2]
-    if height % 2 == 0 and width % 2 == 0:
-        return frame
-    return np.pad(frame, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
 
 
 def save_images(folder: Path, turn: int, images: dict[str, Any]) -> list[Path]:

@@ -15,6 +15,7 @@ from rich.console import Console
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Phase, Session
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord, write_trajectory
+from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo, VideoFailed
 from codeact_robot.cli.display import (
     PHASES,
     ConversationView,
@@ -26,8 +27,8 @@ from codeact_robot.cli.display import (
     verdict_line,
 )
 from codeact_robot.cli.model_server import check_model_server
-from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, seed
-from codeact_robot.cli.outputs import VIDEO_FPS, Video, save_images, video_file, writable_file, writable_folder
+from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, add_video_camera_option, seed
+from codeact_robot.cli.outputs import save_images, video_file, writable_file, writable_folder
 from codeact_robot.cli.settings import author, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
@@ -72,7 +73,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     add_agent_options(run)
     output = run.add_argument_group("output")
-    output.add_argument("--video", metavar="FILE", help=f"write an MP4 of the front camera ({VIDEO_FPS} fps)")
+    output.add_argument(
+        "--video", metavar="FILE", help=f"write an MP4 of the episode ({VIDEO_FPS} fps), its task and turns drawn on"
+    )
+    add_video_camera_option(output)
     output.add_argument("--images", metavar="DIR", help="write both cameras' images after every turn")
     output.add_argument(
         "--trajectory",
@@ -95,36 +99,52 @@ def run_command(args: argparse.Namespace) -> int:
     trajectory = writable_file(
         args.trajectory or f"runs/{stamp}-{config.task}-seed{config.seed}.jsonl", "the trajectory"
     )
+    if args.video_camera and not args.video:
+        raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None
     images = writable_folder(args.images, "the images") if args.images else None
     if config.llm.backend == "openai":
         check_model_server(config.llm)
-    outputs = {"video_fps": VIDEO_FPS if video_path else None, "cameras": ("front", "top") if images else ("front",)}
+    outputs: dict[str, Any] = {
+        "video_fps": VIDEO_FPS if video_path else None,
+        "cameras": ("front", "top") if images else ("front",),
+    }
+    if args.video_camera:
+        outputs["video_camera"] = args.video_camera
     config = config.model_copy(update={"env": config.env.with_overrides(outputs, "the output options")})
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     console = make_console()
-    video = Video()
-    record, interrupted = _episode(config, console, not (args.quiet or args.json), video, images, trajectory)
-    path = write_trajectory(record, trajectory)
-    written = _write_video(video, video_path) if video_path else None
+    chatty = not (args.quiet or args.json)
+    video = EpisodeVideo(config.env.video_size) if video_path else None
+    with closing(CodeActEnv(config.task, config.env, model=author(config.llm))) as env:
+        record, interrupted = _episode(env, config, console, chatty, video, images, trajectory)
+        path = write_trajectory(record, trajectory)
+        written = _write_video(video, video_path, record, env, StatusLine(console, chatty)) if video_path else None
+    frames = video.frames if written and video else 0
     if args.json:
-        print(json.dumps(_summary(config, record, path, written, len(video.frames))))
+        print(json.dumps(_summary(config, record, path, written, frames)))
     elif args.quiet:
         print(verdict_line(record))
     else:
         show(console, f"trajectory: {path}")
         if written:
-            show(console, f"video: {written} ({len(video.frames)} frames)")
+            show(console, f"video: {written} ({frames} frames)")
     if interrupted:
         return INTERRUPTED
     return 0 if record.success else 1
 
 
 def _episode(
-    config: RunConfig, console: Console, chatty: bool, video: Video, images: Path | None, trajectory: Path
+    env: CodeActEnv,
+    config: RunConfig,
+    console: Console,
+    chatty: bool,
+    video: EpisodeVideo | None,
+    images: Path | None,
+    trajectory: Path,
 ) -> tuple[EpisodeRecord, bool]:
-    """Run the episode, showing it when ``chatty``; Ctrl-C ends it and keeps its record.
+    """Run the episode in ``env``, showing it when ``chatty``; Ctrl-C ends it and keeps its record.
 
     Returns:
         The record, and whether the user interrupted the episode.
@@ -135,10 +155,7 @@ def _episode(
     """
     status = StatusLine(console, enabled=chatty)
     view: ConversationView | None = None
-    with (
-        closing(CodeActEnv(config.task, config.env, model=author(config.llm))) as env,
-        closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)) as llm,
-    ):
+    with closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)) as llm:
 
         def on_phase(phase: Phase) -> None:
             turn = f"turn {env.turn + 1}/{env.budget} · " if phase != "reset" else ""
@@ -146,7 +163,8 @@ def _episode(
 
         def on_turn(record: TurnRecord) -> None:
             if record.code is not None:  # a turn that ran code: it moved and was seen
-                video.motion(session.info.get("frames", []))
+                if video is not None:
+                    video.turn(record.turn, session.info.get("poses", ()))
                 if images is not None:
                     save_images(images, record.turn, session.info.get("images", {}))
             if view is not None:
@@ -159,7 +177,9 @@ def _episode(
         try:
             with status:
                 first = session.start(config.seed)
-                video.still(session.info["images"]["front"])
+                if video is not None:
+                    info = session.info
+                    video.start(info["instruction"], info["max_turns"], info.get("poses", ()))
                 if chatty:
                     view = ConversationView(console, env.budget)
                     view.task(first)
@@ -178,7 +198,6 @@ def _episode(
             if session.record is not None:
                 _keep_partial(session, error, trajectory)
             raise
-        video.still(session.info["images"]["front"])
     if view is not None:
         view.verdict(session.record)
     return session.record, interrupted
@@ -193,13 +212,18 @@ def _keep_partial(session: Session, error: Exception, trajectory: Path) -> None:
     print(f"the episode stopped on an unexpected error; its turns so far are in {path}", file=sys.stderr)
 
 
-def _write_video(video: Video, path: Path) -> Path | None:
-    """The video, or a warning: the episode's trajectory is already safe, whatever happens here."""
+def _write_video(
+    video: EpisodeVideo, path: Path, record: EpisodeRecord, env: CodeActEnv, status: StatusLine
+) -> Path | None:
+    """The video, ended with the verdict, or a warning: the episode's trajectory is already safe."""
+    video.end(record.success, record.outcome)
     try:
-        return video.write(path)
-    except (OSError, RuntimeError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"warning: the video could not be written to {path}: {reason}", file=sys.stderr)
+        path.parent.mkdir(parents=True, exist_ok=True)  # that it can be written there was checked first
+        with status:
+            status.show("drawing the video")
+            return video.write(path, env.render_video)
+    except (VideoFailed, OSError) as failure:
+        print(f"warning: the video could not be written to {path}: {failure}", file=sys.stderr)
         return None
 
 

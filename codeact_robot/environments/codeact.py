@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -20,7 +21,7 @@ from codeact_robot.library.rules import SkillRejected, program_using
 from codeact_robot.skills.library import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, WorkerReply
+from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, ScenePose, WorkerReply
 
 MAX_CODE_CHARS = 100_000
 
@@ -66,8 +67,9 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
     ``success``, ``check`` (the verdict's reason), the action's report (``stdout``,
     ``stdout_cut``, ``error``, ``error_type``, ``limit``, ``said``, ``done``,
     ``restarted``, and ``timings``), ``objects`` (true object states), ``scene`` (what
-    perception reports), ``images`` (camera -> RGB), ``frames`` (video frames),
-    ``skills`` (the headers of the learned skills loaded, for the prompt), ``skill_refs``
+    perception reports), ``images`` (camera -> RGB), ``poses`` (with ``video_fps``: the
+    scene's poses during the action, the last one as it ends; :meth:`render_video` draws
+    them), ``skills`` (the headers of the learned skills loaded, for the prompt), ``skill_refs``
     (the same as ``name@version``), ``saved_skills`` (``name@version`` of the skills this
     step saved), ``skill_problems`` (library files that could not be read, each named) and
     ``outcome``. ``env.episode_id`` names the episode (a new id at every reset).
@@ -210,6 +212,29 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         text = format_observation(None, last.scene, self.budget - self.turn, notes)
         return self._observation(text, last), float(info["success"]), False, truncated, info
 
+    def render_video(self, poses: Sequence[ScenePose]) -> list[np.ndarray]:
+        """Video frames (``EnvConfig.video_camera``) of poses from this episode's ``info["poses"]``.
+
+        Poses are recorded while actions run and drawn only when asked, so an episode
+        whose video is not kept costs no rendering, and rendering never counts against an
+        action's time limit. Drawing moves the world: the episode ends here.
+
+        Args:
+            poses: at most ``MAX_RENDER_POSES`` poses.
+
+        Returns:
+            One (height, width, 3) uint8 frame per pose; ``config.video_size`` gives the size.
+
+        Raises:
+            UsageError: the environment records no video (``video_fps`` is not set).
+            ValueError: more than ``MAX_RENDER_POSES`` poses.
+            WorkerCrashed: the worker could not draw them.
+        """
+        if self.config.video_fps is None:
+            raise UsageError("this environment records no video; set video_fps (10 is the videos' rate)")
+        self.instance = None  # a step now asks for a reset
+        return self.worker.render(poses)
+
     def render(self) -> np.ndarray | None:
         """The front camera's latest image when ``render_mode == "rgb_array"``."""
         if self.render_mode == "rgb_array" and self._last is not None:
@@ -301,7 +326,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             "report": report,
             "objects": objects,
             "scene": reply.scene.model_dump(),
-            "frames": reply.frames if report is reply.report else [],
+            "poses": reply.poses if report is reply.report else (),
             "images": reply.images,
             "skills": [skill.header for skill in self._offered],
             "skill_refs": [skill.ref for skill in self._offered],

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -24,6 +27,7 @@ import numpy as np
 from codeact_robot.agent.backends import make_backend
 from codeact_robot.agent.session import Session
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo, VideoFailed
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.eval.batching import SharedEngines
@@ -34,6 +38,7 @@ from codeact_robot.eval.store import EpisodeKey, EpisodeRow, TurnImage
 from codeact_robot.eval.suite import AgentSpec
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.worker.client import WorkerCrashed
+from codeact_robot.worker.config import EnvConfig, VideoCamera
 
 JPEG_QUALITY = 85
 MAX_SEARCH_CHARS = 200_000
@@ -66,6 +71,35 @@ class Retries:
         return min(self.max_backoff_s, self.backoff_s * 2 ** (failed - 1))
 
 
+VideoRecord = Literal["none", "failures", "all"]
+
+
+@dataclass(frozen=True)
+class Videos:
+    """Which episodes of an evaluation get a video, and what the videos show.
+
+    Attributes:
+        record: ``"none"``, ``"failures"`` (episodes whose check did not hold) or ``"all"``.
+        camera: what the videos show (``EnvConfig.video_camera``); None: the agent's own setting.
+    """
+
+    record: VideoRecord = "none"
+    camera: VideoCamera | None = None
+
+    def env_config(self, config: EnvConfig) -> EnvConfig:
+        """An agent's environment settings, recording the scene's poses for videos when videos are recorded."""
+        if self.record == "none":
+            return config
+        overrides: dict[str, Any] = {"video_fps": VIDEO_FPS}
+        if self.camera is not None:
+            overrides["video_camera"] = self.camera
+        return config.with_overrides(overrides, "the video options")
+
+    def keeps(self, success: bool) -> bool:
+        """Whether an episode that ended so keeps its video."""
+        return self.record == "all" or (self.record == "failures" and not success)
+
+
 @dataclass(frozen=True)
 class EpisodeResult:
     """A finished episode, ready for the store (plain data: it crosses process boundaries).
@@ -73,13 +107,17 @@ class EpisodeResult:
     Attributes:
         job: which episode.
         row: the ``episodes`` row, ``suite_hash``, ``run_id`` and ``finished_at`` left
-            empty for the writer to fill in.
+            empty for the writer to fill in (and ``video``, when it stores one).
         images: the camera images after the reset (turn 0) and after each turn.
+        video: the episode's MP4 file, when it keeps a video.
+        video_problem: why a video the episode should have kept could not be made.
     """
 
     job: EpisodeKey
     row: EpisodeRow
     images: tuple[TurnImage, ...]
+    video: bytes | None = None
+    video_problem: str | None = None
 
 
 TurnListener = Callable[[EpisodeKey, TurnRecord], None]
@@ -120,6 +158,7 @@ class EpisodeRunner:
         engines: the shared in-process engines (for agents with backend ``vllm``).
         stop: set when the evaluation is abandoning its episodes.
         on_turn: called (from the episode's thread) after every turn.
+        videos: which episodes get a video (default: none).
     """
 
     def __init__(
@@ -132,6 +171,7 @@ class EpisodeRunner:
         engines: SharedEngines | None = None,
         stop: threading.Event | None = None,
         on_turn: TurnListener | None = None,
+        videos: Videos | None = None,
     ) -> None:
         self.agents = agents
         self.suite = suite
@@ -141,6 +181,7 @@ class EpisodeRunner:
         self.engines = engines
         self.stop = stop or threading.Event()
         self.on_turn = on_turn
+        self.videos = videos or Videos()
 
     def run(self, job: EpisodeKey) -> EpisodeResult:
         """Run the episode, trying again after transient failures.
@@ -167,7 +208,7 @@ class EpisodeRunner:
         if self.stop.is_set():
             raise Abandoned()
         agent = self.agents[job.agent]
-        config = agent.env_config()
+        config = self.videos.env_config(agent.env_config())
         worker = self.pool.take(config)
         try:
             model = agent.llm_config()
@@ -185,9 +226,12 @@ class EpisodeRunner:
     ) -> EpisodeResult:
         session = Session(env, llm, agent.mode, agent.images, record_config(self.suite, agent, job))
         images: list[TurnImage] = []
+        video = EpisodeVideo(env.config.video_size) if self.videos.record != "none" else None
 
         def turn_done(record: TurnRecord) -> None:
             images.extend(_jpegs(record.turn, session.info.get("images", {})))
+            if video is not None and record.code is not None:
+                video.turn(record.turn, session.info.get("poses", ()))
             if self.on_turn is not None:
                 self.on_turn(job, record)
             if self.stop.is_set():
@@ -198,9 +242,30 @@ class EpisodeRunner:
         except WorkerCrashed as crash:  # the worker did not start: may pass
             raise TransientFailure(str(crash)) from None
         images.extend(_jpegs(0, session.info.get("images", {})))
+        if video is not None:
+            video.start(session.info["instruction"], session.info["max_turns"], session.info.get("poses", ()))
         session.act(turn_done)
-        assert session.record is not None
-        return EpisodeResult(job, episode_row(job, agent, session.record, attempt), tuple(images))
+        record = session.record
+        assert record is not None
+        kept, problem = self._kept_video(video, record, env) if video is not None else (None, None)
+        return EpisodeResult(job, episode_row(job, agent, record, attempt), tuple(images), kept, problem)
+
+    def _kept_video(
+        self, video: EpisodeVideo, record: EpisodeRecord, env: CodeActEnv
+    ) -> tuple[bytes | None, str | None]:
+        """The MP4 of an episode that keeps its video (drawn now), or why it could not be made."""
+        if not self.videos.keeps(record.success):
+            return None, None  # nothing was drawn: its poses are all it cost
+        video.end(record.success, record.outcome)
+        handle, name = tempfile.mkstemp(prefix="codeact-video-", suffix=".mp4")
+        os.close(handle)
+        path = Path(name)
+        try:
+            return video.write(path, env.render_video).read_bytes(), None
+        except (VideoFailed, OSError) as failure:
+            return None, str(failure)
+        finally:
+            path.unlink(missing_ok=True)
 
     def _backend(self, agent: AgentSpec, env: CodeActEnv, job: EpisodeKey) -> LLMBackend:
         config = agent.llm_config()

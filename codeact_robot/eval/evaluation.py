@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import socket
 import sqlite3
 import threading
@@ -30,7 +31,7 @@ from codeact_robot import __version__
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
-from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries
+from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, Videos
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import check_endpoints, prepare_folder
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
@@ -43,6 +44,7 @@ from codeact_robot.eval.suite import Suite
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130
 POLL_S = 0.5
 LLM_IN_FLIGHT_PER_WORKER = 4
+VIDEO_FOLDER = "videos"
 
 
 def default_workers() -> int:
@@ -66,6 +68,7 @@ class EvalOptions:
         new: move a store of other suites aside and start a fresh one.
         force: add this suite's results to a store that holds other suites'.
         retries: the retry policy for transient failures.
+        videos: which episodes get a video (``DIR/videos``, linked from their rows).
         progress_every_s: seconds between progress lines when stdout is not a terminal.
     """
 
@@ -79,6 +82,7 @@ class EvalOptions:
     new: bool = False
     force: bool = False
     retries: Retries = dataclasses.field(default_factory=Retries)
+    videos: Videos = dataclasses.field(default_factory=Videos)
     progress_every_s: float = PLAIN_EVERY_S
 
 
@@ -188,6 +192,8 @@ def _run(
     progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
     scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
+    if options.videos.record != "none":
+        console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
     print_store_report(store.folder, console)
@@ -206,10 +212,17 @@ def _scheduler(
 ) -> Scheduler:
     identity = {"suite": suite.name, "suite_hash": suite.hash}
     if ray is not None:
-        return RayScheduler(ray, suite.agents, identity, options.retries, max_in_flight)
+        return RayScheduler(ray, suite.agents, identity, options.retries, max_in_flight, options.videos)
     pool = WorkerPool(threading.BoundedSemaphore(workers), max_idle=max_in_flight)
     runner = EpisodeRunner(
-        suite.agents, identity, pool, options.retries, cache=cache, engines=engines, on_turn=progress.turn
+        suite.agents,
+        identity,
+        pool,
+        options.retries,
+        cache=cache,
+        engines=engines,
+        on_turn=progress.turn,
+        videos=options.videos,
     )
     return LocalScheduler(runner, max_in_flight)
 
@@ -260,13 +273,55 @@ def _drive(
 
 
 def _write(store: ResultsStore, result: EpisodeResult, suite_hash: str, run_id: int, console: Console) -> None:
+    video = _save_video(store.folder, suite_hash, result, console)
     row = dataclasses.replace(
-        result.row, suite_hash=suite_hash, run_id=run_id, finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        result.row,
+        suite_hash=suite_hash,
+        run_id=run_id,
+        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        video=video,
     )
     try:
         store.write_episode(row, result.images)
     except sqlite3.IntegrityError:  # another run on the same folder stored it first
         console.print(f"{result.job} was already stored by another run; kept that one", soft_wrap=True)
+
+
+def _save_video(folder: Path, suite_hash: str, result: EpisodeResult, console: Console) -> str | None:
+    """Write an episode's video beside the store, before its row; returns its path relative to ``folder``.
+
+    A crash between the two leaves a video without a row, which the next run writes again.
+    """
+    if result.video_problem:
+        console.print(f"{result.job}: no video: {result.video_problem}", soft_wrap=True)
+    if result.video is None:
+        return None
+    job = result.job
+    relative = video_path(suite_hash, job)
+    path = folder / relative
+    part = path.with_name(f".{path.name}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_bytes(result.video)
+        os.replace(part, path)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+        console.print(f"{job}: the video could not be written to {path}: {error}", soft_wrap=True)
+        return None
+    return relative.as_posix()
+
+
+def video_path(suite_hash: str, job: EpisodeKey) -> Path:
+    """Where an episode's video goes, relative to the store's folder:
+    ``videos/<suite hash>/<agent>/<task>-seed<N>-r<repeat>.mp4``."""
+    name = f"{_file_name(job.task)}-seed{job.seed}-r{job.repeat}.mp4"
+    return Path(VIDEO_FOLDER, _file_name(suite_hash), _file_name(job.agent), name)
+
+
+def _file_name(name: str) -> str:
+    """``name`` as one safe file name: letters, digits, ``_ . -`` only, never hidden or empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "_"
 
 
 def _settings(options: EvalOptions, workers: int, max_in_flight: int) -> dict[str, object]:
@@ -278,6 +333,8 @@ def _settings(options: EvalOptions, workers: int, max_in_flight: int) -> dict[st
         "limit": options.limit,
         "retry_errors": options.retry_errors,
         "cache": options.cache,
+        "videos": options.videos.record,
+        "video_camera": options.videos.camera,
         "host": socket.gethostname(),
         "version": __version__,
     }

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, error_result
+from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, Videos, error_result
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.store import EpisodeKey
 from codeact_robot.eval.suite import AgentSpec
@@ -62,14 +62,16 @@ def connect(address: str | None) -> RayConnection:
     return RayConnection(ray, owned=True)
 
 
-def run_remote_episode(agents_json: str, suite: dict[str, str], job: EpisodeKey, retries: Retries) -> EpisodeResult:
-    """Run one episode in a Ray worker process (the body of the Ray task)."""
+def run_remote_episode(
+    agents_json: str, suite: dict[str, str], job: EpisodeKey, retries: Retries, videos: Videos
+) -> EpisodeResult:
+    """Run one episode in a Ray worker process (the body of the Ray task); a kept video comes back in the result."""
     global _process_pool
     with _process_lock:
         if _process_pool is None:
             _process_pool = WorkerPool(gate=None, max_idle=2)
     agents = {name: AgentSpec.model_validate(data) for name, data in json.loads(agents_json).items()}
-    return EpisodeRunner(agents, suite, _process_pool, retries).run(job)
+    return EpisodeRunner(agents, suite, _process_pool, retries, videos=videos).run(job)
 
 
 class RayScheduler:
@@ -81,6 +83,7 @@ class RayScheduler:
         suite: the suite's name and hash (for the records).
         retries: the retry policy, applied where the episode runs.
         max_in_flight: the most tasks submitted at once.
+        videos: which episodes get a video (recorded where the episode runs).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class RayScheduler:
         suite: dict[str, str],
         retries: Retries,
         max_in_flight: int,
+        videos: Videos,
     ) -> None:
         self.connection = connection
         self.ray = connection.ray
@@ -97,6 +101,7 @@ class RayScheduler:
         self.suite = suite
         self.retries = retries
         self.max_in_flight = max_in_flight
+        self.videos = videos
         self._agents_json = json.dumps({n: a.model_dump(mode="json") for n, a in agents.items()})
         self._remote = self.ray.remote(num_cpus=1, max_retries=0)(run_remote_episode)
         self._jobs: list[EpisodeKey] = []
@@ -111,7 +116,7 @@ class RayScheduler:
     def _submit(self) -> None:
         while self._jobs and not self._draining and len(self._pending) < self.max_in_flight:
             job = self._jobs.pop()
-            self._pending[self._remote.remote(self._agents_json, self.suite, job, self.retries)] = job
+            self._pending[self._remote.remote(self._agents_json, self.suite, job, self.retries, self.videos)] = job
 
     def next_result(self, timeout: float) -> EpisodeResult | None:
         """The next finished episode, or None (see :class:`Scheduler`)."""

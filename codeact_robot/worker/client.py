@@ -18,18 +18,23 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from multiprocessing.connection import Connection
-from typing import IO, Any
+from typing import IO, Any, TypeVar
+
+import numpy as np
 
 from codeact_robot.sandbox.limits import time_message
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
+    MAX_RENDER_POSES,
     ActionReport,
     ProtocolError,
+    ScenePose,
     WorkerFailed,
     WorkerReply,
+    receive_frames,
     receive_hello,
     receive_reply,
     send_request,
@@ -42,6 +47,7 @@ GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
 MAX_RESTARTS = 3  # per episode
 WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.process")
+Answer = TypeVar("Answer")
 RESTARTED = (
     "The interpreter was restarted: variables and functions from earlier actions are lost; "
     "the scene is as it was before this action."
@@ -83,6 +89,8 @@ class WorkerClient:
         self.restarts = 0
         width, height = config.camera_size
         self._image_shape = (height, width, 3)
+        video_width, video_height = config.video_size
+        self._frame_shape = (video_height, video_width, 3)
         self._process: subprocess.Popen[bytes] | None = None
         self._connection: Connection | None = None
         self._stderr: IO[bytes] | None = None
@@ -161,8 +169,46 @@ class WorkerClient:
             restarted=True,
         )
         return WorkerReply(
-            report=report, state=restored.state, scene=restored.scene, images=restored.images, notes=restored.notes
+            report=report,
+            state=restored.state,
+            scene=restored.scene,
+            images=restored.images,
+            poses=restored.poses,  # the restored scene, for a video
+            notes=restored.notes,
         )
+
+    def render(self, poses: Sequence[ScenePose]) -> list[np.ndarray]:
+        """Video frames of poses the worker recorded (``EnvConfig.video_camera``), one per pose.
+
+        Drawing them moves the world, so the episode ends: a reset comes next. A worker
+        that died is started again first (any worker of the episode's scene draws it).
+
+        Args:
+            poses: at most ``MAX_RENDER_POSES`` poses from this episode's replies.
+
+        Raises:
+            ValueError: more than ``MAX_RENDER_POSES`` poses.
+            RuntimeError: no episode has been reset yet.
+            WorkerCrashed: the worker could not draw them.
+        """
+        if len(poses) > MAX_RENDER_POSES:
+            raise ValueError(f"at most {MAX_RENDER_POSES} poses can be rendered at once, got {len(poses)}")
+        if self._snapshot is None:
+            raise RuntimeError("call reset() before render()")
+        if not self.alive:
+            self.restore(self._snapshot)
+        connection = self._connection
+        assert connection is not None
+        try:
+            return self._request(
+                "render",
+                START_TIMEOUT_S,
+                lambda deadline: receive_frames(connection, self._frame_shape, len(poses), deadline),
+                poses=[pose.model_dump(mode="json") for pose in poses],
+            )
+        except _WorkerLost as lost:
+            self._kill()
+            raise WorkerCrashed(f"the worker could not render the video: {lost.reason}") from None
 
     # --- process management --------------------------------------------------------------
 
@@ -218,15 +264,22 @@ class WorkerClient:
         self._process = self._connection = self._stderr = self._scratch = None
 
     def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
-        reply = self._request(verb, timeout, **payload)
+        connection = self._connection
+        assert connection is not None
+
+        def receive(deadline: float) -> WorkerReply:
+            video = self.config.video_fps is not None
+            return receive_reply(connection, self._image_shape, self.config.cameras, video, deadline)
+
+        reply = self._request(verb, timeout, receive, **payload)
         self._snapshot = reply.state.model_dump()
         return reply
 
-    def _request(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+    def _request(self, verb: str, timeout: float, receive: Callable[[float], Answer], **payload: Any) -> Answer:
         with self.gate:
-            return self._exchange(verb, timeout, **payload)
+            return self._exchange(verb, timeout, receive, **payload)
 
-    def _exchange(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+    def _exchange(self, verb: str, timeout: float, receive: Callable[[float], Answer], **payload: Any) -> Answer:
         assert self._connection is not None and self._process is not None
         # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
         # read would otherwise wait for the rest forever.
@@ -234,7 +287,7 @@ class WorkerClient:
         watchdog.start()
         try:
             send_request(self._connection, verb, **payload)
-            return receive_reply(self._connection, self._image_shape, self.config.cameras, time.monotonic() + timeout)
+            return receive(time.monotonic() + timeout)
         except TimeoutError:
             reason = (
                 time_message(self.config.limits.time_limit_s) if verb == "execute" else f"no answer in {timeout:g} s"

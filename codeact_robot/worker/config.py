@@ -15,6 +15,7 @@ from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import settings_error
 
 Camera = Literal["front", "top"]
+VideoCamera = Literal["front", "top", "both"]
 MIN_IMAGE_SIDE = 16
 MAX_IMAGE_SIDE = 2048  # pixels: a larger camera would need gigabytes per episode
 
@@ -58,8 +59,12 @@ class EnvConfig(BaseModel):
         end_on_success: end the episode as soon as the success check holds.
         cameras: cameras whose images come back after every action (``info["images"]``);
             the front camera always does, since it is the observation's ``rgb``.
-        video_fps: when set, front-camera frames at this rate (simulated time) come back
-            too (``info["frames"]``).
+        video_fps: when set, the scene's poses at this rate (simulated time) come back
+            too (``info["poses"]``), each reply's last one the scene as it is then;
+            ``CodeActEnv.render_video`` draws them as video frames.
+        video_camera: what the video frames show: ``"front"`` (a view for people, from behind
+            the robot, whose left is the robot's left; not the agent's front camera),
+            ``"top"`` (the top camera) or ``"both"`` side by side.
         skill_library: the folder of the skill library: at reset the verified skills most
             relevant to the instruction are loaded from it, and ``save_skill`` stores there
             (None: the user's own library, in the user data folder).
@@ -80,9 +85,16 @@ class EnvConfig(BaseModel):
     end_on_success: bool = True
     cameras: tuple[Camera, ...] = ("front",)
     video_fps: float | None = Field(None, gt=0, le=60)
+    video_camera: VideoCamera = "front"
     skill_library: str | None = None
     skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
+
+    @property
+    def video_size(self) -> tuple[int, int]:
+        """(width, height) of a video frame: a camera image, or two side by side."""
+        width, height = self.camera_size
+        return (2 * width if self.video_camera == "both" else width), height
 
     @field_validator("camera_size")
     @classmethod

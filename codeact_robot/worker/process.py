@@ -10,9 +10,11 @@ object (see :mod:`protocol`):
 - ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
 - ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}``
 - ``{"verb": "execute", "code": str, "turn": int}``
+- ``{"verb": "render", "poses": [...]}`` (video frames of recorded poses; ends the episode)
 - ``{"verb": "close"}``
 
-Every request but ``close`` is answered with a reply (header and images) or a failure.
+Every request but ``close`` is answered with a reply (header and images; for ``render``,
+header and frames) or a failure.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 from codeact_robot.sandbox.limits import cap_memory
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.confinement import confine, gpu_devices, runtime_paths
-from codeact_robot.worker.protocol import Hello, receive_request, send_failure, send_reply
+from codeact_robot.worker.protocol import Hello, receive_request, send_failure, send_frames, send_reply
 from codeact_robot.worker.runtime import EpisodeRuntime
 
 
@@ -47,6 +49,7 @@ def serve(connection: Connection, scratch: Path) -> None:
         "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
         "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
         "execute": lambda r: runtime.execute(r["code"], r["turn"]),
+        "render": lambda r: runtime.render(r["poses"]),
     }
     try:
         while True:
@@ -61,7 +64,7 @@ def serve(connection: Connection, scratch: Path) -> None:
             except Exception as error:  # a failure of the worker itself, not of a code action
                 send_failure(connection, f"{type(error).__name__}: {error}")
             else:
-                send_reply(connection, reply)
+                (send_frames if isinstance(reply, list) else send_reply)(connection, reply)
     finally:
         runtime.close()
 

@@ -3,10 +3,12 @@
 Every message is one length-prefixed frame on the socket (``send_bytes``/``recv_bytes``
 of :mod:`multiprocessing.connection`; nothing is pickled). A request is one JSON frame.
 A reply is a JSON header followed by one raw frame per camera image it announces
-(``height x width x 3`` bytes each). The host reads every frame with a size cap,
-validates the header against :class:`ReplyHeader` (a cap on every field), and checks
-each image frame's length against the configured camera size. A reply that fails any
-check raises :class:`ProtocolError`, which the host treats as a crashed worker
+(``height x width x 3`` bytes each); a reply to ``render`` is a JSON header followed by
+one raw frame per video frame. The host reads every frame with a size cap, validates
+the header against :class:`ReplyHeader` or :class:`FramesHeader` (a cap on every
+field), and checks each image's length against the configured camera size and each
+video frame's against the configured video frame size. A reply that fails any check
+raises :class:`ProtocolError`, which the host treats as a crashed worker
 (restart, restore): a taken-over worker can lie about its own episode, but it cannot
 make the host run code or exhaust its memory.
 """
@@ -29,7 +31,8 @@ from codeact_robot.worker.config import Camera
 MAX_HEADER_BYTES = 16 * 2**20  # a header holds the exact world state (about 250 kB) and printed output
 MAX_REQUEST_BYTES = 64 * 2**20  # a request can carry a whole skill library
 MAX_OBJECTS = 64
-MAX_FRAMES = 1800  # video frames per action (three simulated minutes at 10 fps)
+MAX_POSES = 1800  # scene poses recorded for a video per action (three simulated minutes at 10 fps)
+MAX_RENDER_POSES = 100  # poses one render request turns into frames (tens of MB of frames at most)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
 MAX_OUTPUT_CHARS = 100_000
 MAX_NOTES = 32
@@ -96,6 +99,24 @@ class ActionReport(_Plain):
     done: bool = False
     restarted: bool = False
     timings: Timings = Timings()
+
+
+Pose7 = tuple[float, float, float, float, float, float, float]
+
+
+class ScenePose(_Plain):
+    """Where everything that moves is at one moment: enough to draw the scene again.
+
+    Recorded for videos while an action runs (a fraction of a millisecond each, where
+    rendering a frame takes tens), and rendered only for the videos that are kept.
+
+    Attributes:
+        objects: (x, y, z, qx, qy, qz, qw) of each object, in the world's creation order.
+        joints: the Panda's arm and finger joint angles, radians.
+    """
+
+    objects: tuple[Pose7, ...] = Field(max_length=MAX_OBJECTS)
+    joints: tuple[float, ...] = Field(max_length=16)
 
 
 class ObjectStateData(_Plain):
@@ -167,9 +188,16 @@ class ReplyHeader(_Plain):
     state: WorldState
     scene: SceneSummary
     images: tuple[Camera, ...] = Field(max_length=2)
-    frames: int = Field(0, ge=0, le=MAX_FRAMES)
+    poses: tuple[ScenePose, ...] = Field((), max_length=MAX_POSES)
     notes: tuple[Annotated[str, Field(max_length=MAX_NOTE_CHARS)], ...] = Field((), max_length=MAX_NOTES)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
+
+
+class FramesHeader(_Plain):
+    """The JSON part of a reply to ``render``; the video frames follow as raw frames."""
+
+    status: Literal["frames"]
+    frames: int = Field(ge=0, le=MAX_RENDER_POSES)
 
 
 class FailureHeader(_Plain):
@@ -182,6 +210,9 @@ class FailureHeader(_Plain):
 _HEADER: TypeAdapter[ReplyHeader | FailureHeader] = TypeAdapter(
     Annotated[ReplyHeader | FailureHeader, Field(discriminator="status")]
 )
+_FRAMES_HEADER: TypeAdapter[FramesHeader | FailureHeader] = TypeAdapter(
+    Annotated[FramesHeader | FailureHeader, Field(discriminator="status")]
+)
 
 
 @dataclass(frozen=True)
@@ -193,7 +224,9 @@ class WorkerReply:
         state: the world's exact state (the next action's snapshot).
         scene: what perception reports.
         images: camera name -> RGB image, for the configured cameras.
-        frames: front-camera video frames recorded during the action.
+        poses: the scene's poses recorded for a video during the action (``video_fps``
+            a simulated second), the last one the scene as the reply leaves it; empty
+            without video. ``render`` turns them into frames.
         notes: messages about the episode set-up (a learned skill that did not load).
         saved_skills: functions the program saved for later episodes.
     """
@@ -202,7 +235,7 @@ class WorkerReply:
     state: WorldState
     scene: SceneSummary
     images: dict[str, np.ndarray]
-    frames: list[np.ndarray] = field(default_factory=list)
+    poses: tuple[ScenePose, ...] = ()
     notes: tuple[str, ...] = ()
     saved_skills: tuple[SavedSkill, ...] = ()
 
@@ -223,13 +256,20 @@ def send_reply(connection: Connection, reply: WorkerReply) -> None:
         state=reply.state,
         scene=reply.scene,
         images=tuple(images),
-        frames=len(reply.frames),
+        poses=reply.poses,
         notes=reply.notes,
         saved_skills=reply.saved_skills,
     )
     connection.send_bytes(header.model_dump_json().encode())
-    for image in [*(reply.images[name] for name in images), *reply.frames]:
-        connection.send_bytes(np.ascontiguousarray(image, dtype=np.uint8).reshape(-1).data)
+    for name in images:
+        connection.send_bytes(np.ascontiguousarray(reply.images[name], dtype=np.uint8).reshape(-1).data)
+
+
+def send_frames(connection: Connection, frames: list[np.ndarray]) -> None:
+    """Answer ``render``: the JSON header, then each video frame's raw bytes."""
+    connection.send_bytes(FramesHeader(status="frames", frames=len(frames)).model_dump_json().encode())
+    for frame in frames:
+        connection.send_bytes(np.ascontiguousarray(frame, dtype=np.uint8).reshape(-1).data)
 
 
 def send_failure(connection: Connection, message: str) -> None:
@@ -254,14 +294,20 @@ def send_request(connection: Connection, verb: str, **payload: Any) -> None:
 
 
 def receive_reply(
-    connection: Connection, image_shape: tuple[int, int, int], cameras: tuple[str, ...], deadline: float
+    connection: Connection,
+    image_shape: tuple[int, int, int],
+    cameras: tuple[str, ...],
+    video: bool,
+    deadline: float,
 ) -> WorkerReply:
     """Read and check one reply.
 
     Args:
         connection: the host's end of the socket.
-        image_shape: (height, width, 3) of every image frame.
+        image_shape: (height, width, 3) of every camera image.
         cameras: the cameras whose images every reply must carry, and no others.
+        video: whether poses for a video are recorded (else a reply carrying some
+            breaks the protocol).
         deadline: ``time.monotonic()`` by which the whole reply must have arrived.
 
     Raises:
@@ -281,17 +327,43 @@ def receive_reply(
         raise WorkerFailed(header.message)
     if len(set(header.images)) != len(header.images) or set(header.images) != set(cameras):
         raise ProtocolError(f"a reply carried the cameras {list(header.images)}; expected {list(cameras)}")
-    size = int(np.prod(image_shape))
-    blobs = [_image(_frame(connection, size, deadline), image_shape) for _ in range(len(header.images) + header.frames)]
+    if header.poses and not video:
+        raise ProtocolError(f"a reply carried {len(header.poses)} pose(s) for a video; no video is recorded")
+    images = [_image(connection, image_shape, deadline) for _ in header.images]
     return WorkerReply(
         report=header.report,
         state=header.state,
         scene=header.scene,
-        images=dict(zip(header.images, blobs)),
-        frames=blobs[len(header.images) :],
+        images=dict(zip(header.images, images)),
+        poses=header.poses,
         notes=header.notes,
         saved_skills=header.saved_skills,
     )
+
+
+def receive_frames(
+    connection: Connection, frame_shape: tuple[int, int, int], count: int, deadline: float
+) -> list[np.ndarray]:
+    """Read and check the reply to a ``render`` request of ``count`` poses.
+
+    Args:
+        connection: the host's end of the socket.
+        frame_shape: (height, width, 3) of every video frame.
+        count: how many frames the reply must carry.
+        deadline: ``time.monotonic()`` by which the whole reply must have arrived.
+
+    Raises:
+        TimeoutError, EOFError, OSError, ProtocolError, WorkerFailed: as :func:`receive_reply`.
+    """
+    try:
+        header = _FRAMES_HEADER.validate_json(_frame(connection, 8192, deadline))
+    except ValidationError as error:
+        raise ProtocolError(f"malformed frames header: {_first(error)}") from None
+    if isinstance(header, FailureHeader):
+        raise WorkerFailed(header.message)
+    if header.frames != count:
+        raise ProtocolError(f"a reply carried {header.frames} video frame(s); {count} were asked for")
+    return [_image(connection, frame_shape, deadline) for _ in range(count)]
 
 
 def receive_hello(connection: Connection, deadline: float) -> Hello:
@@ -317,9 +389,11 @@ def _frame(connection: Connection, limit: int, deadline: float) -> bytes:
         raise
 
 
-def _image(data: bytes, shape: tuple[int, int, int]) -> np.ndarray:
-    if len(data) != int(np.prod(shape)):
-        raise ProtocolError(f"an image frame has {len(data)} bytes; {shape} needs {int(np.prod(shape))}")
+def _image(connection: Connection, shape: tuple[int, int, int], deadline: float) -> np.ndarray:
+    size = int(np.prod(shape))
+    data = _frame(connection, size, deadline)
+    if len(data) != size:
+        raise ProtocolError(f"an image frame has {len(data)} bytes; {shape} needs {size}")
     return np.frombuffer(data, dtype=np.uint8).reshape(shape).copy()
 
 

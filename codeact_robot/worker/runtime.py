@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
 from codeact_robot.envs.physics import SIM_RATE_HZ
+from codeact_robot.envs.robot import ARM_JOINTS, FINGER_JOINTS
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
@@ -22,14 +24,16 @@ from codeact_robot.skills.context import SkillContext
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
-    MAX_FRAMES,
     MAX_NAME_CHARS,
     MAX_NOTE_CHARS,
     MAX_NOTES,
+    MAX_POSES,
+    MAX_RENDER_POSES,
     MAX_SAVED_SKILLS,
     ActionReport,
     GripperSummary,
     SavedSkill,
+    ScenePose,
     SceneSummary,
     Timings,
     WorkerReply,
@@ -46,7 +50,7 @@ class _Episode:
             runtime.world, config.perception, runtime.save_skill if config.skills_top_k else None
         )
         self.sandbox = Sandbox(bind(self.context), config.limits, seed)
-        self.frames: list[np.ndarray] = []
+        self.poses: list[ScenePose] = []
         self.saved: list[SavedSkill] = []
 
 
@@ -61,6 +65,7 @@ class EpisodeRuntime:
         self.config = config
         self.world = TabletopWorld(camera_size=config.camera_size, renderer=config.renderer, on_step=self._on_step)
         self._frame_every = round(SIM_RATE_HZ / config.video_fps) if config.video_fps else 0
+        self._video_cameras = self._video_views(config) if config.video_fps else ()
         self._episode: _Episode | None = None
 
     # --- requests ----------------------------------------------------------------------------
@@ -87,11 +92,39 @@ class EpisodeRuntime:
         """Run one code action (turn ``turn`` of the episode) and report what happened."""
         episode = self._current()
         episode.context.start_action()
-        episode.frames.clear()
+        episode.poses.clear()
         episode.saved.clear()
         start = self.world.sim.step_count
         result = episode.sandbox.run(code, f"<action {int(turn)}>")
         return self._reply(result, self.world.sim.step_count - start)
+
+    def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
+        """Video frames of the scene in each pose (``ScenePose`` data), as recorded in this world.
+
+        Drawing a pose moves the world's bodies there, so the episode ends: a reset or a
+        restore comes next.
+
+        Raises:
+            ValueError: no video is configured, too many poses, or poses of another scene.
+        """
+        if not self._video_cameras:
+            raise ValueError("no video is recorded in this worker (video_fps is not set)")
+        if len(poses) > MAX_RENDER_POSES:
+            raise ValueError(f"at most {MAX_RENDER_POSES} poses can be rendered at once, got {len(poses)}")
+        checked = [ScenePose.model_validate(pose) for pose in poses]
+        bodies = [self.world.sim.body_id(name) for name in self.world.object_names]
+        if any(len(pose.objects) != len(bodies) for pose in checked):
+            raise ValueError(f"the poses are of another scene: this one has {len(bodies)} objects")
+        self._end_episode()
+        client, robot = self.world.sim.client, self.world.robot.body
+        frames = []
+        for pose in checked:
+            for body, (*position, qx, qy, qz, qw) in zip(bodies, pose.objects):
+                client.resetBasePositionAndOrientation(body, position, (qx, qy, qz, qw))
+            for joint, angle in zip(ARM_JOINTS + FINGER_JOINTS, pose.joints):
+                client.resetJointState(robot, joint, angle, 0.0)
+            frames.append(self._video_frame())
+        return frames
 
     def close(self) -> None:
         """End the episode and release the world."""
@@ -130,8 +163,32 @@ class EpisodeRuntime:
         if episode is None:
             return
         episode.sandbox.step_budget(step)
-        if self._frame_every and step % self._frame_every == 0 and len(episode.frames) < MAX_FRAMES:
-            episode.frames.append(self.world.render("front").rgb)
+        # The last place is kept for the scene as the action leaves it (see _reply).
+        if self._frame_every and step % self._frame_every == 0 and len(episode.poses) < MAX_POSES - 1:
+            episode.poses.append(self._pose())
+
+    # --- video -------------------------------------------------------------------------------
+
+    def _video_views(self, config: EnvConfig) -> tuple[Camera, ...]:
+        """The cameras a video frame shows, left to right."""
+        front = Camera(VIDEO_CAMERA.resized(*config.camera_size), self.world.renderer)
+        top = self.world.cameras["top"]
+        return {"front": (front,), "top": (top,), "both": (front, top)}[config.video_camera]
+
+    def _video_frame(self) -> np.ndarray:
+        """One video frame of the scene as it is now: each video camera's image, side by side."""
+        return np.concatenate([camera.render().rgb for camera in self._video_cameras], axis=1)
+
+    def _pose(self) -> ScenePose:
+        """Where the objects and the arm are now (what a video frame needs, without drawing it)."""
+        sim = self.world.sim
+        client = sim.client
+        objects = []
+        for name in self.world.object_names:
+            position, orientation = client.getBasePositionAndOrientation(sim.body_id(name))
+            objects.append((*position, *orientation))
+        joints = tuple(state[0] for state in client.getJointStates(self.world.robot.body, ARM_JOINTS + FINGER_JOINTS))
+        return ScenePose.model_construct(objects=tuple(objects), joints=joints)  # checked where it is received
 
     def save_skill(self, function: Any) -> str:
         """``save_skill(f)``: hand a function the program defined to the host, which stores it."""
@@ -175,7 +232,7 @@ class EpisodeRuntime:
             state=WorldState.model_validate(self.world.get_state(exact=True)),
             scene=self._scene(context),
             images={camera: context.frame(camera).rgb for camera in self.config.cameras},
-            frames=list(episode.frames),
+            poses=(*episode.poses, self._pose()) if self._video_cameras else (),
             notes=_notes(notes),
             saved_skills=tuple(episode.saved),
         )

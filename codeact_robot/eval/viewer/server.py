@@ -8,7 +8,8 @@ Routes (GET and HEAD only; anything else is 405, an unknown path 404, a bad para
   one page of episode summaries and the total that match;
 - ``/api/episodes/<id>``: one episode with its transcript;
 - ``/api/episodes/<id>/images/<turn>/<camera>``: a camera image (JPEG);
-- ``/api/episodes/<id>/video``: the episode's video, if one was recorded.
+- ``/api/episodes/<id>/video``: the episode's video, if one was recorded (a single byte
+  ``Range`` is served, so that the browser can seek in it).
 
 The store is untrusted input: the page shows everything from it as text, and every
 response carries a Content-Security-Policy that allows scripts, styles and requests from
@@ -28,7 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from codeact_robot.eval.viewer.data import VIDEO_TYPES, BadRequest, EpisodeQuery, NotFound, ViewerData
@@ -59,6 +60,7 @@ EPISODE = re.compile(r"/api/episodes/(\d{1,12})")
 IMAGE = re.compile(r"/api/episodes/(\d{1,12})/images/(\d{1,6})/([A-Za-z0-9_-]{1,64})")
 VIDEO = re.compile(r"/api/episodes/(\d{1,12})/video")
 VIDEO_CHUNK = 2**20
+BYTE_RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
 
 
 class ViewerServer(ThreadingHTTPServer):
@@ -168,12 +170,26 @@ class ViewerHandler(BaseHTTPRequestHandler):
         if path is None:
             raise NotFound("this episode has no video")
         size = path.stat().st_size
-        self._start(HTTPStatus.OK, VIDEO_TYPES[path.suffix.lower()], size, cache=True)
+        wanted = byte_range(self.headers.get("Range"), size)
+        if wanted == "unsatisfiable":
+            self._start(
+                HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, "text/plain", 0, False, {"Content-Range": f"bytes */{size}"}
+            )
+            return
+        start, end = wanted or (0, size - 1)
+        headers = {"Accept-Ranges": "bytes"}
+        if wanted is not None:
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        status = HTTPStatus.OK if wanted is None else HTTPStatus.PARTIAL_CONTENT
+        self._start(status, VIDEO_TYPES[path.suffix.lower()], end - start + 1, True, headers)
         if self._head_only:
             return
         with path.open("rb") as file:
-            while chunk := file.read(VIDEO_CHUNK):
+            file.seek(start)
+            left = end - start + 1
+            while left > 0 and (chunk := file.read(min(VIDEO_CHUNK, left))):
                 self.wfile.write(chunk)
+                left -= len(chunk)
 
     def _send_json(self, status: HTTPStatus, value: Any) -> None:
         body = json.dumps(_finite(value), ensure_ascii=False, allow_nan=False).encode("utf-8")
@@ -184,15 +200,38 @@ class ViewerHandler(BaseHTTPRequestHandler):
         if not self._head_only:
             self.wfile.write(body)
 
-    def _start(self, status: HTTPStatus, content_type: str, length: int, cache: bool) -> None:
+    def _start(
+        self, status: HTTPStatus, content_type: str, length: int, cache: bool, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(length))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         # The API is never cached: a reload shows episodes written since.
         self.send_header("Cache-Control", "private, max-age=300" if cache else "no-store")
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | Literal["unsatisfiable"] | None:
+    """The first and last byte a ``Range`` header asks for, within a file of ``size`` bytes.
+
+    Returns:
+        (first, last), inclusive; None for the whole file (no header, or one this server
+        does not serve in parts, such as several ranges); ``"unsatisfiable"`` for a range
+        wholly outside the file.
+    """
+    match = BYTE_RANGE.fullmatch(header.strip()) if header else None
+    if match is None or match[1] == match[2] == "":
+        return None
+    if match[1] == "":  # the last N bytes
+        last_n = int(match[2])
+        return (max(0, size - last_n), size - 1) if last_n > 0 and size > 0 else "unsatisfiable"
+    first = int(match[1])
+    last = min(int(match[2]), size - 1) if match[2] else size - 1
+    return (first, last) if first <= last else "unsatisfiable"
 
 
 def _finite(value: Any) -> Any:

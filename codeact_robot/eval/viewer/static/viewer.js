@@ -287,13 +287,15 @@ async function showEpisode(id) {
       ["tokens", `${text(summary.prompt_tokens ?? "–")} prompt, ${text(summary.completion_tokens ?? "–")} completion`],
       ["time", `model ${number(summary.llm_s)} s, code ${number(summary.exec_s)} s, simulated ${number(summary.sim_s)} s, wall ${number(summary.wall_s)} s`],
       ["error", summary.error ? text(summary.error) : null],
+      ["video", summary.video && !episode.video ? `no video (${text(summary.video)} is missing)` : null],
     ]),
     el("div", { class: "label" }, "instruction"),
     el("div", { class: "text", id: "instruction" }, text(summary.instruction || record.instruction)),
     system ? el("details", {}, el("summary", {}, "System prompt"), el("pre", {}, messageText(system))) : null,
+    episode.video ? el("h2", {}, "Video") : null,
+    episode.video ? el("video", { id: "video", src: episode.video, controls: true, preload: "metadata" }) : null,
   ];
   turns.forEach((turn, index) => parts.push(turnView(turn, index, images)));
-  if (episode.video) parts.push(el("h2", {}, "Video"), el("video", { src: episode.video, controls: true, preload: "metadata" }));
   parts.push(finalView(record));
   show(parts);
   window.scrollTo(0, 0);
