@@ -41,12 +41,12 @@ class ContactWatch:
         """Note every new contact between a watched body and another object."""
         self.contacts.update(self._current() - self._known)
 
-    def touched(self, allowed: Iterable[str] = ()) -> dict[str, str]:
-        """The objects touched, other than ``allowed``, each with the name of a body that touched it."""
-        skip = set(allowed)
+    def touched(self, among: Iterable[str]) -> dict[str, str]:
+        """Which of the objects ``among`` were touched, each with the name of a body that touched it."""
+        wanted = set(among)
         found: dict[str, str] = {}
         for body, other in sorted(self.contacts):
-            if other not in skip:
+            if other in wanted:
                 found.setdefault(other, body)
         return found
 

@@ -13,7 +13,6 @@ grasp, an object that fell) return False.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, split_name
 from codeact_robot.envs.robot import MAX_GRIPPER_WIDTH
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
-from codeact_robot.skills.clearance import clearest_yaw, obstacles
+from codeact_robot.skills.clearance import Obstacle, clearest_yaw, obstacles
 from codeact_robot.skills.controller import ArmController, ContactWatch
 from codeact_robot.skills.estimates import ObjectEstimate
 from codeact_robot.skills.perception import Perception
@@ -123,7 +122,7 @@ class Manipulator:
             else:
                 controller.gripper(width)
                 self._retreat(carry)
-        clear = self._kept_clear(watch, f"picking the {target.name}")
+        clear = self._kept_clear(watch, f"picking the {target.name}", around)
         return clear and self.world.held_object() == target.name
 
     def place(self, target: object) -> bool:
@@ -158,7 +157,8 @@ class Manipulator:
                 centre_z = rest if len(destination) == 2 else max(destination[2], half)
             point = np.array([*spot, _fingertip_for_centre(kind, centre_z - LOWER_BELOW_REST)])
             supports = [e.name for e in below]
-        width = min(KINDS[kind].size[0] + 2 * RELEASE_GAP, MAX_GRIPPER_WIDTH)
+        # A drop into a bowl lets go above everything, so the fingers open fully and it falls free.
+        width = MAX_GRIPPER_WIDTH if into_bowl else min(KINDS[kind].size[0] + 2 * RELEASE_GAP, MAX_GRIPPER_WIDTH)
         around = obstacles(self.perception.estimates().values(), handled=[held, *supports])
         yaw = clearest_yaw(point, _square_yaws(self.world.robot.ee_yaw()), width, around)
         controller = self.controller
@@ -171,7 +171,7 @@ class Manipulator:
             controller.gripper(width)
             self._retreat(carry)
             controller.move_home()  # out of the cameras' view, so the next look is clear
-        clear = self._kept_clear(watch, f"placing the {held}", allowed=supports)
+        clear = self._kept_clear(watch, f"placing the {held}", around)
         return clear and self._placed_as_asked(held, destination)
 
     def pick_and_place(self, name: str, target: object) -> bool:
@@ -204,6 +204,7 @@ class Manipulator:
                 )
         height = max(target.bbox[0][2] + PUSH_HEIGHT, MIN_FINGERTIP_Z + 0.003)
         carry = self._carry_height(self.world.held_object())  # a push does not make anything taller
+        around = obstacles(self.perception.estimates().values(), handled=[target.name])
         controller = self.controller
         current: ObjectEstimate | None = target
         with controller.watching([target.name]) as watch:
@@ -222,7 +223,7 @@ class Manipulator:
                 current = self.perception.estimates().get(target.name)
                 if current is None:
                     break
-        clear = self._kept_clear(watch, f"pushing the {target.name}")
+        clear = self._kept_clear(watch, f"pushing the {target.name}", around)
         return clear and current is not None and bool(np.linalg.norm(goal - current.position[:2]) < PUSH_TOLERANCE)
 
     def go_home(self) -> bool:
@@ -265,12 +266,14 @@ class Manipulator:
         here = self.world.robot.ee_position()
         self.controller.move_line((here[0], here[1], max(here[2] + 0.05, carry)))
 
-    def _kept_clear(self, watch: ContactWatch, doing: str, allowed: Iterable[str] = ()) -> bool:
-        """Whether the watch saw nothing touched but the handled objects and ``allowed`` ones; if not, say so.
+    def _kept_clear(self, watch: ContactWatch, doing: str, around: list[Obstacle]) -> bool:
+        """Whether the watch saw none of the objects ``around`` touched; if it did, say which.
 
-        The note goes to the program's output, so whoever wrote it learns which object to check.
+        Only what perception reported counts: an object nobody could see (a block under
+        a cup) is neither planned around nor blamed. The note goes to the program's
+        output, so whoever wrote it learns which object to check.
         """
-        touched = watch.touched(allowed)
+        touched = watch.touched(o.name for o in around)
         for other, body in touched.items():
             toucher = "the arm" if body == self.world.robot.name else f"the {body}"
             print(f"[robot] {doing}, {toucher} touched the {other}, which may have moved")
