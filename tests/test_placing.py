@@ -14,6 +14,7 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.tasks.sampling import CLEARANCE, Layout, far_from, with_retries
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills import bind
+from codeact_robot.skills.clearance import Obstacle, Rectangle, clearance, clearest_yaw
 from codeact_robot.skills.context import SkillContext
 
 SEEDS = range(20)
@@ -85,6 +86,26 @@ def test_nine_blocks_in_a_grid_each_stay_where_placed(
     world: TabletopWorld, perception: str, seed: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     place_one_by_one(world, grid_targets(), seed, perception, capsys)
+
+
+def test_room_between_rectangles_against_hand_computed_values() -> None:
+    square = Rectangle(np.zeros(2), 0.0, (0.02, 0.02))
+    assert square.gap(Rectangle(np.array([0.1, 0.0]), 0.0, (0.02, 0.02))) == pytest.approx(0.06)
+    turned = Rectangle(np.array([0.1, 0.0]), math.pi / 4, (0.02, 0.02))  # a corner points back at it
+    assert square.gap(turned) == pytest.approx(0.1 - 0.02 - 0.02 * math.sqrt(2))
+    assert square.gap(Rectangle(np.array([0.03, 0.0]), 0.0, (0.02, 0.02))) == pytest.approx(-0.01)
+
+
+def test_the_wrist_turns_the_fingers_off_the_axis_a_neighbour_lies_on() -> None:
+    neighbour = Obstacle("blue block", Rectangle(np.array([0.0, 0.07]), 0.0, (0.02, 0.02)), top=0.04)
+    grasp = np.array([0.0, 0.0, 0.02])  # a block's centre; the hand's underside is at 0.059, above the neighbour
+    # Yaw 0: fingers open along y, 6.4 cm apart. A finger's thicker upper part starts at z 0.039,
+    # below the neighbour's top, and spans y 0.032-0.059; the neighbour starts at y 0.05.
+    assert clearance(grasp, 0.0, 0.064, [neighbour]) == pytest.approx(-0.009)
+    # A quarter turn: the fingers open along x and are 1.1 cm wide, so the neighbour is 5 - 1.1 cm away.
+    assert clearance(grasp, math.pi / 2, 0.064, [neighbour]) == pytest.approx(0.039)
+    assert clearest_yaw(grasp, [0.0, math.pi / 2], 0.064, [neighbour]) == math.pi / 2
+    assert clearest_yaw(grasp, [0.0, math.pi / 2], 0.064, []) == 0.0  # nothing around: the preferred yaw
 
 
 def block(colour: str, x: float, y: float, yaw: float = 0.0) -> ObjectPlacement:
