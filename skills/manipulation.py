@@ -3,8 +3,8 @@
 Motions go up to a carry height above everything, across, and down, so the arm does
 not sweep through objects. At the bottom, the wrist turns so the fingers keep clear of
 the objects around, and they open no wider than the object needs. Contact sensing
-verifies it: a skill whose arm (or the object it handles) touched anything else reports
-which and returns False. Arguments arrive checked for type by the skill functions
+verifies it: a skill whose arm (or the object it handles) touched another perceived
+object says which and returns False. Arguments arrive checked for type by the skill functions
 (``motion.py``); what depends on the scene (which objects exist, what can be grasped,
 what is reachable) is checked here, before anything moves. Physical failures (a missed
 grasp, an object that fell) return False.
