@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -18,6 +19,43 @@ REACHED = 0.006  # fingertip error in metres under which a motion counts as reac
 GRIPPER_STEPS = 120  # at most half a simulated second for the fingers
 
 
+class ContactWatch:
+    """The objects that came into contact with the robot or with objects it handles.
+
+    Contacts that already exist when the watch starts (a block resting on another, a
+    block already in the gripper) are not news; nor are the table and the watched
+    bodies among themselves.
+
+    Args:
+        world: the world to watch.
+        handled: objects the arm is handling, whose contacts count as the arm's.
+    """
+
+    def __init__(self, world: TabletopWorld, handled: Iterable[str]) -> None:
+        self.world = world
+        self.watched = {world.robot.name, *handled}
+        self.contacts: set[tuple[str, str]] = set()
+        self._known = self._current()
+
+    def poll(self) -> None:
+        """Note every new contact between a watched body and another object."""
+        self.contacts.update(self._current() - self._known)
+
+    def touched(self, among: Iterable[str]) -> dict[str, str]:
+        """Which of the objects ``among`` were touched, each with the name of a body that touched it."""
+        wanted = set(among)
+        found: dict[str, str] = {}
+        for body, other in sorted(self.contacts):
+            if other in wanted:
+                found.setdefault(other, body)
+        return found
+
+    def _current(self) -> set[tuple[str, str]]:
+        sim = self.world.sim
+        ignored = self.watched | {"table"}
+        return {(body, other) for body in self.watched for other in sim.contact_bodies(body) - ignored}
+
+
 class ArmController:
     """Executes Cartesian and joint-space motions and gripper commands.
 
@@ -29,10 +67,28 @@ class ArmController:
 
     def __init__(self, world: TabletopWorld) -> None:
         self.world = world
+        self._watch: ContactWatch | None = None
 
     @property
     def _robot(self) -> Panda:
         return self.world.robot  # rebuilt with the world, so never cached here
+
+    @contextmanager
+    def watching(self, handled: Iterable[str] = ()) -> Iterator[ContactWatch]:
+        """Record what the arm, or the objects it handles, touch during the motions inside the block.
+
+        Args:
+            handled: the objects being picked, carried or pushed.
+
+        Yields:
+            The watch, which collects the contacts as the motions run.
+        """
+        watch = ContactWatch(self.world, handled)
+        self._watch = watch
+        try:
+            yield watch
+        finally:
+            self._watch = None
 
     def move_line(
         self,
@@ -64,7 +120,7 @@ class ArmController:
         for step in range(CONTROL_PERIOD, steps + 1, CONTROL_PERIOD):
             s = 0.5 - 0.5 * math.cos(math.pi * step / steps)
             robot.set_ee_target(start + s * (target - start), start_yaw + s * (end_yaw - start_yaw))
-            self.world.step(CONTROL_PERIOD)
+            self._step()
             if stop is not None and stop():
                 self.hold()
                 return True
@@ -77,7 +133,7 @@ class ArmController:
             if error < REACHED / 3 and float(np.linalg.norm(robot.ee_velocity())) < 0.01:
                 return True
             robot.set_ee_target(target, yaw)
-            self.world.step(CONTROL_PERIOD)
+            self._step()
             if stop is not None and stop():
                 self.hold()
                 return True
@@ -101,12 +157,18 @@ class ArmController:
         for step in range(CONTROL_PERIOD, steps + 1, CONTROL_PERIOD):
             s = 0.5 - 0.5 * math.cos(math.pi * step / steps)
             robot.set_joint_targets(start + s * (goal - start))
-            self.world.step(CONTROL_PERIOD)
+            self._step()
         for _ in range(0, SETTLE_STEPS, CONTROL_PERIOD):
             if np.max(np.abs(robot.joint_positions() - goal)) < 0.005:
                 break
-            self.world.step(CONTROL_PERIOD)
+            self._step()
         return bool(np.max(np.abs(robot.joint_positions() - goal)) < 0.02)
+
+    def _step(self) -> None:
+        """One control period of physics, watched for contacts when a watch is on."""
+        self.world.step(CONTROL_PERIOD)
+        if self._watch is not None:
+            self._watch.poll()
 
     def hold(self) -> None:
         """Command the arm to stay where it is now."""
@@ -122,7 +184,7 @@ class ArmController:
         robot.set_gripper_target(width)
         previous = robot.gripper_width()
         for period in range(GRIPPER_STEPS // CONTROL_PERIOD):
-            self.world.step(CONTROL_PERIOD)
+            self._step()
             current = robot.gripper_width()
             if abs(current - width) < 0.001:
                 break

@@ -1,7 +1,10 @@
 """How the arm carries out the motion skills: grasp, carry, place and push.
 
 Motions go up to a carry height above everything, across, and down, so the arm does
-not sweep through objects. Arguments arrive checked for type by the skill functions
+not sweep through objects. At the bottom, the wrist turns so the fingers keep clear of
+the objects around, and they open no wider than the object needs. Contact sensing
+verifies it: a skill whose arm (or the object it handles) touched another perceived
+object says which and returns False. Arguments arrive checked for type by the skill functions
 (``motion.py``); what depends on the scene (which objects exist, what can be grasped,
 what is reachable) is checked here, before anything moves. Physical failures (a missed
 grasp, an object that fell) return False.
@@ -17,7 +20,8 @@ from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, split_name
 from codeact_robot.envs.robot import MAX_GRIPPER_WIDTH
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
-from codeact_robot.skills.controller import ArmController
+from codeact_robot.skills.clearance import Obstacle, clearest_yaw, obstacles
+from codeact_robot.skills.controller import ArmController, ContactWatch
 from codeact_robot.skills.estimates import ObjectEstimate
 from codeact_robot.skills.perception import Perception
 from codeact_robot.skills.validation import as_workspace_position
@@ -30,9 +34,12 @@ GRASP_BELOW_TOP = 0.02  # fingertips close this far below an object's top (a blo
 MIN_FINGERTIP_Z = 0.012  # fingertips never go lower (the table is at 0)
 EMPTY_GRIP = 0.005  # closed narrower than this: nothing between the fingers
 OPEN_GRIP = MAX_GRIPPER_WIDTH - 0.005  # opened wider than this: fully open
+GRASP_GAP = 0.012  # fingers open this much wider than the object on each side to grasp it
+RELEASE_GAP = 0.01  # and this much to let it go
 DROP_ABOVE_RIM = 0.012  # release height above a bowl's rim
 LOWER_BELOW_REST = 0.01  # a placed object is lowered this far below its resting height, stopping on contact
 SPOT_FROM_RIM = 0.03  # free spots inside a bowl keep this far from its inner wall
+WRIST_YAWS = (-math.pi / 2 + 0.25, math.pi / 2 + 0.25)  # gripper yaws in reach of the last joint all over
 PUSH_GAP = 0.03  # start a push this far behind the object
 PUSHER_DEPTH = 0.015  # the closed fingers' front face is this far ahead of the fingertip point
 PUSH_HEIGHT = 0.015  # fingertips this far above the pushed object's bottom
@@ -100,19 +107,23 @@ class Manipulator:
                 f"the {target.name} at {np.round(target.position, 3).tolist()} is outside the workspace "
                 f"({WORKSPACE.describe()}) and cannot be reached"
             )
-        carry = self._carry_height(None)
-        yaw = _grasp_yaw(target.orientation[2])
+        width = min(spec.size[0] + 2 * GRASP_GAP, MAX_GRIPPER_WIDTH)
         grasp = np.array([*target.position[:2], max(target.top - GRASP_BELOW_TOP, MIN_FINGERTIP_Z)])
+        around = obstacles(self.perception.estimates().values(), handled=[target.name])
+        yaw = clearest_yaw(grasp, _square_yaws(_grasp_yaw(target.orientation[2])), width, around)
+        carry = self._carry_height(None)
         controller = self.controller
-        controller.open_gripper()
-        self._travel(grasp + [0.0, 0.0, HOVER], yaw, carry)
-        controller.move_line(grasp, yaw, speed=APPROACH_SPEED)
-        if controller.close_gripper() < EMPTY_GRIP:
-            controller.open_gripper()
-            self._retreat(carry)
-            return False
-        controller.move_line((grasp[0], grasp[1], carry))
-        return self.world.held_object() == target.name
+        with controller.watching([target.name]) as watch:
+            controller.gripper(width)
+            self._travel(grasp + [0.0, 0.0, HOVER], yaw, carry)
+            controller.move_line(grasp, yaw, speed=APPROACH_SPEED)
+            if controller.close_gripper() > EMPTY_GRIP:
+                controller.move_line((grasp[0], grasp[1], carry))
+            else:
+                controller.gripper(width)
+                self._retreat(carry)
+        clear = self._kept_clear(watch, f"picking the {target.name}", around)
+        return clear and self.world.held_object() == target.name
 
     def place(self, target: object) -> bool:
         """Put the held object on ``target`` (a name, [x, y] or [x, y, z]) and go home.
@@ -130,34 +141,48 @@ class Manipulator:
         kind = split_name(held)[1]
         half = KINDS[kind].half_height
         carry = self._carry_height(held)
-        yaw = self.world.robot.ee_yaw()
-        if isinstance(destination, ObjectEstimate) and destination.kind == "bowl":
-            spot = self._free_spot_in_bowl(destination, held)
-            release = np.array([*spot, _fingertip_for_centre(kind, destination.top + half + DROP_ABOVE_RIM)])
-            self._travel(release, yaw, carry)
+        into_bowl = isinstance(destination, ObjectEstimate) and destination.kind == "bowl"
+        if into_bowl:
+            contents = self._in_bowl(destination, held)
+            spot = self._free_spot_in_bowl(destination, contents)
+            point = np.array([*spot, _fingertip_for_centre(kind, destination.top + half + DROP_ABOVE_RIM)])
+            supports = [destination.name, *(e.name for e in contents)]
         else:
             if isinstance(destination, ObjectEstimate):
-                spot = destination.position[:2]
+                spot, below = destination.position[:2], [destination]
                 centre_z = destination.top + half
-            elif len(destination) == 2:
-                spot = destination
-                centre_z = self._surface_height(destination, held) + half
             else:
-                spot, centre_z = destination[:2], max(destination[2], half)
-            bottom = np.array([*spot, _fingertip_for_centre(kind, centre_z - LOWER_BELOW_REST)])
-            self._travel(bottom + [0.0, 0.0, HOVER], yaw, carry)
-            self.controller.move_line(bottom, yaw, speed=APPROACH_SPEED, stop=lambda: self._touching_other(held))
-        self.controller.open_gripper()
-        self._retreat(carry)
-        self.controller.move_home()  # out of the cameras' view, so the next look is clear
-        return self._placed_as_asked(held, destination)
+                spot, below = destination[:2], self._standing_at(destination[:2], held)
+                rest = max((e.top for e in below), default=0.0) + half
+                centre_z = rest if len(destination) == 2 else max(destination[2], half)
+            point = np.array([*spot, _fingertip_for_centre(kind, centre_z - LOWER_BELOW_REST)])
+            supports = [e.name for e in below]
+        # A drop into a bowl lets go above everything, so the fingers open fully and it falls free.
+        width = MAX_GRIPPER_WIDTH if into_bowl else min(KINDS[kind].size[0] + 2 * RELEASE_GAP, MAX_GRIPPER_WIDTH)
+        around = obstacles(self.perception.estimates().values(), handled=[held, *supports])
+        yaw = clearest_yaw(point, _square_yaws(self.world.robot.ee_yaw()), width, around)
+        controller = self.controller
+        with controller.watching([held]) as watch:
+            if into_bowl:
+                self._travel(point, yaw, carry)  # and drop it in
+            else:
+                self._travel(point + [0.0, 0.0, HOVER], yaw, carry)
+                controller.move_line(point, yaw, speed=APPROACH_SPEED, stop=lambda: self._touching_other(held))
+            controller.gripper(width)
+            self._retreat(carry)
+            controller.move_home()  # out of the cameras' view, so the next look is clear
+        clear = self._kept_clear(watch, f"placing the {held}", around)
+        return clear and self._placed_as_asked(held, destination)
 
     def pick_and_place(self, name: str, target: object) -> bool:
         """:meth:`pick` then :meth:`place`, every argument checked before anything moves."""
         self.perception.locate(name)
         if isinstance(self.resolve(target), ObjectEstimate) and target == name:
             raise ValueError(f"cannot place the {name} on itself")
-        return self.pick(name) and self.place(target)
+        picked = self.pick(name)  # False also when it touched something, yet the object may be in hand
+        if self.world.held_object() != name:
+            return False
+        return self.place(target) and picked
 
     def push(self, name: str, unit: np.ndarray, distance: float) -> bool:
         """Push ``name`` by ``distance`` metres along the unit vector ``unit``, closed-loop.
@@ -179,24 +204,27 @@ class Manipulator:
                 )
         height = max(target.bbox[0][2] + PUSH_HEIGHT, MIN_FINGERTIP_Z + 0.003)
         carry = self._carry_height(self.world.held_object())  # a push does not make anything taller
-        self.controller.close_gripper()
-        current = target
-        for _ in range(PUSH_STROKES):
-            remaining = goal - current.position[:2]
-            if float(np.linalg.norm(remaining)) < PUSH_TOLERANCE:
-                break
-            stroke = remaining / float(np.linalg.norm(remaining))
-            start = np.array([*(current.position[:2] - stroke * (half + PUSH_GAP)), height])
-            end = np.array([*(goal - stroke * (half + PUSHER_DEPTH)), height])
-            yaw = (math.atan2(stroke[1], stroke[0]) + math.pi / 2) % math.pi - math.pi / 2  # fingers side by side
-            self._travel(start, yaw, carry)
-            self.controller.move_line(end, yaw, speed=PUSH_SPEED)
-            self._retreat(carry)
-            moved = self.perception.estimates().get(target.name)
-            if moved is None:
-                return False
-            current = moved
-        return bool(np.linalg.norm(goal - current.position[:2]) < PUSH_TOLERANCE)
+        around = obstacles(self.perception.estimates().values(), handled=[target.name])
+        controller = self.controller
+        current: ObjectEstimate | None = target
+        with controller.watching([target.name]) as watch:
+            controller.close_gripper()
+            for _ in range(PUSH_STROKES):
+                remaining = goal - current.position[:2]
+                if float(np.linalg.norm(remaining)) < PUSH_TOLERANCE:
+                    break
+                stroke = remaining / float(np.linalg.norm(remaining))
+                start = np.array([*(current.position[:2] - stroke * (half + PUSH_GAP)), height])
+                end = np.array([*(goal - stroke * (half + PUSHER_DEPTH)), height])
+                yaw = (math.atan2(stroke[1], stroke[0]) + math.pi / 2) % math.pi - math.pi / 2  # fingers side by side
+                self._travel(start, yaw, carry)
+                controller.move_line(end, yaw, speed=PUSH_SPEED)
+                self._retreat(carry)
+                current = self.perception.estimates().get(target.name)
+                if current is None:
+                    break
+        clear = self._kept_clear(watch, f"pushing the {target.name}", around)
+        return clear and current is not None and bool(np.linalg.norm(goal - current.position[:2]) < PUSH_TOLERANCE)
 
     def go_home(self) -> bool:
         """Up to the carry height, then the home pose; True once home."""
@@ -238,33 +266,49 @@ class Manipulator:
         here = self.world.robot.ee_position()
         self.controller.move_line((here[0], here[1], max(here[2] + 0.05, carry)))
 
+    def _kept_clear(self, watch: ContactWatch, doing: str, around: list[Obstacle]) -> bool:
+        """Whether the watch saw none of the objects ``around`` touched; if it did, say which.
+
+        Only what perception reported counts: an object nobody could see (a block under
+        a cup) is neither planned around nor blamed. The note goes to the program's
+        output, so whoever wrote it learns which object to check.
+        """
+        touched = watch.touched(o.name for o in around)
+        for other, body in touched.items():
+            toucher = "the arm" if body == self.world.robot.name else f"the {body}"
+            print(f"[robot] {doing}, {toucher} touched the {other}, which may have moved")
+        return not touched
+
     def _touching_other(self, held: str) -> bool:
         """Whether the held object touches anything but the robot."""
         return bool(self.world.sim.contact_bodies(held) - {self.world.robot.name})
 
-    def _surface_height(self, xy: np.ndarray, held: str) -> float:
-        """Top of whatever stands at ``xy`` (0 for the bare table)."""
-        tops = [
-            e.top
+    def _standing_at(self, xy: np.ndarray, held: str) -> list[ObjectEstimate]:
+        """The objects whose footprint covers ``xy`` (none: the bare table)."""
+        return [
+            e
             for e in self.perception.estimates().values()
             if e.name != held and np.all(xy >= e.bbox[0][:2]) and np.all(xy <= e.bbox[1][:2])
         ]
-        return max(tops, default=0.0)
 
-    def _free_spot_in_bowl(self, bowl: ObjectEstimate, held: str) -> np.ndarray:
-        """The point inside the bowl farthest from the objects already in it."""
+    def _in_bowl(self, bowl: ObjectEstimate, held: str) -> list[ObjectEstimate]:
+        """The objects inside ``bowl``, the held one aside."""
         centre = bowl.position[:2]
-        inside = [
-            e.position[:2]
+        return [
+            e
             for e in self.perception.estimates().values()
             if e.name not in (held, bowl.name) and np.hypot(*(e.position[:2] - centre)) < BOWL_INNER_RADIUS
         ]
-        if not inside:
+
+    def _free_spot_in_bowl(self, bowl: ObjectEstimate, contents: list[ObjectEstimate]) -> np.ndarray:
+        """The point inside the bowl farthest from the objects already in it."""
+        centre = bowl.position[:2]
+        if not contents:
             return centre
         offset = BOWL_INNER_RADIUS - SPOT_FROM_RIM
         angles = np.arange(8) * math.pi / 4
         candidates = [centre] + [centre + offset * np.array([math.cos(a), math.sin(a)]) for a in angles]
-        return max(candidates, key=lambda c: min(np.hypot(*(c - p)) for p in inside))
+        return max(candidates, key=lambda c: min(np.hypot(*(c - e.position[:2])) for e in contents))
 
     def _placed_as_asked(self, held: str, destination: ObjectEstimate | np.ndarray) -> bool:
         estimates = self.perception.estimates()
@@ -285,6 +329,17 @@ class Manipulator:
 def _grasp_yaw(object_yaw: float) -> float:
     """Gripper yaw aligned with a square object's faces, as close to 0 as possible."""
     return (object_yaw + math.pi / 4) % (math.pi / 2) - math.pi / 4
+
+
+def _square_yaws(preferred: float) -> list[float]:
+    """``preferred`` and the quarter turn from it, as wrist yaws (a square object looks the same in both)."""
+    return [_wrist_yaw(preferred), _wrist_yaw(preferred + math.pi / 2)]
+
+
+def _wrist_yaw(yaw: float) -> float:
+    """The gripper yaw equivalent to ``yaw`` (the fingers are symmetric) that the wrist reaches everywhere."""
+    low = WRIST_YAWS[0]
+    return (yaw - low) % math.pi + low
 
 
 def _fingertip_for_centre(kind: str, centre_z: float) -> float:

@@ -72,13 +72,16 @@ def close_gripper(ctx: SkillContext) -> bool:
 def pick(ctx: SkillContext, name: str) -> bool:
     """Pick up an object: open, approach from above, grasp, lift to a safe height.
 
-    Blocks and cups can be picked; bowls are too wide for the gripper.
+    Blocks and cups can be picked; bowls are too wide for the gripper. The wrist turns so
+    the fingers keep clear of the objects around, and they open no wider than needed.
 
     Args:
         name: object to pick, e.g. "red block".
 
     Returns:
-        True if the object is held afterwards; False if the grasp missed or it slipped.
+        True if the object is held afterwards and nothing else was touched; False if the
+        grasp missed, it slipped, or the arm touched another object (a line printed
+        names it; check where it is now).
 
     Raises:
         ValueError: unknown object, an object that cannot be grasped, or the gripper
@@ -94,14 +97,17 @@ def pick(ctx: SkillContext, name: str) -> bool:
 def place(ctx: SkillContext, target: str | Sequence[float]) -> bool:
     """Put the held object down and release it, then move the arm back home.
 
+    The wrist turns so the fingers keep clear of the objects around the target.
+
     Args:
         target: an object name (on top of a block or cup, into a bowl), a table
             position [x, y] (on the table, or on whatever stands there), or [x, y, z]
             (the object's centre is lowered towards z until it touches something).
 
     Returns:
-        True if the object came to rest where asked; False if nothing was held or it
-        ended elsewhere.
+        True if the object came to rest where asked and nothing else was touched; False
+        if nothing was held, it ended elsewhere, or the arm or the object touched
+        anything but the target (a line printed names it; check where it is now).
 
     Raises:
         TypeError, ValueError: an unknown object, the held object itself, or a position
@@ -122,7 +128,8 @@ def pick_and_place(ctx: SkillContext, obj: str, target: str | Sequence[float]) -
         target: object name or position, as for place().
 
     Returns:
-        True if both the grasp and the placement succeeded.
+        True if both the grasp and the placement succeeded without touching anything
+        else. An object grasped is placed even if the pick touched a neighbour.
 
     Raises:
         TypeError, ValueError: as pick() and place(), checked before anything moves.
@@ -148,7 +155,8 @@ def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distanc
         distance: how far to move the object, metres (at most 0.3).
 
     Returns:
-        True if the object ended within 2 cm of the point it was pushed towards.
+        True if the object ended within 2 cm of the point it was pushed towards and
+        neither it nor the arm touched another object (a line printed names it).
 
     Raises:
         TypeError, ValueError: unknown object or direction, a distance out of range, or
