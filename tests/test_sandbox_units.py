@@ -9,13 +9,14 @@ needs, and look at what the hooks saw.
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from codeact_robot.sandbox import arrays
+from codeact_robot.sandbox import arrays, compiler
 from codeact_robot.sandbox.arrays import Checked, Positions, SafeUfunc, checked_dtype, checked_result, view_of
 from codeact_robot.sandbox.classes import ClassView
 from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
@@ -176,6 +177,23 @@ def test_rule_violations_are_sandbox_errors() -> None:
     with pytest.raises(CompileError) as error:
         compile_action("x.__class__\nimport os as _os", "<t>")
     assert [m.split(":")[0] for m in error.value.messages] == ["SandboxError", "SandboxError"]
+
+
+def test_whatever_else_the_compiler_raises_is_a_compile_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(source: str, filename: str) -> Any:
+        raise ModuleNotFoundError("No module named 'unicodedata'")
+
+    monkeypatch.setattr(compiler, "_compile", fail)
+    with pytest.raises(CompileError) as error:
+        compile_action("x = 1", "<t>")
+    assert error.value.messages == ["SyntaxError: the program could not be compiled (ModuleNotFoundError)"]
+
+
+def test_what_the_parser_imports_late_is_loaded_with_the_compiler() -> None:
+    # a confined worker cannot import it when a program first has a non-ASCII name
+    assert compiler.unicodedata is sys.modules["unicodedata"]
+    namespace = run_compiled("θ = 2\nclass Ü:\n    ä = θ\nx = Ü.ä * θ, '\\N{DEGREE SIGN}'")
+    assert namespace["x"] == (4, "\u00b0")
 
 
 # --- the policy: fast path and slow path agree -------------------------------------------------

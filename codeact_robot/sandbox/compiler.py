@@ -13,12 +13,17 @@
 from __future__ import annotations
 
 import ast
+import unicodedata  # noqa: F401  (see below)
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer
 from RestrictedPython.compile import compile_restricted_exec
+
+# The parser imports unicodedata the first time a program has a non-ASCII identifier (θ = 0.5)
+# or a named escape ("\N{DEGREE SIGN}"). A confined worker can no longer import what it had not
+# loaded before it confined itself, so it is loaded with the compiler.
 
 DISPLAY = "_display_"
 CHECK_SELF = "_check_self_"
@@ -158,8 +163,9 @@ def compile_action(source: str, filename: str) -> CompiledAction:
     """Compile one code action under the sandbox's rules.
 
     Every way compiling can fail becomes a :class:`CompileError`: a syntax error, a rule
-    of the sandbox, text that is not valid Unicode (a lone surrogate), or a program nested
-    too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times).
+    of the sandbox, text that is not valid Unicode (a lone surrogate), a program nested
+    too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times),
+    or anything else the parser or compiler raises: the program cannot run, the sandbox can.
 
     Raises:
         CompileError: with RestrictedPython's messages or Python's syntax error.
@@ -180,6 +186,8 @@ def compile_action(source: str, filename: str) -> CompiledAction:
         ) from None
     except (RecursionError, MemoryError):
         raise CompileError(["SyntaxError: the program is nested too deeply to compile"]) from None
+    except Exception as error:
+        raise CompileError([f"SyntaxError: the program could not be compiled ({type(error).__name__})"]) from None
 
 
 def _compile(source: str, filename: str) -> CompiledAction:
