@@ -2,6 +2,7 @@
 
 - a bare ``except:`` becomes ``except Exception:``, so no handler can swallow the
   exception that stops a program at a limit;
+- a bytes literal is refused: the sandbox has no bytes (see the policy module on buffers);
 - a final expression statement has its value displayed, as in a notebook cell;
 - ``name += value`` stays a native in-place operation;
 - in a method of a class the program defines, ``self.name`` is read directly instead of
@@ -53,6 +54,11 @@ class _Transformer(RestrictingNodeTransformer):
         if node.type is None:
             node.type = ast.copy_location(ast.Name("Exception", ast.Load()), node)
         return super().visit_ExceptHandler(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, bytes):
+            self.error(node, "bytes literals are not available in the sandbox; use str")
+        return super().visit_Constant(node)
 
     def visit_Module(self, node: ast.Module) -> ast.AST:
         node = super().visit_Module(node)
