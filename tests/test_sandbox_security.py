@@ -700,3 +700,19 @@ def test_host_objects_carried_by_exceptions_arrive_as_text(env: CodeActEnv) -> N
     assert info["stdout"] == "<ufunc 'add'> True str32\n('plain', 3, (1.5, [2]))\n"
     info = step(env, "carried[0](np.zeros(2), 1, dtype=object)")
     assert info["error"].endswith("TypeError: 'str' object is not callable")
+
+
+def test_a_program_that_overflows_the_c_stack_costs_only_its_worker() -> None:
+    # CPython 3.11 does not count nested generators (or map, filter, zip ...) against the
+    # recursion limit: nested deep enough, one next() overflows the C stack. The worker dies
+    # of SIGSEGV; the host restarts it and restores the scene, and the episode goes on.
+    env = CodeActEnv(renderer="tiny", time_limit_s=10.0)
+    try:
+        env.reset(seed=0, options=SCENE)
+        before = {k: v for k, v in env.world_state.items() if k != "bullet"}
+        info = step(env, "g = (x for x in [1])\nfor i in range(10**5):\n    g = (x for x in g)\nnext(g)")
+        assert info["restarted"] and "killed by SIGSEGV" in info["error"], info["error"]
+        assert {k: v for k, v in env.world_state.items() if k != "bullet"} == before
+        assert step(env, "print('alive')")["stdout"] == "alive\n"
+    finally:
+        env.close()
