@@ -134,14 +134,20 @@ make an object array; ``random`` and ``integers`` take dtype and out). Not offer
 #   the first three are not offered and str is classes.STR, which takes one value and no
 #   encoding. int(), float() and complex() read a buffer only from an exporter without
 #   number methods, and arrays have them (only a size-1 array converts, through its
-#   element). The rest take numbers, strings, iterables or callables.
+#   element). The rest read no buffer: abs bin chr divmod hex oct pow round take numbers,
+#   ord a character, bool any value; all any dict enumerate filter frozenset iter len list map max min next
+#   reversed set sorted sum tuple zip iterate or take callables; ascii and repr make text
+#   of a value; callable isinstance issubclass object property staticmethod classmethod
+#   range slice and the exception classes take values or classes; getattr hasattr type dir
+#   help id hash are the sandbox's own and take names and values.
 # - methods, by type (ATTRIBUTES). The bytes family's methods and operators (join,
 #   startswith, find, +, %, in ...) read any buffer, so no bytes-like object can be made:
 #   no bytes literal (the compiler refuses one), no str.encode, no int.to_bytes, no 'S'
 #   arrays (their elements are bytes), and exception args that carry bytes arrive as
 #   text. int.from_bytes reads any buffer: withdrawn from int and bool. The methods of
-#   str, float, complex, list, tuple, dict, set, frozenset, range, slice, the dict views
-#   and the collections classes take no buffer.
+#   str (all public ones but format, format_map and encode), int, float, complex, bool,
+#   list, tuple, dict, set, frozenset, range, slice, the dict views and the collections
+#   classes take numbers, str, iterables, keys or callables: no buffer.
 # - modules: math, itertools, random (seed hashes str, bytes or bytearray, by type),
 #   statistics, collections, functools.reduce, json (loads parses str, bytes or bytearray,
 #   by type): none reads an array's buffer.
@@ -149,7 +155,7 @@ make an object array; ``random`` and ``integers`` take dtype and out). Not offer
 #   entry refuses arrays of unsafe dtypes, none reinterprets an array's memory (view,
 #   frombuffer, ndarray(buffer=), tobytes are not offered), and the string scalar types,
 #   whose constructors decode a buffer as str(obj, encoding) does, construct nothing.
-# - operators on any value above: only a bytes-like left operand reads a buffer.
+# - operators on any value above: only the operators of a bytes-like object read a buffer.
 #
 # Memory nobody wrote is kept from programs too: np.empty is not offered, where= needs out=
 # in element-wise calls, and extended precision (whose padding is never written) is not a
