@@ -8,7 +8,9 @@
 - in a method of a class the program defines, ``self.name`` is read directly instead of
   through the attribute guard, when ``self`` is never rebound in the method: the method
   first checks that ``self`` is an instance of a program-defined class, whose attributes
-  the guard would allow anyway. This keeps object-heavy programs fast.
+  the guard would allow anyway, but for two an exception class inherits (``self.add_note``,
+  ``self.with_traceback``), which take a string and a traceback the program cannot have.
+  This keeps object-heavy programs fast.
 """
 
 from __future__ import annotations
