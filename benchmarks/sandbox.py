@@ -2,14 +2,22 @@
 of three compute-heavy programs: object-heavy, numpy geometry, and the worst case for numpy's
 checks (tens of thousands of numpy calls on 3-vectors).
 
+It also prices the alternative the sandbox did not take against object arrays: instead of
+offering nothing that reads an array's raw memory (no bytes), refuse an object array at every
+binary operator that could make one. That cost is measured on plain exec, the same programs
+with every binary operator and in-place operator routed through the check.
+
 python benchmarks/sandbox.py [--actions 200] [--repeats 9]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import operator
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
@@ -105,6 +113,64 @@ def guarded_vs_plain(program: str, repeats: int) -> tuple[float, float]:
     return min(guarded), min(plain)
 
 
+OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.BitAnd: operator.and_,
+    ast.MatMult: operator.matmul,
+}
+
+
+def refuse_objects(op: Any, left: Any, right: Any, _ndarray: type = np.ndarray) -> Any:
+    """A binary operator whose result may not be an object array."""
+    result = op(left, right)
+    if type(result) is _ndarray and result.dtype.kind == "O":
+        raise TypeError("an operator made an array of Python objects")
+    return result
+
+
+class OperatorsChecked(ast.NodeTransformer):
+    """``a + b`` becomes ``_op_(add, a, b)``; ``n += b`` becomes ``n = _op_(add, n, b)``."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        return self._call(node.op, node.left, node.right, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.target, ast.Name):
+            return node
+        value = self._call(node.op, ast.Name(node.target.id, ast.Load()), node.value, node)
+        return ast.copy_location(ast.Assign([node.target], value), node)
+
+    def _call(self, op: ast.operator, left: ast.expr, right: ast.expr, node: ast.AST) -> ast.expr:
+        name = ast.Name(f"_{type(op).__name__}_", ast.Load())
+        return ast.copy_location(ast.Call(ast.Name("_op_", ast.Load()), [name, left, right], []), node)
+
+
+def operator_check_cost(program: str, repeats: int) -> tuple[float, float]:
+    """Best-of-``repeats`` seconds of plain exec, and of plain exec with every operator checked."""
+    tree = ast.fix_missing_locations(OperatorsChecked().visit(ast.parse(program)))
+    variants = {"plain": compile(program, "<plain>", "exec"), "checked": compile(tree, "<checked>", "exec")}
+    hooks = {"_op_": refuse_objects, **{f"_{kind.__name__}_": op for kind, op in OPERATORS.items()}}
+    best = {name: float("inf") for name in variants}
+    for _ in range(repeats):
+        for name, code in variants.items():
+            start = time.perf_counter()
+            exec(code, {"np": np, **hooks})
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best["plain"], best["checked"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=200)
@@ -120,6 +186,13 @@ def main() -> None:
         print(
             f"{label}: sandbox {guarded * 1000:.1f} ms, plain exec {plain * 1000:.1f} ms, "
             f"ratio {guarded / plain:.2f}x (target {target}; best of {args.repeats})"
+        )
+        unchecked, checked = operator_check_cost(program, args.repeats)
+        added = checked - unchecked
+        print(
+            f"  with object arrays refused at every operator instead: +{added * 1000:.1f} ms "
+            f"(plain exec {unchecked * 1000:.1f} -> {checked * 1000:.1f} ms), "
+            f"so the sandbox would be {(guarded + added) / plain:.2f}x"
         )
 
 

@@ -71,6 +71,14 @@ def test_a_failure_to_compile_or_format_is_an_ordinary_error(
     assert follow_up["stdout"] == "alive\n" and not follow_up["restarted"]
 
 
+def test_non_ascii_names_and_named_escapes_compile_in_a_confined_worker(env: CodeActEnv) -> None:
+    # the parser imports unicodedata for these, which a confined worker cannot import late
+    program = "θ = 0.5\nclass Ü:\n    größe = 2\ndef f(ä=θ):\n    return ä * Ü.größe\nprint(f(), '\\N{DEGREE SIGN}')"
+    _, info = step(env, program)
+    assert info["error"] is None and not info["restarted"], info["error"]
+    assert info["stdout"] == "1.0 \u00b0\n"
+
+
 def test_an_exception_class_with_a_long_name_is_reported(env: CodeActEnv) -> None:
     name = "E" * 200
     _, info = step(env, f"class {name}(Exception):\n    pass\nraise {name}('x')")

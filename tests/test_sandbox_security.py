@@ -78,7 +78,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
         "str.format is not available",
     ),
     ("str-format-map", "'{x}'.format_map({'x': 1})", "AttributeError", "str.format_map is not available"),
-    ("str-type-format", "str.format('{0.__class__}', 1)", "AttributeError", "'type' object has no attribute 'format'"),
+    ("str-type-format", "str.format('{0.__class__}', 1)", "AttributeError", "str.format is not available"),
     ("getattr-format", "getattr('', 'format')", "AttributeError", "str.format is not available"),
     ("fstring-dunder", "f'{pick.__globals__}'", RESTRICTED, '"__globals__" is an invalid'),
     # --- imports
@@ -117,7 +117,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     ("compile", "compile('1', 'x', 'eval')", "NameError", "'compile' is not defined"),
     ("input", "input()", "NameError", "'input' is not defined"),
     ("breakpoint", "breakpoint()", RESTRICTED, '"breakpoint" is a reserved name'),
-    ("memoryview", "memoryview(b'x')", "NameError", "'memoryview' is not defined"),
+    ("memoryview", "memoryview(np.zeros(2))", "NameError", "'memoryview' is not defined"),
     ("setattr", "setattr(pick, 'x', 1)", "NameError", "'setattr' is not defined"),
     ("super", "super", "NameError", "'super' is not defined"),
     (
@@ -163,7 +163,7 @@ ATTACKS: list[tuple[str, str, str, str]] = [
     # --- str subclasses and odd attribute names
     ("str-subclass", "class S(str):\n    pass", "TypeError", "class S cannot derive from str"),
     ("non-str-attribute-name", "getattr(1, 123)", "TypeError", "attribute name must be a str, not int"),
-    ("bytes-attribute-name", "getattr(1, b'real')", "TypeError", "attribute name must be a str, not bytes"),
+    ("str-subclass-attribute-name", "getattr(1, np.array(['real'])[0])", "TypeError", "must be a str, not str_"),
     # --- class tricks
     ("metaclass-subclass", "class M(type):\n    pass", "TypeError", "class M cannot derive from type"),
     ("metaclass-keyword", "class A(metaclass=type):\n    pass", RESTRICTED, 'keyword argument "metaclass"'),
@@ -262,13 +262,13 @@ NUMPY_ATTACKS: list[tuple[str, str, str, str]] = [
     ("ndarray-via-type", "type(np.zeros(1))((1,), dtype=object)", "TypeError", "ndarray objects cannot be created"),
     (
         "ndarray-buffer-via-type",
-        "type(np.zeros(1))((2,), np.float64, b'\\x00' * 16)",
+        "type(np.zeros(1))((2,), np.float64, np.zeros(2))",
         "TypeError",
         "ndarray objects cannot be created",
     ),
     (
         "ndarray-negative-offset",
-        "np.ndarray((1,), buffer=b'\\x00' * 8, offset=-8)",
+        "np.ndarray((1,), buffer=np.zeros(1), offset=-8)",
         "TypeError",
         "ndarray objects cannot be created",
     ),
@@ -346,7 +346,7 @@ NUMPY_ATTACKS: list[tuple[str, str, str, str]] = [
     ("method-out-positional", "np.zeros(3).round(0, [1])", "TypeError", "out= must be an array"),
     ("out-object-array", OBJECTS + "np.add(x, 1, out=x)", "TypeError", OBJECT_INPUT),
     # --- nothing places an array over chosen memory or hands the call to other code
-    ("buffer-keyword", "np.zeros(2, buffer=b'x' * 16)", "TypeError", "zeros() does not take buffer="),
+    ("buffer-keyword", "np.zeros(2, buffer=np.zeros(2))", "TypeError", "zeros() does not take buffer="),
     ("offset-keyword", "np.ones(1, offset=-8)", "TypeError", "ones() does not take offset="),
     ("strides-keyword", "np.zeros(1, strides=(0,))", "TypeError", "zeros() does not take strides="),
     ("like-keyword", "np.array([1.0], like=np)", "TypeError", "array() does not take like="),
@@ -364,7 +364,7 @@ NUMPY_ATTACKS: list[tuple[str, str, str, str]] = [
     ("array-flags", "np.zeros(2).flags", "AttributeError", "no attribute 'flags'"),
     ("array-base-of-view", "np.zeros(2).T.base", "AttributeError", "no attribute 'base'"),
     ("array-dtype-write", "a = np.zeros(2)\na.dtype = np.int64", "TypeError", "cannot set attribute 'dtype'"),
-    ("array-data-write", "a = np.zeros(2)\na.data = b'12345678' * 2", "TypeError", "cannot set attribute 'data'"),
+    ("array-data-write", "a = np.zeros(2)\na.data = np.ones(2)", "TypeError", "cannot set attribute 'data'"),
     ("bound-method-self", "np.zeros(3).item.__self__", RESTRICTED, '"__self__" is an invalid'),
     # --- an object array an operator made is inert: nothing reads, converts, fills or stores into it
     ("object-array-sum", OBJECTS + "x.sum()", "TypeError", OBJECT_INPUT),
@@ -375,6 +375,107 @@ NUMPY_ATTACKS: list[tuple[str, str, str, str]] = [
     ("object-array-scalar-type", OBJECTS + "np.float64(x)", "TypeError", OBJECT_INPUT),
 ]
 ATTACKS += NUMPY_ATTACKS
+
+NO_BYTES_LITERAL = "bytes literals are not available in the sandbox"
+NO_DECODING = "str() takes one value in the sandbox; there are no bytes to decode"
+UNWRITTEN = "where= leaves the elements it masks out unwritten, so the sandbox needs out= with it"
+
+# Arrays export their raw memory (an object array its pointers) through the buffer protocol;
+# nothing the sandbox offers reads a buffer, and there are no bytes to read one with.
+BUFFER_ATTACKS: list[tuple[str, str, str, str]] = [
+    # --- the builtins that read buffers are gone, str() decodes nothing
+    ("bytes-of-object-array", OBJECTS + "bytes(x)", "NameError", "name 'bytes' is not defined"),
+    ("bytearray-of-object-array", OBJECTS + "bytearray(x)", "NameError", "name 'bytearray' is not defined"),
+    ("str-decodes-object-array", OBJECTS + "str(x, 'latin-1')", "TypeError", NO_DECODING),
+    ("str-errors-keyword", OBJECTS + "str(x, errors='replace')", "TypeError", NO_DECODING),
+    ("str-object-and-encoding", OBJECTS + "str(object=x, encoding='utf-16')", "TypeError", NO_DECODING),
+    ("str-via-type", OBJECTS + "type('')(x, 'latin-1')", "TypeError", NO_DECODING),
+    ("str-via-skill-result", OBJECTS + "type(get_object_names()[0])(x, 'utf-32')", "TypeError", NO_DECODING),
+    ("str-decodes-float-array", "str(np.array([1.5, -2.0]), 'latin-1')", "TypeError", NO_DECODING),
+    # --- int.from_bytes reads any buffer; to_bytes and encode would make bytes
+    ("int-from-bytes", OBJECTS + "int.from_bytes(x, 'little')", "AttributeError", "int.from_bytes is not available"),
+    ("int-from-bytes-instance", OBJECTS + "(5).from_bytes(x, 'big')", "AttributeError", "int.from_bytes is not"),
+    ("bool-from-bytes", OBJECTS + "True.from_bytes(x, 'little')", "AttributeError", "bool.from_bytes is not"),
+    ("from-bytes-getattr", OBJECTS + "getattr(int, 'from_bytes')(x, 'little')", "AttributeError", "int.from_bytes"),
+    ("from-bytes-type", OBJECTS + "type(7).from_bytes(x, 'little')", "AttributeError", "int.from_bytes is not"),
+    ("int-to-bytes", "(2**64 - 1).to_bytes(8, 'little')", "AttributeError", "int.to_bytes is not available"),
+    ("str-encode", "'text'.encode()", "AttributeError", "str.encode is not available"),
+    ("str-encode-unbound", "str.encode('text', 'utf-16')", "AttributeError", "str.encode is not available"),
+    ("str-encode-getattr", "getattr('text', 'encode')('utf-8')", "AttributeError", "str.encode is not available"),
+    # --- no bytes literal: no bytes method or operator (join, %, in, startswith) is reachable
+    ("bytes-literal", "b'\\x00' * 8", RESTRICTED, NO_BYTES_LITERAL),
+    ("raw-bytes-literal", "rb'\\x00'", RESTRICTED, NO_BYTES_LITERAL),
+    ("bytes-literal-join", OBJECTS + "b''.join([x])", RESTRICTED, NO_BYTES_LITERAL),
+    ("bytes-literal-percent", OBJECTS + "b'%b' % (x,)", RESTRICTED, NO_BYTES_LITERAL),
+    ("bytes-literal-oracle", OBJECTS + "x in b'\\x00\\x7f'", RESTRICTED, NO_BYTES_LITERAL),
+    ("bytes-literal-in-function", "def f():\n    return b'x'.startswith", RESTRICTED, NO_BYTES_LITERAL),
+    # --- nor bytes from numpy: 'S' arrays hand out bytes, the string scalar types decode buffers
+    ("bytes-dtype-astype", "np.array(['ab']).astype('S')", "TypeError", "a dtype of bytes (|S0)"),
+    ("bytes-dtype-zeros", "np.zeros(2, 'S8')", "TypeError", "a dtype of bytes (|S8)"),
+    ("bytes-dtype-char", "np.array(['a'], 'c')", "TypeError", "a dtype of bytes (|S1)"),
+    ("bytes-scalar-type", "np.bytes_", "AttributeError", "module 'numpy' has no attribute 'bytes_'"),
+    ("string-scalar-decodes", OBJECTS + "type(np.array(['a'])[0])(x, 'latin-1')", "TypeError", "str_ objects cannot"),
+    (
+        "string-scalar-decodes-numbers",
+        "type(np.array(['a'])[0])(np.arange(4), 'utf-32')",
+        "TypeError",
+        "str_ objects cannot be created",
+    ),
+    # --- memory nobody wrote: padding of extended precision, elements a where= mask skips
+    ("longdouble-padding", "np.ones(4, 'g') * 3", "TypeError", "a dtype of extended precision (float128)"),
+    ("longdouble-astype", "np.arange(3.0).astype('longdouble')", "TypeError", "extended precision (float128)"),
+    ("clongdouble", "np.zeros(2, 'G')", "TypeError", "a dtype of extended precision (complex256)"),
+    ("where-unwritten-ufunc", "np.add(np.zeros(64), 1, where=np.zeros(64, bool))", "TypeError", UNWRITTEN),
+    ("where-unwritten-unary", "np.sin(np.ones(64), where=[False] * 64)", "TypeError", UNWRITTEN),
+    ("where-unwritten-out-none", "np.sqrt(np.ones(64), out=None, where=False)", "TypeError", UNWRITTEN),
+    ("where-unwritten-out-tuple", "np.negative(np.ones(4), out=(None,), where=False)", "TypeError", UNWRITTEN),
+    ("where-unwritten-outer", "np.multiply.outer(np.zeros(8), np.zeros(8), where=False)", "TypeError", UNWRITTEN),
+    ("where-unwritten-clip", "np.clip(np.zeros(64), 0, 1, where=np.zeros(64, bool))", "TypeError", UNWRITTEN),
+    ("where-unwritten-clip-method", "np.zeros(64).clip(0, 1, where=np.zeros(64, bool))", "TypeError", UNWRITTEN),
+    # --- byte orders programs never need (numpy's byte-swapping paths have had memory bugs)
+    ("non-native-compare", "np.zeros(8200, '>u4') <= -1", "TypeError", "a dtype of non-native byte order (>u4)"),
+    ("non-native-astype", "np.arange(3).astype('>i8')", "TypeError", "non-native byte order (>i8)"),
+    # --- what reads a buffer elsewhere reads values here (plain Python refuses these)
+    ("json-loads-array", OBJECTS + "import json\njson.loads(x)", "TypeError", "must be str, bytes or bytearray"),
+    ("float-of-object-array", OBJECTS + "float(x)", "TypeError", "only 0-dimensional arrays can be converted"),
+    ("int-with-base-of-array", OBJECTS + "int(x, 16)", "TypeError", "can't convert non-string with explicit base"),
+]
+ATTACKS += BUFFER_ATTACKS
+
+# The classes of RestrictedPython's history and of Python's newer syntax, tried again
+LANGUAGE_ATTACKS: list[tuple[str, str, str, str]] = [
+    # CVE-2026-55830: a positional-only parameter shadowing a guard hook
+    ("posonly-hook", "def f(_getattr_, /):\n    return _getattr_", RESTRICTED, '"_getattr_" is an invalid variable'),
+    ("lambda-posonly-hook", "f = lambda _write_, /: _write_", RESTRICTED, '"_write_" is an invalid variable'),
+    ("walrus-hook", "[(_getattr_ := getattr) for i in [1]]", RESTRICTED, '"_getattr_" is an invalid variable'),
+    # match: class patterns read attributes natively, capture patterns bind names
+    ("match-class-pattern", "match pick:\n    case object(__globals__=g):\n        g", RESTRICTED, "Match statements"),
+    ("match-capture-hook", "match 1:\n    case _write_:\n        pass", RESTRICTED, "Match statements are not allowed"),
+    ("annotated-attribute-write", "a = np.zeros(3)\na.strides: tuple = (0,)", RESTRICTED, "AnnAssign statements"),
+    # identifiers are NFKC-normalised before the checks see them
+    ("unicode-dunder", "pick.__ｇlobals__", RESTRICTED, '"__globals__" is an invalid attribute name'),
+    ("unicode-frame", "g = (i for i in [1])\ng.ｇi_frame", RESTRICTED, '"gi_frame" is a restricted name'),
+    ("class-cell", "class A:\n    def m(self):\n        return __class__", RESTRICTED, '"__class__" is an invalid'),
+    ("build-class", "__build_class__", RESTRICTED, '"__build_class__" is an invalid variable name'),
+    ("metaclass-hook", "__metaclass__", RESTRICTED, '"__metaclass__" is an invalid variable name'),
+    ("type-three-arguments", "type('A', (object,), {})", "TypeError", "type() takes 1 positional argument"),
+    ("exception-context", "try:\n    1/0\nexcept Exception as e:\n    e.__context__", RESTRICTED, '"__context__"'),
+    ("exception-add-note", "ValueError('x').add_note", "AttributeError", "no attribute 'add_note'"),
+    (
+        "stop-iteration-value",
+        "def g():\n    return pick\n    yield\ntry:\n    next(g())\nexcept StopIteration as e:\n    e.value",
+        "AttributeError",
+        "'StopIteration' object has no attribute 'value'",
+    ),
+    # annotations are compiled as text and never evaluated: the call in one never runs
+    (
+        "annotation-runs-nothing",
+        "box = []\ndef f(x: box.append(np.zeros(1).ctypes)):\n    pass\nbox[0]",
+        "IndexError",
+        "list index out of range",
+    ),
+]
+ATTACKS += LANGUAGE_ATTACKS
 
 
 @pytest.fixture(scope="module")
@@ -391,12 +492,20 @@ def step(env: CodeActEnv, code: str) -> dict:
 
 
 def test_there_are_at_least_sixty_attacks_and_forty_at_numpy() -> None:
-    assert len(ATTACKS) >= 60 and len(NUMPY_ATTACKS) >= 40
+    assert len(ATTACKS) >= 60 and len(NUMPY_ATTACKS) >= 40 and len(BUFFER_ATTACKS) >= 40
     assert len({a[0] for a in ATTACKS}) == len(ATTACKS)
     assert len({a[1] for a in ATTACKS}) == len(ATTACKS)  # breadth: no program twice
 
 
-PYTHON_REFUSES = {"unpack-function"}  # plain Python raises these too: the program's own error
+# plain Python raises these too: the program's own error
+PYTHON_REFUSES = {
+    "unpack-function",
+    "json-loads-array",
+    "float-of-object-array",
+    "int-with-base-of-array",
+    "type-three-arguments",
+    "annotation-runs-nothing",
+}
 
 
 @pytest.mark.parametrize(("name", "code", "error_type", "pattern"), ATTACKS, ids=[a[0] for a in ATTACKS])
@@ -606,3 +715,19 @@ def test_host_objects_carried_by_exceptions_arrive_as_text(env: CodeActEnv) -> N
     assert info["stdout"] == "<ufunc 'add'> True str32\n('plain', 3, (1.5, [2]))\n"
     info = step(env, "carried[0](np.zeros(2), 1, dtype=object)")
     assert info["error"].endswith("TypeError: 'str' object is not callable")
+
+
+def test_a_program_that_overflows_the_c_stack_costs_only_its_worker() -> None:
+    # CPython 3.11 does not count nested generators (or map, filter, zip ...) against the
+    # recursion limit: nested deep enough, one next() overflows the C stack. The worker dies
+    # of SIGSEGV; the host restarts it and restores the scene, and the episode goes on.
+    env = CodeActEnv(renderer="tiny", time_limit_s=10.0)
+    try:
+        env.reset(seed=0, options=SCENE)
+        before = {k: v for k, v in env.world_state.items() if k != "bullet"}
+        info = step(env, "g = (x for x in [1])\nfor i in range(10**5):\n    g = (x for x in g)\nnext(g)")
+        assert info["restarted"] and "killed by SIGSEGV" in info["error"], info["error"]
+        assert {k: v for k, v in env.world_state.items() if k != "bullet"} == before
+        assert step(env, "print('alive')")["stdout"] == "alive\n"
+    finally:
+        env.close()

@@ -9,19 +9,21 @@ needs, and look at what the hooks saw.
 from __future__ import annotations
 
 import collections
+import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
 
-from codeact_robot.sandbox import arrays
+from codeact_robot.sandbox import arrays, compiler
 from codeact_robot.sandbox.arrays import Checked, Positions, SafeUfunc, checked_dtype, checked_result, view_of
-from codeact_robot.sandbox.classes import ClassView
+from codeact_robot.sandbox.classes import STR, ClassView, StrView
 from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
 from codeact_robot.sandbox.executor import Sandbox
 from codeact_robot.sandbox.output import KEEP_FACTOR, CappedOutput, Printer, plain_text
-from codeact_robot.sandbox.policy import ATTRIBUTES, MAX_CACHED_NAME, MAX_CACHED_VERDICTS, Policy
+from codeact_robot.sandbox.policy import ATTRIBUTES, MAX_CACHED_NAME, MAX_CACHED_VERDICTS, MUTABLE, Policy
 from codeact_robot.sandbox.refusals import Refusal, RefusedAttribute, RefusedImport, RefusedOperation
 from codeact_robot.sandbox.safemodule import SafeModule
 from codeact_robot.sandbox.skills import MAX_SKILL_CHARS, SkillRejected, check_skill_source
@@ -178,6 +180,41 @@ def test_rule_violations_are_sandbox_errors() -> None:
     assert [m.split(":")[0] for m in error.value.messages] == ["SandboxError", "SandboxError"]
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("x = b'a'", 1),
+        ("x = rb'\\x00'", 1),
+        ('def f():\n    b"""doc"""', 2),
+        ("x = [1, (b'',)]", 1),
+        ("y = 1\nx = 'a' if y else b'b'", 2),
+    ],
+)
+def test_bytes_literals_are_refused_where_they_stand(source: str, line: int) -> None:
+    with pytest.raises(CompileError) as error:
+        compile_action(source, "<t>")
+    assert error.value.messages == [
+        f"SandboxError: Line {line}: bytes literals are not available in the sandbox; use str"
+    ]
+
+
+def test_whatever_else_the_compiler_raises_is_a_compile_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(source: str, filename: str) -> Any:
+        raise ModuleNotFoundError("No module named 'unicodedata'")
+
+    monkeypatch.setattr(compiler, "_compile", fail)
+    with pytest.raises(CompileError) as error:
+        compile_action("x = 1", "<t>")
+    assert error.value.messages == ["SyntaxError: the program could not be compiled (ModuleNotFoundError)"]
+
+
+def test_what_the_parser_imports_late_is_loaded_with_the_compiler() -> None:
+    # a confined worker cannot import it when a program first has a non-ASCII name
+    assert compiler.unicodedata is sys.modules["unicodedata"]
+    namespace = run_compiled("θ = 2\nclass Ü:\n    ä = θ\nx = Ü.ä * θ, '\\N{DEGREE SIGN}'")
+    assert namespace["x"] == (4, "\u00b0")
+
+
 # --- the policy: fast path and slow path agree -------------------------------------------------
 
 
@@ -189,7 +226,7 @@ def samples(policy: Policy) -> list[Any]:
     numpy = Sandbox({}, Limits()).modules["numpy"]
     by_type = {
         str: "a",
-        bytes: b"a",
+        StrView: STR,
         int: 1,
         float: 1.5,
         complex: 1j,
@@ -294,15 +331,17 @@ def test_exceptions_carry_plain_values_and_program_objects_only() -> None:
     policy = Policy()
     Program = policy.make_class((object,))("Program", (object,), {"__module__": "__sandbox__"})
     mine, inner = Program(), KeyError("k")
-    error = ValueError(None, 1, "s", b"b", (2.5, [np.float64(1)]), point(), point().dtype, inner, mine, Program)
+    error = ValueError(None, 1, "s", (2.5, [np.float64(1)]), point(), point().dtype, inner, mine, Program)
     assert policy.getattr(error, "args") == error.args  # nothing here is a host object
-    hostile = ValueError(np.add, [print, {"k": 1}], np.zeros(1, "V8"), np.ndarray)
+    hostile = ValueError(np.add, [print, {"k": 1}], np.zeros(1, "V8"), np.ndarray, b"\x00", np.array([b"a"]))
     carried = policy.attribute_guard()(hostile, "args")
     assert carried == (
         "<ufunc 'add'>",
         ["<built-in function print>", "{'k': 1}"],
         repr(np.zeros(1, "V8")),
         repr(np.ndarray),
+        "b'\\x00'",  # the sandbox has no bytes
+        "array([b'a'], dtype='|S1')",
     )
     assert "args" not in policy._allowed.get(ValueError, set())  # filtered on every read
 
@@ -310,10 +349,10 @@ def test_exceptions_carry_plain_values_and_program_objects_only() -> None:
 def test_type_hands_out_only_classes_a_program_could_name() -> None:
     policy = Policy()
     Program = policy.make_class((object,))("Program", (object,), {"__module__": "__sandbox__"})
-    named = [(1, int), ("a", str), ([], list), (None, type(None)), (Program(), Program), (KeyError(), KeyError)]
+    named = [(1, int), ("a", STR), ([], list), (None, type(None)), (Program(), Program), (KeyError(), KeyError)]
     for value, cls in named:
         assert policy.type_of(value) is cls
-    for value in [point(), np.float64(1), point().dtype, print, policy, RefusedOperation("x"), (x for x in [])]:
+    for value in [point(), np.float64(1), point().dtype, print, policy, RefusedOperation("x"), (x for x in []), STR]:
         view = policy.type_of(value)
         assert isinstance(view, ClassView) and view is policy.type_of(value)
         assert repr(view) == repr(type(value))
@@ -343,6 +382,44 @@ def test_class_statements_take_only_allowed_bases() -> None:
     for base in (dict, np.ndarray, view_of(np.ndarray)):
         with pytest.raises(RefusedOperation, match="cannot derive from"):
             build("Bad", (base,), {})
+
+
+def test_nothing_that_reads_or_makes_bytes_is_offered() -> None:
+    policy = Policy()
+    assert bytes not in ATTRIBUTES and bytearray not in MUTABLE
+    for obj, name, message in [
+        ("a", "encode", "str.encode is not available in the sandbox: there are no bytes in it"),
+        (STR, "encode", "str.encode is not available"),
+        (5, "from_bytes", "int.from_bytes is not available"),
+        (int, "from_bytes", "int.from_bytes is not available"),
+        (True, "to_bytes", "bool.to_bytes is not available"),
+        (bool, "from_bytes", "bool.from_bytes is not available"),
+    ]:
+        assert not policy.allows_attribute(obj, name)
+        with pytest.raises(RefusedAttribute, match=re.escape(message)):
+            policy.getattr(obj, name)
+    builtins = make_sandbox().namespace["__builtins__"]
+    assert not {"bytes", "bytearray", "memoryview"} & set(builtins) and builtins["str"] is STR
+
+
+def test_str_is_a_view_that_converts_one_value_and_decodes_nothing() -> None:
+    policy = Policy()
+    assert policy.type_of("text") is STR and isinstance("text", STR) and not isinstance(b"", STR)
+    assert not issubclass(int, STR) and repr(STR) == "<class 'str'>"
+    assert STR(3.5) == "3.5" and STR() == "" and STR(object=[1]) == "[1]" and type(STR(1)) is str
+    assert policy.getattr(STR, "join")("-", ["a", "b"]) == "a-b"
+    assert policy.getattr(STR, "lower")("AB") == "ab" and "upper" in dir(STR)
+    refused = [((np.zeros(2), "latin-1"), {}), ((np.zeros(2),), {"errors": "strict"}), ((), {"encoding": "x"})]
+    for args, kwargs in refused:
+        with pytest.raises(RefusedOperation, match=r"str\(\) takes one value in the sandbox"):
+            STR(*args, **kwargs)
+    assert np.array(["ab", "c"], dtype=STR).dtype == np.dtype("U2") and np.zeros(1).astype(STR)[0] == "0.0"
+    with pytest.raises(RefusedOperation, match="cannot modify"):
+        policy.write(STR)
+    with pytest.raises(RefusedOperation, match="class S cannot derive from str"):
+        policy.make_class((object,))("S", (STR,), {})
+    with pytest.raises(AttributeError):
+        STR.__mro_entries__  # noqa: B018  (only public names pass through to str)
 
 
 # --- the import hook -------------------------------------------------------------------------
@@ -438,9 +515,28 @@ def test_unsafe_dtypes_are_refused(spec: Any) -> None:
         checked_dtype("f", spec)
 
 
-@pytest.mark.parametrize("spec", [float, int, bool, complex, str, "f4", "int64", "U3", "S2", np.uint8])
+@pytest.mark.parametrize("spec", [float, int, bool, complex, str, STR, "f4", "int64", "U3", "=f8", "e", np.uint8])
 def test_safe_dtypes_come_back_as_dtypes(spec: Any) -> None:
-    assert checked_dtype("f", spec) == np.dtype(spec)
+    assert checked_dtype("f", spec) == np.dtype(str if spec is STR else spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "reason"),
+    [
+        ("S2", "a dtype of bytes (|S2)"),
+        (bytes, "a dtype of bytes (|S0)"),
+        ("g", "a dtype of extended precision (float128)"),
+        (np.clongdouble, "a dtype of extended precision (complex256)"),
+        (">f8", "a dtype of non-native byte order (>f8)"),
+        (">U3", "a dtype of non-native byte order (>U3)"),
+        ("O", "a dtype of Python objects (object)"),
+        ("i4,O", "a dtype of raw or structured records"),
+        ("T", "a dtype of dtype kind 'T'"),
+    ],
+)
+def test_dtypes_other_than_the_plain_ones_are_refused(spec: Any, reason: str) -> None:
+    with pytest.raises(RefusedOperation, match=rf"f\(\): {re.escape(reason)}"):
+        checked_dtype("f", spec)
 
 
 def test_what_is_no_dtype_is_left_for_numpy_to_refuse() -> None:
@@ -516,6 +612,34 @@ def test_ufuncs_check_every_way_in() -> None:
     ):
         with pytest.raises(RefusedOperation):
             call()
+
+
+def test_where_needs_out_where_it_would_leave_elements_unwritten() -> None:
+    add, a, mask = SafeUfunc(np.add), np.arange(4.0), np.array([True, False, True, False])
+    clip = Checked(np.clip, "clip", elementwise=True)
+    for call in (
+        lambda: add(a, 1, where=mask),
+        lambda: add(a, 1, out=None, where=mask),
+        lambda: add(a, 1, out=(None,), where=mask),
+        lambda: add(a, 1, np.zeros(4), where=mask),  # out= by keyword only
+        lambda: add.outer(a, a, where=False),
+        lambda: clip(a, 0, 1, where=mask),
+        lambda: arrays.checked_method(a, "clip")(0, 1, where=mask),
+    ):
+        with pytest.raises(RefusedOperation, match="where= leaves the elements it masks out unwritten"):
+            call()
+    assert add(a, 1, out=np.full(4, -1.0), where=mask).tolist() == [1.0, -1.0, 3.0, -1.0]
+    assert clip(a, 0, 1, out=np.zeros(4), where=mask).tolist() == [0.0, 0.0, 1.0, 0.0]
+    summed = Checked(np.sum, "sum")  # reductions start from the identity: every element is written
+    assert summed(a, where=mask) == 2.0 and arrays.checked_method(a, "sum")(where=mask) == 2.0
+
+
+def test_only_numeric_scalar_types_construct() -> None:
+    assert view_of(np.float32)("1.5") == 1.5 and view_of(np.bool_)(1) is np.True_
+    for cls in (np.str_, np.bytes_, np.void, np.longdouble, np.object_):
+        with pytest.raises(RefusedOperation, match=f"{cls.__name__} objects cannot be created in the sandbox"):
+            view_of(cls)(np.arange(3), "latin-1")
+    assert np.zeros(1, view_of(np.str_)).dtype.kind == "U"  # still a dtype
 
 
 def test_class_views_print_compare_and_check_instances_but_build_nothing() -> None:
@@ -657,6 +781,8 @@ def test_help_shows_signatures_and_docstrings() -> None:
     assert sandbox.run("help()", "<d>").stdout.startswith("help(name) shows how to call a function")
     missing = sandbox.run("help('nothing_here')", "<e>")
     assert missing.error.endswith("NameError: help(): no name 'nothing_here' is defined; dir() lists the names")
+    hooks = sandbox.run("help('_getattr_')\nhelp('__builtins__')", "<f>").stdout  # names programs cannot use
+    assert hooks.startswith("'_getattr_' is a str value") and "'__builtins__' is a str value" in hooks
 
 
 # --- the learned-skill rule ------------------------------------------------------------------

@@ -1,14 +1,18 @@
 """numpy behind checks: what goes into a numpy call from sandboxed code, and what comes back.
 
 numpy's memory-level danger is an array whose bytes a program chose being read as
-pointers (an object dtype, or a structured dtype with an object field), or an array
-reaching outside its own memory (a buffer, an offset, strides). Every numpy callable the
-sandbox offers is a :class:`Checked` stand-in that refuses, whatever the signature:
+pointers (an object dtype, or a structured dtype with an object field), an array reaching
+outside its own memory (a buffer, an offset, strides), or memory nobody wrote being
+handed out (``np.empty``; an element-wise call whose ``where=`` mask leaves elements of
+its fresh result unwritten). Every numpy callable the sandbox offers is a
+:class:`Checked` stand-in that refuses, whatever the signature:
 
-- a dtype whose kind is not one of :data:`SAFE_KINDS` (booleans, integers, floats,
-  complex numbers, fixed-width strings), given as ``dtype=`` or at the dtype's position;
-  the dtype numpy receives is the one that was checked, never a second reading of the spec;
+- a dtype outside the plain numeric and text ones (:func:`checked_dtype`: kind one of
+  :data:`SAFE_KINDS`, native byte order, not extended precision), given as ``dtype=`` or
+  at the dtype's position; the dtype numpy receives is the one that was checked, never a
+  second reading of the spec;
 - ``out=`` (by keyword or position) that is not an array of a safe dtype;
+- ``where=`` without ``out=`` in element-wise calls (ufuncs, their ``outer``, ``clip``);
 - the keywords that place an array in memory or hand the call to other code
   (:data:`REFUSED_KEYWORDS`);
 - an array argument of an unsafe dtype;
@@ -30,14 +34,29 @@ import numpy as np
 from codeact_robot.sandbox.classes import ClassView
 from codeact_robot.sandbox.refusals import RefusedOperation
 
-SAFE_KINDS = frozenset("biufcUS")
-"""dtype kinds sandboxed code may have: bool, signed and unsigned int, float, complex, str, bytes."""
+SAFE_KINDS = frozenset("biufcU")
+"""dtype kinds sandboxed code may have: bool, signed and unsigned int, float, complex, str.
+Not bytes (``S``): an ``S`` array hands out ``bytes`` objects, and the sandbox has none (see
+the policy module on buffers)."""
+
+NUMERIC_KINDS = frozenset("biufc")
+"""The kinds whose scalar types convert a value (``np.float64("1.5")``); the string scalar
+types, which would decode a buffer like ``str(obj, encoding)``, construct nothing."""
+
+EXTENDED_PRECISION = frozenset("gG")
+"""``longdouble`` and ``clongdouble``: 10 bytes of number in 16, the rest never written."""
 
 REFUSED_KEYWORDS = frozenset({"buffer", "offset", "strides", "like", "signature", "sig", "extobj"})
 """Keywords that place an array over given memory, or route the call through another object's code."""
 
 _PLAIN_RESULTS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_, np.uint8})
-_KIND_NAMES = {"O": "Python objects", "V": "raw or structured records", "M": "dates", "m": "time spans"}
+_KIND_NAMES = {
+    "O": "Python objects",
+    "V": "raw or structured records",
+    "M": "dates",
+    "m": "time spans",
+    "S": "bytes",
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +83,12 @@ def is_safe_array(value: Any) -> bool:
 
 
 def _refusal(name: str, what: str, dtype: np.dtype) -> RefusedOperation:
-    kind = _KIND_NAMES.get(dtype.kind, f"dtype kind {dtype.kind!r}")
+    if dtype.kind not in SAFE_KINDS:
+        kind = _KIND_NAMES.get(dtype.kind, f"dtype kind {dtype.kind!r}")
+    elif not dtype.isnative:
+        kind = "non-native byte order"
+    else:
+        kind = "extended precision"
     return RefusedOperation(
         f"{name}(): {what} of {kind} ({dtype}) is not available in the sandbox; "
         "use bool, int, float, complex or str arrays"
@@ -79,6 +103,11 @@ def _dtype_of_text(text: str) -> np.dtype:
 def checked_dtype(name: str, spec: Any) -> Any:
     """The dtype numpy should receive for ``spec``.
 
+    Programs get the plain dtypes only: a kind in :data:`SAFE_KINDS`, native byte order, and
+    not :data:`EXTENDED_PRECISION`. Arrays of other byte orders or of extended precision
+    cannot arise without a dtype given (numpy's operators and functions make native,
+    at most double precision results from them), so results are checked by kind alone.
+
     Returns:
         The checked :class:`numpy.dtype`, or ``spec`` itself when numpy cannot read it as
         a dtype at all (numpy then refuses it with its own message).
@@ -92,7 +121,7 @@ def checked_dtype(name: str, spec: Any) -> Any:
         dtype = _dtype_of_text(spec) if type(spec) is str else np.dtype(spec)
     except Exception:
         return spec
-    if dtype.kind not in SAFE_KINDS:
+    if dtype.kind not in SAFE_KINDS or not dtype.isnative or dtype.char in EXTENDED_PRECISION:
         raise _refusal(name, "a dtype", dtype)
     return dtype
 
@@ -160,6 +189,20 @@ def checked_result(name: str, value: Any) -> Any:
     return value
 
 
+WHERE_FORWARDERS = frozenset({"clip"})
+"""Functions and methods (besides the ufuncs and their ``outer``) that pass ``where=`` on to an
+element-wise ufunc. Reductions take ``where=`` too, but start their result from the identity
+or ``initial=``, so every element of it is written."""
+
+
+def out_given(kwargs: dict[str, Any]) -> bool:
+    """Whether a call names, by keyword, an array for each of its results to be written into."""
+    out = kwargs.get("out")
+    if type(out) is tuple:
+        return bool(out) and all(target is not None for target in out)
+    return out is not None
+
+
 class Checked:
     """A numpy function or method as sandboxed code calls it: arguments and result checked.
 
@@ -167,19 +210,27 @@ class Checked:
         function: the numpy callable.
         name: its name in messages (``sum``, ``linalg.norm``).
         positions: where it takes dtype and out positionally (read from ``function`` if None).
+        elementwise: whether its ``where=`` leaves the elements it masks out of a fresh result
+            unwritten (ufuncs, ``clip``): then ``where=`` needs ``out=``, by keyword.
     """
 
-    __slots__ = ("_function", "_inputs", "_name", "_positions")
+    __slots__ = ("_elementwise", "_function", "_inputs", "_name", "_positions")
 
-    def __init__(self, function: Any, name: str, positions: Positions | None = None) -> None:
+    def __init__(self, function: Any, name: str, positions: Positions | None = None, elementwise: bool = False) -> None:
         self._function = function
         self._name = name
         self._positions = positions if positions is not None else Positions.of(function)
+        self._elementwise = elementwise
         # how many leading positional arguments are inputs for sure (later ones may be a dtype or out=)
         self._inputs = min((p for p in (self._positions.dtype, self._positions.out) if p is not None), default=None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs or (self._inputs is not None and len(args) > self._inputs):
+            if self._elementwise and "where" in kwargs and not out_given(kwargs):
+                raise RefusedOperation(
+                    f"{self._name}(): where= leaves the elements it masks out unwritten, so the sandbox "
+                    "needs out= with it (out=np.zeros_like(a), where=mask)"
+                )
             args, kwargs = checked_arguments(self._name, self._positions, args, kwargs)
         else:  # the common call: inputs only
             for value in args:
@@ -214,10 +265,10 @@ class SafeUfunc:
     def __init__(self, ufunc: np.ufunc) -> None:
         name = ufunc.__name__
         self._ufunc = ufunc
-        self._call = Checked(ufunc, name)
+        self._call = Checked(ufunc, name, elementwise=True)
         self._reduce = Checked(ufunc.reduce, f"{name}.reduce")
         self._accumulate = Checked(ufunc.accumulate, f"{name}.accumulate")
-        self._outer = Checked(ufunc.outer, f"{name}.outer")
+        self._outer = Checked(ufunc.outer, f"{name}.outer", elementwise=True)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(*args, **kwargs)
@@ -268,7 +319,7 @@ def checked_method(obj: Any, name: str) -> Checked:
     positions = _method_positions.get(key)
     if positions is None:
         positions = _method_positions[key] = Positions.of(method)
-    return Checked(method, name, positions)
+    return Checked(method, name, positions, elementwise=name in WHERE_FORWARDERS)
 
 
 _ABSTRACT_SCALARS = (np.generic, np.number, np.integer, np.signedinteger, np.unsignedinteger, np.inexact, np.floating)
@@ -278,12 +329,15 @@ _ABSTRACT_SCALARS = (np.generic, np.number, np.integer, np.signedinteger, np.uns
 def view_of(cls: type) -> ClassView:
     """The one stand-in of a host class (so ``type(np.float64(1)) is np.float64``).
 
-    A concrete numpy scalar type (``np.float64``) converts a value, checked like any numpy
-    function, and serves as a dtype; every other class only prints, compares and checks
-    ``isinstance``.
+    A concrete numeric scalar type (``np.float64``) converts a value, checked like any numpy
+    function, and serves as a dtype; the string scalar types serve as dtypes but construct
+    nothing (``np.str_(obj, encoding)`` would read any buffer, as ``str(obj, encoding)`` does);
+    every other class only prints, compares and checks ``isinstance``.
     """
     if issubclass(cls, np.generic) and cls not in _ABSTRACT_SCALARS:
-        return ClassView(cls, make=Checked(cls, cls.__name__, Positions()), dtype=np.dtype(cls))
+        dtype = np.dtype(cls)
+        numeric = dtype.kind in NUMERIC_KINDS and dtype.char not in EXTENDED_PRECISION
+        return ClassView(cls, make=Checked(cls, cls.__name__, Positions()) if numeric else None, dtype=dtype)
     return ClassView(cls)
 
 
@@ -294,5 +348,5 @@ def offered(value: Any, name: str) -> Any:
     if isinstance(value, type):
         return view_of(value)
     if callable(value):
-        return Checked(value, name)
+        return Checked(value, name, elementwise=name in WHERE_FORWARDERS)
     return value

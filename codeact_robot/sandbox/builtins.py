@@ -8,15 +8,18 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from codeact_robot.sandbox.classes import STR
 from codeact_robot.sandbox.introspection import USAGE, describe, names_defined
 from codeact_robot.sandbox.policy import Policy
 from codeact_robot.sandbox.safemodule import SafeModule
 
 PLAIN = """
-    abs all any ascii bin bool bytes callable chr complex dict divmod enumerate filter float frozenset hex
+    abs all any ascii bin bool callable chr complex dict divmod enumerate filter float frozenset hex
     int isinstance issubclass iter len list map max min next object oct ord pow property range repr reversed round
-    set slice sorted staticmethod classmethod str sum tuple zip None True False Ellipsis NotImplemented
+    set slice sorted staticmethod classmethod sum tuple zip None True False Ellipsis NotImplemented
 """.split()
+"""Builtins offered as they are. Not ``bytes``, ``bytearray`` or ``memoryview``: the sandbox has no
+bytes (see the policy module on buffers); ``str`` is :data:`~codeact_robot.sandbox.classes.STR`."""
 
 EXCEPTIONS = """
     ArithmeticError AssertionError AttributeError Exception FloatingPointError ImportError IndexError KeyError
@@ -89,7 +92,7 @@ def safe_builtins(
         if len(obj) > 1:
             raise TypeError(f"help expected at most 1 argument, got {len(obj)}")
         target, name = obj[0], None
-        if type(target) is str and target.isidentifier():
+        if type(target) is str and target.isidentifier() and not target.startswith("_"):
             name = target
             if target in namespace:
                 target = namespace[target]
@@ -101,6 +104,7 @@ def safe_builtins(
 
     result = {
         **names,
+        "str": STR,
         "getattr": policy.getattr,
         "hasattr": policy.hasattr,
         "type": sandbox_type,

@@ -4,12 +4,17 @@ A real class is a constructor and a door to its attributes (``type(a)(shape, dty
 built arrays over memory a program chose). A :class:`ClassView` keeps what programs use a
 class for, printing it, comparing it and ``isinstance``, and offers no attribute; calling
 it builds an object only where the view was given a checked constructor (``np.float64(x)``).
+``str`` is a view too (:data:`STR`): it offers str's methods, and converts one value to text
+but never decodes a buffer (``str(array, "latin-1")`` would read the array's raw memory).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from codeact_robot.sandbox.refusals import RefusedOperation
 
@@ -57,3 +62,52 @@ class ClassView:
 
     def __repr__(self) -> str:
         return repr(self._cls)
+
+
+class StrView(ClassView):
+    """``str`` as sandboxed code sees it: what the class offers, minus decoding.
+
+    ``str(value)`` converts one value to text; ``str(obj, encoding)`` is refused, because it
+    reads any object that exports a buffer (an array's raw memory) and there are no bytes in
+    the sandbox to decode. The methods (``str.join``, ``str.lower``) are str's own, offered
+    as the policy's entry for this class says.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(str, make=_text, dtype=np.dtype(str))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(str, name)
+
+    def __dir__(self) -> list[str]:
+        return dir(str)
+
+    def _described(self) -> Callable[..., str]:
+        """What help(str) describes (host code only)."""
+        return _text
+
+
+def _text(*args: Any, **kwargs: Any) -> str:
+    """The text of a value: str(3.5) is '3.5'. Its methods are str's (str.lower, '-'.join(names)).
+
+    In the sandbox str() takes one value and no encoding: there are no bytes to decode.
+    """
+    if len(args) + len(kwargs) > 1 or set(kwargs) - {"object"}:
+        raise RefusedOperation(
+            "str() takes one value in the sandbox; there are no bytes to decode, so no encoding or errors"
+        )
+    return str(*args, **kwargs)
+
+
+_text.__name__ = _text.__qualname__ = "str"
+_text.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  (help(str) shows it)
+    [inspect.Parameter("object", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="")]
+)
+
+
+STR = StrView()
+"""The one ``str`` of every sandbox: its builtin, and what ``type("text")`` returns."""

@@ -2,23 +2,31 @@
 
 - a bare ``except:`` becomes ``except Exception:``, so no handler can swallow the
   exception that stops a program at a limit;
+- a bytes literal is refused: the sandbox has no bytes (see the policy module on buffers);
 - a final expression statement has its value displayed, as in a notebook cell;
 - ``name += value`` stays a native in-place operation;
 - in a method of a class the program defines, ``self.name`` is read directly instead of
   through the attribute guard, when ``self`` is never rebound in the method: the method
   first checks that ``self`` is an instance of a program-defined class, whose attributes
-  the guard would allow anyway. This keeps object-heavy programs fast.
+  the guard would allow anyway, but for two an exception class inherits (``self.add_note``,
+  ``self.with_traceback``), which take a string and a traceback the program cannot have.
+  This keeps object-heavy programs fast.
 """
 
 from __future__ import annotations
 
 import ast
+import unicodedata  # noqa: F401  (see below)
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer
 from RestrictedPython.compile import compile_restricted_exec
+
+# The parser imports unicodedata the first time a program has a non-ASCII identifier (θ = 0.5)
+# or a named escape ("\N{DEGREE SIGN}"). A confined worker can no longer import what it had not
+# loaded before it confined itself, so it is loaded with the compiler.
 
 DISPLAY = "_display_"
 CHECK_SELF = "_check_self_"
@@ -48,6 +56,11 @@ class _Transformer(RestrictingNodeTransformer):
         if node.type is None:
             node.type = ast.copy_location(ast.Name("Exception", ast.Load()), node)
         return super().visit_ExceptHandler(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, bytes):
+            self.error(node, "bytes literals are not available in the sandbox; use str")
+        return super().visit_Constant(node)
 
     def visit_Module(self, node: ast.Module) -> ast.AST:
         node = super().visit_Module(node)
@@ -158,8 +171,9 @@ def compile_action(source: str, filename: str) -> CompiledAction:
     """Compile one code action under the sandbox's rules.
 
     Every way compiling can fail becomes a :class:`CompileError`: a syntax error, a rule
-    of the sandbox, text that is not valid Unicode (a lone surrogate), or a program nested
-    too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times).
+    of the sandbox, text that is not valid Unicode (a lone surrogate), a program nested
+    too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times),
+    or anything else the parser or compiler raises: the program cannot run, the sandbox can.
 
     Raises:
         CompileError: with RestrictedPython's messages or Python's syntax error.
@@ -180,6 +194,8 @@ def compile_action(source: str, filename: str) -> CompiledAction:
         ) from None
     except (RecursionError, MemoryError):
         raise CompileError(["SyntaxError: the program is nested too deeply to compile"]) from None
+    except Exception as error:
+        raise CompileError([f"SyntaxError: the program could not be compiled ({type(error).__name__})"]) from None
 
 
 def _compile(source: str, filename: str) -> CompiledAction:

@@ -12,6 +12,11 @@ What every numpy entry relies on (:mod:`codeact_robot.sandbox.arrays`): no dtype
 outside bool, int, float, complex and str goes in or comes out of any call, ``out=``
 is an array of those, and nothing takes ``buffer``, ``offset`` or ``strides``; numpy
 keeps the views and copies it makes inside the memory of the arrays it was given.
+
+And it holds the list of every callable the sandbox offers with whether it reads a
+buffer (see *Buffers* below): an array exports its raw memory, object pointers
+included, to whatever consumes the buffer protocol, and nothing offered does. There
+are no bytes in the sandbox at all.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from codeact_robot.sandbox.arrays import SAFE_KINDS, Checked, SafeUfunc, checked_method, view_of
-from codeact_robot.sandbox.classes import ClassView
+from codeact_robot.sandbox.classes import STR, ClassView, StrView
 from codeact_robot.sandbox.refusals import RefusedAttribute, RefusedOperation, public_name
 from codeact_robot.sandbox.safemodule import SafeModule
 
@@ -114,6 +119,51 @@ GENERATOR_CHECKED = frozenset(
 make an object array; ``random`` and ``integers`` take dtype and out). Not offered:
 ``bit_generator`` (its state and raw bits)."""
 
+# --- buffers --------------------------------------------------------------------------------
+#
+# An array exports its raw memory through the buffer protocol: an object array its pointers
+# (numpy 2 exports dtype=object), any other array the bytes of its numbers. Arrays are the
+# only exporters a program can hold, and object arrays still arise from operators
+# (np.zeros(2, int) + [10**30, 1] coerces the list to objects), inert as they are to every
+# function. So the rule is that nothing offered consumes a buffer. Every callable the
+# sandbox offers, and whether it does (tests/test_sandbox_buffers.py calls each with arrays
+# and checks that no result carries their raw bytes, and that none returns bytes):
+#
+# - builtins (builtins.PLAIN and the sandbox's own getattr, hasattr, type, dir, help, id,
+#   hash). CPython's readers are bytes(), bytearray(), memoryview() and str(obj, encoding):
+#   the first three are not offered and str is classes.STR, which takes one value and no
+#   encoding. int(), float() and complex() read a buffer only from an exporter without
+#   number methods, and arrays have them (only a size-1 array converts, through its
+#   element). The rest read no buffer: abs bin chr divmod hex oct pow round take numbers,
+#   ord a character, bool any value; all any dict enumerate filter frozenset iter len list map max min next
+#   reversed set sorted sum tuple zip iterate or take callables; ascii and repr make text
+#   of a value; callable isinstance issubclass object property staticmethod classmethod
+#   range slice and the exception classes take values or classes; getattr hasattr type dir
+#   help id hash are the sandbox's own and take names and values.
+# - methods, by type (ATTRIBUTES). The bytes family's methods and operators (join,
+#   startswith, find, +, %, in ...) read any buffer, so no bytes-like object can be made:
+#   no bytes literal (the compiler refuses one), no str.encode, no int.to_bytes, no 'S'
+#   arrays (their elements are bytes), and exception args that carry bytes arrive as
+#   text. int.from_bytes reads any buffer: withdrawn from int and bool. The methods of
+#   str (all public ones but format, format_map and encode), int, float, complex, bool,
+#   list, tuple, dict, set, frozenset, range, slice, the dict views and the collections
+#   classes take numbers, str, iterables, keys or callables: no buffer.
+# - modules: math, itertools, random (seed hashes str, bytes or bytearray, by type),
+#   statistics, collections, functools.reduce, json (loads parses str, bytes or bytearray,
+#   by type): none reads an array's buffer.
+# - numpy (NUMPY_FUNCTIONS, NUMPY_TYPES, NUMPY_LINALG, array and generator methods): every
+#   entry refuses arrays of unsafe dtypes, none reinterprets an array's memory (view,
+#   frombuffer, ndarray(buffer=), tobytes are not offered), and the string scalar types,
+#   whose constructors decode a buffer as str(obj, encoding) does, construct nothing.
+# - operators on any value above: only the operators of a bytes-like object read a buffer.
+#
+# Memory nobody wrote is kept from programs too: np.empty is not offered, where= needs out=
+# in element-wise calls, and extended precision (whose padding is never written) is not a
+# dtype programs get. Addresses are another matter: default reprs show them, and CPython
+# shows their bits in the iteration order of a set of objects, so they are not secret; what
+# the sandbox keeps is that nothing reachable turns an address into memory (README: threat
+# model).
+
 # --- attributes by type --------------------------------------------------------------------
 
 
@@ -122,14 +172,16 @@ def _public(kind: type, deny: frozenset[str] = frozenset()) -> frozenset[str]:
 
 
 _FORMATTERS = frozenset({"format", "format_map"})
+_STR_WITHDRAWN = _FORMATTERS | {"encode"}  # format: attribute traversal; encode: makes bytes
+_INT_WITHDRAWN = frozenset({"from_bytes", "to_bytes"})  # from_bytes reads any buffer; to_bytes makes bytes
 
 ATTRIBUTES: dict[type, frozenset[str]] = {
-    str: _public(str, _FORMATTERS),
-    bytes: _public(bytes),
-    int: _public(int),
+    str: _public(str, _STR_WITHDRAWN),
+    StrView: _public(str, _STR_WITHDRAWN),
+    int: _public(int, _INT_WITHDRAWN),
     float: _public(float),
     complex: _public(complex),
-    bool: _public(bool),
+    bool: _public(bool, _INT_WITHDRAWN),
     list: _public(list),
     tuple: _public(tuple),
     dict: _public(dict),
@@ -156,7 +208,6 @@ MUTABLE = (
     list,
     dict,
     set,
-    bytearray,
     collections.deque,
     collections.Counter,
     collections.OrderedDict,
@@ -167,6 +218,8 @@ MUTABLE = (
 EXCEPTION_ATTRIBUTES = frozenset({"args"})
 _TYPE_PUBLIC = frozenset(name for name in dir(type) if not name.startswith("_"))  # mro: would reveal BaseException
 NAMED_CLASSES = frozenset({type(None), *MUTABLE, *ATTRIBUTES, object, property, staticmethod, classmethod}) - {
+    str,
+    StrView,
     np.ndarray,
     SafeUfunc,
     np.random.Generator,
@@ -174,9 +227,10 @@ NAMED_CLASSES = frozenset({type(None), *MUTABLE, *ATTRIBUTES, object, property, 
     type({}.items()),
     type({}.values()),
 }
-"""Classes ``type()`` returns as they are: builtins and ``collections`` classes a program can name anyway."""
+"""Classes ``type()`` returns as they are: builtins and ``collections`` classes a program can name
+anyway (``str`` is named by its view, :data:`~codeact_robot.sandbox.classes.STR`)."""
 
-_PLAIN_VALUES = (bool, int, float, complex, str, bytes)
+_PLAIN_VALUES = (bool, int, float, complex, str)
 _STAND_INS = (SafeModule, Checked, SafeUfunc, ClassView)
 MAX_CARRIED_DEPTH = 4
 _short = reprlib.Repr()
@@ -211,8 +265,9 @@ class Policy:
         def build(name: str, bases: tuple[type, ...], namespace: dict[str, Any]) -> type:
             for base in bases:
                 if base not in self.sandbox_classes and base not in allowed_bases:
+                    named = base._described() if isinstance(base, ClassView) else base
                     raise RefusedOperation(
-                        f"class {name} cannot derive from {getattr(base, '__name__', repr(base))}; bases may be "
+                        f"class {name} cannot derive from {getattr(named, '__name__', repr(base))}; bases may be "
                         "object, an exception class or a class defined in the sandbox"
                     )
             cls = type(name, bases, namespace)
@@ -239,6 +294,8 @@ class Policy:
         kind = type(obj)
         if kind in NAMED_CLASSES or self.is_sandbox_class(kind):
             return kind
+        if kind is str:
+            return STR
         if issubclass(kind, Exception) and kind.__module__ == "builtins":
             return kind
         return view_of(kind)
@@ -396,8 +453,13 @@ class Policy:
             return f'"{name}" is an invalid attribute name because it starts with "_"'
         if name in INSPECT_ATTRIBUTES:
             return f'"{name}" is a restricted name, that is forbidden to access in the sandbox'
-        if isinstance(obj, str) and name in _FORMATTERS:
+        if isinstance(obj, (str, StrView)) and name in _FORMATTERS:
             return f"str.{name} is not available in the sandbox; use f-strings or % formatting"
+        if isinstance(obj, (str, StrView)) and name == "encode":
+            return "str.encode is not available in the sandbox: there are no bytes in it"
+        owner = obj if isinstance(obj, type) else type(obj)
+        if issubclass(owner, int) and name in _INT_WITHDRAWN:
+            return f"{owner.__name__}.{name} is not available in the sandbox: there are no bytes in it"
         if isinstance(obj, SafeModule):
             return f"module '{what}' has no attribute '{name}' available in the sandbox"
         return f"'{what}' object has no attribute '{name}' available in the sandbox"
