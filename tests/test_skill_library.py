@@ -7,8 +7,10 @@ reason naming the file, and still reads every other skill.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ import pytest
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import add_file, import_library, store_skill
 from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, library_fingerprint, offerable, words
-from codeact_robot.library.rules import SkillRejected, program_using
+from codeact_robot.library.rules import SkillRejected, program_using, reserved_names
+from codeact_robot.sandbox.executor import Sandbox
+from codeact_robot.skills import SKILLS
 from codeact_robot.skills.library import (
     INDEX_FILE,
     MAX_SOURCE_BYTES,
@@ -27,6 +31,7 @@ from codeact_robot.skills.library import (
     VerifyRequest,
     parse_ref,
 )
+from codeact_robot.worker.config import Limits
 
 HERE = Provenance(task="StackBlocks", seed=4, episode="e1", model="fake-model", time="2026-01-01T00:00:00+00:00")
 
@@ -212,6 +217,16 @@ def test_the_host_refuses_what_breaks_the_rule_and_stores_nothing(tmp_path: Path
     assert library.skills() == [] and not (tmp_path / "library").exists()
 
 
+def test_the_names_a_skill_may_not_take_are_every_name_an_episode_sandbox_defines() -> None:
+    sandbox = Sandbox({name: skill.function for name, skill in SKILLS.items()}, Limits())
+    try:
+        defined = {n for n in [*sandbox.namespace, *sandbox.namespace["__builtins__"]] if not n.startswith("_")}
+    finally:
+        sandbox.close()
+    assert reserved_names() == frozenset(defined) == sandbox.api_names
+    assert {"pick_and_place", "save_skill", "len", "str", "help", "np", "math"} <= reserved_names()
+
+
 def test_adding_a_file_stores_each_function_callees_first_and_reports_what_it_refused(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(
@@ -325,3 +340,136 @@ def test_export_then_import_copies_every_version_pending_with_calls_repinned(tmp
     assert stack.meta.provenance.model == "fake-model"
     again = import_library(mine, SkillLibrary(tmp_path / "shared"))
     assert [r.new for r in again] == [False, False, False]
+
+
+# --- what reading and writing cost ---------------------------------------------------------------
+
+
+def _age(*paths: Path, seconds_ago: float) -> None:
+    """Date files and folders back, outside the window in which a change could share a timestamp."""
+    stamp = time.time_ns() - int(seconds_ago * 1e9)
+    for path in paths:
+        os.utime(path, ns=(stamp, stamp), follow_symlinks=False)
+
+
+def _listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The folders read (listed) from now on."""
+    listed: list[str] = []
+    scandir, listdir = os.scandir, os.listdir
+
+    def counted_scandir(path: str | os.PathLike[str] = ".") -> object:
+        listed.append(os.fspath(path))
+        return scandir(path)
+
+    def counted_listdir(path: str | os.PathLike[str] = ".") -> list[str]:
+        listed.append(os.fspath(path))
+        return listdir(path)
+
+    monkeypatch.setattr(os, "scandir", counted_scandir)
+    monkeypatch.setattr(os, "listdir", counted_listdir)
+    return listed
+
+
+def test_a_library_rereads_only_the_skill_folders_that_changed_and_its_own_writes_reread_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = SkillLibrary(tmp_path)  # another process writing to the same folder
+    for name in ("one", "two", "three"):
+        store_skill(other, source(name, f"The {name} skill."), HERE)
+    _age(*tmp_path.rglob("*"), tmp_path, seconds_ago=3600)
+    reader = SkillLibrary(tmp_path)
+    assert [s.ref for s in reader.skills()] == ["one@1", "three@1", "two@1"]
+    listed = _listings(monkeypatch)
+    reader.refresh()
+    assert listed == []  # nothing changed: no folder is listed again, no file read
+
+    store_skill(other, source("two", "The two skill, again."), HERE)
+    _age(tmp_path / "two", *(tmp_path / "two").iterdir(), seconds_ago=3000)
+    listed.clear()
+    reader.refresh()
+    assert listed == [str(tmp_path / "two")]
+    assert reader.get("two").summary == "The two skill, again."
+
+    verified(other, "one")
+    _age(tmp_path / "one", *(tmp_path / "one").iterdir(), seconds_ago=2000)
+    listed.clear()
+    reader.refresh()
+    assert listed == [str(tmp_path / "one")] and reader.get("one").status == "verified"
+
+    listed.clear()
+    saved = store_skill(reader, source("two", "The two skill, third."), HERE)
+    assert verified(reader, "two").ref == saved.ref == "two@3"
+    assert reader.get("two").status == "verified"  # seen without reading the folder again
+    assert listed == [str(tmp_path / "two")]  # the one folder written to, for its next version number
+    assert reader.remove("three") == ["three@1"]
+    assert [s.ref for s in reader.skills()] == ["one@1", "two@1", "two@2", "two@3"]
+    assert listed == [str(tmp_path / "two")]
+
+
+def test_a_change_within_the_clock_tick_of_a_refresh_is_not_missed(tmp_path: Path) -> None:
+    other = SkillLibrary(tmp_path)
+    store_skill(other, source("one", "The one skill."), HERE)
+    reader = SkillLibrary(tmp_path)
+    assert [s.ref for s in reader.skills()] == ["one@1"]
+    folder = tmp_path / "one"
+    seen = folder.stat().st_mtime_ns
+    store_skill(other, source("one", "The one skill, again."), HERE)
+    os.utime(folder, ns=(seen, seen))  # as if the save had shared the folder's timestamp with the first read
+    reader.refresh()
+    assert [s.ref for s in reader.skills()] == ["one@1", "one@2"]
+
+
+def test_storing_a_skill_parses_its_source_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = source("stack_on_top", "Stack onto the top.", "return top_of()")
+    library = SkillLibrary(tmp_path)
+    store_skill(library, source("top_of", "The top block."), HERE)
+    parse = ast.parse
+    parsed: list[str] = []
+
+    def counted(text: str, *args: object, **kwargs: object) -> ast.AST:
+        parsed.append(text)
+        return parse(text, *args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", counted)
+    stored = store_skill(library, text, HERE)
+    assert parsed.count(text) == 1
+    assert stored.meta.calls == {"top_of": 1} and stored.header == "stack_on_top()\n    Stack onto the top."
+
+
+# --- orderings -----------------------------------------------------------------------------------
+
+
+def test_functions_of_a_file_that_call_each_other_are_refused_and_the_rest_added(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text(
+        source("ping", "Ping.", "return pong()")
+        + source("pong", "Pong.", "return ping()")
+        + source("rally", "Rally.", "return top_of()")
+        + source("top_of", "The top block.")
+    )
+    library = SkillLibrary(tmp_path / "library")
+    results = add_file(library, path, VerifyRequest())
+    refused = "it calls itself back through the skills it calls: ping -> pong -> ping"
+    assert [(r.name, r.skill.ref if r.skill else r.refused) for r in results] == [
+        ("top_of", "top_of@1"),
+        ("rally", "rally@1"),
+        ("ping", refused),
+        ("pong", refused.replace("ping -> pong -> ping", "pong -> ping -> pong")),
+    ]
+
+
+def test_importing_skills_whose_metadata_makes_them_call_each_other_refuses_those_and_imports_the_rest(
+    tmp_path: Path,
+) -> None:
+    team = SkillLibrary(tmp_path / "team")
+    store_skill(team, source("ping", "Ping."), HERE)
+    store_skill(team, source("pong", "Pong.", "return ping()"), HERE)
+    store_skill(team, source("rally", "Rally.", "return pong()"), HERE)
+    ping = team.get("ping")
+    team.update(ping, calls={"pong": 1})  # edited by hand: ping@1 -> pong@1 -> ping@1
+    results = import_library(SkillLibrary(tmp_path / "mine"), SkillLibrary(tmp_path / "team"))
+    assert [(r.name, r.skill.ref if r.skill else r.refused) for r in results] == [
+        ("ping@1", "it calls itself back through the skills it calls: ping@1 -> pong@1 -> ping@1"),
+        ("pong@1", "it calls itself back through the skills it calls: pong@1 -> ping@1 -> pong@1"),
+        ("rally@1", "rally@1"),
+    ]

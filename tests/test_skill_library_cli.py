@@ -103,6 +103,8 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
         (("remove", "x@0"), "error: 'x@0': a version is a whole number from 1 up"),
         (("verify", "stack_blocks", "--task", "Tabletop"), "error: Tabletop has no success check to verify a skill"),
         (("verify", "stack_blocks", "--task", "Stack"), "error: no task named 'Stack'"),
+        (("verify", "stack_blocks", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
+        (("add", "mine.py", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
         (("export", "."), "is not an empty folder; export writes a fresh library"),
         (("import", "nowhere"), "error: nowhere is not a folder; import reads a skill library's folder"),
     ],
