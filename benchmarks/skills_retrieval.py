@@ -2,12 +2,17 @@
 
 Writes a library of N verified skills as plain files (names and docstrings drawn from a
 vocabulary of tabletop words), then measures, side by side:
-- reading the catalog from the files (no index: the first read, or after a clone),
-- reading it through the derived index (every later read: a stat of each file),
+- reading the catalog from the files (no index: the first read, or after a clone; each source is
+  checked against the sandbox's rule),
+- reading it through the derived index (a library object's first read: a stat of each file),
+- bringing a library object's catalog up to date when nothing changed (a stat of each skill folder),
+  and after another process saved one skill (the library folder and that skill's folder listed again),
+- saving one skill into the library, then setting its verification program (what an episode's step
+  does when its program saves a skill and calls it),
 - building the BM25 retriever over the offerable skills,
 - one retrieval of k skills for a task instruction (the figure the target is set for),
-- an episode's retrieval at reset once the process has built the retriever (read the catalog through the
-  index, find the retriever in the process's cache, retrieve, read the k sources),
+- an episode's retrieval at reset once the process has built the retriever (bring the catalog up to
+  date, find the retriever in the process's cache, retrieve, read the k sources),
 - and, for scale, verifying one skill (3 fresh StackBlocks episodes in one episode worker).
 
 python benchmarks/skills_retrieval.py [--skills 10000] [--k 5] [--queries 200]
@@ -26,9 +31,9 @@ from pathlib import Path
 
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.library.authoring import store_skill
+from codeact_robot.library.files import Provenance, SkillLibrary, VerifyRequest
 from codeact_robot.library.retrieval import SkillIndex, skill_index
 from codeact_robot.library.verification import Verifier
-from codeact_robot.skills.library import Provenance, SkillLibrary, VerifyRequest
 from codeact_robot.worker.config import EnvConfig
 
 STACK_BLOCKS = '''def stack_blocks():
@@ -91,6 +96,25 @@ def main() -> None:
         print(f"catalog from the files (no index):   {time.perf_counter() - start:8.3f} s")
         indexed, _ = timed(lambda: SkillLibrary(folder).skills(), 5)
         print(f"catalog through the index:           {indexed:8.3f} s")
+        time.sleep(2.5)  # a library in use: its folders last changed more than 2 s before they are listed
+        library = SkillLibrary(folder)
+        library.skills()
+        unchanged, _ = timed(library.refresh, 5)
+        print(f"refresh, nothing changed:            {unchanged:8.3f} s")
+        other = SkillLibrary(folder)  # another process, saving into the same folder
+        elsewhere = []
+        for round in range(5):
+            store_skill(other, STACK_BLOCKS.replace("stack_blocks", f"stack_elsewhere_{round}"), Provenance())
+            elsewhere.append(timed(library.refresh, 1)[0])
+        print(f"refresh, one skill saved elsewhere:  {statistics.median(elsewhere):8.3f} s")
+
+        def save_one(round: int) -> None:
+            name = f"stack_here_{round}"
+            saved = store_skill(library, STACK_BLOCKS.replace("stack_blocks", name), Provenance())
+            library.update(saved, verify=VerifyRequest(tasks=("StackBlocks",), call=f"{name}()"))
+
+        saving = [timed(lambda round=round: save_one(round), 1)[0] for round in range(5)]
+        print(f"saving one skill (save, update):     {statistics.median(saving):8.3f} s")
         built, index = timed(lambda: SkillIndex(skills), 3)
         print(f"BM25 retriever over {len(index.offered):,} skills:     {built:8.3f} s")
 
@@ -109,7 +133,6 @@ def main() -> None:
         example = instructions[1]
         print(f"  e.g. {example!r} -> {[s.ref for s in index.retrieve(example, args.k)]}")
 
-        library = SkillLibrary(folder)
         skill_index(library.skills())  # the first episode of a process builds it
 
         def at_reset() -> None:

@@ -12,7 +12,7 @@ from gymnasium.utils.env_checker import check_env
 from codeact_robot.agent.prompt import system_prompt
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError
-from codeact_robot.skills.library import SkillLibrary
+from codeact_robot.library.files import SkillLibrary
 from codeact_robot.worker.config import Limits
 
 

@@ -21,7 +21,7 @@ LAYERS: dict[str, float] = {
     "codeact_robot.expert": 6.5,  # answers like a model: builds on llm's backend interface
     "codeact_robot.llm": 6,
     "codeact_robot.environments": 6,
-    "codeact_robot.library": 5.5,  # the skill library on the host: verification runs episode workers
+    "codeact_robot.library": 5.5,  # the skill library, on the host only: verification runs episode workers
     "codeact_robot.worker": 5,
     "codeact_robot.sandbox": 4,
     "codeact_robot.skills": 4,
@@ -105,6 +105,21 @@ def test_every_import_points_down() -> None:
             if not allowed:
                 wrong.append(f"{module} -> {target}")
     assert sorted(wrong) == []
+
+
+def test_the_packages_that_run_next_to_programs_hold_no_host_only_code() -> None:
+    # skills/ and the sandbox run in episode workers; the skill library's files, folders and
+    # user data (platformdirs) are the host's, in codeact_robot/library/.
+    host_only = {"platformdirs"}
+    found = []
+    for module, path in modules().items():
+        if package_of(module) in ("codeact_robot.skills", "codeact_robot.sandbox"):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+                found += [f"{module} -> {n}" for n in names if n.split(".")[0] in host_only]
+    assert found == []
 
 
 def test_no_import_cycles() -> None:

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.skills.library import SkillLibrary, Verdict
+from codeact_robot.library.files import SkillLibrary, Verdict
+from codeact_robot.worker.task_episode import start_episode
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}
 RESTRICTED = "SandboxError"
@@ -617,7 +618,8 @@ def test_saving_a_skill_that_would_run_code_when_loaded_is_refused(tmp_path, nam
 
 
 def test_a_hand_edited_library_runs_nothing_when_loaded(tmp_path) -> None:
-    # Metadata edited by hand to claim a verdict gets a skill past the host: the worker checks again.
+    # Metadata edited by hand to claim a verdict: the host refuses the file when it reads the
+    # library, and the worker refuses the source again when a host hands it over anyway.
     for name, source in LOADS_RUN_CODE.items():
         if name != "shadows-a-skill":  # the library keeps one file per name; this one is its own test below
             forge_verified(tmp_path / name, "tidy", source)
@@ -643,13 +645,22 @@ def check_library_load(library, function: str, note: str) -> None:
         fresh.close()
     env = CodeActEnv(renderer="tiny", skill_library=str(library))
     try:
-        instruction = f"{function.replace('_', ' ')} the blocks"  # retrieval offers the skill for this
-        observation, _ = env.reset(seed=0, options={**SCENE, "instruction": instruction})
-        assert note in observation["text"], observation["text"]
+        instruction = f"{function.replace('_', ' ')} the blocks"  # retrieval would offer the skill for this
+        _, info = env.reset(seed=0, options={**SCENE, "instruction": instruction})
+        assert info["skill_refs"] == [] and len(info["skill_problems"]) == 1
         assert {k: v for k, v in env.world_state.items() if k != "bullet"} == expected  # nothing moved
         if function == "tidy":
-            info = step(env, "tidy")
-            assert info["error_type"] == "NameError"  # the function was not created either
+            assert step(env, "tidy")["error_type"] == "NameError"  # the function was not created either
+        source = (library / function / "1.py").read_text()
+        assert env.instance is not None
+        reply = start_episode(env.worker, env.instance, [source])  # as a host that read no rule would
+        [refused] = reply.notes
+        assert note in refused and refused.startswith("a learned skill was not loaded: "), refused
+        problem = refused.removeprefix("a learned skill was not loaded: ")
+        assert info["skill_problems"] == [
+            f"{library / function / '1.py'}: {problem}"
+        ]  # the host's words are the worker's
+        assert {k: v for k, v in reply.state.model_dump().items() if k != "bullet"} == expected
     finally:
         env.close()
 

@@ -26,7 +26,7 @@ from codeact_robot.sandbox.output import KEEP_FACTOR, CappedOutput, Printer, pla
 from codeact_robot.sandbox.policy import ATTRIBUTES, MAX_CACHED_NAME, MAX_CACHED_VERDICTS, MUTABLE, Policy
 from codeact_robot.sandbox.refusals import Refusal, RefusedAttribute, RefusedImport, RefusedOperation
 from codeact_robot.sandbox.safemodule import SafeModule
-from codeact_robot.sandbox.skills import MAX_SKILL_CHARS, SkillRejected, check_skill_source
+from codeact_robot.sandbox.skill_rule import MAX_SKILL_CHARS, SkillRejected, check_skill_source
 from codeact_robot.sandbox.values import MAX_DEPTH, from_skill, to_skill
 from codeact_robot.worker.config import Limits
 
@@ -199,7 +199,7 @@ def test_bytes_literals_are_refused_where_they_stand(source: str, line: int) -> 
 
 
 def test_whatever_else_the_compiler_raises_is_a_compile_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(source: str, filename: str) -> Any:
+    def fail(*args: Any) -> Any:
         raise ModuleNotFoundError("No module named 'unicodedata'")
 
     monkeypatch.setattr(compiler, "_compile", fail)
@@ -796,7 +796,7 @@ GOOD_SKILL = '''def stack(names, height=0.02, *, retries=(1, 2), label: str | No
 
 
 def test_a_skill_that_only_defines_a_function_is_accepted() -> None:
-    assert check_skill_source(GOOD_SKILL, {"pick_and_place"}) == "stack"
+    assert check_skill_source(GOOD_SKILL, {"pick_and_place"}).name == "stack"
 
 
 @pytest.mark.parametrize(

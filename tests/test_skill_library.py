@@ -17,11 +17,7 @@ import pytest
 
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import add_file, import_library, store_skill
-from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, library_fingerprint, offerable, words
-from codeact_robot.library.rules import SkillRejected, program_using, reserved_names
-from codeact_robot.sandbox.executor import Sandbox
-from codeact_robot.skills import SKILLS
-from codeact_robot.skills.library import (
+from codeact_robot.library.files import (
     INDEX_FILE,
     MAX_SOURCE_BYTES,
     Failure,
@@ -31,6 +27,10 @@ from codeact_robot.skills.library import (
     VerifyRequest,
     parse_ref,
 )
+from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, library_fingerprint, offerable, words
+from codeact_robot.library.rules import RESERVED_NAMES, SkillRejected, program_using
+from codeact_robot.sandbox.executor import Sandbox
+from codeact_robot.skills import SKILLS
 from codeact_robot.worker.config import Limits
 
 HERE = Provenance(task="StackBlocks", seed=4, episode="e1", model="fake-model", time="2026-01-01T00:00:00+00:00")
@@ -118,7 +118,8 @@ def test_a_corrupt_file_a_syntax_error_and_a_missing_index_name_the_broken_file_
     assert [s.ref for s in reread.skills()] == ["good_one@1", "good_two@1"]
     assert reread.problems == [
         f"{tmp_path / 'bad_meta' / '1.json'}: not valid JSON: EOF while parsing a value at line 1 column 32",
-        f"{tmp_path / 'bad_source' / '1.py'}: it does not parse: invalid syntax (line 1)",
+        f"{tmp_path / 'bad_source' / '1.py'}: it does not compile in the sandbox: "
+        "SyntaxError: invalid syntax at line 1: def bad_source(:",
     ]
 
 
@@ -160,7 +161,7 @@ def test_hostile_library_files_are_refused_with_a_reason_and_reading_runs_nothin
         "linked_file": "linked_file/1.py: not a regular file (a symbolic link or a device); refused",
         "huge": f"huge/1.py: {MAX_SOURCE_BYTES + 1:,} bytes; a library file may have at most {MAX_SOURCE_BYTES:,}",
         "fifo": "fifo/1.py: not a regular file (a symbolic link or a device); refused",
-        "runs": "runs/1.py: a skill's source must be exactly one def",
+        "runs": "runs/1.py: a skill must be exactly one top-level def and nothing else; found: Import, Expr, Function",
         "other_name": "other_name/1.json: it describes kept@1",
         "typed": "typed/1.json: invalid metadata at version: Input should be a valid integer",
         "binary": "binary/1.py: not UTF-8 text",
@@ -223,8 +224,8 @@ def test_the_names_a_skill_may_not_take_are_every_name_an_episode_sandbox_define
         defined = {n for n in [*sandbox.namespace, *sandbox.namespace["__builtins__"]] if not n.startswith("_")}
     finally:
         sandbox.close()
-    assert reserved_names() == frozenset(defined) == sandbox.api_names
-    assert {"pick_and_place", "save_skill", "len", "str", "help", "np", "math"} <= reserved_names()
+    assert RESERVED_NAMES == frozenset(defined) == sandbox.api_names
+    assert {"pick_and_place", "save_skill", "len", "str", "help", "np", "math"} <= RESERVED_NAMES
 
 
 def test_adding_a_file_stores_each_function_callees_first_and_reports_what_it_refused(tmp_path: Path) -> None:
@@ -345,11 +346,11 @@ def test_export_then_import_copies_every_version_pending_with_calls_repinned(tmp
 # --- what reading and writing cost ---------------------------------------------------------------
 
 
-def _age(*paths: Path, seconds_ago: float) -> None:
-    """Date files and folders back, outside the window in which a change could share a timestamp."""
+def _age(*folders: Path, seconds_ago: float) -> None:
+    """Date folders back, outside the window in which a change could share their timestamp."""
     stamp = time.time_ns() - int(seconds_ago * 1e9)
-    for path in paths:
-        os.utime(path, ns=(stamp, stamp), follow_symlinks=False)
+    for folder in folders:
+        os.utime(folder, ns=(stamp, stamp))
 
 
 def _listings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -376,7 +377,7 @@ def test_a_library_rereads_only_the_skill_folders_that_changed_and_its_own_write
     other = SkillLibrary(tmp_path)  # another process writing to the same folder
     for name in ("one", "two", "three"):
         store_skill(other, source(name, f"The {name} skill."), HERE)
-    _age(*tmp_path.rglob("*"), tmp_path, seconds_ago=3600)
+    _age(tmp_path, *(tmp_path / name for name in ("one", "two", "three")), seconds_ago=3600)
     reader = SkillLibrary(tmp_path)
     assert [s.ref for s in reader.skills()] == ["one@1", "three@1", "two@1"]
     listed = _listings(monkeypatch)
@@ -384,17 +385,17 @@ def test_a_library_rereads_only_the_skill_folders_that_changed_and_its_own_write
     assert listed == []  # nothing changed: no folder is listed again, no file read
 
     store_skill(other, source("two", "The two skill, again."), HERE)
-    _age(tmp_path / "two", *(tmp_path / "two").iterdir(), seconds_ago=3000)
+    _age(tmp_path, tmp_path / "two", seconds_ago=3000)
     listed.clear()
     reader.refresh()
-    assert listed == [str(tmp_path / "two")]
+    assert listed == [str(tmp_path), str(tmp_path / "two")]  # the library's own folder: the index was rewritten
     assert reader.get("two").summary == "The two skill, again."
 
     verified(other, "one")
-    _age(tmp_path / "one", *(tmp_path / "one").iterdir(), seconds_ago=2000)
+    _age(tmp_path, tmp_path / "one", seconds_ago=2000)
     listed.clear()
     reader.refresh()
-    assert listed == [str(tmp_path / "one")] and reader.get("one").status == "verified"
+    assert listed == [str(tmp_path), str(tmp_path / "one")] and reader.get("one").status == "verified"
 
     listed.clear()
     saved = store_skill(reader, source("two", "The two skill, third."), HERE)
@@ -469,7 +470,7 @@ def test_importing_skills_whose_metadata_makes_them_call_each_other_refuses_thos
     team.update(ping, calls={"pong": 1})  # edited by hand: ping@1 -> pong@1 -> ping@1
     results = import_library(SkillLibrary(tmp_path / "mine"), SkillLibrary(tmp_path / "team"))
     assert [(r.name, r.skill.ref if r.skill else r.refused) for r in results] == [
+        ("rally@1", "rally@1"),  # pinned to pong@1, which it will not find: never offered
         ("ping@1", "it calls itself back through the skills it calls: ping@1 -> pong@1 -> ping@1"),
         ("pong@1", "it calls itself back through the skills it calls: pong@1 -> ping@1 -> pong@1"),
-        ("rally@1", "rally@1"),
     ]

@@ -15,7 +15,7 @@ from codeact_robot.eval.report import load_report
 from codeact_robot.eval.store import ResultsStore
 from codeact_robot.eval.suite import load_suite
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.skills.library import Provenance, SkillLibrary, Verdict
+from codeact_robot.library.files import Provenance, SkillLibrary, Verdict
 
 SKILLS_FILE = '''"""Skills written by hand."""
 
@@ -101,8 +101,11 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
         (("show", "stack_block"), "error: no skill named 'stack_block' (did you mean 'stack_blocks'?)"),
         (("show", "stack_blocks@7"), "error: stack_blocks has no version 7; versions: 1"),
         (("remove", "x@0"), "error: 'x@0': a version is a whole number from 1 up"),
-        (("verify", "stack_blocks", "--task", "Tabletop"), "error: Tabletop has no success check to verify a skill"),
-        (("verify", "stack_blocks", "--task", "Stack"), "error: no task named 'Stack'"),
+        (
+            ("verify", "stack_blocks", "--task", "Tabletop"),
+            "tasks: Value error, Tabletop has no success check to verify",
+        ),
+        (("verify", "stack_blocks", "--task", "Stack"), "tasks: Value error, no task named 'Stack'"),
         (("verify", "stack_blocks", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
         (("add", "mine.py", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
         (("export", "."), "is not an empty folder; export writes a fresh library"),
@@ -128,7 +131,10 @@ def test_a_broken_file_is_named_on_stderr_and_the_rest_is_listed(tmp_path: Path,
     assert skills("list", library=tmp_path) == 0
     captured = capsys.readouterr()
     assert captured.out == "one@1  pending  The one skill.\n"
-    assert captured.err == f"warning: {tmp_path / 'two' / '1.py'}: it does not parse: invalid syntax (line 1)\n"
+    assert captured.err == (
+        f"warning: {tmp_path / 'two' / '1.py'}: it does not compile in the sandbox: "
+        "SyntaxError: invalid syntax at line 1: def two(:\n"
+    )
 
 
 def test_a_suite_compares_an_agent_with_and_without_the_library_and_the_report_shows_both(tmp_path: Path) -> None:

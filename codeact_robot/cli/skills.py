@@ -7,17 +7,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from codeact_robot.cli.options import add_command, add_render_options, positive_int
-from codeact_robot.errors import UsageError
+from codeact_robot.errors import UsageError, settings_error
 from codeact_robot.library.authoring import Added, add_file, import_library
-from codeact_robot.library.verification import Verifier, checked_request
-from codeact_robot.skills.library import (
+from codeact_robot.library.files import (
     DEFAULT_VERIFY_SEEDS,
     SkillLibrary,
     VerifyRequest,
     default_library_folder,
     parse_ref,
 )
+from codeact_robot.library.verification import Verifier
 from codeact_robot.worker.config import EnvConfig
 
 EXAMPLES = (
@@ -205,9 +207,16 @@ def _asks(args: argparse.Namespace) -> bool:
 
 
 def _request(args: argparse.Namespace, current: VerifyRequest) -> VerifyRequest:
-    """The verification request with the options given applied."""
-    update = {"tasks": tuple(args.task or ()), "call": args.call, "seeds": args.seeds}
-    return checked_request(current.model_copy(update={k: v for k, v in update.items() if v}))
+    """The verification request with the options given applied.
+
+    Raises:
+        UsageError: an option out of range, or a task that does not exist or has no success check.
+    """
+    given = {"tasks": args.task, "call": args.call, "seeds": args.seeds}
+    try:
+        return VerifyRequest.model_validate({**current.model_dump(), **{k: v for k, v in given.items() if v}})
+    except ValidationError as error:
+        raise settings_error("the verification options (--task, --call, --seeds)", VerifyRequest, error) from None
 
 
 def _report(results: list[Added], verb: str) -> int:

@@ -12,16 +12,16 @@ import numpy as np
 from gymnasium import spaces
 
 from codeact_robot.environments.observation import MAX_TEXT_CHARS, format_observation, task_message
-from codeact_robot.envs.state import ObjectState
-from codeact_robot.envs.tasks import TABLETOP, TaskInstance, evaluate, get_task
+from codeact_robot.envs.tasks import TABLETOP, TaskInstance, get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import store_skill
+from codeact_robot.library.files import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
 from codeact_robot.library.retrieval import skill_index
 from codeact_robot.library.rules import SkillRejected, program_using
-from codeact_robot.skills.library import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, ScenePose, WorkerReply
+from codeact_robot.worker.task_episode import start_episode, task_check
 
 MAX_CODE_CHARS = 100_000
 
@@ -159,7 +159,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self.episode_id = uuid.uuid4().hex
         self._unused, self._saved = {}, []
         self._offered, sources = self._retrieve(self.instance.instruction)
-        reply = self.worker.reset([p.to_dict() for p in self.instance.placements], episode_seed, sources)
+        reply = start_episode(self.worker, self.instance, sources)
         self._last = reply
         text = task_message(self.instance.instruction, reply.scene, self.budget, reply.notes)
         return self._observation(text, reply), self._info(reply)
@@ -312,7 +312,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         assert self.instance is not None
         report = report or reply.report
         objects = {o.name: o.model_dump() for o in reply.state.objects}
-        verdict = evaluate(self.instance, {n: ObjectState.from_dict(o) for n, o in objects.items()})
+        verdict = task_check(self.instance, reply)
         return {
             "instruction": self.instance.instruction,
             "task": self.instance.task,

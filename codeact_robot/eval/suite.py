@@ -45,9 +45,9 @@ from codeact_robot.config import ActionMode, read_yaml, validated
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
 from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig
-from codeact_robot.skills.library import SkillLibrary
 from codeact_robot.worker.config import EnvConfig, Limits
 
 TASK_GROUPS = ("all", "seen", "unseen", "feedback")

@@ -1,5 +1,5 @@
-"""The host's side of the skill library: the rule before anything is stored, retrieval, verification, authoring.
+"""The skill library, on the host: its files, the rule before anything is stored, retrieval, verification, authoring.
 
-The files themselves are :mod:`codeact_robot.skills.library`; everything here runs on the
-host and never runs a skill's code outside an episode worker's sandbox.
+Everything here runs on the host and never runs a skill's code outside an episode
+worker's sandbox; code actions never call it.
 """

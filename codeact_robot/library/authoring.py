@@ -2,18 +2,22 @@
 
 Whatever the way in, each function is checked against the sandbox's rule before it is
 stored, the library skills it calls are pinned to a version, and it starts ``pending``.
+A skill can pin only versions stored before it, so skills that call each other (in a
+file, or in another library's metadata) are refused.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+import heapq
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
+from typing import TypeVar
 
 from codeact_robot.errors import UsageError
-from codeact_robot.library.rules import SkillRejected, called_skills, check_skill
-from codeact_robot.skills.library import (
+from codeact_robot.library.files import (
     MAX_SOURCE_BYTES,
     LearnedSkill,
     Provenance,
@@ -22,6 +26,9 @@ from codeact_robot.skills.library import (
     now,
     read_text,
 )
+from codeact_robot.library.rules import CheckedSkill, SkillRejected, called_skills, check_skill
+
+Node = TypeVar("Node", bound=Hashable)
 
 
 def store_skill(
@@ -44,10 +51,19 @@ def store_skill(
     Raises:
         SkillRejected: the source breaks the rule.
     """
-    check_skill(source)
+    return _store(library, check_skill(source), provenance, verify, loaded)
+
+
+def _store(
+    library: SkillLibrary,
+    skill: CheckedSkill,
+    provenance: Provenance,
+    verify: VerifyRequest | None = None,
+    loaded: Mapping[str, int] | None = None,
+) -> LearnedSkill:
     versions = {**library.latest_versions(), **(loaded or {})}
-    calls = {name: versions[name] for name in sorted(called_skills(source, versions))}
-    return library.save(source, provenance, calls, verify)
+    calls = {name: versions[name] for name in sorted(called_skills(skill, versions))}
+    return library.save(skill, provenance, calls, verify)
 
 
 @dataclass(frozen=True)
@@ -94,13 +110,26 @@ def add_file(library: SkillLibrary, path: str | Path, verify: VerifyRequest) -> 
         elif not (index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
             kind = type(statement).__name__
             results.append(Added(f"line {statement.lineno}", refused=f"a {kind} statement; only functions are added"))
-    provenance = Provenance(file=str(path), time=now())
-    for name in _callees_first(functions):
+    checked: dict[str, CheckedSkill] = {}
+    refused: dict[str, str] = {}
+    for name, source in functions.items():
         try:
-            results.append(Added(name, skill=store_skill(library, functions[name], provenance, verify)))
-        except (SkillRejected, UsageError) as error:
+            checked[name] = check_skill(source)
+        except SkillRejected as error:
+            refused[name] = str(error)
+    order, cycles = _callees_first(
+        {name: called_skills(checked[name], functions) if name in checked else set() for name in functions}
+    )
+    provenance = Provenance(file=str(path), time=now())
+    for name in order:
+        if name in refused:
+            results.append(Added(name, refused=refused[name]))
+            continue
+        try:
+            results.append(Added(name, skill=_store(library, checked[name], provenance, verify)))
+        except UsageError as error:
             results.append(Added(name, refused=str(error)))
-    return results
+    return results + [Added(name, refused=_calls_itself(cycles[name])) for name in functions if name in cycles]
 
 
 def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
@@ -110,46 +139,84 @@ def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
     verdicts are not carried over: a skill is verified by the physics where it is used,
     so every imported skill starts ``pending`` (with its provenance and verification
     request kept). A version whose exact source this library holds already is skipped.
+    Each version comes after the versions it calls and its name's older versions.
     """
+    versions = other.versions()
+    keys = sorted(versions)
+    before = {
+        key: {
+            *([previous] if previous and previous[0] == key[0] else []),
+            *(versions[key].meta.calls.items() & versions.keys()),
+        }
+        for previous, key in zip([None, *keys], keys)
+    }
+    order, cycles = _callees_first(before)
     results: list[Added] = []
     held = {(s.name, s.sha256): s for s in library.skills()}
     renamed: dict[tuple[str, int], int] = {}
-    for skill in _callees_before_callers(other.skills()):
+    for key in order:
+        skill = versions[key]
         mine = held.get((skill.name, skill.sha256))
         if mine is not None:
             results.append(Added(skill.ref, skill=mine, new=False))
-            renamed[(skill.name, skill.version)] = mine.version
+            renamed[key] = mine.version
             continue
         try:
-            source = other.source(skill)
-            check_skill(source)
+            checked = check_skill(other.source(skill))
         except (SkillRejected, UsageError) as error:
             results.append(Added(skill.ref, refused=str(error)))
             continue
         calls = {n: renamed.get((n, v), v) for n, v in skill.meta.calls.items()}
         provenance = skill.meta.provenance.model_copy(update={"file": skill.meta.provenance.file or str(other.folder)})
-        stored = library.save(source, provenance, calls, skill.meta.verify)
-        renamed[(skill.name, skill.version)] = stored.version
+        stored = library.save(checked, provenance, calls, skill.meta.verify)
+        renamed[key] = stored.version
         results.append(Added(skill.ref, skill=stored))
-    return results
+    refs = {key: skill.ref for key, skill in versions.items()}
+    return results + [
+        Added(refs[key], refused=_calls_itself([refs[k] for k in cycles[key]])) for key in keys if key in cycles
+    ]
 
 
-def _callees_before_callers(skills: list[LearnedSkill]) -> list[LearnedSkill]:
-    """The versions in an order where each comes after the versions it calls and its name's older versions."""
-    versions = {(s.name, s.version): s for s in skills}
-    ordered: dict[tuple[str, int], LearnedSkill] = {}
+def _callees_first(calls: Mapping[Node, set[Node]]) -> tuple[list[Node], dict[Node, list[Node]]]:
+    """The nodes in an order where each comes after those it calls, and the cycles among them.
 
-    def visit(key: tuple[str, int], trail: frozenset[tuple[str, int]]) -> None:
-        if key in ordered or key in trail or key not in versions:
-            return
-        older = sorted(k for k in versions if k[0] == key[0] and k[1] < key[1])
-        for callee in [*older, *sorted(versions[key].meta.calls.items())]:
-            visit(callee, trail | {key})
-        ordered[key] = versions[key]
+    Of the nodes whose callees are placed, the earliest in ``calls`` comes next, so the
+    order is the given one wherever calls allow.
 
-    for key in versions:
-        visit(key, frozenset())
-    return list(ordered.values())
+    Args:
+        calls: each node -> the nodes it calls (those not in ``calls`` are left out).
+
+    Returns:
+        The nodes in order, leaving out those on a cycle; and for each of those, its
+        cycle from itself back to itself (``[a, b, a]``: a calls b, which calls a).
+    """
+    position = {node: index for index, node in enumerate(calls)}
+    cycles: dict[Node, list[Node]] = {}
+    while True:
+        sorter = TopologicalSorter(
+            {node: (callees & position.keys()) - cycles.keys() for node, callees in calls.items() if node not in cycles}
+        )
+        try:
+            sorter.prepare()
+        except CycleError as error:
+            # graphlib lists a cycle as [a, b, ..., a], each before the next: each called by the next.
+            cycle = list(reversed(error.args[1][1:]))
+            for index, node in enumerate(cycle):
+                cycles[node] = [*cycle[index:], *cycle[:index], node]
+            continue
+        order: list[Node] = []
+        ready: list[tuple[int, Node]] = []
+        while sorter.is_active():
+            for node in sorter.get_ready():
+                heapq.heappush(ready, (position[node], node))
+            _, node = heapq.heappop(ready)
+            order.append(node)
+            sorter.done(node)
+        return order, cycles
+
+
+def _calls_itself(cycle: list[str]) -> str:
+    return f"it calls itself back through the skills it calls: {' -> '.join(map(str, cycle))}"
 
 
 def _segment(text: str, function: ast.FunctionDef) -> str:
@@ -157,19 +224,3 @@ def _segment(text: str, function: ast.FunctionDef) -> str:
     first = min([function.lineno, *(d.lineno for d in function.decorator_list)])
     lines = text.splitlines()[first - 1 : function.end_lineno]
     return "\n".join(lines) + "\n"
-
-
-def _callees_first(functions: dict[str, str]) -> list[str]:
-    """The functions' names, each after the functions of the same file that it calls (file order otherwise)."""
-    ordered: list[str] = []
-
-    def visit(name: str, trail: frozenset[str]) -> None:
-        if name in ordered or name in trail:
-            return
-        for callee in sorted(called_skills(functions[name], functions)):
-            visit(callee, trail | {name})
-        ordered.append(name)
-
-    for name in functions:
-        visit(name, frozenset())
-    return ordered

@@ -20,8 +20,8 @@ from typing import Protocol
 import numpy as np
 
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.errors import UnknownNameError
-from codeact_robot.skills.library import LearnedSkill, SkillLibrary
+from codeact_robot.errors import UnknownNameError, UsageError
+from codeact_robot.library.files import LearnedSkill, SkillLibrary, callees
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 STOPWORDS = frozenset(
@@ -100,32 +100,19 @@ class SkillIndex:
     def retrieve(self, query: str, k: int) -> list[LearnedSkill]:
         """The ``k`` offerable skills most relevant to ``query``, best first, then the skills they call.
 
-        A skill whose callees' versions clash with a better-ranked skill's is left out (a
-        name holds one function in a sandbox).
+        A skill that needs a version of a name other than one a better-ranked skill needs
+        is left out (a name holds one function in a sandbox).
         """
-        chosen: dict[str, LearnedSkill] = {}
-        callees: list[LearnedSkill] = []
+        loaded: dict[str, LearnedSkill] = {}  # name -> the version loaded under it
+        chosen: list[LearnedSkill] = []
         for index in self._retriever.top(query, k):
             skill = self.offered[index]
-            needed = [skill, *self._closure(skill)]
-            taken = {**chosen, **{c.name: c for c in callees}}
-            if any(taken.get(s.name, s).version != s.version for s in needed):
-                continue
-            chosen[skill.name] = skill
-            callees.extend(c for c in needed[1:] if c.name not in chosen and c not in callees)
-        return [*chosen.values(), *(c for c in callees if c.name not in chosen)]
-
-    def _closure(self, skill: LearnedSkill) -> list[LearnedSkill]:
-        """Every skill ``skill`` calls, directly or not, at the pinned versions."""
-        found: dict[str, LearnedSkill] = {}
-        stack = list(skill.meta.calls.items())
-        while stack:
-            name, version = stack.pop()
-            callee = self._versions[(name, version)]
-            if name not in found and name != skill.name:
-                found[name] = callee
-                stack.extend(callee.meta.calls.items())
-        return list(found.values())
+            needed = [skill, *callees(skill, self._versions)]
+            together = dict(loaded)
+            if all(together.setdefault(s.name, s).version == s.version for s in needed):  # each name at one version
+                loaded = together
+                chosen.append(skill)
+        return [*chosen, *(s for s in loaded.values() if s not in chosen)]
 
 
 _CACHE_SIZE = 4
@@ -155,26 +142,27 @@ def skill_index(skills: Sequence[LearnedSkill]) -> SkillIndex:
 
 
 def offerable(skills: Sequence[LearnedSkill]) -> list[LearnedSkill]:
-    """Each name's newest version that is verified and calls only verified versions (transitively)."""
+    """Each name's newest version that is verified and can be loaded with what it calls.
+
+    That is: every version it calls, directly or not, is there and verified, no name is
+    among them twice (a name holds one function in a sandbox), and none calls it back.
+    """
     versions = {(s.name, s.version): s for s in skills}
-    memo: dict[tuple[str, int], bool] = {}
-
-    def sound(key: tuple[str, int], trail: frozenset[tuple[str, int]]) -> bool:
-        if key not in memo:
-            skill = versions.get(key)
-            memo[key] = (
-                skill is not None
-                and skill.status == "verified"
-                and key not in trail
-                and all(sound(callee, trail | {key}) for callee in skill.meta.calls.items())
-            )
-        return memo[key]
-
     newest: dict[str, LearnedSkill] = {}
     for skill in sorted(skills, key=lambda s: (s.name, s.version)):
-        if sound((skill.name, skill.version), frozenset()):
+        if skill.status == "verified" and _sound(skill, versions):
             newest[skill.name] = skill
     return list(newest.values())
+
+
+def _sound(skill: LearnedSkill, versions: dict[tuple[str, int], LearnedSkill]) -> bool:
+    """Whether the versions a skill calls are there and verified, each name once, none of them the skill."""
+    try:
+        called = callees(skill, versions)
+    except UsageError:  # a version it calls is missing
+        return False
+    names = {skill.name, *(s.name for s in called)}
+    return len(names) == 1 + len(called) and all(s.status == "verified" for s in called)
 
 
 def library_fingerprint(library: SkillLibrary) -> str:

@@ -1,55 +1,46 @@
 """The sandbox's rule for learned skills as the host applies it, and what a skill calls.
 
 The worker checks a skill when a program saves it and when an episode loads it; the host
-checks it again before a skill from a worker's reply or a file is stored (a worker is
-untrusted too), with the same function and the same reserved names.
+checks it again before a skill from a worker's reply or a file is stored, and whenever it
+reads a library's file (a worker is untrusted, and so is a library), with the same
+function and the same reserved names.
 """
 
 from __future__ import annotations
 
 import ast
-import functools
 from collections.abc import Collection
 
-from codeact_robot.sandbox.executor import Sandbox
-from codeact_robot.sandbox.skills import SkillRejected, check_skill_source
+from codeact_robot.sandbox.executor import SANDBOX_NAMES
+from codeact_robot.sandbox.skill_rule import CheckedSkill, SkillRejected, check_skill_source
 from codeact_robot.skills import SKILLS
-from codeact_robot.worker.config import Limits
 
-__all__ = ["SkillRejected", "called_skills", "check_skill", "program_using", "reserved_names"]
+__all__ = ["RESERVED_NAMES", "CheckedSkill", "SkillRejected", "called_skills", "check_skill", "program_using"]
 
-
-@functools.cache
-def reserved_names() -> frozenset[str]:
-    """The names a learned skill must not take, exactly as an episode's sandbox has them."""
-    # A sandbox over the registry's functions, never run: nothing in it needs ending.
-    sandbox = Sandbox({name: skill.function for name, skill in SKILLS.items()}, Limits())
-    return sandbox.api_names
+RESERVED_NAMES = frozenset(SKILLS) | SANDBOX_NAMES
+"""The names a learned skill must not take, exactly as an episode's sandbox has them."""
 
 
-def check_skill(source: str) -> str:
+def check_skill(source: str) -> CheckedSkill:
     """Check a learned skill's source against the sandbox's rule.
 
     Returns:
-        The function's name.
+        The function, as checking it found it.
 
     Raises:
         SkillRejected: naming the part of the rule the source breaks.
     """
-    return check_skill_source(source, reserved_names())
+    return check_skill_source(source, RESERVED_NAMES)
 
 
-def called_skills(source: str, library: Collection[str]) -> set[str]:
+def called_skills(skill: CheckedSkill, library: Collection[str]) -> set[str]:
     """The library skills a skill's body names (calls, or passes on), itself left out.
 
     Args:
-        source: a source that :func:`check_skill` accepts.
+        skill: a checked skill.
         library: the names of the library's skills.
     """
-    function = ast.parse(source).body[0]
-    assert isinstance(function, ast.FunctionDef)
-    named = {node.id for node in ast.walk(function) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
-    return (named & set(library)) - {function.name}
+    return (skill.names & set(library)) - {skill.name}
 
 
 def program_using(action: str, name: str) -> str | None:

@@ -12,14 +12,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
-from codeact_robot.envs.state import ObjectState
-from codeact_robot.envs.tasks import evaluate, get_task
-from codeact_robot.errors import UsageError
-from codeact_robot.skills.library import Failure, LearnedSkill, SkillLibrary, Verdict, VerifyRequest, now
+from codeact_robot.envs.tasks import get_task
+from codeact_robot.library.files import Failure, LearnedSkill, SkillLibrary, Verdict, VerifyRequest, callees, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.task_episode import start_episode, task_check
 
 SEED_RANGE = 1_000_000
 MAX_FAILURE_CHARS = 2000
@@ -50,18 +47,6 @@ def verification_seeds(skill: LearnedSkill, count: int) -> tuple[int, ...]:
     return tuple(seeds)
 
 
-def checked_request(request: VerifyRequest) -> VerifyRequest:
-    """A verification request whose tasks exist and have a success check, their names made canonical.
-
-    Raises:
-        UsageError: naming a task that does not exist or has no success check.
-    """
-    try:
-        return VerifyRequest.model_validate(request.model_dump())
-    except ValidationError as error:
-        raise UsageError(str(error.errors()[0]["ctx"]["error"])) from None
-
-
 class Verifier:
     """Verifies skills of one library, one episode worker serving every episode.
 
@@ -84,10 +69,10 @@ class Verifier:
             request: a new request (tasks, call, seeds) to store and use; None keeps its own.
 
         Raises:
-            UsageError: a request naming a task that does not exist or has no success check.
+            UsageError: it calls a version the library does not hold.
         """
         if request is not None:
-            skill = self.library.update(skill, verify=checked_request(request))
+            skill = self.library.update(skill, verify=request)
         return self._verify(skill, frozenset())
 
     def _verify(self, skill: LearnedSkill, trail: frozenset[str]) -> Outcome:
@@ -95,9 +80,18 @@ class Verifier:
         if not tasks or not program:
             return Outcome(skill, ran=False)
         sources = [self.library.source(skill)]
-        for callee in self._callees(skill):
+        needed = callees(skill, self.library.versions())
+        for callee in needed:
             if callee.ref in trail | {skill.ref}:
                 return self._reject(skill, tasks, (), tasks[0], 0, f"it calls {callee.ref}, which calls it back")
+        named: dict[str, LearnedSkill] = {}
+        for version in [skill, *needed]:
+            first = named.setdefault(version.name, version)
+            if first.version != version.version:
+                reason = f"it needs {first.ref} and {version.ref} at once; a name holds one function"
+                return self._reject(skill, tasks, (), tasks[0], 0, reason)
+        for callee in needed:
+            callee = self.library.get(callee.name, callee.version)  # verified meanwhile, as another's callee
             if callee.status == "pending":
                 callee = self._verify(callee, trail | {skill.ref}).skill
             if callee.status != "verified":
@@ -113,27 +107,12 @@ class Verifier:
         verdict = Verdict(status="verified", source_sha256=skill.sha256, tasks=tasks, seeds=seeds, time=now())
         return Outcome(self.library.update(skill, verdict=verdict), ran=True)
 
-    def _callees(self, skill: LearnedSkill) -> list[LearnedSkill]:
-        """Every skill it calls, directly or through others, at the pinned versions."""
-        found: dict[str, LearnedSkill] = {}
-        waiting = sorted(skill.meta.calls.items())
-        while waiting:
-            name, version = waiting.pop(0)
-            try:
-                callee = self.library.get(name, version)
-            except UsageError:
-                raise UsageError(f"{skill.ref} calls {name}@{version}, which is not in the library") from None
-            if callee.ref not in found:
-                found[callee.ref] = callee
-                waiting.extend(sorted(callee.meta.calls.items()))
-        return list(found.values())
-
     def _episode(self, task: str, seed: int, sources: list[str], program: str) -> str | None:
         """Run one verification episode; None when the task's check holds, else what went wrong."""
         instance = get_task(task).instance(seed, None, self.config.colours)
         worker = self._worker = self._worker or WorkerClient(self.config)
         try:
-            reply = worker.reset([p.to_dict() for p in instance.placements], seed, sources)
+            reply = start_episode(worker, instance, sources)
             if reply.notes:
                 return "; ".join(reply.notes)
             reply = worker.execute(program, 1)
@@ -142,8 +121,7 @@ class Verifier:
             return f"the episode worker crashed: {crash}"
         if reply.report.error:
             return reply.report.error[-MAX_FAILURE_CHARS:]
-        objects = {o.name: ObjectState.from_dict(o.model_dump()) for o in reply.state.objects}
-        verdict = evaluate(instance, objects)
+        verdict = task_check(instance, reply)
         return None if verdict else f"the task's check did not hold: {verdict.detail}"
 
     def _reject(

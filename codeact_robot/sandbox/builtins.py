@@ -29,6 +29,12 @@ EXCEPTIONS = """
 """Catchable exceptions. BaseException, KeyboardInterrupt, SystemExit and GeneratorExit are left
 out so that a program cannot catch the exception that stops it at a limit."""
 
+GUARDED = "str getattr hasattr type dir help id hash".split()
+"""Builtins offered as the sandbox's own versions (see :func:`safe_builtins`)."""
+
+BUILTIN_NAMES = frozenset(PLAIN + EXCEPTIONS + GUARDED)
+"""Every builtin a program can name."""
+
 
 class _KeyedDigest:
     """Numbers that stand for ``id()`` and ``hash()`` values without revealing them.

@@ -16,7 +16,9 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import unicodedata  # noqa: F401  (see below)
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
@@ -167,7 +169,17 @@ class CompiledAction:
     functions: dict[str, str] = field(default_factory=dict)
 
 
-def compile_action(source: str, filename: str) -> CompiledAction:
+def parse_action(source: str, filename: str) -> ast.Module:
+    """The syntax tree of a code action, for a caller that reads it before compiling it.
+
+    Raises:
+        CompileError: as :func:`compile_action` does for a source that does not parse.
+    """
+    with _compile_errors(source):
+        return ast.parse(source, filename, "exec")
+
+
+def compile_action(source: str, filename: str, tree: ast.Module | None = None) -> CompiledAction:
     """Compile one code action under the sandbox's rules.
 
     Every way compiling can fail becomes a :class:`CompileError`: a syntax error, a rule
@@ -175,11 +187,24 @@ def compile_action(source: str, filename: str) -> CompiledAction:
     too deeply for the parser or the compiler (``1+1+...+1`` a hundred thousand times),
     or anything else the parser or compiler raises: the program cannot run, the sandbox can.
 
+    Args:
+        source: the program.
+        filename: its pseudo file name (``<action 3>``).
+        tree: the source's tree from :func:`parse_action`, when the caller has parsed it
+            already; compiling rewrites it in place.
+
     Raises:
         CompileError: with RestrictedPython's messages or Python's syntax error.
     """
+    with _compile_errors(source):
+        return _compile(source, filename, tree if tree is not None else ast.parse(source, filename, "exec"))
+
+
+@contextlib.contextmanager
+def _compile_errors(source: str) -> Iterator[None]:
+    """Turn whatever parsing or compiling ``source`` raises into a :class:`CompileError`."""
     try:
-        return _compile(source, filename)
+        yield
     except CompileError:
         raise
     except SyntaxError as error:
@@ -198,8 +223,7 @@ def compile_action(source: str, filename: str) -> CompiledAction:
         raise CompileError([f"SyntaxError: the program could not be compiled ({type(error).__name__})"]) from None
 
 
-def _compile(source: str, filename: str) -> CompiledAction:
-    tree = ast.parse(source, filename, "exec")
+def _compile(source: str, filename: str, tree: ast.Module) -> CompiledAction:
     functions = {
         node.name: ast.get_source_segment(source, node) or "" for node in tree.body if isinstance(node, ast.FunctionDef)
     }

@@ -18,8 +18,16 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from codeact_robot.sandbox.builtins import safe_builtins
-from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
+from codeact_robot.sandbox.builtins import BUILTIN_NAMES, safe_builtins
+from codeact_robot.sandbox.compiler import (
+    CHECK_SELF,
+    DISPLAY,
+    SELF_TYPES,
+    TYPE,
+    CompiledAction,
+    CompileError,
+    compile_action,
+)
 from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, StepBudget, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import build_modules
 from codeact_robot.sandbox.output import CappedOutput, Printer, plain_text
@@ -29,6 +37,8 @@ from codeact_robot.sandbox.safemodule import SafeModule
 from codeact_robot.sandbox.values import from_skill, to_skill
 
 PREIMPORTED = {"np": "numpy", "math": "math"}
+SANDBOX_NAMES = BUILTIN_NAMES | frozenset(PREIMPORTED)
+"""The names every sandbox defines besides its skills: the builtins and the pre-imported modules."""
 _INPLACE = {
     "+=": operator.iadd,
     "-=": operator.isub,
@@ -99,7 +109,6 @@ class Sandbox:
         self._skill_calls = self._skill_false = 0
         self._skill_errors: set[int] = set()  # ids of exceptions raised by skills in this action
         self.namespace = self._fresh_namespace(skills)
-        self._builtin_names = frozenset(name for name in self.namespace["__builtins__"] if not name.startswith("_"))
 
     def _fresh_namespace(self, skills: dict[str, Callable[..., Any]]) -> dict[str, Any]:
         policy = self.policy
@@ -130,7 +139,7 @@ class Sandbox:
     @property
     def api_names(self) -> frozenset[str]:
         """Names a learned skill must not take: the skills, the pre-imported modules and the builtins."""
-        return frozenset(self._skills) | frozenset(PREIMPORTED) | frozenset(self._builtin_names)
+        return frozenset(self._skills) | SANDBOX_NAMES
 
     def _copying(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """The skill as code actions call it: arguments and result copied across; dead once closed."""
@@ -191,18 +200,29 @@ class Sandbox:
         Returns:
             Output, error and limit of the run. Errors of the program never propagate.
         """
+        return self._run(lambda: compile_action(source, filename))
+
+    def run_compiled(self, compiled: CompiledAction) -> ActionResult:
+        """Run a program compiled already by :func:`compile_action` (a learned skill its rule has checked).
+
+        Returns:
+            As :meth:`run`.
+        """
+        return self._run(lambda: compiled)
+
+    def _run(self, compile_program: Callable[[], CompiledAction]) -> ActionResult:
         self._output = output = CappedOutput(self.limits.max_output_chars)
         self._skill_calls = self._skill_false = 0
         self._skill_errors.clear()
         result = ActionResult()
         start = time.perf_counter()
         try:
-            compiled = compile_action(source, filename)
+            compiled = compile_program()
         except CompileError as error:
             result.error, result.error_type = plain_text("\n".join(error.messages)), "SyntaxError"
             result.origin = "syntax" if error.messages[0].startswith("SyntaxError") else "sandbox"
         else:
-            self._sources[filename] = source.splitlines()
+            self._sources[compiled.filename] = compiled.source.splitlines()
             self.functions.update(compiled.functions)
             self._execute(compiled.code, output, result)
         stdout, result.stdout_cut = output.shown()

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from codeact_robot.sandbox.skills import MAX_SKILL_CHARS
+from codeact_robot.sandbox.skill_rule import MAX_SKILL_CHARS, MAX_SKILL_NAME_CHARS
 from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.config import Camera
 
@@ -169,7 +169,7 @@ class SceneSummary(_Plain):
 class SavedSkill(_Plain):
     """A function a program saved with ``save_skill``, for the host to store."""
 
-    name: Name
+    name: str = Field(max_length=MAX_SKILL_NAME_CHARS)
     source: str = Field(max_length=MAX_SKILL_CHARS)
 
 

@@ -18,7 +18,7 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
 from codeact_robot.sandbox.output import plain_text
-from codeact_robot.sandbox.skills import SkillRejected, check_skill_source
+from codeact_robot.sandbox.skill_rule import SkillRejected, check_skill_source
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
 from codeact_robot.worker.config import EnvConfig
@@ -139,13 +139,13 @@ class EpisodeRuntime:
         for source in skills:
             # A library file is untrusted however it got there: the rule is checked again here.
             try:
-                name = check_skill_source(source, episode.sandbox.api_names)
+                skill = check_skill_source(source, episode.sandbox.api_names)
             except SkillRejected as rejected:
                 notes.append(f"a learned skill was not loaded: {rejected}")
                 continue
-            loaded = episode.sandbox.run(source, filename=f"<skill {name}>")
+            loaded = episode.sandbox.run_compiled(skill.compiled)
             if loaded.error:
-                notes.append(f"learned skill {name} did not load: {loaded.error.splitlines()[-1]}")
+                notes.append(f"learned skill {skill.name} did not load: {loaded.error.splitlines()[-1]}")
         return self._reply(ActionResult(), sim_steps=0, notes=tuple(notes))
 
     def _end_episode(self) -> None:

@@ -11,29 +11,38 @@
       .index.json            derived catalog (ignored by git); rebuilt when missing or stale
 
 Learned skills are untrusted code: the host never imports or runs them (they run in the
-episode's sandbox), and a library is data another person may hand you. Reading one only
-parses: names must be plain identifiers and versions plain numbers, symbolic links and
-anything but regular files are refused, sizes are capped, metadata is schema-checked.
-A file that fails any of this is named in :attr:`SkillLibrary.problems` and the rest loads.
+episode's sandbox), and a library is data another person may hand you. Reading one parses
+each source and checks it against the sandbox's rule (:mod:`codeact_robot.library.rules`),
+and runs nothing: names must be skill names and versions plain numbers, symbolic links and
+anything but regular files are refused, sizes are capped, metadata is schema-checked. A
+file that fails any of this is named in :attr:`SkillLibrary.problems` and the rest loads.
 
 A skill's status follows from its metadata and source: ``verified`` or ``rejected`` when a
 verdict exists for exactly this source (a file edited by hand loses its verdict), else
 ``pending`` with the reason.
+
+A :class:`SkillLibrary` reads the whole catalog once (through the index where it is
+current). After that, :meth:`SkillLibrary.refresh` lists again only the folders whose
+modification time changed, and the library's own writes update its catalog as they go.
+A file rewritten in place leaves its folder's time alone: the next library object to read
+the folder sees the change, and a source read for an episode is refused if it changed
+(:meth:`SkillLibrary.source`).
 """
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import errno
 import hashlib
 import json
-import keyword
 import os
 import re
 import stat
 import threading
-from dataclasses import dataclass
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +52,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
+from codeact_robot.library.rules import CheckedSkill, check_skill
+from codeact_robot.sandbox.skill_rule import MAX_SKILL_NAME_CHARS, SKILL_NAME_RULE, is_skill_name
 
 LIBRARY_FORMAT = 1
 INDEX_FILE = ".index.json"
@@ -50,11 +61,14 @@ MAX_SOURCE_BYTES = 256 * 2**10  # the sandbox allows 50,000 characters; UTF-8 ne
 MAX_METADATA_BYTES = 1 * 2**20  # a verification program may be 100,000 characters
 MAX_INDEX_BYTES = 512 * 2**20
 MAX_VERSIONS = 100_000  # files beyond this many versions in one library are not read
-MAX_NAME_CHARS = 64
 DEFAULT_VERIFY_SEEDS = 3
-NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-VERSION_FILE = re.compile(r"([1-9][0-9]{0,5})\.(py|json)")
+VERSION = r"[1-9][0-9]{0,5}"
+VERSION_FILE = re.compile(rf"({VERSION})\.(py|json)")
+# A folder's modification time is trusted to reveal the next change only once it is older
+# than this at the listing: a change within the same clock tick keeps the time (FAT: 2 s).
+UNSETTLED_NS = 2 * 10**9
 Status = Literal["pending", "verified", "rejected"]
+Key = tuple[str, int]  # (name, version)
 
 
 def default_library_folder() -> Path:
@@ -68,16 +82,13 @@ def now() -> str:
 
 
 def check_name(name: str) -> str:
-    """A skill name as the library accepts it (a plain identifier that is no keyword).
+    """A skill name as the library accepts it (:func:`~codeact_robot.sandbox.skill_rule.is_skill_name`).
 
     Raises:
         UsageError: saying what a name may be.
     """
-    if not (isinstance(name, str) and NAME.fullmatch(name) and len(name) <= MAX_NAME_CHARS) or keyword.iskeyword(name):
-        raise UsageError(
-            f"{name!r} is not a skill name: a name is a Python identifier of at most {MAX_NAME_CHARS} characters "
-            "that starts with a letter"
-        )
+    if not is_skill_name(name):
+        raise UsageError(f"{name!r} is not a skill name: {SKILL_NAME_RULE}")
     return name
 
 
@@ -88,7 +99,7 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
         UsageError: a malformed reference.
     """
     name, _, version = ref.partition("@")
-    if version and not re.fullmatch(r"[1-9][0-9]{0,5}", version):
+    if version and not re.fullmatch(VERSION, version):
         raise UsageError(f"{ref!r}: a version is a whole number from 1 up, as in {name}@2")
     return check_name(name), int(version) if version else None
 
@@ -183,7 +194,7 @@ class SkillMeta(_Data):
     """
 
     format: Literal[1] = LIBRARY_FORMAT
-    name: str = Field(max_length=MAX_NAME_CHARS)
+    name: str = Field(max_length=MAX_SKILL_NAME_CHARS)
     version: int = Field(ge=1)
     calls: dict[str, int] = Field(default_factory=dict, max_length=100)
     provenance: Provenance = Field(default_factory=Provenance)
@@ -194,7 +205,7 @@ class SkillMeta(_Data):
     @classmethod
     def _plain_references(cls, calls: dict[str, int]) -> dict[str, int]:
         for name, version in calls.items():
-            if not _is_name(name) or version < 1:
+            if not is_skill_name(name) or version < 1:
                 raise ValueError(f"{name}@{version} is not a skill version")
         return calls
 
@@ -269,33 +280,32 @@ class LearnedSkill:
         return "not verified yet"
 
 
-def skill_of(name: str, version: int, source: str, meta: SkillMeta) -> LearnedSkill:
-    """The catalog entry of a source that :func:`function_of` accepts."""
-    function = function_of(source, name)
-    doc = ast.get_docstring(function) or ""
-    first = doc.strip().splitlines()[0] if doc.strip() else ""
-    header = f"{name}({ast.unparse(function.args)})" + (f"\n    {first}" if first else "")
-    return LearnedSkill(name, version, sha256(source), header, doc, meta)
+def callees(skill: LearnedSkill, lookup: Mapping[Key, LearnedSkill]) -> list[LearnedSkill]:
+    """Every skill version ``skill`` calls, directly or through others, at the versions pinned.
 
+    Each version once, nearest first; ``skill`` itself is among them when its calls lead
+    back to it.
 
-def function_of(source: str, name: str | None = None) -> ast.FunctionDef:
-    """The one function a skill's source defines (a structural check; the sandbox's rule is stricter).
+    Args:
+        skill: the caller.
+        lookup: skill versions by (name, version) (:meth:`SkillLibrary.versions`).
 
     Raises:
-        ValueError: the source does not parse, is not one ``def``, or defines another name.
+        UsageError: a version called is not in ``lookup``, naming it and its caller.
     """
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as error:
-        raise ValueError(f"it does not parse: {error.msg} (line {error.lineno})") from None
-    except (ValueError, RecursionError, MemoryError) as error:
-        raise ValueError(f"it does not parse: {type(error).__name__}") from None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
-        raise ValueError("a skill's source must be exactly one def")
-    function = tree.body[0]
-    if name is not None and function.name != name:
-        raise ValueError(f"it defines {function.name}, not {name}")
-    return function
+    found: dict[Key, LearnedSkill] = {}
+    waiting = deque([skill])
+    while waiting:
+        caller = waiting.popleft()
+        for key in sorted(caller.meta.calls.items()):
+            if key in found:
+                continue
+            callee = lookup.get(key)
+            if callee is None:
+                raise UsageError(f"{caller.ref} calls {key[0]}@{key[1]}, which is not in the library")
+            found[key] = callee
+            waiting.append(callee)
+    return list(found.values())
 
 
 def sha256(source: str) -> str:
@@ -329,15 +339,33 @@ class _Entry(_Data):
 
     def skill(self, key: str) -> LearnedSkill | None:
         """The skill it describes, when it describes the version at ``key`` (``name/version``)."""
-        name, version = key.split("/")
-        if self.meta is None or (self.meta.name, self.meta.version) != (name, int(version)):
+        name, version = _split(key)
+        if self.meta is None or (self.meta.name, self.meta.version) != (name, version):
             return None
-        return LearnedSkill(name, int(version), self.sha256, self.header, self.doc, self.meta)
+        return LearnedSkill(name, version, self.sha256, self.header, self.doc, self.meta)
 
 
 class _Index(_Data):
     format: Literal[1]
     entries: dict[str, _Entry]
+
+
+@dataclass
+class _Listing:
+    """What listing a folder found, and its modification time then (None: too recent to trust)."""
+
+    mtime: int | None
+    names: set[str] = field(default_factory=set)  # the library's skill folders, or a skill folder's versions' keys
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """The readable versions in order, by name, and the problems: derived from the entries when asked."""
+
+    skills: list[LearnedSkill]
+    by_name: dict[str, list[LearnedSkill]]
+    problems: list[str]
 
 
 class SkillLibrary:
@@ -349,24 +377,28 @@ class SkillLibrary:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder).expanduser()
-        self._skills: list[LearnedSkill] = []
-        self._problems: list[str] = []
-        self._loaded = False
+        self._entries: dict[str, _Entry] = {}  # "name/version" -> what was read of it, or its problem
+        self._skills: dict[Key, LearnedSkill] = {}  # the readable versions among the entries
+        self._root: _Listing | None = None  # None until the first read
+        self._folders: dict[str, _Listing] = {}  # skill folder -> its last listing
+        self._capped = False  # whether the last refresh stopped at MAX_VERSIONS
+        self._catalog: _Catalog | None = None
 
     # --- reading ------------------------------------------------------------------------------
 
     def skills(self) -> list[LearnedSkill]:
         """Every readable version of every skill, by name and version (as of the last :meth:`refresh`)."""
-        if not self._loaded:
-            self.refresh()
-        return list(self._skills)
+        return list(self._read().skills)
+
+    def versions(self) -> dict[Key, LearnedSkill]:
+        """Every readable version by (name, version) (as of the last :meth:`refresh`)."""
+        self._read()
+        return dict(self._skills)
 
     @property
     def problems(self) -> list[str]:
         """What could not be read, one line per file, naming it (as of the last :meth:`refresh`)."""
-        if not self._loaded:
-            self.refresh()
-        return list(self._problems)
+        return list(self._read().problems)
 
     def get(self, name: str, version: int | None = None) -> LearnedSkill:
         """A skill's version (None: its latest).
@@ -374,19 +406,18 @@ class SkillLibrary:
         Raises:
             UsageError: no such skill or version, naming what there is.
         """
-        versions = [s for s in self.skills() if s.name == name]
+        versions = self._read().by_name.get(name)
         if not versions:
-            raise unknown_name_error("skill", name, sorted({s.name for s in self._skills}))
+            raise unknown_name_error("skill", name, sorted(self._read().by_name))
         if version is None:
             return versions[-1]
-        for skill in versions:
-            if skill.version == version:
-                return skill
+        if (name, version) in self._skills:
+            return self._skills[(name, version)]
         raise UsageError(f"{name} has no version {version}; versions: {', '.join(str(s.version) for s in versions)}")
 
     def latest_versions(self) -> dict[str, int]:
         """Each skill's newest version (as of the last read)."""
-        return {skill.name: skill.version for skill in self.skills()}
+        return {name: versions[-1].version for name, versions in self._read().by_name.items()}
 
     def source(self, skill: LearnedSkill) -> str:
         """The source of a skill version, as the catalog knows it.
@@ -404,93 +435,131 @@ class SkillLibrary:
         return source
 
     def refresh(self) -> None:
-        """Read the catalog again: through the index where it is current, else from the files."""
-        found, problems = self._scan()
-        index = self._read_index()
-        entries: dict[str, _Entry] = {}
-        for key in sorted(found, key=_order):
-            files = found[key]
-            entry = index.get(key)
-            if entry is None or entry.files != files.signature or (entry.problem is None and not entry.skill(key)):
-                entry = self._entry(key, files)
-            entries[key] = entry
-        self._skills = [skill for key, entry in entries.items() if (skill := entry.skill(key)) is not None]
-        self._problems = problems + [entry.problem for entry in entries.values() if entry.problem]
-        self._loaded = True
-        if entries != index:
-            self._write_index(entries)
+        """Bring the catalog up to date with the folder.
 
-    def _scan(self) -> tuple[dict[str, _Found], list[str]]:
-        """Every version's files with their signatures, and what does not belong in a library."""
-        found: dict[str, _Found] = {}
-        problems: list[str] = []
+        The first time, every file is listed and each version is read through the index
+        where the index is current for its files; after that, only folders whose
+        modification time changed since they were listed are listed again, and only files
+        that changed are read. The index is rewritten when a version had to be read (and
+        by every write: a save, an update, a removal).
+        """
+        first = self._root is None
+        index = self._read_index() if first else {}
+        started = time.time_ns()
         try:
-            folders = sorted(os.scandir(self.folder), key=lambda e: e.name)
+            mtime = os.stat(self.folder).st_mtime_ns
         except FileNotFoundError:
-            return found, problems
+            self._forget(set(self._folders))
+            self._root = _Listing(None)
+            return
         except OSError as error:
             raise UsageError(f"the skill library {self.folder} cannot be read: {_reason(error)}") from None
-        for folder in folders:
-            if folder.name.startswith("."):
-                continue  # .index.json, .gitignore, .git
-            if folder.is_symlink():
-                problems.append(f"{folder.path}: a symbolic link; a library holds only its own files")
-            elif folder.is_dir(follow_symlinks=False):
-                if not _is_name(folder.name):
-                    problems.append(f"{folder.path}: not a skill name (a Python identifier starting with a letter)")
-                else:
-                    self._scan_skill(folder, found, problems)
-            elif folder.name.endswith(".py"):
-                problems.append(f"{folder.path}: not in the library's layout, where a skill is NAME/VERSION.py")
-            if len(found) >= MAX_VERSIONS:
-                problems.append(f"{self.folder}: more than {MAX_VERSIONS:,} versions; the rest were not read")
+        if self._root is None or self._root.mtime is None or self._root.mtime != mtime:
+            self._root = self._list_root(mtime, started)
+        read = self._capped = False
+        versions = 0
+        listed = set()
+        for name in sorted(self._root.names):
+            if versions >= MAX_VERSIONS:
+                self._capped = True
                 break
-        return found, problems
+            listing = self._folders.get(name)
+            mtime = _mtime(self.folder / name)
+            if listing is None or listing.mtime is None or listing.mtime != mtime:
+                self._folders[name], read_here = self._list_skill(name, mtime, started, index)
+                read = read or read_here
+            versions += len(self._folders[name].names)
+            listed.add(name)
+        self._forget(set(self._folders) - listed)
+        if read or (first and index.keys() != self._entries.keys()):
+            self._write_index()
 
-    def _scan_skill(self, folder: os.DirEntry[str], found: dict[str, _Found], problems: list[str]) -> None:
+    def _read(self) -> _Catalog:
+        """The catalog, reading the folder first if it was never read."""
+        if self._root is None:
+            self.refresh()
+        assert self._root is not None
+        if self._catalog is None:
+            skills = sorted(self._skills.values(), key=lambda s: (s.name, s.version))
+            by_name: dict[str, list[LearnedSkill]] = {}
+            for skill in skills:
+                by_name.setdefault(skill.name, []).append(skill)
+            problems = list(self._root.problems)
+            if self._capped:
+                problems.append(f"{self.folder}: more than {MAX_VERSIONS:,} versions; the rest were not read")
+            problems += [p for name in sorted(self._folders) for p in self._folders[name].problems]
+            problems += [e.problem for _, e in sorted(self._entries.items(), key=lambda i: _split(i[0])) if e.problem]
+            self._catalog = _Catalog(skills, by_name, problems)
+        return self._catalog
+
+    def _list_root(self, mtime: int, started: int) -> _Listing:
+        """The library folder's skill folders, and what does not belong in a library."""
+        listing = _Listing(_settled(mtime, started))
+        try:
+            entries = sorted(os.scandir(self.folder), key=lambda e: e.name)
+        except OSError as error:
+            raise UsageError(f"the skill library {self.folder} cannot be read: {_reason(error)}") from None
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue  # .index.json, .gitignore, .git
+            if entry.is_symlink():
+                listing.problems.append(f"{entry.path}: a symbolic link; a library holds only its own files")
+            elif entry.is_dir(follow_symlinks=False):
+                if is_skill_name(entry.name):
+                    listing.names.add(entry.name)
+                else:
+                    listing.problems.append(f"{entry.path}: not a skill name ({SKILL_NAME_RULE})")
+            elif entry.name.endswith(".py"):
+                listing.problems.append(f"{entry.path}: not in the library's layout, where a skill is NAME/VERSION.py")
+        self._catalog = None
+        return listing
+
+    def _list_skill(
+        self, name: str, mtime: int | None, started: int, index: Mapping[str, _Entry]
+    ) -> tuple[_Listing, bool]:
+        """List a skill folder again and bring its versions' entries up to date.
+
+        Returns:
+            The listing, and whether a version had to be read from its files.
+        """
+        path = self.folder / name
+        listing = _Listing(_settled(mtime, started) if mtime is not None else None)
         files: dict[tuple[int, str], tuple[str, Signature]] = {}
         try:
-            entries = list(os.scandir(folder.path))
+            entries = list(os.scandir(path))
         except OSError as error:
-            problems.append(f"{folder.path}: {_reason(error)}")
-            return
+            listing.problems.append(f"{path}: {_reason(error)}")
+            entries = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue  # a save in progress
             match = VERSION_FILE.fullmatch(entry.name)
             if not match:
-                problems.append(f"{entry.path}: not a version file (1.py, 1.json, 2.py ...)")
+                listing.problems.append(f"{entry.path}: not a version file (1.py, 1.json, 2.py ...)")
             elif entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-                problems.append(f"{entry.path}: not a regular file (a symbolic link or a device); refused")
+                listing.problems.append(f"{entry.path}: not a regular file (a symbolic link or a device); refused")
             else:
                 info = entry.stat(follow_symlinks=False)
                 files[(int(match[1]), match[2])] = (entry.path, (info.st_size, info.st_mtime_ns))
-        for (version, kind), (path, signature) in sorted(files.items()):
+        read = False
+        for (version, kind), (file, signature) in sorted(files.items()):
             meta = files.get((version, "json"))
-            if kind == "py":
-                found[f"{folder.name}/{version}"] = _Found(
-                    path, meta[0] if meta else None, (signature, meta[1] if meta else None)
-                )
-            elif (version, "py") not in files:
-                problems.append(f"{path}: metadata without its source {version}.py")
-
-    def _entry(self, key: str, files: _Found) -> _Entry:
-        """The index entry of one version, read from its files, or the problem that stops it."""
-        name, version = key.split("/")[0], int(key.split("/")[1])
-        meta = SkillMeta(name=name, version=version)
-        try:
-            source = read_text(Path(files.source), MAX_SOURCE_BYTES)
-            skill = skill_of(name, version, source, meta)
-        except (OSError, ValueError) as error:
-            return _Entry(files=files.signature, problem=f"{files.source}: {_reason(error)}")
-        if files.meta is not None:
-            try:
-                meta = SkillMeta.model_validate_json(read_text(Path(files.meta), MAX_METADATA_BYTES))
-            except (OSError, ValueError) as error:  # pydantic's errors are ValueErrors
-                return _Entry(files=files.signature, problem=f"{files.meta}: {_reason(error)}")
-            if (meta.name, meta.version) != (name, version):
-                return _Entry(files=files.signature, problem=f"{files.meta}: it describes {meta.name}@{meta.version}")
-        return _Entry(files=files.signature, sha256=skill.sha256, header=skill.header, doc=skill.doc, meta=meta)
+            if kind == "json":
+                if (version, "py") not in files:
+                    listing.problems.append(f"{file}: metadata without its source {version}.py")
+                continue
+            key = f"{name}/{version}"
+            found = _Found(file, meta[0] if meta else None, (signature, meta[1] if meta else None))
+            entry = self._entries.get(key) or index.get(key)
+            if entry is None or entry.files != found.signature or (entry.problem is None and not entry.skill(key)):
+                entry, read = _read_entry(key, found), True
+            self._set(key, entry)
+            listing.names.add(key)
+        known = self._folders.get(name)
+        for key in (known.names if known else set()) - listing.names:
+            self._drop(key)
+        self._catalog = None
+        return listing, read
 
     def _read_index(self) -> dict[str, _Entry]:
         """The derived index; nothing of it when it is missing, unreadable or not of this format."""
@@ -499,53 +568,87 @@ class SkillLibrary:
         except (OSError, ValueError):
             return {}
 
-    def _write_index(self, entries: dict[str, _Entry]) -> None:
+    def _write_index(self) -> None:
         """Keep the derived index; a library that cannot be written to just goes without."""
         if not self.folder.is_dir():
             return
+        entries = dict(sorted(self._entries.items(), key=lambda item: _split(item[0])))
         with contextlib.suppress(OSError):
             _write_atomic(self.folder / INDEX_FILE, _Index(format=LIBRARY_FORMAT, entries=entries).model_dump_json())
+
+    def _set(self, key: str, entry: _Entry) -> None:
+        """Put a version's entry in the catalog."""
+        self._entries[key] = entry
+        skill = entry.skill(key)
+        if skill is not None:
+            self._skills[(skill.name, skill.version)] = skill
+        else:
+            self._skills.pop(_split(key), None)
+        self._catalog = None
+
+    def _drop(self, key: str) -> None:
+        """Take a version out of the catalog."""
+        self._entries.pop(key, None)
+        self._skills.pop(_split(key), None)
+        self._catalog = None
+
+    def _forget(self, folders: set[str]) -> None:
+        """Take skill folders (gone from the library) out of the catalog."""
+        for name in folders:
+            for key in list(self._folders.pop(name).names):
+                self._drop(key)
+        self._catalog = None
 
     # --- writing ------------------------------------------------------------------------------
 
     def save(
         self,
-        source: str,
+        skill: CheckedSkill,
         provenance: Provenance,
         calls: dict[str, int] | None = None,
         verify: VerifyRequest | None = None,
     ) -> LearnedSkill:
-        """Store a source as the next version of its name (pending until verified).
+        """Store a checked source as the next version of its name (pending until verified).
 
         Args:
-            source: one ``def`` with a docstring (checked against the sandbox's rule by the caller).
+            skill: a source the rule accepts (:func:`~codeact_robot.library.rules.check_skill`).
             provenance: where it came from.
             calls: library skills it calls -> the version it uses.
             verify: how to verify it.
-
-        Raises:
-            UsageError: a source that is not one function or a name the library refuses.
         """
-        try:
-            name = check_name(function_of(source).name)
-        except ValueError as error:
-            raise UsageError(f"not a skill: {_reason(error)}") from None
-        folder = self._skill_folder(name, create=True)
-        version = max((int(m[1]) for p in folder.iterdir() if (m := VERSION_FILE.fullmatch(p.name))), default=0) + 1
-        version = _claim(folder, version, source)
+        self._read()  # the index written below holds every version
+        folder = self._skill_folder(skill.name, create=True)
+        taken = (int(m[1]) for file in os.listdir(folder) if (m := VERSION_FILE.fullmatch(file)))
+        version, source_signature = _claim(folder, max(taken, default=0) + 1, skill.source)
         meta = SkillMeta(
-            name=name, version=version, calls=dict(calls or {}), provenance=provenance, verify=verify or VerifyRequest()
+            name=skill.name,
+            version=version,
+            calls=dict(calls or {}),
+            provenance=provenance,
+            verify=verify or VerifyRequest(),
         )
-        self._write_meta(meta)
-        self.refresh()
-        return self.get(name, version)
+        files = (source_signature, self._write_meta(meta))
+        key = f"{skill.name}/{version}"
+        self._set(key, _entry_of(skill, meta, files))
+        # The folder's listing is stale now; a new one is listed at the next refresh.
+        self._folders.setdefault(skill.name, _Listing(None)).names.add(key)
+        self._write_index()
+        return self._skills[(skill.name, version)]
 
     def update(self, skill: LearnedSkill, **changes: Any) -> LearnedSkill:
-        """Rewrite a version's metadata with ``changes`` (``verify=``, ``verdict=``, ``calls=``)."""
-        meta = SkillMeta.model_validate({**skill.meta.model_dump(), **changes})
-        self._write_meta(meta)
-        self.refresh()
-        return self.get(skill.name, skill.version)
+        """Rewrite a version's metadata with ``changes`` (``verify=``, ``verdict=``, ``calls=``).
+
+        Raises:
+            UsageError: the library holds no such version.
+        """
+        current = self.get(skill.name, skill.version)
+        key = f"{skill.name}/{skill.version}"
+        meta = SkillMeta.model_validate({**current.meta.model_dump(), **changes})
+        files = (self._entries[key].files[0], self._write_meta(meta))
+        entry = _Entry(files=files, sha256=current.sha256, header=current.header, doc=current.doc, meta=meta)
+        self._set(key, entry)
+        self._write_index()
+        return self._skills[(skill.name, skill.version)]
 
     def remove(self, name: str, version: int | None = None) -> list[str]:
         """Delete a skill's version, or every version.
@@ -560,12 +663,15 @@ class SkillLibrary:
         if not targets:
             self.get(name)  # raises, naming the skills there are
         folder = self._skill_folder(name, create=False)
+        listing = self._folders.get(name, _Listing(None))
         for skill in targets:
             for suffix in ("py", "json"):
                 (folder / f"{skill.version}.{suffix}").unlink(missing_ok=True)
+            self._drop(f"{skill.name}/{skill.version}")
+            listing.names.discard(f"{skill.name}/{skill.version}")
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when empty
-        self.refresh()
+        self._write_index()
         return [skill.ref for skill in targets]
 
     def export(self, destination: str | Path) -> list[str]:
@@ -606,20 +712,51 @@ class SkillLibrary:
         if not ignore.exists():
             ignore.write_text(f"{INDEX_FILE}\n")
 
-    def _write_meta(self, meta: SkillMeta) -> None:
+    def _write_meta(self, meta: SkillMeta) -> Signature:
         folder = self._skill_folder(meta.name, create=True)
-        _write_atomic(folder / f"{meta.version}.json", _meta_text(meta))
+        return _write_atomic(folder / f"{meta.version}.json", _meta_text(meta))
 
 
-def _claim(folder: Path, version: int, source: str) -> int:
-    """Write ``source`` as the first free version from ``version`` up; a concurrent save takes the next."""
+def _read_entry(key: str, files: _Found) -> _Entry:
+    """The index entry of one version, read from its files, or the problem that stops it."""
+    name, version = _split(key)
+    meta = SkillMeta(name=name, version=version)
+    try:
+        skill = check_skill(read_text(Path(files.source), MAX_SOURCE_BYTES))
+    except (OSError, ValueError) as error:  # SkillRejected is a ValueError
+        return _Entry(files=files.signature, problem=f"{files.source}: {_reason(error)}")
+    if skill.name != name:
+        return _Entry(files=files.signature, problem=f"{files.source}: it defines {skill.name}, not {name}")
+    if files.meta is not None:
+        try:
+            meta = SkillMeta.model_validate_json(read_text(Path(files.meta), MAX_METADATA_BYTES))
+        except (OSError, ValueError) as error:  # pydantic's errors are ValueErrors
+            return _Entry(files=files.signature, problem=f"{files.meta}: {_reason(error)}")
+        if (meta.name, meta.version) != (name, version):
+            return _Entry(files=files.signature, problem=f"{files.meta}: it describes {meta.name}@{meta.version}")
+    return _entry_of(skill, meta, files.signature)
+
+
+def _entry_of(skill: CheckedSkill, meta: SkillMeta, files: tuple[Signature, Signature | None]) -> _Entry:
+    """The index entry of a checked source and its metadata: the prompt's header is its signature and first line."""
+    first = skill.doc.strip().splitlines()[0] if skill.doc.strip() else ""
+    header = skill.signature + (f"\n    {first}" if first else "")
+    return _Entry(files=files, sha256=sha256(skill.source), header=header, doc=skill.doc, meta=meta)
+
+
+def _claim(folder: Path, version: int, source: str) -> tuple[int, Signature]:
+    """Write ``source`` as the first free version from ``version`` up; a concurrent save takes the next.
+
+    Returns:
+        The version, and the file's signature.
+    """
     scratch = folder / f".{os.getpid()}.{threading.get_ident()}.py"
-    scratch.write_text(source, encoding="utf-8")
+    signature = _write(scratch, source)
     try:
         while True:
             try:
                 os.link(scratch, folder / f"{version}.py")  # atomic and exclusive: the version is ours
-                return version
+                return version, signature
             except FileExistsError:
                 version += 1
     finally:
@@ -631,10 +768,21 @@ def _meta_text(meta: SkillMeta) -> str:
     return json.dumps(meta.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, text: str) -> Signature:
+    """Replace a file's text at once; returns the new file's signature."""
     scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    scratch.write_text(text, encoding="utf-8")
+    signature = _write(scratch, text)
     os.replace(scratch, path)
+    return signature
+
+
+def _write(path: Path, text: str) -> Signature:
+    """Write a new file; its signature as written (a rename or a link keeps it)."""
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        info = os.fstat(file.fileno())
+    return info.st_size, info.st_mtime_ns
 
 
 def read_text(path: Path, limit: int) -> str:
@@ -676,10 +824,19 @@ def _reason(error: BaseException) -> str:
     return str(error)
 
 
-def _is_name(text: str) -> bool:
-    return bool(NAME.fullmatch(text)) and len(text) <= MAX_NAME_CHARS and not keyword.iskeyword(text)
+def _mtime(path: Path) -> int | None:
+    """A folder's modification time (None when it cannot be read: listing it says why)."""
+    try:
+        return os.stat(path, follow_symlinks=False).st_mtime_ns
+    except OSError:
+        return None
 
 
-def _order(key: str) -> tuple[str, int]:
+def _settled(mtime: int, started: int) -> int | None:
+    """A listing's modification time, if old enough at the listing to reveal the next change."""
+    return mtime if mtime < started - UNSETTLED_NS else None
+
+
+def _split(key: str) -> Key:
     name, version = key.split("/")
     return name, int(version)
