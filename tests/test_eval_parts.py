@@ -1,8 +1,11 @@
-"""The evaluation's parts on their own: progress display, response cache keys, the batching engine."""
+"""The evaluation's parts on their own: progress display, response cache keys, the batching engine, the scheduler."""
 
 from __future__ import annotations
 
 import io
+import queue
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,9 @@ from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.eval.batching import BatchingEngine
 from codeact_robot.eval.cache import CachedBackend, ResponseCache, cache_key
 from codeact_robot.eval.episode import Retries
+from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.progress import Progress
+from codeact_robot.eval.scheduler import LocalScheduler
 from codeact_robot.eval.store import EpisodeKey
 from codeact_robot.llm import LLMConfig, LLMError
 from codeact_robot.llm.base import Completion, LLMBackend
@@ -106,3 +111,48 @@ def test_an_engine_failure_reaches_every_request_of_its_batch() -> None:
 def test_backoff_doubles_up_to_its_cap() -> None:
     retries = Retries(attempts=5, backoff_s=2.0, max_backoff_s=5.0)
     assert [retries.wait_s(n) for n in (1, 2, 3, 4)] == [2.0, 4.0, 5.0, 5.0]
+
+
+class Instant:
+    """Stands in for the episode runner: every episode ends at once; counts those started."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.pool = WorkerPool(gate=None, max_idle=0)
+        self.started = 0
+        self._lock = threading.Lock()
+
+    def run(self, job: EpisodeKey) -> EpisodeKey:
+        with self._lock:
+            self.started += 1
+        return job
+
+
+@pytest.mark.parametrize("drain", [False, True], ids=["to-the-end", "drained"])
+def test_the_scheduler_is_finished_only_when_every_started_episode_came_back(
+    monkeypatch: pytest.MonkeyPatch, drain: bool
+) -> None:
+    taken = queue.Queue.get_nowait
+
+    def slowly_taken(self: queue.Queue) -> Any:  # widens the moment between taking a job and counting it
+        item = taken(self)
+        time.sleep(0.002)
+        return item
+
+    monkeypatch.setattr(queue.Queue, "get_nowait", slowly_taken)
+    lost = 0
+    for _ in range(20):
+        runner = Instant()
+        scheduler = LocalScheduler(runner, max_in_flight=1)  # type: ignore[arg-type]
+        scheduler.start([EpisodeKey("a", "PickPlace", seed, 0) for seed in range(3)])
+        handed_back = 0
+        while not scheduler.finished:  # as the evaluation's writer loop does
+            if scheduler.next_result(0.5) is not None:
+                handed_back += 1
+                if drain:
+                    scheduler.drain()
+        for thread in threading.enumerate():
+            if thread.name.startswith("episode-"):
+                thread.join(timeout=10)
+        lost += runner.started - handed_back
+    assert lost == 0  # an episode started but never handed back would never be stored
