@@ -7,6 +7,7 @@ import queue
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -105,6 +106,75 @@ def test_an_engine_failure_reaches_every_request_of_its_batch() -> None:
     engine = BatchingEngine(FailingEngine(), None, sampling_params=lambda c, s: None)
     with pytest.raises(LLMError, match="the vLLM engine failed: CUDA out of memory"):
         engine.complete(LLMConfig(backend="vllm"), MESSAGES, None)
+    engine.close()
+
+
+class Answering:
+    """Stands in for ``vllm.LLM``: answers each batch with ``outputs(conversations)``, or waits for ``release``."""
+
+    def __init__(self, outputs: Any, release: threading.Event | None = None) -> None:
+        self.outputs = outputs
+        self.release = release
+        self.calls = 0
+
+    def chat(self, conversations: list, **kwargs: Any) -> list:
+        self.calls += 1
+        if self.release is not None:
+            self.release.wait()
+        return self.outputs(conversations)
+
+
+def generated(text: str) -> Any:
+    return SimpleNamespace(
+        outputs=[SimpleNamespace(text=text, token_ids=[1, 2], finish_reason="stop")], prompt_token_ids=[1]
+    )
+
+
+def answers(engine: BatchingEngine, config: LLMConfig, requests: int) -> list[str]:
+    """What ``requests`` episodes asking at once get: the text, or the error; none may wait for ever."""
+    got: list[str] = []
+
+    def ask() -> None:
+        try:
+            got.append(engine.complete(config, MESSAGES, None).text)
+        except LLMError as error:
+            got.append(f"LLMError: {error}")
+
+    threads = [threading.Thread(target=ask, daemon=True) for _ in range(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)  # far beyond what any answer here takes
+    assert not any(thread.is_alive() for thread in threads), "a request was never answered"
+    return sorted(got)
+
+
+def test_an_engine_answering_fewer_outputs_than_requests_fails_the_batch_and_goes_on() -> None:
+    engine = BatchingEngine(
+        Answering(lambda c: [generated("one")]), None, sampling_params=lambda c, s: None, window_s=0.2
+    )
+    failed = answers(engine, LLMConfig(backend="vllm"), 3)
+    assert failed == ["LLMError: the vLLM engine failed: it answered 3 requests with 1 output(s)"] * 3
+    engine.engine.outputs = lambda c: [generated("fine") for _ in c]
+    assert answers(engine, LLMConfig(backend="vllm"), 1) == ["fine"]  # the batching thread lives on
+    engine.close()
+
+
+def test_an_output_that_cannot_be_read_fails_its_batch_and_the_next_batch_is_answered() -> None:
+    engine = BatchingEngine(Answering(lambda c: [object() for _ in c]), None, sampling_params=lambda c, s: None)
+    (failed,) = answers(engine, LLMConfig(backend="vllm"), 1)
+    assert failed.startswith("LLMError: the vLLM engine failed: ") and "has no attribute 'outputs'" in failed
+    engine.engine.outputs = lambda c: [generated("fine") for _ in c]
+    assert answers(engine, LLMConfig(backend="vllm"), 2) == ["fine", "fine"]
+    engine.close()
+
+
+def test_a_request_the_engine_does_not_answer_in_time_fails_with_the_models_timeout() -> None:
+    release = threading.Event()
+    engine = BatchingEngine(Answering(lambda c: [generated("late") for _ in c], release), None, lambda c, s: None)
+    (failed,) = answers(engine, LLMConfig(backend="vllm", timeout_s=0.2), 1)
+    assert failed == "LLMError: the vLLM engine did not answer within 0.2 s"
+    release.set()
     engine.close()
 
 
