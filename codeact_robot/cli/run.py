@@ -26,7 +26,6 @@ from codeact_robot.cli.display import (
     show,
     verdict_line,
 )
-from codeact_robot.cli.model_server import check_model_server
 from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, add_video_camera_option, seed
 from codeact_robot.cli.outputs import save_images, video_file, writable_file, writable_folder
 from codeact_robot.cli.settings import author, resolve_config
@@ -34,6 +33,7 @@ from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
+from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
 EXAMPLES = (
@@ -103,8 +103,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None
     images = writable_folder(args.images, "the images") if args.images else None
-    if config.llm.backend == "openai":
-        check_model_server(config.llm)
+    check_model_servers([config.llm])
     outputs: dict[str, Any] = {
         "video_fps": VIDEO_FPS if video_path else None,
         "cameras": ("front", "top") if images else ("front",),

@@ -33,13 +33,14 @@ from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
 from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, Videos
 from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.preflight import check_endpoints, prepare_folder
+from codeact_robot.eval.preflight import prepare_folder
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report_terminal import print_store_report
 from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
 from codeact_robot.eval.store import EpisodeKey, ResultsStore
 from codeact_robot.eval.suite import Suite
+from codeact_robot.llm.model_server import check_model_servers
 
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130
 POLL_S = 0.5
@@ -127,7 +128,7 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    check_endpoints(suite)
+    check_model_servers(a.llm_config() for a in suite.agents.values())
     if engines is None and in_process_engine:
         engines = SharedEngines()
         engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
