@@ -16,11 +16,11 @@ from rich.console import Console
 from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.eval.batching import BatchingEngine
 from codeact_robot.eval.cache import CachedBackend, ResponseCache, cache_key
-from codeact_robot.eval.episode import Retries
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.progress import Progress
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.runner import Retries
 from codeact_robot.eval.scheduler import LocalScheduler
-from codeact_robot.eval.store import EpisodeKey
 from codeact_robot.llm import LLMConfig, LLMError
 from codeact_robot.llm.base import Completion, LLMBackend
 

@@ -9,7 +9,8 @@ import yaml
 
 from codeact_robot.cli import main
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import STORE_FILE, EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.store import STORE_FILE
 from codeact_robot.eval.suite import load_suite, parse_suite, suite_names
 
 MINIMAL = """\

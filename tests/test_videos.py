@@ -11,7 +11,6 @@ import json
 import math
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -33,9 +32,10 @@ from codeact_robot.cli import main
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import UsageError
-from codeact_robot.eval import episode as episode_module
-from codeact_robot.eval.evaluation import video_path
-from codeact_robot.eval.store import EpisodeKey, ResultsStore
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.runner import video_path
+from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.suite import load_suite
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.protocol import (
     ActionReport,
@@ -381,22 +381,23 @@ def stored(out: Path) -> dict[str, dict[str, Any]]:
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """One evaluation with ``--videos failures``: a success and a failure."""
     tmp_path = tmp_path_factory.mktemp("videos")
-    made: list[str] = []
-    real_mkstemp = tempfile.mkstemp
+    made: list[Path] = []
+    real_write = EpisodeVideo.write
 
-    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:  # the real one, remembering what it made
-        handle, name = real_mkstemp(*args, **kwargs)
-        made.append(name)
-        return handle, name
+    def write(video: EpisodeVideo, path: Path, render: Any) -> Path:  # the real one, remembering what it drew
+        made.append(path)
+        return real_write(video, path, render)
 
     with FakeOpenAIServer(respond=quitting) as server:  # running while the tests resume the evaluation
         path = suite(tmp_path, server)
         out = tmp_path / "eval"
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(episode_module.tempfile, "mkstemp", mkstemp)
+            patch.setattr(EpisodeVideo, "write", write)
             assert main(["eval", "--suite", str(path), "--out", str(out), "--videos", "failures"]) == 0
-        # Only the failed episode's video was drawn (the success kept only its poses), and nothing is left.
-        assert len(made) == 1 and not os.path.exists(made[0])
+        # Only the failed episode's video was drawn (the success kept only its poses), once, straight
+        # beside the store: what it was drawn into is gone (renamed into place).
+        assert len(made) == 1 and made[0].parent == out / "videos" / load_suite(str(path)).hash / "quitter"
+        assert not made[0].exists()
         yield path, out
 
 

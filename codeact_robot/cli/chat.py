@@ -17,7 +17,7 @@ from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agen
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
-from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, author, resolve_config
+from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
@@ -80,7 +80,7 @@ def chat_command(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"env": config.env.with_overrides(chat_settings, "the chat's settings")})
     console = make_console()
     status = StatusLine(console)
-    env = CodeActEnv(config.task, config.env, model=author(config.llm))
+    env = CodeActEnv(config.task, config.env, model=config.llm.label)
     with closing(env), closing(make_backend(config.llm)) as llm:
         _greet(console, config, env.instance_for(config.seed, options))
 

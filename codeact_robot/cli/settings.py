@@ -68,11 +68,6 @@ def agent_name(llm: LLMConfig) -> str:
     return "the scripted expert" if llm.backend == "reference" else f"the {llm.backend} backend"
 
 
-def author(llm: LLMConfig) -> str:
-    """Who writes an episode's programs, as skill provenance records it: the model, or the backend."""
-    return llm.model if llm.uses_model else llm.backend
-
-
 def _recorded(path: str, episode: int | None, notes: list[str]) -> dict[str, Any]:
     """The complete configuration an episode was recorded with (its task and seed included)."""
     record = read_trajectory(path, episode or 0)

@@ -13,8 +13,8 @@ import threading
 from collections import deque
 from typing import Protocol
 
-from codeact_robot.eval.episode import Abandoned, EpisodeResult, EpisodeRunner
-from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.runner import Abandoned, EpisodeRunner
 
 
 class Scheduler(Protocol):

@@ -38,3 +38,8 @@ class LLMConfig(BaseModel):
     def uses_model(self) -> bool:
         """Whether turns come from a language model (not the expert or a recording)."""
         return self.backend in ("openai", "vllm")
+
+    @property
+    def label(self) -> str:
+        """Who writes the turns, as records, rows and learned skills name it: the model, or the backend."""
+        return self.model if self.uses_model else self.backend
