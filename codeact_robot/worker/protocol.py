@@ -31,7 +31,7 @@ from codeact_robot.worker.config import Camera
 MAX_HEADER_BYTES = 16 * 2**20  # a header holds the exact world state (about 250 kB) and printed output
 MAX_REQUEST_BYTES = 64 * 2**20  # a request can carry a whole skill library
 MAX_OBJECTS = 64
-MAX_POSES = 1800  # scene poses recorded for a video per action (three simulated minutes at 10 fps)
+MAX_POSES = 1800  # scene poses per action; a longer action is recorded at a lower rate (see the runtime)
 MAX_RENDER_POSES = 100  # poses one render request turns into frames (tens of MB of frames at most)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
 MAX_OUTPUT_CHARS = 100_000
