@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from codeact_robot.cli.model_server import Unreachable, served_models
 from codeact_robot.cli.options import RUN, add_command, positive_float
-from codeact_robot.configs import read_text
+from codeact_robot.configs import path_of, read_text
 from codeact_robot.errors import UsageError
 
 
@@ -59,9 +57,8 @@ def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str
     if options.get("enable_prefix_caching"):
         command.append("--enable-prefix-caching")
     if options.get("chat_template"):
-        template = Path(tempfile.gettempdir()) / f"codeact-robot-{options['chat_template']}"
-        template.write_text(read_text(options["chat_template"]))
-        command += ["--chat-template", str(template)]
+        # The shipped file itself: a copy in a shared temporary folder could be swapped by another user.
+        command += ["--chat-template", str(path_of(options["chat_template"]))]
     return command + [a for a in extra if a != "--"]
 
 
