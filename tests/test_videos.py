@@ -288,7 +288,7 @@ def test_poses_are_checked_like_the_rest_of_a_reply() -> None:
             "status": "ok",
             "report": ActionReport().model_dump(mode="json"),
             "state": STATE,
-            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08}},
+            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08, "state": "open"}},
             "images": [],
             "poses": [pose],
         }

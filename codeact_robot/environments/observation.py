@@ -13,9 +13,8 @@ def describe_scene(scene: SceneSummary) -> str:
     """One paragraph: the gripper and every object perception reports."""
     gripper = scene.gripper
     x, y, z = gripper.position
-    state = "open" if gripper.width > 0.075 else "closed" if gripper.width < 0.005 else "partly open"
     held = f"the {gripper.holding}" if gripper.holding else "nothing"
-    text = f"The gripper is {state} at ({_number(x)}, {_number(y)}, {_number(z)}), holding {held}."
+    text = f"The gripper is {gripper.state} at ({_number(x)}, {_number(y)}, {_number(z)}), holding {held}."
     if scene.objects:
         listed = "; ".join(
             f"{name} at ({_number(p[0])}, {_number(p[1])}, {_number(p[2])})" for name, p in scene.objects.items()

@@ -152,10 +152,11 @@ class WorldState(_Plain):
 
 
 class GripperSummary(_Plain):
-    """Where the gripper is, how open, what it holds."""
+    """Where the gripper is, how open (its width, and ``state`` in words), what it holds."""
 
     position: Vector3
     width: float
+    state: Literal["open", "closed", "partly open"]
     holding: Name | None = None
 
 

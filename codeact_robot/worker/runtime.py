@@ -13,7 +13,7 @@ import numpy as np
 
 from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
 from codeact_robot.envs.physics import SIM_RATE_HZ
-from codeact_robot.envs.robot import ARM_JOINTS, FINGER_JOINTS
+from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OPEN_WIDTH
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
@@ -246,6 +246,7 @@ class EpisodeRuntime:
 
     def _scene(self, context: SkillContext) -> SceneSummary:
         robot = self.world.robot
+        width = robot.gripper_width()
         return SceneSummary(
             objects={
                 name: tuple(round(float(v), 3) for v in estimate.position)
@@ -253,7 +254,8 @@ class EpisodeRuntime:
             },
             gripper=GripperSummary(
                 position=tuple(round(float(v), 3) for v in robot.ee_position()),
-                width=round(robot.gripper_width(), 3),
+                width=round(width, 3),
+                state="open" if width > OPEN_WIDTH else "closed" if width < CLOSED_WIDTH else "partly open",
                 holding=self.world.held_object(),
             ),
         )
