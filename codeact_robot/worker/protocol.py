@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from codeact_robot.errors import problem_text
 from codeact_robot.sandbox.skills import MAX_SKILL_CHARS
 from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.config import Camera
@@ -399,5 +400,4 @@ def _image(connection: Connection, shape: tuple[int, int, int], deadline: float)
 
 
 def _first(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    return f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+    return problem_text(error.errors()[0])
