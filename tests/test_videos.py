@@ -288,7 +288,7 @@ def test_poses_are_checked_like_the_rest_of_a_reply() -> None:
             "status": "ok",
             "report": ActionReport().model_dump(mode="json"),
             "state": STATE,
-            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08}},
+            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08, "state": "open"}},
             "images": [],
             "poses": [pose],
         }
@@ -522,3 +522,24 @@ def test_the_page_plays_the_video_and_seeks_in_it(evaluated: tuple[Path, Path]) 
         finally:
             browser.close()
     assert errors == []
+
+
+def test_a_long_action_is_recorded_whole_at_a_lower_rate() -> None:
+    from codeact_robot.worker.protocol import MAX_POSES
+
+    env = CodeActEnv("PickPlace", renderer="tiny", video_fps=60, time_limit_s=120)
+    try:
+        env.reset(seed=1)
+        program = (
+            "for _ in range(12):\n    move_to([0.3, 0.25, 0.3])\n    move_to([0.6, -0.25, 0.05])\n"
+            "move_to([0.45, 0.0, 0.35])\n"  # a place visited only at the very end
+        )
+        _, _, _, _, info = env.step(program)
+    finally:
+        env.close()
+    steps, poses = info["timings"].sim_steps, len(info["poses"])
+    every = round(SIM_RATE_HZ / 60)
+    assert steps > MAX_POSES * every  # longer than the poses at the full rate could hold
+    assert MAX_POSES // 2 <= poses <= MAX_POSES  # thinned, never over the cap
+    last_recorded, final = info["poses"][-2], info["poses"][-1]  # the final one is the scene as the action ends
+    assert np.allclose(last_recorded.joints, final.joints, atol=1e-2)  # the recording reached the end

@@ -13,13 +13,14 @@ from rich.console import Console
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Phase, Session
 from codeact_robot.agent.trajectory import TurnRecord, write_trajectory
-from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agent_text, make_console, number, show
+from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agent_text, make_console, show
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
 from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.environments.observation import number
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
 from codeact_robot.errors import UsageError
 from codeact_robot.llm.model_server import check_model_servers

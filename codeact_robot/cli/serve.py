@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 from codeact_robot.cli.options import RUN, add_command, positive_float
-from codeact_robot.configs import read_text
+from codeact_robot.configs import path_of
 from codeact_robot.errors import UsageError
 from codeact_robot.llm.base import LLMError
 from codeact_robot.llm.model_server import served_models
@@ -56,9 +54,8 @@ def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str
     if settings.enable_prefix_caching:
         command.append("--enable-prefix-caching")
     if settings.chat_template:
-        template = Path(tempfile.gettempdir()) / f"codeact-robot-{settings.chat_template}"
-        template.write_text(read_text(settings.chat_template))
-        command += ["--chat-template", str(template)]
+        # The shipped file itself: a copy in a shared temporary folder could be swapped by another user.
+        command += ["--chat-template", str(path_of(settings.chat_template))]
     return command + [a for a in extra if a != "--"]
 
 
