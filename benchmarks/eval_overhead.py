@@ -29,9 +29,10 @@ from typing import Any
 from rich.console import Console
 
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.eval.episode import EpisodeRunner, Retries
 from codeact_robot.eval.evaluation import EvalOptions, pending_jobs, run_evaluation
 from codeact_robot.eval.pool import WorkerPool
+from codeact_robot.eval.rows import EpisodeResult
+from codeact_robot.eval.runner import EpisodeRunner, Retries
 from codeact_robot.eval.store import ResultsStore
 from codeact_robot.eval.suite import parse_suite
 
@@ -62,7 +63,7 @@ def overhead(seeds: int) -> list[Any]:
         start = time.perf_counter()
         result = runner.run(job)
         wall = time.perf_counter() - start
-        harness = wall - gate.total_s - result.row.llm_s
+        harness = wall - gate.total_s - result.facts.llm_s
         shares.append(harness / wall)
         results.append((job.task, wall, gate.total_s, harness))
     pool.close()
@@ -103,21 +104,20 @@ def reuse(repeats: int = 5) -> None:
     print()
 
 
-def resume_and_writer(folder: Path, example: Any) -> None:
+def resume_and_writer(folder: Path, example: EpisodeResult) -> None:
     suite = parse_suite(
         {"name": "big", "tasks": "all", "seeds": {"start": 0, "count": 70}, "agents": [{"name": "e"}]}, "big"
     )
     store = ResultsStore(folder, create=True)
     store.add_suite(suite.hash, suite.name, suite.definition_json(), False)
     run = store.start_run(suite.hash, {})
-    row, images = example
     writes = []
     for job in suite.jobs()[:1000]:
         stored = dataclasses.replace(
-            row, suite_hash=suite.hash, run_id=run, task=job.task, seed=job.seed, finished_at="2026-01-01T00:00:00"
+            example, facts=example.facts.model_copy(update={"task": job.task, "seed": job.seed})
         )
         start = time.perf_counter()
-        store.write_episode(stored, images)
+        store.write_episode(stored, suite.hash, run)
         writes.append(time.perf_counter() - start)
     store.close()
     size_mb = (folder / "results.sqlite").stat().st_size / 2**20
@@ -140,7 +140,7 @@ def resume_and_writer(folder: Path, example: Any) -> None:
     print(f"| {what} | {resume_s * 1000:.1f} ms |")
     what = "start of `run_evaluation` to the first new episode stored (a new worker's start and the episode included)"
     print(f"| {what} | {first_s:.2f} s (the episode itself: {new['wall_s']:.2f} s) |")
-    what = f"write one episode with its {len(images)} images (one transaction, full sync), median"
+    what = f"write one episode with its {len(example.images)} images (one transaction, full sync), median"
     print(f"| {what} | {statistics.median(writes) * 1000:.2f} ms |")
     print()
 
@@ -158,7 +158,7 @@ def main() -> None:
     pool.close()
     overhead(args.seeds)
     with tempfile.TemporaryDirectory(prefix="eval-bench-") as folder:
-        resume_and_writer(Path(folder), (example.row, example.images))
+        resume_and_writer(Path(folder), example)
 
 
 if __name__ == "__main__":

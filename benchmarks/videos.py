@@ -27,8 +27,8 @@ from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.eval.episode import EpisodeRunner, Retries, Videos
 from codeact_robot.eval.pool import WorkerPool
+from codeact_robot.eval.runner import EpisodeRunner, Retries, Videos
 from codeact_robot.eval.suite import parse_suite
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.runtime import EpisodeRuntime
@@ -59,11 +59,11 @@ def episodes(seeds: int) -> None:
             start = time.perf_counter()
             result = runner.run(job)
             walls[name].append(time.perf_counter() - start)
-            execs[name].append(result.row.exec_s)
-            assert result.row.success, f"{job} failed under {name}"
-            if result.video is not None:
-                sizes[name].append(len(result.video))
-        sim_s.append(result.row.sim_s)
+            execs[name].append(result.facts.exec_s)
+            assert result.facts.success, f"{job} failed under {name}"
+            if result.video_data is not None:
+                sizes[name].append(len(result.video_data))
+        sim_s.append(result.facts.sim_s)
     pool.close()
     base = sum(walls["no video"])
     print(f"## Episodes ({len(suite.jobs())} expert episodes per variant: {', '.join(TASKS)}; warm workers)\n")

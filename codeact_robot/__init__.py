@@ -2,12 +2,14 @@
 
 Importing the package registers the Gymnasium environments (``CodeActRobot/...``).
 
-Layers, top to bottom; a module imports only from its own layer or below, never up:
+Layers, top to bottom; a module imports only from its own layer or below, never up,
+and modules side by side on one line do not import each other:
 
     cli
-    eval
-    agent          (the CodeAct loop, prompts, trajectories, run configuration)
-    llm | expert | environments
+    eval           (suites, scheduler, results store, reports, viewer, exports)
+    agent, config  (the CodeAct loop, prompts, trajectories; the run configuration)
+    expert         (answers like a model: builds on llm's backend interface)
+    llm | environments
                    llm is a leaf: it knows messages and completions, nothing else
     library        (the skill library on the host: the rule, retrieval, verification)
     worker         (host client, protocol, the runtime inside the worker process)
@@ -16,7 +18,7 @@ Layers, top to bottom; a module imports only from its own layer or below, never 
     envs           (the world: PyBullet scene, robot, cameras, tasks)
     errors, configs
 
-``tests/test_layers.py`` holds the same table and fails on an import against it.
+``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it.
 """
 
 from codeact_robot.environments import register_envs

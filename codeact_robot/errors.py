@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -62,14 +62,20 @@ def settings_error(source: str, model: type[BaseModel], error: ValidationError) 
     """
     problems = []
     for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "value"
         if item["type"] == "extra_forbidden":
+            where = ".".join(str(part) for part in item["loc"])
             valid = _fields_at(model, item["loc"][:-1])
             name = item["loc"][-1]
             problems.append(f"{where}: unknown setting{_suggestion(name, valid)}; {_listing('settings here', valid)}")
         else:
-            problems.append(f"{where}: {item['msg']}")
+            problems.append(problem_text(item))
     return UsageError(f"invalid settings in {source}: {'; '.join(problems)}")
+
+
+def problem_text(problem: Mapping[str, Any]) -> str:
+    """One of pydantic's problems (an item of ``ValidationError.errors()``) as ``where: what``."""
+    where = ".".join(str(part) for part in problem["loc"]) or "value"
+    return f"{where}: {problem['msg']}"
 
 
 def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 
 def read_text(name: str) -> str:
     """Text of a shipped file, by its path under ``configs/`` (``"prompts/system.md"``)."""
     return resources.files(__name__).joinpath(name).read_text()
+
+
+def path_of(name: str) -> Path:
+    """The path of a shipped file, for programs that read it themselves (``vllm serve``'s chat template)."""
+    return Path(str(resources.files(__name__).joinpath(name)))

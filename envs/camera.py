@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from codeact_robot.envs.imaging import IMAGE_SIZE
 from codeact_robot.envs.rendering import Renderer
 
 NEAR = 0.05
@@ -32,8 +33,8 @@ class CameraConfig:
     target: tuple[float, float, float]
     up: tuple[float, float, float]
     fov: float
-    width: int = 320
-    height: int = 240
+    width: int = IMAGE_SIZE[0]
+    height: int = IMAGE_SIZE[1]
 
     def resized(self, width: int, height: int) -> CameraConfig:
         """The same camera at another resolution."""

@@ -6,16 +6,15 @@ import contextlib
 import functools
 import os
 import pkgutil
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.cstdout import captured_c_output
+from codeact_robot.envs.imaging import DEFAULT_RENDERER, RENDERER_MODES, RendererMode
 from codeact_robot.errors import UsageError
 
-RendererMode = Literal["auto", "tiny", "egl"]
-RENDERER_MODES: tuple[str, ...] = ("auto", "tiny", "egl")
 SOFTWARE_GL = ("llvmpipe", "softpipe", "swrast", "software")
 
 
@@ -32,7 +31,7 @@ class Renderer:
         mode: ``"auto"``, ``"tiny"`` or ``"egl"``.
     """
 
-    def __init__(self, client: Any, mode: RendererMode = "auto") -> None:
+    def __init__(self, client: Any, mode: RendererMode = DEFAULT_RENDERER) -> None:
         if mode not in RENDERER_MODES:
             raise UsageError(f"unknown renderer {mode!r}; renderers are: {', '.join(RENDERER_MODES)}")
         self.client = client

@@ -8,16 +8,16 @@ from typing import Any
 
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.camera import DEFAULT_CAMERAS, Camera, CameraConfig, CameraFrame
+from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
 from codeact_robot.envs.objects import COLOURS, KINDS, TABLE_CENTRE, TABLE_COLOUR, asset_path
 from codeact_robot.envs.physics import TIME_STEP
-from codeact_robot.envs.rendering import Renderer, RendererMode
-from codeact_robot.envs.robot import FINGER_JOINTS, Panda
+from codeact_robot.envs.rendering import Renderer
+from codeact_robot.envs.robot import CLOSED_WIDTH, FINGER_JOINTS, Panda
 from codeact_robot.envs.sim import Simulation
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.errors import UsageError, unknown_name_error
 
 STATE_VERSION = 1
-EMPTY_FINGERS = 0.005  # fingers closer than this hold nothing
 StepListener = Callable[[int], None]
 
 
@@ -39,8 +39,8 @@ class TabletopWorld:
     def __init__(
         self,
         cameras: Sequence[CameraConfig] = DEFAULT_CAMERAS,
-        camera_size: tuple[int, int] = (320, 240),
-        renderer: RendererMode = "auto",
+        camera_size: tuple[int, int] = IMAGE_SIZE,
+        renderer: RendererMode = DEFAULT_RENDERER,
         time_step: float = TIME_STEP,
         on_step: StepListener | None = None,
     ) -> None:
@@ -119,7 +119,7 @@ class TabletopWorld:
             self.sim.contact_bodies_of_link(robot.name, finger) - {"table", robot.name} for finger in FINGER_JOINTS
         ]
         both = touching[0] & touching[1]
-        if not both or robot.gripper_width() < EMPTY_FINGERS:
+        if not both or robot.gripper_width() < CLOSED_WIDTH:
             return None
         return min(both)
 

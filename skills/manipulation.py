@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, split_name
-from codeact_robot.envs.robot import MAX_GRIPPER_WIDTH
+from codeact_robot.envs.robot import CLOSED_WIDTH, MAX_GRIPPER_WIDTH, OPEN_WIDTH
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.clearance import Obstacle, clearest_yaw, obstacles
@@ -32,8 +32,6 @@ CLEARANCE = 0.06  # above the tallest object while carrying
 HOVER = 0.08  # above the grasp or release point before the slow final approach
 GRASP_BELOW_TOP = 0.02  # fingertips close this far below an object's top (a block's centre)
 MIN_FINGERTIP_Z = 0.012  # fingertips never go lower (the table is at 0)
-EMPTY_GRIP = 0.005  # closed narrower than this: nothing between the fingers
-OPEN_GRIP = MAX_GRIPPER_WIDTH - 0.005  # opened wider than this: fully open
 GRASP_GAP = 0.012  # fingers open this much wider than the object on each side to grasp it
 RELEASE_GAP = 0.01  # and this much to let it go
 DROP_ABOVE_RIM = 0.012  # release height above a bowl's rim
@@ -76,11 +74,11 @@ class Manipulator:
 
     def open_gripper(self) -> bool:
         """Open fully; True once open."""
-        return self.controller.open_gripper() > OPEN_GRIP
+        return self.controller.open_gripper() > OPEN_WIDTH
 
     def close_gripper(self) -> bool:
         """Close; True if something is between the fingers."""
-        return self.controller.close_gripper() > EMPTY_GRIP
+        return self.controller.close_gripper() > CLOSED_WIDTH
 
     def pick(self, name: str) -> bool:
         """Grasp ``name`` from above and lift it to the carry height.
@@ -117,7 +115,7 @@ class Manipulator:
             controller.gripper(width)
             self._travel(grasp + [0.0, 0.0, HOVER], yaw, carry)
             controller.move_line(grasp, yaw, speed=APPROACH_SPEED)
-            if controller.close_gripper() > EMPTY_GRIP:
+            if controller.close_gripper() > CLOSED_WIDTH:
                 controller.move_line((grasp[0], grasp[1], carry))
             else:
                 controller.gripper(width)

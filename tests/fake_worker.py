@@ -66,7 +66,7 @@ def reply(config: EnvConfig, state: dict[str, Any]) -> WorkerReply:
     return WorkerReply(
         report=ActionReport(),
         state=WorldState.model_validate(state),
-        scene=SceneSummary(objects={}, gripper=GripperSummary(position=(0.3, 0.0, 0.5), width=0.08)),
+        scene=SceneSummary(objects={}, gripper=GripperSummary(position=(0.3, 0.0, 0.5), width=0.08, state="open")),
         images={camera: np.zeros((height, width, 3), np.uint8) for camera in config.cameras},
     )
 

@@ -1,10 +1,11 @@
 """Results stores for the report, viewer and export tests: real episodes, and large synthetic ones.
 
 ``real_store`` runs a few real episodes (real worker processes, the scripted expert and the
-fake OpenAI server) and writes them as the evaluation engine does: one ``write_episode``
-per episode with the camera image after each turn. ``synthetic_store`` writes thousands of
-realistic rows (transcripts of the same shape) in one transaction, from a seeded random
-generator, for the scale tests.
+fake OpenAI server) and writes them as the evaluation engine does: the engine's own
+``episode_result`` and one ``write_episode`` per episode with the camera image after each
+turn. ``synthetic_store`` writes thousands of realistic rows (transcripts of the same
+shape) in one transaction, from a seeded random generator, for the scale tests; a row is
+a dict of every column but ``id``, its facts checked by the engine's ``EpisodeFacts``.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ import imageio.v3 as iio
 from fake_openai_server import FakeOpenAIServer
 
 from codeact_robot.agent import make_backend, run_episode
-from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TASKS, get_task
-from codeact_robot.eval.store import COLUMNS, EpisodeRow, ResultsStore, TurnImage
+from codeact_robot.eval.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
+from codeact_robot.eval.runner import episode_result
+from codeact_robot.eval.store import COLUMNS, ResultsStore
 from codeact_robot.llm import LLMConfig
 
 SUITE_HASH = "a" * 64
+FINISHED_AT = "2026-11-25T12:00:00+0000"
 HOSTILE = '<script>alert("x")</script><img src=x onerror="document.title=\'pwned\'">'
 OUTCOME_OF_KIND = {
     "success": "success",
@@ -58,60 +62,14 @@ def suite_definition(name: str, tasks: Sequence[str], seeds: Sequence[int], agen
     )
 
 
-def failure_kind(record: EpisodeRecord) -> str:
-    """The failure kind of a real episode, from its structured facts (as the engine computes it)."""
-    if record.success:
-        return "success"
-    if record.outcome == "llm_error":
-        return "model_error"
-    if record.outcome == "worker_crash":
-        return "worker_crash"
-    if any(t.kind == "malformed" for t in record.turns):
-        return "format_error"
-    if record.outcome == "message":
-        return "gave_up"
-    if record.outcome == "turn_limit":
-        return "turn_limit"
-    return "wrong_final_state"
-
-
-def row_from_record(record: EpisodeRecord, agent: str, model: str, suite_hash: str = SUITE_HASH) -> EpisodeRow:
-    """The store row of a finished episode."""
-    totals = record.totals()
-    search = "\n".join(
-        part for t in record.turns for part in (t.code or "", t.report.stdout, t.report.error or "") if part
-    )
-    return EpisodeRow(
-        suite_hash=suite_hash,
-        run_id=1,
-        agent=agent,
-        task=record.task,
-        seed=record.seed,
-        repeat=0,
-        split=get_task(record.task).split,
-        mode=record.mode,
-        model=model,
-        outcome=record.outcome,
-        success=record.success,
-        failure_kind=failure_kind(record),
-        turns=totals["turns"],
-        prompt_tokens=totals["prompt_tokens"],
-        completion_tokens=totals["completion_tokens"],
-        llm_s=totals["llm_s"],
-        exec_s=totals["exec_s"],
-        sim_s=totals["sim_s"],
-        wall_s=totals["wall_s"],
-        instruction=record.instruction,
-        error=record.error,
-        attempts=1,
-        finished_at="2026-11-25T12:00:00+0000",
-        search_text=search,
-        record=json.dumps(record.to_dict()),
-    )
-
-
 def _run(
-    store: ResultsStore, task: str, seed: int, agent: str, model: str, llm: LLMConfig, options: dict | None = None
+    store: ResultsStore,
+    run_id: int,
+    task: str,
+    seed: int,
+    agent: str,
+    llm: LLMConfig,
+    options: dict | None = None,
 ) -> int:
     env = CodeActEnv(task, renderer="tiny", render_mode="rgb_array", time_limit_s=10.0)
     images: list[TurnImage] = []
@@ -126,15 +84,16 @@ def _run(
         record = run_episode(env, backend, seed, options=options, on_turn=keep_image)
     finally:
         env.close()
-    return store.write_episode(row_from_record(record, agent, model), images)
+    result = episode_result(EpisodeKey(agent, task, seed, 0), llm.label, record, 1, tuple(images))
+    return store.write_episode(result, SUITE_HASH, run_id)
 
 
 def real_store(folder: Path) -> RealStore:
     """Three real episodes of PickPlace seed 0 (blue block onto the green block), one suite."""
     store = ResultsStore(folder, create=True)
     store.add_suite(SUITE_HASH, "real", suite_definition("real", ["PickPlace"], [0], ["expert", "model"]), False)
-    store.start_run(SUITE_HASH, {"workers": 1})
-    expert = _run(store, "PickPlace", 0, "expert", "reference", LLMConfig(backend="reference"))
+    run_id = store.start_run(SUITE_HASH, {"workers": 1})
+    expert = _run(store, run_id, "PickPlace", 0, "expert", LLMConfig(backend="reference"))
     replies = [
         {"content": "Let me look first.\n<execute>\nprint(get_object_names())\npick('purple block')\n</execute>"},
         {
@@ -148,10 +107,8 @@ def real_store(folder: Path) -> RealStore:
     ]
     with FakeOpenAIServer(replies + hostile, model="fake-model") as server:
         llm = LLMConfig(backend="openai", base_url=server.base_url, model="fake-model")
-        self_debug = _run(store, "PickPlace", 0, "model", "fake-model", llm)
-        hostile_id = _run(
-            store, "PickPlace", 1, "model", "fake-model", llm, options={"instruction": f"stack it {HOSTILE}"}
-        )
+        self_debug = _run(store, run_id, "PickPlace", 0, "model", llm)
+        hostile_id = _run(store, run_id, "PickPlace", 1, "model", llm, options={"instruction": f"stack it {HOSTILE}"})
     store.close()
     return RealStore(folder, expert, self_debug, hostile_id)
 
@@ -203,13 +160,33 @@ def synthetic_record(
     return json.dumps(record)
 
 
+def stored_row(
+    facts: EpisodeFacts,
+    record: str,
+    search_text: str,
+    suite_hash: str = SUITE_HASH,
+    finished_at: str = FINISHED_AT,
+    video: str | None = None,
+) -> dict[str, Any]:
+    """Every column of a stored episode but ``id``: its facts and what the store adds (run 1)."""
+    return {
+        **facts.model_dump(),
+        "suite_hash": suite_hash,
+        "run_id": 1,
+        "finished_at": finished_at,
+        "video": video,
+        "search_text": search_text,
+        "record": record,
+    }
+
+
 def synthetic_rows(
     count: int,
     agents: Sequence[str] = ("codeact", "json", "text"),
     success_rates: Sequence[float] = (0.7, 0.5, 0.4),
     seed: int = 0,
     suite_hash: str = SUITE_HASH,
-) -> list[EpisodeRow]:
+) -> list[dict[str, Any]]:
     """``count`` episodes spread over the agents, every task family and consecutive seeds.
 
     Each agent runs the same (task, seed) pairs, so agents are paired; successes are drawn
@@ -228,42 +205,38 @@ def synthetic_rows(
         turns = rng.randint(1, 6)
         kind = "success" if success else rng.choice(kinds)
         instruction = _instruction(task, episode_seed % 5)
-        search = f"get_object_position('red block') seed_{episode_seed} turn {turns}"
-        rows.append(
-            EpisodeRow(
-                suite_hash=suite_hash,
-                run_id=1,
-                agent=agents[agent_index],
-                task=task,
-                seed=episode_seed,
-                repeat=0,
-                split=TASKS[task].split,
-                mode=agents[agent_index] if agents[agent_index] in ("codeact", "json", "text") else "codeact",
-                model="fake-model",
-                outcome=OUTCOME_OF_KIND.get(kind, "done"),
-                success=success,
-                failure_kind=kind,
-                turns=turns,
-                prompt_tokens=900 * turns,
-                completion_tokens=80 * turns,
-                llm_s=0.5 * turns,
-                exec_s=0.2 * turns,
-                sim_s=2.0 * turns,
-                wall_s=3.0 * turns,
-                instruction=instruction,
-                error=None,
-                attempts=1,
-                finished_at=f"2026-11-25T12:{index // 600 % 60:02d}:{index // 10 % 60:02d}+0000",
-                search_text=search,
-                record=synthetic_record(
-                    task, episode_seed, instruction, turns, success, rng, OUTCOME_OF_KIND.get(kind, "done")
-                ),
-            )
+        facts = EpisodeFacts(
+            agent=agents[agent_index],
+            task=task,
+            seed=episode_seed,
+            repeat=0,
+            split=TASKS[task].split,
+            mode=agents[agent_index] if agents[agent_index] in ("codeact", "json", "text") else "codeact",
+            model="fake-model",
+            outcome=OUTCOME_OF_KIND.get(kind, "done"),
+            success=success,
+            failure_kind=kind,
+            turns=turns,
+            prompt_tokens=900 * turns,
+            completion_tokens=80 * turns,
+            llm_s=0.5 * turns,
+            exec_s=0.2 * turns,
+            sim_s=2.0 * turns,
+            wall_s=3.0 * turns,
+            instruction=instruction,
+            error=None,
+            attempts=1,
         )
+        record = synthetic_record(
+            task, episode_seed, instruction, turns, success, rng, OUTCOME_OF_KIND.get(kind, "done")
+        )
+        search = f"get_object_position('red block') seed_{episode_seed} turn {turns}"
+        finished_at = f"2026-11-25T12:{index // 600 % 60:02d}:{index // 10 % 60:02d}+0000"
+        rows.append(stored_row(facts, record, search, suite_hash, finished_at))
     return rows
 
 
-def episode_row(
+def hand_result(
     agent: str,
     task: str,
     seed: int,
@@ -272,23 +245,20 @@ def episode_row(
     turns: int = 1,
     mode: str = "codeact",
     repeat: int = 0,
-    suite_hash: str = SUITE_HASH,
     record: str | None = None,
-    **columns: Any,
-) -> EpisodeRow:
-    """A hand-made row: ``turns`` turns, 100 prompt and 10 completion tokens per turn, 1 s of each time."""
+    **facts: Any,
+) -> EpisodeResult:
+    """A hand-made episode: ``turns`` turns, 100 prompt and 10 completion tokens per turn, 1 s of each time."""
     kind = kind or ("success" if success else "wrong_final_state")
-    instruction = columns.pop("instruction", f"do {task}")
-    return EpisodeRow(
-        suite_hash=suite_hash,
-        run_id=1,
+    instruction = facts.pop("instruction", f"do {task}")
+    checked = EpisodeFacts(
         agent=agent,
         task=task,
         seed=seed,
         repeat=repeat,
         split=TASKS[task].split,
         mode=mode,
-        model=columns.pop("model", "model-x"),
+        model=facts.pop("model", "model-x"),
         outcome=OUTCOME_OF_KIND.get(kind, "done"),
         success=success,
         failure_kind=kind,
@@ -302,14 +272,31 @@ def episode_row(
         instruction=instruction,
         error="worker did not start" if kind == "error" else None,
         attempts=1,
-        finished_at="2026-11-25T12:00:00+0000",
-        search_text=f"code of {agent} {task} {seed}",
-        record=record
-        or synthetic_record(
-            task, seed, instruction, turns, success, random.Random(seed), OUTCOME_OF_KIND.get(kind, "done")
-        ),
-        **columns,
+        **facts,
     )
+    transcript = record or synthetic_record(
+        task, seed, instruction, turns, success, random.Random(seed), OUTCOME_OF_KIND.get(kind, "done")
+    )
+    return EpisodeResult(checked, transcript, f"code of {agent} {task} {seed}")
+
+
+def episode_row(
+    agent: str,
+    task: str,
+    seed: int,
+    success: bool,
+    kind: str | None = None,
+    turns: int = 1,
+    mode: str = "codeact",
+    repeat: int = 0,
+    suite_hash: str = SUITE_HASH,
+    record: str | None = None,
+    video: str | None = None,
+    **facts: Any,
+) -> dict[str, Any]:
+    """The stored row of a :func:`hand_result` episode."""
+    result = hand_result(agent, task, seed, success, kind, turns, mode, repeat, record, **facts)
+    return stored_row(result.facts, result.record, result.search_text, suite_hash, video=video)
 
 
 @functools.cache
@@ -317,11 +304,11 @@ def _instruction(task: str, seed: int) -> str:
     return get_task(task).instance(seed, None).instruction
 
 
-def write_rows(store: ResultsStore, rows: Sequence[EpisodeRow]) -> None:
+def write_rows(store: ResultsStore, rows: Sequence[dict[str, Any]]) -> None:
     """Write many rows in one transaction (``write_episode`` commits each, too slow for 10,000)."""
     statement = f"INSERT INTO episodes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     with store.transaction() as db:
-        db.executemany(statement, [[getattr(row, c) for c in COLUMNS] for row in rows])
+        db.executemany(statement, [[row[c] for c in COLUMNS] for row in rows])
 
 
 def synthetic_store(

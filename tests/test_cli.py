@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -636,3 +637,17 @@ def test_serve_starts_vllm_waits_until_it_answers_and_prints_the_url(tmp_path: P
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+def test_replay_never_takes_the_places_a_recording_names(tmp_path: Path) -> None:
+    library, trajectory = tmp_path / "their-library", tmp_path / "t.jsonl"
+    recorded = cli(
+        *"run --task PickPlace --seed 1 --agent reference --renderer tiny --quiet".split(),
+        *("--skills", str(library), "--trajectory", str(trajectory)),
+    )
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    shutil.rmtree(library, ignore_errors=True)
+    replay = cli("run", "--replay", str(trajectory), "--quiet", "--trajectory", str(tmp_path / "replay.jsonl"))
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert f"the recording used the skill library {str(library)!r}; give --skills DIR" in replay.stderr
+    assert not library.exists()  # nothing was read from or written to the folder the file named

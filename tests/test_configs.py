@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from codeact_robot import configs
 from codeact_robot.cli import build_parser
 from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
@@ -48,6 +49,9 @@ def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
             command = vllm_command(model, "127.0.0.1", 8000, [])
             assert command[:3] == ["vllm", "serve", model]
             assert command[command.index("--max-model-len") + 1] == str(data["models"][model]["max_model_len"])
+            template = Path(command[command.index("--chat-template") + 1])
+            assert template.name == data["models"][model]["chat_template"] and "{{" in template.read_text()
+            assert template.parent == Path(configs.__file__).parent  # the shipped file, never a shared copy
     else:
         pytest.fail(f"the README pairs {path} with {usage!r}, which this test does not know")
 

@@ -26,9 +26,10 @@ from rich.console import Console
 from codeact_robot.agent.trajectory import EpisodeRecord
 from codeact_robot.cli import main
 from codeact_robot.eval.batching import BatchingEngine, SharedEngines
-from codeact_robot.eval.episode import Retries
 from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
-from codeact_robot.eval.store import STORE_FILE, EpisodeKey, ResultsStore
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.runner import Retries
+from codeact_robot.eval.store import STORE_FILE, ResultsStore
 from codeact_robot.eval.suite import load_suite, parse_suite
 
 CLEAN = "I will look first.\n<execute>print('looking')</execute>"

@@ -9,7 +9,8 @@ import yaml
 
 from codeact_robot.cli import main
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import STORE_FILE, EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.store import STORE_FILE
 from codeact_robot.eval.suite import load_suite, parse_suite, suite_names
 
 MINIMAL = """\
@@ -142,7 +143,7 @@ def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
     [
         (MINIMAL.replace("StackBlocks", "StackBlox"), [], "no task named 'StackBlox' (did you mean 'StackBlocks'?)"),
         (MINIMAL.replace("    mode: codeact", "    mdoe: codeact"), [], "did you mean 'mode'?"),
-        (MINIMAL, ["--llm", "http://127.0.0.1:9/v1"], "the model server at http://127.0.0.1:9/v1 could not be reached"),
+        (MINIMAL, ["--llm", "http://127.0.0.1:9/v1"], "no model server answers at http://127.0.0.1:9/v1"),
         (MINIMAL, ["--workers", "0"], "--workers must be at least 1, got 0"),
     ],
 )

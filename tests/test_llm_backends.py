@@ -10,6 +10,7 @@ from fake_openai_server import FakeOpenAIServer
 from codeact_robot.agent import make_backend
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig, LLMError
+from codeact_robot.llm.model_server import check_model_servers, served_models
 
 MESSAGES = [{"role": "system", "content": "You are a robot."}, {"role": "user", "content": "Task: stack"}]
 
@@ -82,3 +83,25 @@ def test_vllm_engine_without_vllm_says_how_to_install_it() -> None:
 def test_replay_without_a_file_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="needs a trajectory file"):
         make_backend(LLMConfig(backend="replay"))
+
+
+def test_the_model_server_check_names_the_url_and_what_to_do() -> None:
+    with FakeOpenAIServer(model="fake-model") as server:
+        here = LLMConfig(backend="openai", base_url=server.base_url, model="fake-model")
+        check_model_servers([here, here.model_copy(update={"temperature": 0.5}), LLMConfig(backend="reference")])
+        with pytest.raises(UsageError) as caught:
+            check_model_servers([here, here.model_copy(update={"model": "fake-modle"})])
+        assert str(caught.value) == (
+            f"the model server at {server.base_url} has no model named 'fake-modle' (did you mean 'fake-model'?); "
+            "models are: fake-model"
+        )
+        not_v1 = here.model_copy(update={"base_url": server.base_url.removesuffix("/v1")})
+        with pytest.raises(
+            UsageError, match=r"answered HTTP 404 to GET /models; is this an OpenAI-compatible base URL"
+        ):
+            check_model_servers([not_v1])
+    with pytest.raises(UsageError, match=rf"^no model server answers at {server.base_url} \(.+\); start one"):
+        check_model_servers([here])
+    with pytest.raises(LLMError) as caught:
+        served_models(server.base_url, None, timeout_s=1.0)
+    assert caught.value.transient  # what `serve` waits out while its server loads the model

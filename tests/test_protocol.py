@@ -119,6 +119,9 @@ def test_a_worker_reporting_its_own_failure_ends_the_episode(tmp_path: Path) -> 
         client.reset([], seed=0, skills=[])
         with pytest.raises(WorkerCrashed, match="the worker failed to execute: RuntimeError: the world fell over"):
             client.execute("print(1)", 1)
+        assert not client.alive  # not trusted with another request
+        with pytest.raises(RuntimeError, match=r"call reset\(\) before execute\(\)"):
+            client.execute("print(1)", 2)
     finally:
         client.close()
 

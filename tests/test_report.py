@@ -26,7 +26,7 @@ from test_report_stats import wilson_by_hand
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_terminal import print_store_report
 from codeact_robot.eval.stats import paired_difference
-from codeact_robot.eval.store import COLUMNS, ResultsStore
+from codeact_robot.eval.store import ResultsStore
 
 CLI = [sys.executable, "-m", "codeact_robot.cli"]
 HOSTILE_AGENT = "<img src=x onerror=alert(1)>|[x](javascript:alert(1))"
@@ -69,7 +69,7 @@ def insert_corrupt_row(folder: Path, **values: object) -> None:
     """A row as a careless or hostile writer could leave it: SQLite does not check column types."""
     store = ResultsStore(folder)
     good = episode_row("a", "PickPlace", 99, True)
-    row = {c: getattr(good, c) for c in COLUMNS} | values
+    row = good | values
     with store.transaction() as db:
         db.execute(f"INSERT INTO episodes ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
     store.close()

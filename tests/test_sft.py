@@ -13,6 +13,7 @@ from test_report import cli, insert_corrupt_row
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.sft import SFTFilters, export_sft, heldout_pairs
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.suite import parse_suite
 
 HELDOUT_HASH = "b" * 64
 
@@ -139,7 +140,10 @@ def test_the_leakage_guard_refuses_held_out_tasks_and_seeds(store_copy: Path, tm
 def test_held_out_pairs_come_from_definitions_and_from_episodes_run(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "eval", create=True)
     store.add_suite(SUITE_HASH, "train", suite_definition("train", ["PickPlace"], [0], ["a"]), False)
-    store.add_suite(HELDOUT_HASH, "test", json.dumps({"tasks": "feedback", "seeds": {"start": 5, "count": 2}}), True)
+    held = parse_suite(
+        {"name": "test", "tasks": "feedback", "seeds": {"start": 5, "count": 2}, "agents": [{"name": "x"}]}, "x"
+    )
+    store.add_suite(HELDOUT_HASH, "test", held.definition_json(), True)  # stored resolved, as eval stores it
     store.add_suite("c" * 64, "test2", "not json", True)
     store.start_run(SUITE_HASH, {})
     write_rows(store, [episode_row("a", "StackBlocks", 9, True, suite_hash="c" * 64)])

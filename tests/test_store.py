@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
+import time
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import STORE_FILE, EpisodeKey, EpisodeRow, ResultsStore, TurnImage
+from codeact_robot.eval.rows import TRANSCRIPT_COLUMNS, EpisodeFacts, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
+from codeact_robot.eval.store import COLUMNS, STORE_FILE, ResultsStore
 
 SUITE = "0123456789abcdef"
 
 
-def row(run_id: int, seed: int = 0, outcome: str = "success", **changes: object) -> EpisodeRow:
-    base = EpisodeRow(
-        suite_hash=SUITE,
-        run_id=run_id,
+def result(
+    seed: int = 0,
+    outcome: str = "success",
+    record: str | None = None,
+    images: tuple[TurnImage, ...] = (),
+    **changes: object,
+) -> EpisodeResult:
+    facts = EpisodeFacts(
         agent="expert",
         task="PickPlace",
         seed=seed,
@@ -39,11 +46,10 @@ def row(run_id: int, seed: int = 0, outcome: str = "success", **changes: object)
         instruction="pick up the red block and place it on the blue bowl",
         error=None if outcome != "error" else "the model server could not be reached",
         attempts=1,
-        finished_at="2026-01-01T00:00:00+0000",
-        search_text="pick_and_place('red block', 'blue bowl')",
-        record=json.dumps({"task": "PickPlace", "seed": seed, "messages": []}),
     )
-    return dataclasses.replace(base, **changes)
+    transcript = record or json.dumps({"task": "PickPlace", "seed": seed, "messages": []})
+    search = "pick_and_place('red block', 'blue bowl')"
+    return EpisodeResult(facts.model_copy(update=changes), transcript, search, images)
 
 
 @pytest.fixture
@@ -71,7 +77,7 @@ def test_a_new_store_is_wal_with_full_sync_and_records_its_schema(store: Results
 def test_an_episode_and_its_images_read_back_exactly(store: ResultsStore) -> None:
     run = store.start_run(SUITE, {"workers": 2})
     images = [TurnImage(0, "front", b"\xff\xd8jpeg0"), TurnImage(1, "front", b"\xff\xd8jpeg1")]
-    episode_id = store.write_episode(row(run), images)
+    episode_id = store.write_episode(result(images=tuple(images)), SUITE, run)
     store.finish_run(run, "finished")
     (summary,) = store.summaries()
     assert summary["id"] == episode_id and summary["task"] == "PickPlace" and summary["sim_s"] == 6.5
@@ -85,11 +91,11 @@ def test_an_episode_and_its_images_read_back_exactly(store: ResultsStore) -> Non
 
 def test_an_episode_is_stored_once_unless_it_was_an_error(store: ResultsStore) -> None:
     run = store.start_run(SUITE, {})
-    store.write_episode(row(run, seed=0))
+    store.write_episode(result(seed=0), SUITE, run)
     with pytest.raises(sqlite3.IntegrityError):
-        store.write_episode(row(run, seed=0, outcome="message"))
-    store.write_episode(row(run, seed=1, outcome="error"), [TurnImage(0, "front", b"x")])
-    store.write_episode(row(run, seed=1, outcome="turn_limit", attempts=2))
+        store.write_episode(result(seed=0, outcome="message"), SUITE, run)
+    store.write_episode(result(seed=1, outcome="error", images=(TurnImage(0, "front", b"x"),)), SUITE, run)
+    store.write_episode(result(seed=1, outcome="turn_limit", attempts=2), SUITE, run)
     assert store.db.execute("SELECT COUNT(*) FROM turn_images").fetchone()[0] == 0  # went with the error row
     outcomes = store.finished(SUITE)
     assert outcomes == {
@@ -103,7 +109,7 @@ def test_a_failed_write_leaves_nothing_behind(store: ResultsStore) -> None:
     run = store.start_run(SUITE, {})
     duplicate_images = [TurnImage(0, "front", b"a"), TurnImage(0, "front", b"b")]  # the same primary key twice
     with pytest.raises(sqlite3.IntegrityError):
-        store.write_episode(row(run), duplicate_images)
+        store.write_episode(result(images=tuple(duplicate_images)), SUITE, run)
     assert store.db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0] == 0
     assert store.db.execute("SELECT COUNT(*) FROM turn_images").fetchone()[0] == 0
 
@@ -111,15 +117,15 @@ def test_a_failed_write_leaves_nothing_behind(store: ResultsStore) -> None:
 def test_rows_written_by_one_connection_are_seen_by_another(store: ResultsStore, tmp_path: Path) -> None:
     reader = ResultsStore(tmp_path)
     run = store.start_run(SUITE, {})
-    store.write_episode(row(run, seed=3))
+    store.write_episode(result(seed=3), SUITE, run)
     assert list(reader.finished(SUITE)) == [EpisodeKey("expert", "PickPlace", 3, 0)]
     reader.close()
 
 
 def test_a_corrupt_record_or_definition_reads_as_missing(store: ResultsStore) -> None:
     run = store.start_run(SUITE, {})
-    episode_id = store.write_episode(row(run, record="{not json"))
-    other = store.write_episode(row(run, seed=1, record="[1, 2]"))
+    episode_id = store.write_episode(result(record="{not json"), SUITE, run)
+    other = store.write_episode(result(seed=1, record="[1, 2]"), SUITE, run)
     store.db.execute("UPDATE suites SET definition = '<html>'")
     assert store.record(episode_id) is None and store.record(other) is None and store.record(999) is None
     assert store.suites()[0]["definition"] is None
@@ -144,3 +150,37 @@ def test_a_store_of_another_schema_version_is_refused(store: ResultsStore, tmp_p
     store.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(UsageError, match="has schema version 99; this codeact-robot reads 1"):
         ResultsStore(tmp_path)
+
+
+def sql_column(annotation: Any) -> tuple[str, bool]:
+    """The SQLite type a field's values are stored as, and whether the column must be NOT NULL."""
+    args = typing.get_args(annotation)
+    nullable = type(None) in args
+    value = next(a for a in args if a is not type(None)) if nullable else annotation
+    if typing.get_origin(value) is typing.Annotated:
+        value = typing.get_args(value)[0]
+    return {int: "INTEGER", bool: "INTEGER", float: "REAL", str: "TEXT"}[value], not nullable
+
+
+def test_the_sql_schema_and_the_row_model_declare_the_same_columns(store: ResultsStore) -> None:
+    table = {
+        name: (kind, bool(not_null))
+        for _, name, kind, not_null, _, _ in store.db.execute("PRAGMA table_info(episodes)")
+    }
+    modelled = {name: sql_column(field.annotation) for name, field in EpisodeRow.model_fields.items()}
+    modelled["id"] = ("INTEGER", False)  # the rowid: SQLite fills it in, never null
+    modelled |= {name: ("TEXT", True) for name in TRANSCRIPT_COLUMNS}
+    assert table == modelled
+    assert sorted(COLUMNS) == sorted(set(table) - {"id"})  # what a new row is written with
+
+
+def test_the_store_stamps_the_row_it_builds(store: ResultsStore) -> None:
+    run = store.start_run(SUITE, {})
+    before = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    episode_id = store.write_episode(result(seed=5), SUITE, run, video="videos/x.mp4")
+    after = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    (row,) = store.summaries()
+    assert (row["id"], row["suite_hash"], row["run_id"], row["video"]) == (episode_id, SUITE, run, "videos/x.mp4")
+    assert before <= row["finished_at"] <= after
+    stored = EpisodeRow.model_validate(row).model_dump(include=set(EpisodeFacts.model_fields))
+    assert stored == result(seed=5).facts.model_dump()

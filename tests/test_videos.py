@@ -11,7 +11,6 @@ import json
 import math
 import os
 import socket
-import tempfile
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -33,9 +32,10 @@ from codeact_robot.cli import main
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import UsageError
-from codeact_robot.eval import episode as episode_module
-from codeact_robot.eval.evaluation import video_path
-from codeact_robot.eval.store import EpisodeKey, ResultsStore
+from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.runner import video_path
+from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.suite import load_suite
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.protocol import (
     ActionReport,
@@ -288,7 +288,7 @@ def test_poses_are_checked_like_the_rest_of_a_reply() -> None:
             "status": "ok",
             "report": ActionReport().model_dump(mode="json"),
             "state": STATE,
-            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08}},
+            "scene": {"objects": {}, "gripper": {"position": [0.3, 0.0, 0.5], "width": 0.08, "state": "open"}},
             "images": [],
             "poses": [pose],
         }
@@ -381,22 +381,23 @@ def stored(out: Path) -> dict[str, dict[str, Any]]:
 def evaluated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     """One evaluation with ``--videos failures``: a success and a failure."""
     tmp_path = tmp_path_factory.mktemp("videos")
-    made: list[str] = []
-    real_mkstemp = tempfile.mkstemp
+    made: list[Path] = []
+    real_write = EpisodeVideo.write
 
-    def mkstemp(*args: Any, **kwargs: Any) -> tuple[int, str]:  # the real one, remembering what it made
-        handle, name = real_mkstemp(*args, **kwargs)
-        made.append(name)
-        return handle, name
+    def write(video: EpisodeVideo, path: Path, render: Any) -> Path:  # the real one, remembering what it drew
+        made.append(path)
+        return real_write(video, path, render)
 
     with FakeOpenAIServer(respond=quitting) as server:  # running while the tests resume the evaluation
         path = suite(tmp_path, server)
         out = tmp_path / "eval"
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(episode_module.tempfile, "mkstemp", mkstemp)
+            patch.setattr(EpisodeVideo, "write", write)
             assert main(["eval", "--suite", str(path), "--out", str(out), "--videos", "failures"]) == 0
-        # Only the failed episode's video was drawn (the success kept only its poses), and nothing is left.
-        assert len(made) == 1 and not os.path.exists(made[0])
+        # Only the failed episode's video was drawn (the success kept only its poses), once, straight
+        # beside the store: what it was drawn into is gone (renamed into place).
+        assert len(made) == 1 and made[0].parent == out / "videos" / load_suite(str(path)).hash / "quitter"
+        assert not made[0].exists()
         yield path, out
 
 
@@ -521,3 +522,24 @@ def test_the_page_plays_the_video_and_seeks_in_it(evaluated: tuple[Path, Path]) 
         finally:
             browser.close()
     assert errors == []
+
+
+def test_a_long_action_is_recorded_whole_at_a_lower_rate() -> None:
+    from codeact_robot.worker.protocol import MAX_POSES
+
+    env = CodeActEnv("PickPlace", renderer="tiny", video_fps=60, time_limit_s=120)
+    try:
+        env.reset(seed=1)
+        program = (
+            "for _ in range(12):\n    move_to([0.3, 0.25, 0.3])\n    move_to([0.6, -0.25, 0.05])\n"
+            "move_to([0.45, 0.0, 0.35])\n"  # a place visited only at the very end
+        )
+        _, _, _, _, info = env.step(program)
+    finally:
+        env.close()
+    steps, poses = info["timings"].sim_steps, len(info["poses"])
+    every = round(SIM_RATE_HZ / 60)
+    assert steps > MAX_POSES * every  # longer than the poses at the full rate could hold
+    assert MAX_POSES // 2 <= poses <= MAX_POSES  # thinned, never over the cap
+    last_recorded, final = info["poses"][-2], info["poses"][-1]  # the final one is the scene as the action ends
+    assert np.allclose(last_recorded.joints, final.joints, atol=1e-2)  # the recording reached the end

@@ -190,11 +190,11 @@ def test_reload_shows_episodes_another_process_wrote(tmp_path: Path, page: Any) 
         f"""
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from stores import episode_row
+        from stores import SUITE_HASH, hand_result
         from codeact_robot.eval.store import ResultsStore
         store = ResultsStore({str(folder)!r})
         for seed in range(20, 22):
-            store.write_episode(episode_row("c", "StackBlocks", seed, True))
+            store.write_episode(hand_result("c", "StackBlocks", seed, True), SUITE_HASH, 1)
         store.close()
         """
     )

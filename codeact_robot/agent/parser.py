@@ -13,6 +13,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from codeact_robot.sandbox.output import plain_text
 from codeact_robot.skills.registry import all_skills
 
 OPEN, CLOSE = "<execute>", "</execute>"
@@ -63,19 +64,10 @@ def parse_turn(text: str, mode: str) -> Turn:
     """
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    text = encodable(text)
+    text = plain_text(text)
     if not text.strip():
         return Turn("malformed", text, note=format_reminder(mode, "Your reply was empty."))
     return {"codeact": _codeact, "json": _json, "text": _text}[mode](text)
-
-
-def encodable(text: str) -> str:
-    """``text`` with every lone surrogate replaced by U+FFFD (surrogate pairs become their character)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
 
 
 def _codeact(text: str) -> Turn:

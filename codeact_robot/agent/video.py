@@ -26,6 +26,8 @@ import numpy as np
 from imageio_ffmpeg import get_ffmpeg_exe
 from PIL import Image, ImageDraw, ImageFont
 
+from codeact_robot.agent.session import Session
+from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.worker.protocol import MAX_RENDER_POSES
 
 VIDEO_FPS = 10
@@ -293,6 +295,42 @@ class EpisodeVideo:
             _remove(path)
             raise
         return path
+
+
+class VideoRecorder:
+    """Records a session's video as it runs: the scene after the reset, the motion of each turn that ran code.
+
+    Call :meth:`start` once ``session.start`` has returned and :meth:`turn` from the
+    session's turn callback; :meth:`write` draws the video with the verdict at the end.
+
+    Args:
+        session: the episode's session (its environment draws the frames).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.video = EpisodeVideo(session.env.config.video_size)
+
+    def start(self) -> None:
+        """Begin with the scene the reset laid out."""
+        info = self.session.info
+        self.video.start(info["instruction"], info["max_turns"], info.get("poses", ()))
+
+    def turn(self, record: TurnRecord) -> None:
+        """Add a finished turn's motion (a turn that ran no code moved nothing)."""
+        if record.code is not None:
+            self.video.turn(record.turn, self.session.info.get("poses", ()))
+
+    def write(self, path: Path) -> Path:
+        """End with the episode's verdict and draw the video into ``path`` (see :meth:`EpisodeVideo.write`).
+
+        Raises:
+            VideoFailed: the video could not be made (nothing is left at ``path``).
+        """
+        record = self.session.record
+        assert record is not None, "the session has not started"
+        self.video.end(record.success, record.outcome)
+        return self.video.write(path, self.session.env.render_video)
 
 
 def _drawn(render: Renderer, poses: Sequence[Any]) -> list[np.ndarray]:

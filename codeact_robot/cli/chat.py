@@ -13,16 +13,17 @@ from rich.console import Console
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Phase, Session
 from codeact_robot.agent.trajectory import TurnRecord, write_trajectory
-from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agent_text, make_console, number, show
-from codeact_robot.cli.model_server import check_model_server
+from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agent_text, make_console, show
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
-from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, author, resolve_config
+from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.environments.observation import number
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
 from codeact_robot.errors import UsageError
+from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
 CHAT_TURNS = 200
@@ -71,8 +72,7 @@ def chat_command(args: argparse.Namespace) -> int:
         raise UsageError(f"chat needs a language model, not {agent_name(config.llm)}: give {MODEL_CHOICES}")
     options = scene_options(args.scene) if args.scene else {}
     folder = writable_folder(args.images or f"runs/chat-{time.strftime('%Y%m%d-%H%M%S')}", "the chat's images")
-    if config.llm.backend == "openai":
-        check_model_server(config.llm)
+    check_model_servers([config.llm])
     chat_settings = {
         "end_on_success": False,
         "cameras": ("front", "top"),
@@ -81,7 +81,7 @@ def chat_command(args: argparse.Namespace) -> int:
     config = config.model_copy(update={"env": config.env.with_overrides(chat_settings, "the chat's settings")})
     console = make_console()
     status = StatusLine(console)
-    env = CodeActEnv(config.task, config.env, model=author(config.llm))
+    env = CodeActEnv(config.task, config.env, model=config.llm.label)
     with closing(env), closing(make_backend(config.llm)) as llm:
         _greet(console, config, env.instance_for(config.seed, options))
 

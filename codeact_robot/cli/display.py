@@ -17,6 +17,7 @@ from rich.text import Text
 
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.config import RunConfig
+from codeact_robot.environments.observation import number
 
 PHASES = {"reset": "laying out the scene", "model": "the model is thinking", "code": "running the code"}
 """What the status line says while a session waits (see ``Session``'s phases)."""
@@ -43,12 +44,6 @@ def show(console: Console, text: str, style: str = "") -> None:
 def plural(count: int, noun: str) -> str:
     """``1 turn``, ``2 turns``."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def number(value: float, digits: int = 2) -> str:
-    """``value`` with ``digits`` decimals, never ``-0.00``."""
-    text = f"{value:.{digits}f}"
-    return text.lstrip("-") if float(text) == 0 else text
 
 
 def agent_text(config: RunConfig) -> str:

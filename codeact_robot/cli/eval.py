@@ -11,8 +11,8 @@ from types import FrameType
 from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import add_video_camera_option
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.episode import Retries, VideoRecord, Videos
 from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.runner import Retries, VideoRecord, Videos
 from codeact_robot.eval.suite import load_suite, suite_names
 
 EXAMPLES = """\

@@ -15,7 +15,7 @@ from rich.console import Console
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Phase, Session
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord, write_trajectory
-from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo, VideoFailed
+from codeact_robot.agent.video import VIDEO_FPS, VideoFailed, VideoRecorder
 from codeact_robot.cli.display import (
     PHASES,
     ConversationView,
@@ -26,14 +26,14 @@ from codeact_robot.cli.display import (
     show,
     verdict_line,
 )
-from codeact_robot.cli.model_server import check_model_server
 from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, add_video_camera_option, seed
 from codeact_robot.cli.outputs import save_images, video_file, writable_file, writable_folder
-from codeact_robot.cli.settings import author, resolve_config
+from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
+from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
 EXAMPLES = (
@@ -103,8 +103,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None
     images = writable_folder(args.images, "the images") if args.images else None
-    if config.llm.backend == "openai":
-        check_model_server(config.llm)
+    check_model_servers([config.llm])
     outputs: dict[str, Any] = {
         "video_fps": VIDEO_FPS if video_path else None,
         "cameras": ("front", "top") if images else ("front",),
@@ -116,12 +115,11 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     console = make_console()
     chatty = not (args.quiet or args.json)
-    video = EpisodeVideo(config.env.video_size) if video_path else None
-    with closing(CodeActEnv(config.task, config.env, model=author(config.llm))) as env:
-        record, interrupted = _episode(env, config, console, chatty, video, images, trajectory)
+    with closing(CodeActEnv(config.task, config.env, model=config.llm.label)) as env:
+        record, interrupted, video = _episode(env, config, console, chatty, video_path is not None, images, trajectory)
         path = write_trajectory(record, trajectory)
-        written = _write_video(video, video_path, record, env, StatusLine(console, chatty)) if video_path else None
-    frames = video.frames if written and video else 0
+        written = _write_video(video, video_path, StatusLine(console, chatty)) if video and video_path else None
+    frames = video.video.frames if written and video else 0
     if args.json:
         print(json.dumps(_summary(config, record, path, written, frames)))
     elif args.quiet:
@@ -140,14 +138,14 @@ def _episode(
     config: RunConfig,
     console: Console,
     chatty: bool,
-    video: EpisodeVideo | None,
+    record_video: bool,
     images: Path | None,
     trajectory: Path,
-) -> tuple[EpisodeRecord, bool]:
+) -> tuple[EpisodeRecord, bool, VideoRecorder | None]:
     """Run the episode in ``env``, showing it when ``chatty``; Ctrl-C ends it and keeps its record.
 
     Returns:
-        The record, and whether the user interrupted the episode.
+        The record, whether the user interrupted the episode, and its video (when ``record_video``).
 
     Raises:
         KeyboardInterrupt: the user stopped it before the episode began (nothing to keep).
@@ -162,15 +160,15 @@ def _episode(
             status.show(turn + PHASES[phase])
 
         def on_turn(record: TurnRecord) -> None:
-            if record.code is not None:  # a turn that ran code: it moved and was seen
-                if video is not None:
-                    video.turn(record.turn, session.info.get("poses", ()))
-                if images is not None:
-                    save_images(images, record.turn, session.info.get("images", {}))
+            if video is not None:
+                video.turn(record)
+            if images is not None and record.code is not None:  # a turn that ran code: it moved and was seen
+                save_images(images, record.turn, session.info.get("images", {}))
             if view is not None:
                 view.turn(record)
 
         session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        video = VideoRecorder(session) if record_video else None
         interrupted = False
         if chatty:
             show(console, header_text(config), "bold")
@@ -178,8 +176,7 @@ def _episode(
             with status:
                 first = session.start(config.seed)
                 if video is not None:
-                    info = session.info
-                    video.start(info["instruction"], info["max_turns"], info.get("poses", ()))
+                    video.start()
                 if chatty:
                     view = ConversationView(console, env.budget)
                     view.task(first)
@@ -200,7 +197,7 @@ def _episode(
             raise
     if view is not None:
         view.verdict(session.record)
-    return session.record, interrupted
+    return session.record, interrupted, video
 
 
 def _keep_partial(session: Session, error: Exception, trajectory: Path) -> None:
@@ -212,16 +209,13 @@ def _keep_partial(session: Session, error: Exception, trajectory: Path) -> None:
     print(f"the episode stopped on an unexpected error; its turns so far are in {path}", file=sys.stderr)
 
 
-def _write_video(
-    video: EpisodeVideo, path: Path, record: EpisodeRecord, env: CodeActEnv, status: StatusLine
-) -> Path | None:
+def _write_video(video: VideoRecorder, path: Path, status: StatusLine) -> Path | None:
     """The video, ended with the verdict, or a warning: the episode's trajectory is already safe."""
-    video.end(record.success, record.outcome)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # that it can be written there was checked first
         with status:
             status.show("drawing the video")
-            return video.write(path, env.render_video)
+            return video.write(path)
     except (VideoFailed, OSError) as failure:
         print(f"warning: the video could not be written to {path}: {failure}", file=sys.stderr)
         return None
@@ -236,7 +230,7 @@ def _summary(
         "seed": record.seed,
         "agent": agent_text(config),
         "backend": config.llm.backend,
-        "model": config.llm.model if config.llm.uses_model else None,
+        "model": config.llm.label,
         "mode": record.mode,
         "outcome": record.outcome,
         "success": record.success,

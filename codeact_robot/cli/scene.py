@@ -11,10 +11,10 @@ import cv2
 import imageio.v3 as iio
 import numpy as np
 
-from codeact_robot.cli.display import number
 from codeact_robot.cli.options import RUN, add_command, add_render_options, seed
 from codeact_robot.cli.outputs import writable_folder
 from codeact_robot.config import read_yaml
+from codeact_robot.environments.observation import number
 from codeact_robot.envs.objects import COLOUR_SPLITS
 from codeact_robot.envs.tasks import TABLETOP, TASKS, get_task
 from codeact_robot.errors import UsageError

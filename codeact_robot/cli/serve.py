@@ -5,18 +5,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import tempfile
 import time
-import urllib.error
-from pathlib import Path
-from typing import Any
 
-import yaml
-
-from codeact_robot.cli.model_server import Unreachable, served_models
 from codeact_robot.cli.options import RUN, add_command, positive_float
-from codeact_robot.configs import read_text
+from codeact_robot.configs import path_of
 from codeact_robot.errors import UsageError
+from codeact_robot.llm.base import LLMError
+from codeact_robot.llm.model_server import served_models
+from codeact_robot.llm.serving import serve_settings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -50,18 +46,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def vllm_command(model: str, host: str, port: int, extra: list[str]) -> list[str]:
     """The ``vllm serve`` command line, with the settings ``configs/serve.yaml`` has for the model."""
-    settings: dict[str, Any] = yaml.safe_load(read_text("serve.yaml"))
-    options = {**settings["default"], **settings["models"].get(model, {})}
+    settings = serve_settings(model)
     command = ["vllm", "serve", model, "--host", host, "--port", str(port)]
-    command += ["--served-model-name", options.get("served_model_name", model)]
-    command += ["--max-model-len", str(options["max_model_len"]), "--dtype", str(options["dtype"])]
-    command += ["--gpu-memory-utilization", str(options["gpu_memory_utilization"])]
-    if options.get("enable_prefix_caching"):
+    command += ["--served-model-name", settings.served_model_name or model]
+    command += ["--max-model-len", str(settings.max_model_len), "--dtype", settings.dtype]
+    command += ["--gpu-memory-utilization", str(settings.gpu_memory_utilization)]
+    if settings.enable_prefix_caching:
         command.append("--enable-prefix-caching")
-    if options.get("chat_template"):
-        template = Path(tempfile.gettempdir()) / f"codeact-robot-{options['chat_template']}"
-        template.write_text(read_text(options["chat_template"]))
-        command += ["--chat-template", str(template)]
+    if settings.chat_template:
+        # The shipped file itself: a copy in a shared temporary folder could be swapped by another user.
+        command += ["--chat-template", str(path_of(settings.chat_template))]
     return command + [a for a in extra if a != "--"]
 
 
@@ -101,9 +95,9 @@ def _wait_until_ready(process: subprocess.Popen[bytes], base_url: str, timeout: 
         if process.poll() is not None:
             raise UsageError(f"vllm serve exited with code {process.returncode} before it was ready")
         try:
-            served_models(base_url, None, timeout=5)
+            served_models(base_url, None, timeout_s=5.0)
             return
-        except (Unreachable, urllib.error.HTTPError):
+        except LLMError:
             pass
         time.sleep(1.0)
     raise UsageError(f"vllm serve did not answer at {base_url} within {timeout:g} s")

@@ -41,7 +41,7 @@ def resolve_config(
     if getattr(args, "episode", None) is not None and not replay:
         raise UsageError("--episode N picks an episode of the trajectory file given with --replay FILE")
     if replay:
-        layers.append((f"the recording {replay}", _recorded(replay, args.episode, notes)))
+        layers.append((f"the recording {replay}", _recorded(replay, args.episode, args.skills is not None, notes)))
     if args.config:
         layers.append((args.config, _run_file(args.config)))
     if args.llm_config:
@@ -68,18 +68,20 @@ def agent_name(llm: LLMConfig) -> str:
     return "the scripted expert" if llm.backend == "reference" else f"the {llm.backend} backend"
 
 
-def author(llm: LLMConfig) -> str:
-    """Who writes an episode's programs, as skill provenance records it: the model, or the backend."""
-    return llm.model if llm.uses_model else llm.backend
-
-
-def _recorded(path: str, episode: int | None, notes: list[str]) -> dict[str, Any]:
-    """The complete configuration an episode was recorded with (its task and seed included)."""
+def _recorded(path: str, episode: int | None, library_given: bool, notes: list[str]) -> dict[str, Any]:
+    """The configuration an episode was recorded with (its task and seed included), less its places."""
     record = read_trajectory(path, episode or 0)
     held = count_episodes(path)
     if episode is None and held > 1:
         notes.append(f"{path} holds {held} episodes; replaying the first (choose one with --episode 0 to {held - 1})")
-    return merge_settings(record.config, {"task": record.task, "seed": record.seed})
+    # A trajectory is a file someone may hand you: its settings are taken, the places it names
+    # are not. Its skill library is replaced by the user's own unless --skills names one.
+    settings = merge_settings(record.config, {"task": record.task, "seed": record.seed})
+    env = dict(settings.get("env", {}))
+    recorded_library = env.pop("skill_library", None)
+    if recorded_library is not None and not library_given:
+        notes.append(f"the recording used the skill library {recorded_library!r}; give --skills DIR to replay with it")
+    return {**settings, "env": env}
 
 
 def _run_file(path: str) -> dict[str, Any]:

@@ -13,12 +13,11 @@ def describe_scene(scene: SceneSummary) -> str:
     """One paragraph: the gripper and every object perception reports."""
     gripper = scene.gripper
     x, y, z = gripper.position
-    state = "open" if gripper.width > 0.075 else "closed" if gripper.width < 0.005 else "partly open"
     held = f"the {gripper.holding}" if gripper.holding else "nothing"
-    text = f"The gripper is {state} at ({_number(x)}, {_number(y)}, {_number(z)}), holding {held}."
+    text = f"The gripper is {gripper.state} at ({number(x)}, {number(y)}, {number(z)}), holding {held}."
     if scene.objects:
         listed = "; ".join(
-            f"{name} at ({_number(p[0])}, {_number(p[1])}, {_number(p[2])})" for name, p in scene.objects.items()
+            f"{name} at ({number(p[0])}, {number(p[1])}, {number(p[2])})" for name, p in scene.objects.items()
         )
         text += f" Visible objects: {listed}."
     else:
@@ -26,10 +25,10 @@ def describe_scene(scene: SceneSummary) -> str:
     return text
 
 
-def _number(value: float) -> str:
-    """Two decimals, never ``-0.00``."""
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text
+def number(value: float, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals, never ``-0.00``."""
+    text = f"{value:.{digits}f}"
+    return text.lstrip("-") if float(text) == 0 else text
 
 
 def turns_left_text(turns_left: int) -> str:

@@ -5,6 +5,10 @@ every request waiting (after a short window for stragglers), makes one ``engine.
 call for all of them, and hands each episode its answer. While a batch runs, the next
 requests queue up and form the next batch, so the engine is never called once per
 episode. vLLM itself is imported only to build the real engine.
+
+Every request is answered: its completion, or an :class:`LLMError` when the engine
+failed on its batch (raised, or answered with outputs that do not match the requests),
+or when no answer came within the model's ``timeout_s``.
 """
 
 from __future__ import annotations
@@ -14,11 +18,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.llm.config import LLMConfig
+from codeact_robot.llm.vllm_engine import VLLMEngineBackend, completion_of, sampling_params
 
 SamplingParams = Callable[[LLMConfig, "list[str] | None"], Any]
 
@@ -28,19 +34,6 @@ class _Request:
     messages: list[Message]
     params: Any
     future: Future[Completion] = field(default_factory=Future)
-
-
-def vllm_sampling_params(config: LLMConfig, stop: list[str] | None) -> Any:
-    """vLLM's sampling parameters for a request."""
-    import vllm
-
-    return vllm.SamplingParams(
-        temperature=config.temperature,
-        top_p=config.top_p,
-        max_tokens=config.max_tokens,
-        stop=stop or None,
-        seed=config.seed,
-    )
 
 
 class BatchingEngine:
@@ -59,7 +52,7 @@ class BatchingEngine:
         self,
         engine: Any,
         chat_template: str | None,
-        sampling_params: SamplingParams = vllm_sampling_params,
+        sampling_params: SamplingParams = sampling_params,
         window_s: float = 0.01,
         max_batch: int = 256,
     ) -> None:
@@ -74,14 +67,18 @@ class BatchingEngine:
         self._thread.start()
 
     def complete(self, config: LLMConfig, messages: list[Message], stop: list[str] | None) -> Completion:
-        """Queue a request and wait for its answer.
+        """Queue a request and wait for its answer, at most ``config.timeout_s``.
 
         Raises:
-            LLMError: the engine failed on the batch this request was in.
+            LLMError: the engine failed on the batch this request was in, or did not
+                answer in time (transient: asking again may succeed).
         """
         request = _Request(messages, self.sampling_params(config, stop))
         self._queue.put(request)
-        return request.future.result()
+        try:
+            return request.future.result(timeout=config.timeout_s)
+        except FutureTimeout:
+            raise LLMError(f"the vLLM engine did not answer within {config.timeout_s:g} s", transient=True) from None
 
     def _serve(self) -> None:
         while True:
@@ -102,31 +99,30 @@ class BatchingEngine:
             self._answer(batch)
 
     def _answer(self, batch: list[_Request]) -> None:
+        """Settle every request of the batch: its completion, or the error that stopped the batch."""
         self.batch_sizes.append(len(batch))
-        start = time.perf_counter()
+        failure = LLMError("the vLLM engine stopped before it answered")
         try:
-            outputs = self.engine.chat(
-                [r.messages for r in batch],
-                sampling_params=[r.params for r in batch],
-                use_tqdm=False,
-                chat_template=self.chat_template,
-            )
-        except Exception as error:  # the engine's own failure: every request of the batch gets it
-            for request in batch:
-                request.future.set_exception(LLMError(f"the vLLM engine failed: {error}"))
-            return
-        latency = time.perf_counter() - start
-        for request, output in zip(batch, outputs):
-            generated = output.outputs[0]
-            request.future.set_result(
-                Completion(
-                    text=generated.text,
-                    prompt_tokens=len(output.prompt_token_ids or []),
-                    completion_tokens=len(generated.token_ids),
-                    latency_s=latency,
-                    finish_reason=generated.finish_reason,
+            start = time.perf_counter()
+            outputs = list(
+                self.engine.chat(
+                    [r.messages for r in batch],
+                    sampling_params=[r.params for r in batch],
+                    use_tqdm=False,
+                    chat_template=self.chat_template,
                 )
             )
+            latency = time.perf_counter() - start
+            if len(outputs) != len(batch):
+                raise ValueError(f"it answered {len(batch)} requests with {len(outputs)} output(s)")
+            for request, output in zip(batch, outputs):
+                request.future.set_result(completion_of(output, latency))
+        except Exception as error:  # the engine's own failure: every request not yet answered gets it
+            failure = LLMError(f"the vLLM engine failed: {error}")
+        finally:
+            for request in batch:
+                if not request.future.done():
+                    request.future.set_exception(failure)
 
     def close(self) -> None:
         """Stop the batching thread once the queued requests are answered."""
@@ -194,7 +190,5 @@ class SharedEngines:
 
 
 def _vllm_engine(config: LLMConfig) -> BatchingEngine:
-    from codeact_robot.llm.vllm_engine import VLLMEngineBackend
-
     loaded = VLLMEngineBackend(config)
     return BatchingEngine(loaded.engine, loaded.chat_template)

@@ -16,11 +16,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import re
 import socket
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,20 +29,21 @@ from codeact_robot import __version__
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
-from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, Videos
 from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.preflight import check_endpoints, prepare_folder
+from codeact_robot.eval.preflight import prepare_folder
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report_terminal import print_store_report
+from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
 from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
-from codeact_robot.eval.store import EpisodeKey, ResultsStore
+from codeact_robot.eval.store import ResultsStore
 from codeact_robot.eval.suite import Suite
+from codeact_robot.llm.model_server import check_model_servers
 
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130
 POLL_S = 0.5
 LLM_IN_FLIGHT_PER_WORKER = 4
-VIDEO_FOLDER = "videos"
 
 
 def default_workers() -> int:
@@ -127,7 +126,7 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    check_endpoints(suite)
+    check_model_servers(a.llm_config() for a in suite.agents.values())
     if engines is None and in_process_engine:
         engines = SharedEngines()
         engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
@@ -190,7 +189,7 @@ def _run(
     )
     run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
     progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
-    scheduler = _scheduler(suite, options, workers, max_in_flight, cache, engines, ray, progress)
+    scheduler = _scheduler(suite, store.folder, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
     if options.videos.record != "none":
         console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
@@ -202,6 +201,7 @@ def _run(
 
 def _scheduler(
     suite: Suite,
+    folder: Path,
     options: EvalOptions,
     workers: int,
     max_in_flight: int,
@@ -223,6 +223,7 @@ def _scheduler(
         engines=engines,
         on_turn=progress.turn,
         videos=options.videos,
+        video_folder=folder,
     )
     return LocalScheduler(runner, max_in_flight)
 
@@ -246,7 +247,7 @@ def _drive(
                     result = scheduler.next_result(POLL_S)
                     if result is not None:
                         _write(store, result, suite_hash, run_id, console)
-                        progress.finished(result.job.agent, result.row.outcome, result.row.success)
+                        progress.finished(result.job.agent, result.facts.outcome, result.facts.success)
                     progress.refresh(scheduler.in_flight)
                 except sqlite3.OperationalError as error:  # a full disk, a folder gone read-only
                     console.print(
@@ -273,55 +274,19 @@ def _drive(
 
 
 def _write(store: ResultsStore, result: EpisodeResult, suite_hash: str, run_id: int, console: Console) -> None:
-    video = _save_video(store.folder, suite_hash, result, console)
-    row = dataclasses.replace(
-        result.row,
-        suite_hash=suite_hash,
-        run_id=run_id,
-        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        video=video,
-    )
-    try:
-        store.write_episode(row, result.images)
-    except sqlite3.IntegrityError:  # another run on the same folder stored it first
-        console.print(f"{result.job} was already stored by another run; kept that one", soft_wrap=True)
-
-
-def _save_video(folder: Path, suite_hash: str, result: EpisodeResult, console: Console) -> str | None:
-    """Write an episode's video beside the store, before its row; returns its path relative to ``folder``.
-
-    A crash between the two leaves a video without a row, which the next run writes again.
-    """
-    if result.video_problem:
-        console.print(f"{result.job}: no video: {result.video_problem}", soft_wrap=True)
-    if result.video is None:
-        return None
     job = result.job
-    relative = video_path(suite_hash, job)
-    path = folder / relative
-    part = path.with_name(f".{path.name}.part")
+    if result.video_problem:
+        console.print(f"{job}: no video: {result.video_problem}", soft_wrap=True)
+    video = result.video
+    if result.video_data is not None:  # made on another machine: saved here, before its row
+        try:
+            video = save_video(store.folder, suite_hash, job, result.video_data)
+        except OSError as error:
+            console.print(f"{job}: the video could not be written beside the store: {error}", soft_wrap=True)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_bytes(result.video)
-        os.replace(part, path)
-    except OSError as error:
-        with contextlib.suppress(OSError):
-            part.unlink(missing_ok=True)
-        console.print(f"{job}: the video could not be written to {path}: {error}", soft_wrap=True)
-        return None
-    return relative.as_posix()
-
-
-def video_path(suite_hash: str, job: EpisodeKey) -> Path:
-    """Where an episode's video goes, relative to the store's folder:
-    ``videos/<suite hash>/<agent>/<task>-seed<N>-r<repeat>.mp4``."""
-    name = f"{_file_name(job.task)}-seed{job.seed}-r{job.repeat}.mp4"
-    return Path(VIDEO_FOLDER, _file_name(suite_hash), _file_name(job.agent), name)
-
-
-def _file_name(name: str) -> str:
-    """``name`` as one safe file name: letters, digits, ``_ . -`` only, never hidden or empty."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "_"
+        store.write_episode(result, suite_hash, run_id, video)
+    except sqlite3.IntegrityError:  # another run on the same folder stored it first
+        console.print(f"{job} was already stored by another run; kept that one", soft_wrap=True)
 
 
 def _settings(options: EvalOptions, workers: int, max_in_flight: int) -> dict[str, object]:

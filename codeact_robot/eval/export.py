@@ -16,9 +16,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-from codeact_robot.eval.store import SUMMARY_COLUMNS, ResultsStore
+from codeact_robot.eval.rows import EpisodeFacts
+from codeact_robot.eval.store import ResultsStore
 
-FLAT_COLUMNS = ["suite", *(c for c in SUMMARY_COLUMNS if c != "video"), "tokens"]
+FLAT_COLUMNS = ["suite", "suite_hash", "run_id", *EpisodeFacts.model_fields, "finished_at", "tokens"]
 
 
 def episodes(store: ResultsStore, with_messages: bool) -> Iterator[dict[str, Any]]:

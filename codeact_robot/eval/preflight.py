@@ -1,65 +1,20 @@
-"""Checks made before the first episode runs, each failing with one line that says what to do.
+"""The output folder's check before the first episode runs, failing with one line that says what to do.
 
-- Every model endpoint answers ``GET /models`` and serves the agent's model (asked
-  once per endpoint).
-- The output folder holds no results of another suite (by content hash), unless
-  ``--new`` (start a fresh store, keeping the old one under another name) or
-  ``--force`` (add this suite's results beside the other's).
+The folder holds no results of another suite (by content hash), unless ``--new`` (start
+a fresh store, keeping the old one under another name) or ``--force`` (add this suite's
+results beside the other's). The model servers are checked as ``run`` and ``chat``
+check theirs (:func:`~codeact_robot.llm.model_server.check_model_servers`).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from pathlib import Path
 
-import openai
-
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.store import STORE_FILE, ResultsStore
 from codeact_robot.eval.suite import Suite
-
-ENDPOINT_TIMEOUT_S = 10.0
-
-
-def check_endpoints(suite: Suite) -> None:
-    """Ask every OpenAI-compatible endpoint of the suite for its models, once per endpoint.
-
-    Raises:
-        UsageError: an endpoint that does not answer (naming its URL), or that does not
-            serve the model an agent asks for (listing what it serves).
-    """
-    wanted: dict[tuple[str, str], set[str]] = {}
-    for agent in suite.agents.values():
-        if agent.llm.backend == "openai":
-            wanted.setdefault((agent.llm.base_url, agent.llm.api_key_env), set()).add(agent.llm.model)
-    for (base_url, key_env), models in wanted.items():
-        client = openai.OpenAI(
-            base_url=base_url,
-            api_key=os.environ.get(key_env) or "EMPTY",
-            timeout=ENDPOINT_TIMEOUT_S,
-            max_retries=0,
-        )
-        try:
-            served = {m.id for m in client.models.list()}
-        except openai.APIStatusError as error:
-            raise UsageError(
-                f"the model server at {base_url} answered GET /models with HTTP {error.status_code}"
-            ) from None
-        except openai.APIError:
-            raise UsageError(
-                f"the model server at {base_url} could not be reached (GET {base_url.rstrip('/')}/models); "
-                "is it running? (`codeact-robot serve` starts one; --llm URL points the suite at another)"
-            ) from None
-        finally:
-            client.close()
-        missing = sorted(models - served)
-        if missing and served:
-            raise UsageError(
-                f"the model server at {base_url} does not serve {', '.join(missing)}; "
-                f"it serves: {', '.join(sorted(served))} (--model NAME picks one)"
-            )
 
 
 def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | None:

@@ -17,7 +17,7 @@ from rich.live import Live
 from rich.table import Table
 
 from codeact_robot.agent.trajectory import TurnRecord
-from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey
 
 PLAIN_EVERY_S = 30.0
 

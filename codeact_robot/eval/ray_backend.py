@@ -2,9 +2,11 @@
 
 Each episode is a Ray task (one CPU) running the same :class:`EpisodeRunner` as the
 local scheduler, in a Ray worker process that keeps its episode workers between tasks
-(the same reuse as locally). Only plain data crosses: the suite's agents as JSON, the
-job, and the finished episode. The driver stays the only writer of the results store,
-so resuming works exactly as it does locally. Ray is an optional extra.
+(the same reuse as locally). The suite's agents go out as JSON; the job and the finished
+episode (a kept video as its MP4's bytes) travel as Ray pickles them, between Ray's own
+processes only: never from an episode worker, whose replies are checked plain data. The
+driver stays the only writer of the results store, so resuming works exactly as it does
+locally. Ray is an optional extra.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.episode import EpisodeResult, EpisodeRunner, Retries, Videos, error_result
 from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.runner import AgentSettings, EpisodeRunner, Retries, Videos, error_result
 from codeact_robot.eval.suite import AgentSpec
 
 INSTALL_HINT = "--backend ray needs Ray: pip install 'codeact-robot[ray]' (on the driver and every node of the cluster)"
@@ -97,7 +99,7 @@ class RayScheduler:
     ) -> None:
         self.connection = connection
         self.ray = connection.ray
-        self.agents = agents
+        self.agents = {name: AgentSettings.of(spec, videos) for name, spec in agents.items()}
         self.suite = suite
         self.retries = retries
         self.max_in_flight = max_in_flight

@@ -20,14 +20,8 @@ from typing import Any
 
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
-from codeact_robot.eval.episodes import (
-    SPLITS,
-    EpisodeSummary,
-    check_rows,
-    mean,
-    scored,
-)
 from codeact_robot.eval.failures import FAILURE_KINDS
+from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
 
@@ -177,7 +171,7 @@ def build_report(store: ResultsStore, compare: Sequence[str] | None = None) -> R
         UsageError: ``compare`` names an unknown agent, or one that ran the same episode in several suites.
     """
     checked = check_rows(store.summaries())
-    by_suite: dict[str, list[EpisodeSummary]] = defaultdict(list)
+    by_suite: dict[str, list[EpisodeRow]] = defaultdict(list)
     for episode in checked.episodes:
         by_suite[episode.suite_hash].append(episode)
     known = {s["suite_hash"]: s for s in store.suites()}
@@ -194,9 +188,7 @@ def build_report(store: ResultsStore, compare: Sequence[str] | None = None) -> R
     return Report(str(store.folder), len(checked.episodes), checked.problems, suites, compared)
 
 
-def compare_agents(
-    a_name: str, a: Iterable[EpisodeSummary], b_name: str, b: Iterable[EpisodeSummary]
-) -> Comparison | None:
+def compare_agents(a_name: str, a: Iterable[EpisodeRow], b_name: str, b: Iterable[EpisodeRow]) -> Comparison | None:
     """Paired comparison over the (task, seed, repeat) both agents ran; None if they share none."""
     a_results = _by_key(a)
     b_results = _by_key(b)
@@ -211,7 +203,7 @@ def compare_agents(
     return Comparison(a_name, b_name, overall, families)
 
 
-def agent_report(name: str, episodes: Sequence[EpisodeSummary]) -> AgentReport:
+def agent_report(name: str, episodes: Sequence[EpisodeRow]) -> AgentReport:
     """The numbers of one agent over its episodes (infrastructure errors counted apart)."""
     counted = list(scored(episodes))
     successes = [e for e in counted if e.success]
@@ -240,8 +232,8 @@ def agent_report(name: str, episodes: Sequence[EpisodeSummary]) -> AgentReport:
     )
 
 
-def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeSummary]) -> SuiteReport:
-    by_agent: dict[str, list[EpisodeSummary]] = defaultdict(list)
+def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeRow]) -> SuiteReport:
+    by_agent: dict[str, list[EpisodeRow]] = defaultdict(list)
     for episode in episodes:
         by_agent[episode.agent].append(episode)
     names = _agent_order(info.get("definition"), by_agent)
@@ -262,8 +254,8 @@ def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeS
     )
 
 
-def _mode_rows(episodes: list[EpisodeSummary]) -> list[ModeRow]:
-    groups: dict[tuple[str, str], list[EpisodeSummary]] = defaultdict(list)
+def _mode_rows(episodes: list[EpisodeRow]) -> list[ModeRow]:
+    groups: dict[tuple[str, str], list[EpisodeRow]] = defaultdict(list)
     for episode in scored(episodes):
         groups[(episode.model, episode.mode)].append(episode)
     return [
@@ -272,7 +264,7 @@ def _mode_rows(episodes: list[EpisodeSummary]) -> list[ModeRow]:
     ]
 
 
-def _agent_order(definition: Any, by_agent: dict[str, list[EpisodeSummary]]) -> list[str]:
+def _agent_order(definition: Any, by_agent: dict[str, list[EpisodeRow]]) -> list[str]:
     """The suite definition's agent order where it gives one, then the store's order."""
     declared = []
     if isinstance(definition, dict) and isinstance(definition.get("agents"), list):
@@ -284,9 +276,9 @@ def _agent_order(definition: Any, by_agent: dict[str, list[EpisodeSummary]]) -> 
 def _agent_episodes(
     name: str,
     suites: list[SuiteReport],
-    by_suite: dict[str, list[EpisodeSummary]],
+    by_suite: dict[str, list[EpisodeRow]],
     known: dict[str, dict[str, Any]],
-) -> list[EpisodeSummary]:
+) -> list[EpisodeRow]:
     """The episodes of an agent named ``AGENT`` (in any suite) or ``SUITE:AGENT``."""
     everyone = [(s, e) for s in suites for e in by_suite[s.suite_hash]]
     episodes = [e for _, e in everyone if e.agent == name]
@@ -305,12 +297,12 @@ def _agent_episodes(
     return episodes
 
 
-def _by_key(episodes: Iterable[EpisodeSummary]) -> dict[PairKey, bool]:
+def _by_key(episodes: Iterable[EpisodeRow]) -> dict[PairKey, bool]:
     return {(e.task, e.seed, e.repeat): e.success for e in scored(episodes)}
 
 
 def _rates(
-    episodes: list[EpisodeSummary], key: Callable[[EpisodeSummary], str], order: Callable[[str], Any]
+    episodes: list[EpisodeRow], key: Callable[[EpisodeRow], str], order: Callable[[str], Any]
 ) -> dict[str, Rate]:
     groups: dict[str, list[bool]] = defaultdict(list)
     for episode in episodes:

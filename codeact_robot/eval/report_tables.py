@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from codeact_robot.eval.episodes import SPLITS
 from codeact_robot.eval.report import AgentReport, Comparison, Report, SuiteReport, family_order, kind_order
+from codeact_robot.eval.rows import SPLITS
 from codeact_robot.eval.stats import PairedDifference, Rate
 
 DASH = "–"

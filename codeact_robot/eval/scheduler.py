@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from typing import Protocol
 
-from codeact_robot.eval.episode import Abandoned, EpisodeResult, EpisodeRunner
-from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.runner import Abandoned, EpisodeRunner
 
 
 class Scheduler(Protocol):
@@ -46,6 +47,10 @@ class Scheduler(Protocol):
 class LocalScheduler:
     """Episodes in flight as threads of this process.
 
+    A job is taken and counted as running in one step under the lock, and every job
+    counts as unreported from :meth:`start` until it is handed back (or dropped by
+    :meth:`drain` before it started), so :attr:`finished` never holds while an episode runs.
+
     Args:
         runner: runs one episode (shared by the threads).
         max_in_flight: the most episodes running at once.
@@ -54,30 +59,32 @@ class LocalScheduler:
     def __init__(self, runner: EpisodeRunner, max_in_flight: int) -> None:
         self.runner = runner
         self.max_in_flight = max_in_flight
-        self._jobs: queue.Queue[EpisodeKey] = queue.Queue()
+        self._jobs: deque[EpisodeKey] = deque()
         self._results: queue.Queue[EpisodeResult | None] = queue.Queue()
-        self._draining = threading.Event()
         self._lock = threading.Lock()
+        self._draining = False
         self._running = 0
-        self._unreported = 0  # started and not yet handed back
+        self._unreported = 0  # jobs queued or running, not yet handed back
 
     def start(self, jobs: list[EpisodeKey]) -> None:
         """Queue the jobs and start the episode threads."""
-        for job in jobs:
-            self._jobs.put(job)
+        with self._lock:
+            self._jobs.extend(jobs)
+            self._unreported += len(jobs)
         for index in range(min(self.max_in_flight, len(jobs))):
             # Daemon threads: an abandoned episode's thread never holds up the exit.
             threading.Thread(target=self._serve, name=f"episode-{index}", daemon=True).start()
 
+    def _take(self) -> EpisodeKey | None:
+        """The next job, counted as running; None when none is left or the scheduler drains."""
+        with self._lock:
+            if self._draining or not self._jobs:
+                return None
+            self._running += 1
+            return self._jobs.popleft()
+
     def _serve(self) -> None:
-        while not self._draining.is_set():
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            with self._lock:
-                self._running += 1
-                self._unreported += 1
+        while (job := self._take()) is not None:
             result: EpisodeResult | None = None  # abandoned (or, never expected, the runner itself failed)
             try:
                 result = self.runner.run(job)
@@ -105,17 +112,20 @@ class LocalScheduler:
 
     @property
     def finished(self) -> bool:
-        """No job left to start (or draining) and every started one handed back."""
+        """Every job handed back, or dropped by :meth:`drain` before it started."""
         with self._lock:
-            return self._unreported == 0 and (self._draining.is_set() or self._jobs.empty())
+            return self._unreported == 0
 
     def drain(self) -> None:
-        """Start no further episodes."""
-        self._draining.set()
+        """Start no further episodes: the jobs not started are dropped."""
+        with self._lock:
+            self._draining = True
+            self._unreported -= len(self._jobs)
+            self._jobs.clear()
 
     def abandon(self) -> None:
         """Tell the episodes in flight to stop at their next turn; nothing of them is stored."""
-        self._draining.set()
+        self.drain()
         self.runner.stop.set()
         with self._lock:
             self._unreported = 0

@@ -20,13 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
-from codeact_robot.eval.episodes import SPLITS, EpisodeSummary, check_row
+from codeact_robot.eval.rows import EpisodeRow, check_row
 from codeact_robot.eval.store import ResultsStore
 
 ROLES = ("system", "user", "assistant")
-TASK_GROUPS = ("all", *SPLITS)
 
 
 @dataclass(frozen=True)
@@ -171,23 +169,13 @@ def heldout_pairs(store: ResultsStore) -> set[tuple[str, int]]:
 
 
 def _declared_pairs(definition: Any) -> set[tuple[str, int]]:
-    """Tasks x seeds of a suite definition: tasks as names or a group, seeds as a list or {start, count}."""
+    """Tasks x seeds of a stored suite definition (``Suite.definition``: tasks resolved, seeds listed)."""
     if not isinstance(definition, dict):
         return set()
-    tasks = definition.get("tasks")
-    if isinstance(tasks, str):
-        tasks = [tasks]
-    names: list[str] = []
-    for task in tasks if isinstance(tasks, list) else []:
-        if task in TASK_GROUPS:
-            names += [name for name, t in TASKS.items() if task == "all" or t.split == task]
-        elif isinstance(task, str):
-            names.append(task)
-    seeds = definition.get("seeds")
-    if isinstance(seeds, dict) and isinstance(seeds.get("start"), int) and isinstance(seeds.get("count"), int):
-        seeds = range(seeds["start"], seeds["start"] + min(seeds["count"], 10**6))
-    seeds = [s for s in seeds if isinstance(s, int)] if isinstance(seeds, (list, range)) else []
-    return {(task, seed) for task in names for seed in seeds}
+    tasks, seeds = definition.get("tasks"), definition.get("seeds")
+    tasks = [t for t in tasks if isinstance(t, str)] if isinstance(tasks, list) else []
+    seeds = [s for s in seeds if isinstance(s, int)] if isinstance(seeds, list) else []
+    return {(task, seed) for task in tasks for seed in seeds}
 
 
 def _condition(store: ResultsStore, filters: SFTFilters) -> tuple[str, list[Any]]:
@@ -215,6 +203,6 @@ def _text(content: Any) -> str | None:
     return None
 
 
-def _episode_id(episode: EpisodeSummary, names: dict[str, str]) -> str:
+def _episode_id(episode: EpisodeRow, names: dict[str, str]) -> str:
     suite = names.get(episode.suite_hash, episode.suite_hash[:12])
     return f"codeact-robot/{suite}/{episode.agent}/{episode.task}/seed-{episode.seed}/repeat-{episode.repeat}"

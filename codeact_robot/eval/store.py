@@ -23,11 +23,11 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from codeact_robot.errors import UsageError
+from codeact_robot.eval.rows import TRANSCRIPT_COLUMNS, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
 
 SCHEMA_VERSION = 1
 STORE_FILE = "results.sqlite"
@@ -91,87 +91,10 @@ CREATE TABLE IF NOT EXISTS turn_images (
 """
 
 
-@dataclass(frozen=True)
-class EpisodeKey:
-    """What identifies an episode of a suite: unique in the store."""
-
-    agent: str
-    task: str
-    seed: int
-    repeat: int
-
-
-@dataclass(frozen=True)
-class EpisodeRow:
-    """One finished episode as the store keeps it (every column of ``episodes`` but ``id``).
-
-    Attributes:
-        suite_hash: the suite's content hash.
-        run_id: the ``eval`` invocation that ran it.
-        agent, task, seed, repeat: the episode's key.
-        split: the task's split (``seen``, ``unseen``, ``feedback``).
-        mode: the action mode (``codeact``, ``json``, ``text``).
-        model: the model name (``reference`` for the expert).
-        outcome: how the episode ended (``success``, ``done``, ``message``, ``turn_limit``,
-            ``worker_crash``, ``llm_error``, or ``error`` when it could not run at all).
-        success: whether the task's check held at the end.
-        failure_kind: the one reason it failed, from structured facts (``success`` if it did not).
-        turns: model turns.
-        prompt_tokens, completion_tokens: summed over the turns (None when unknown).
-        llm_s, exec_s, sim_s, wall_s: model, code, simulated and total seconds.
-        instruction: what the agent was asked.
-        error: the infrastructure error for outcome ``error``, else None.
-        attempts: how many times the episode was started (retries of transient failures).
-        finished_at: ISO time it was written.
-        search_text: every turn's code, printed output and error (what the viewer searches).
-        record: the whole transcript, ``EpisodeRecord.to_dict()`` as JSON.
-        video: path of its video relative to the store's folder, or None.
-    """
-
-    suite_hash: str
-    run_id: int
-    agent: str
-    task: str
-    seed: int
-    repeat: int
-    split: str
-    mode: str
-    model: str
-    outcome: str
-    success: bool
-    failure_kind: str
-    turns: int
-    prompt_tokens: int | None
-    completion_tokens: int | None
-    llm_s: float
-    exec_s: float
-    sim_s: float
-    wall_s: float
-    instruction: str
-    error: str | None
-    attempts: int
-    finished_at: str
-    search_text: str
-    record: str
-    video: str | None = None
-
-    @property
-    def key(self) -> EpisodeKey:
-        """The episode's key within its suite."""
-        return EpisodeKey(self.agent, self.task, self.seed, self.repeat)
-
-
-COLUMNS = [f.name for f in fields(EpisodeRow)]
-SUMMARY_COLUMNS = [c for c in COLUMNS if c not in ("record", "search_text")]
-
-
-@dataclass(frozen=True)
-class TurnImage:
-    """A camera image after a turn, as JPEG bytes."""
-
-    turn: int
-    camera: str
-    jpeg: bytes
+SUMMARY_COLUMNS = list(EpisodeRow.model_fields)
+"""The columns reports, the viewer and exports read: every column but the transcript's."""
+COLUMNS = [*(c for c in SUMMARY_COLUMNS if c != "id"), *TRANSCRIPT_COLUMNS]
+"""The columns a new row is written with (every one but ``id``)."""
 
 
 class ResultsStore:
@@ -266,29 +189,45 @@ class ResultsStore:
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at = ?, status = ? WHERE id = ?", (_now(), status, run_id))
 
-    def write_episode(self, row: EpisodeRow, images: Sequence[TurnImage] = ()) -> int:
-        """Store a finished episode and its images in one transaction; returns its id.
+    def write_episode(self, result: EpisodeResult, suite_hash: str, run_id: int, video: str | None = None) -> int:
+        """Store a finished episode and its images in one transaction, stamped with the time; returns its id.
 
         An earlier row with the same key is replaced only when its outcome was ``error``
         (a retried infrastructure failure); any other duplicate is refused.
 
+        Args:
+            result: the finished episode.
+            suite_hash: the suite it belongs to.
+            run_id: the ``eval`` invocation storing it (:meth:`start_run`).
+            video: its video's path relative to the store's folder, or None.
+
         Raises:
             sqlite3.IntegrityError: the episode is already stored with a real outcome.
         """
-        values = [getattr(row, c) for c in COLUMNS]
+        row = {
+            **result.facts.model_dump(),
+            "suite_hash": suite_hash,
+            "run_id": run_id,
+            "finished_at": _now(),
+            "video": video,
+            "search_text": result.search_text,
+            "record": result.record,
+        }
+        key = result.job
         with self.transaction() as db:
             db.execute(
                 "DELETE FROM episodes WHERE suite_hash = ? AND agent = ? AND task = ? AND seed = ? AND repeat = ? "
                 "AND outcome = 'error'",
-                (row.suite_hash, row.agent, row.task, row.seed, row.repeat),
+                (suite_hash, key.agent, key.task, key.seed, key.repeat),
             )
             cursor = db.execute(
-                f"INSERT INTO episodes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})", values
+                f"INSERT INTO episodes ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                [row[c] for c in COLUMNS],
             )
             episode_id = int(cursor.lastrowid or 0)
             db.executemany(
                 "INSERT INTO turn_images (episode_id, turn, camera, image) VALUES (?, ?, ?, ?)",
-                [(episode_id, i.turn, i.camera, i.jpeg) for i in images],
+                [(episode_id, i.turn, i.camera, i.jpeg) for i in result.images],
             )
         return episode_id
 
@@ -350,7 +289,7 @@ class ResultsStore:
         condition = f"WHERE {where}" if where else ""
         page = "LIMIT ? OFFSET ?" if limit is not None else ""
         cursor = self.db.execute(
-            f"SELECT id, {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition} ORDER BY {order_by} {page}",
+            f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition} ORDER BY {order_by} {page}",
             [*parameters, limit, offset] if limit is not None else parameters,
         )
         names = [d[0] for d in cursor.description]

@@ -44,13 +44,13 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 from codeact_robot.config import ActionMode, read_yaml, validated
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
-from codeact_robot.eval.store import EpisodeKey
+from codeact_robot.eval.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.config import EnvConfig, Limits
 
-TASK_GROUPS = ("all", "seen", "unseen", "feedback")
+TASK_GROUPS = ("all", *SPLITS)
 # How the agent reaches its model, not what the model does: left out of the suite's hash.
 CONNECTION_FIELDS = {"base_url", "api_key_env", "timeout_s", "max_retries", "stream"}
 SHIPPED = resources.files("codeact_robot.configs").joinpath("suites")

@@ -15,6 +15,7 @@ class LLMConfig(BaseModel):
     ``openai`` is any OpenAI-compatible chat-completions endpoint (vLLM's server first);
     ``vllm`` the in-process vLLM engine; ``reference`` the scripted expert; ``replay``
     the assistant turns of a recorded trajectory (``replay_path``, ``replay_episode``).
+    How vLLM holds a model (context length, dtype ...) is the model's, in ``configs/serve.yaml``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -30,7 +31,6 @@ class LLMConfig(BaseModel):
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(3, ge=0)
     stream: bool = False
-    max_model_len: int = Field(32768, gt=0)  # for the in-process vLLM engine
     replay_path: str | None = None
     replay_episode: int = Field(0, ge=0)
 
@@ -38,3 +38,8 @@ class LLMConfig(BaseModel):
     def uses_model(self) -> bool:
         """Whether turns come from a language model (not the expert or a recording)."""
         return self.backend in ("openai", "vllm")
+
+    @property
+    def label(self) -> str:
+        """Who writes the turns, as records, rows and learned skills name it: the model, or the backend."""
+        return self.model if self.uses_model else self.backend

@@ -14,8 +14,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def plain_text(text: str) -> str:
     """``text`` as valid Unicode: each lone surrogate (which UTF-8 and JSON cannot carry)
-    becomes U+FFFD, the replacement character."""
-    return _SURROGATE.sub("\ufffd", text)
+    becomes U+FFFD, the replacement character; a surrogate pair becomes its character."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 class CappedOutput(io.TextIOBase):

@@ -298,6 +298,10 @@ class WorkerClient:
         except (EOFError, OSError):
             raise _WorkerLost(self._death_reason(), "crash") from None
         except WorkerFailed as failure:
+            # A worker that failed at a request of its own is not trusted with the next: a later
+            # request starts a fresh one, and no snapshot of the last episode is kept.
+            self._kill()
+            self._snapshot = None
             raise WorkerCrashed(f"the worker failed to {verb}: {failure}") from None
         finally:
             watchdog.cancel()

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
 from codeact_robot.envs.objects import DEFAULT_SPLIT
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import settings_error
@@ -78,8 +79,8 @@ class EnvConfig(BaseModel):
 
     perception: Literal["state", "vision"] = "state"
     colours: Literal["seen", "unseen", "all"] = DEFAULT_SPLIT
-    camera_size: tuple[int, int] = (320, 240)
-    renderer: Literal["auto", "tiny", "egl"] = "auto"
+    camera_size: tuple[int, int] = IMAGE_SIZE
+    renderer: RendererMode = DEFAULT_RENDERER
     limits: Limits = Field(default_factory=Limits)
     max_turns: int | None = Field(None, gt=0)
     end_on_success: bool = True

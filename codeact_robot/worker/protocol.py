@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from codeact_robot.errors import problem_text
 from codeact_robot.sandbox.skill_rule import MAX_SKILL_CHARS, MAX_SKILL_NAME_CHARS
 from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.config import Camera
@@ -31,7 +32,7 @@ from codeact_robot.worker.config import Camera
 MAX_HEADER_BYTES = 16 * 2**20  # a header holds the exact world state (about 250 kB) and printed output
 MAX_REQUEST_BYTES = 64 * 2**20  # a request can carry a whole skill library
 MAX_OBJECTS = 64
-MAX_POSES = 1800  # scene poses recorded for a video per action (three simulated minutes at 10 fps)
+MAX_POSES = 1800  # scene poses per action; a longer action is recorded at a lower rate (see the runtime)
 MAX_RENDER_POSES = 100  # poses one render request turns into frames (tens of MB of frames at most)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
 MAX_OUTPUT_CHARS = 100_000
@@ -152,10 +153,11 @@ class WorldState(_Plain):
 
 
 class GripperSummary(_Plain):
-    """Where the gripper is, how open, what it holds."""
+    """Where the gripper is, how open (its width, and ``state`` in words), what it holds."""
 
     position: Vector3
     width: float
+    state: Literal["open", "closed", "partly open"]
     holding: Name | None = None
 
 
@@ -398,5 +400,4 @@ def _image(connection: Connection, shape: tuple[int, int, int], deadline: float)
 
 
 def _first(error: ValidationError) -> str:
-    problem = error.errors()[0]
-    return f"{'.'.join(str(p) for p in problem['loc'])}: {problem['msg']}"
+    return problem_text(error.errors()[0])

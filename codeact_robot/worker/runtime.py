@@ -13,7 +13,7 @@ import numpy as np
 
 from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
 from codeact_robot.envs.physics import SIM_RATE_HZ
-from codeact_robot.envs.robot import ARM_JOINTS, FINGER_JOINTS
+from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OPEN_WIDTH
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
@@ -51,6 +51,7 @@ class _Episode:
         )
         self.sandbox = Sandbox(bind(self.context), config.limits, seed)
         self.poses: list[ScenePose] = []
+        self.pose_every = 0  # physics steps between recorded poses in the current action
         self.saved: list[SavedSkill] = []
 
 
@@ -93,6 +94,7 @@ class EpisodeRuntime:
         episode = self._current()
         episode.context.start_action()
         episode.poses.clear()
+        episode.pose_every = self._frame_every
         episode.saved.clear()
         start = self.world.sim.step_count
         result = episode.sandbox.run(code, f"<action {int(turn)}>")
@@ -163,9 +165,14 @@ class EpisodeRuntime:
         if episode is None:
             return
         episode.sandbox.step_budget(step)
-        # The last place is kept for the scene as the action leaves it (see _reply).
-        if self._frame_every and step % self._frame_every == 0 and len(episode.poses) < MAX_POSES - 1:
-            episode.poses.append(self._pose())
+        if episode.pose_every and step % episode.pose_every == 0:
+            if len(episode.poses) >= MAX_POSES - 1:  # the last place is kept for the scene as the action ends
+                # A long action: keep every other pose and record half as often from now on, so
+                # its video shows all of it, faster, rather than stopping part way.
+                del episode.poses[1::2]
+                episode.pose_every *= 2
+            if step % episode.pose_every == 0:
+                episode.poses.append(self._pose())
 
     # --- video -------------------------------------------------------------------------------
 
@@ -239,6 +246,7 @@ class EpisodeRuntime:
 
     def _scene(self, context: SkillContext) -> SceneSummary:
         robot = self.world.robot
+        width = robot.gripper_width()
         return SceneSummary(
             objects={
                 name: tuple(round(float(v), 3) for v in estimate.position)
@@ -246,7 +254,8 @@ class EpisodeRuntime:
             },
             gripper=GripperSummary(
                 position=tuple(round(float(v), 3) for v in robot.ee_position()),
-                width=round(robot.gripper_width(), 3),
+                width=round(width, 3),
+                state="open" if width > OPEN_WIDTH else "closed" if width < CLOSED_WIDTH else "partly open",
                 holding=self.world.held_object(),
             ),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -34,9 +34,9 @@ class TaskInstance:
     seed: int
     instruction: str
     placements: tuple[ObjectPlacement, ...]
-    params: dict[str, Any] = field(default_factory=dict)
-    max_turns: int = 10
-    colours: str = DEFAULT_SPLIT
+    params: dict[str, Any]
+    max_turns: int
+    colours: str
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeact_robot.eval.episodes import check_row
+from codeact_robot.eval.rows import check_row
 from codeact_robot.eval.store import ResultsStore
 
 FILTERS = {

@@ -1,9 +1,9 @@
-"""Running one episode of a suite: its backend, its environment, retries, and the row it becomes.
+"""Running one episode of a suite: its backend, its environment, retries, its video, and the result the store keeps.
 
 An attempt that fails for a reason that may pass (the model server unreachable,
 overloaded or timing out after the client's own retries; a worker that does not start)
 is tried again after an exponential backoff; an episode that still cannot run becomes
-a row with outcome ``error``, which ``eval --retry-errors`` runs again. Any other
+a result with outcome ``error``, which ``eval --retry-errors`` runs again. Any other
 failure of the harness also becomes ``error`` at once (trying again would fail again).
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -27,21 +28,24 @@ import numpy as np
 from codeact_robot.agent.backends import make_backend
 from codeact_robot.agent.session import Session
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
-from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo, VideoFailed
+from codeact_robot.agent.video import VIDEO_FPS, VideoFailed, VideoRecorder
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import CachedBackend, ResponseCache
-from codeact_robot.eval.failures import failure_kind
+from codeact_robot.eval.failures import INFRASTRUCTURE_ERROR, failure_kind
 from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.store import EpisodeKey, EpisodeRow, TurnImage
+from codeact_robot.eval.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
 from codeact_robot.eval.suite import AgentSpec
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
+from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.config import EnvConfig, VideoCamera
 
 JPEG_QUALITY = 85
-MAX_SEARCH_CHARS = 200_000
+MAX_SEARCH_TEXT_CHARS = 200_000
+"""The most characters of an episode's code, output and errors kept for the viewer's search."""
+VIDEO_FOLDER = "videos"
 
 
 class TransientFailure(Exception):
@@ -101,23 +105,25 @@ class Videos:
 
 
 @dataclass(frozen=True)
-class EpisodeResult:
-    """A finished episode, ready for the store (plain data: it crosses process boundaries).
+class AgentSettings:
+    """An agent's settings as its episodes use them, worked out once per evaluation.
 
     Attributes:
-        job: which episode.
-        row: the ``episodes`` row, ``suite_hash``, ``run_id`` and ``finished_at`` left
-            empty for the writer to fill in (and ``video``, when it stores one).
-        images: the camera images after the reset (turn 0) and after each turn.
-        video: the episode's MP4 file, when it keeps a video.
-        video_problem: why a video the episode should have kept could not be made.
+        spec: the agent as the suite gives it.
+        env: its environment settings (recording poses when videos are recorded).
+        llm: its model settings, ``temperature`` and ``max_tokens`` applied.
+        canonical: what its records say about it (``AgentSpec.canonical``).
     """
 
-    job: EpisodeKey
-    row: EpisodeRow
-    images: tuple[TurnImage, ...]
-    video: bytes | None = None
-    video_problem: str | None = None
+    spec: AgentSpec
+    env: EnvConfig
+    llm: LLMConfig
+    canonical: dict[str, Any]
+
+    @classmethod
+    def of(cls, spec: AgentSpec, videos: Videos) -> AgentSettings:
+        """The settings of ``spec`` for an evaluation recording ``videos``."""
+        return cls(spec, videos.env_config(spec.env_config()), spec.llm_config(), spec.canonical())
 
 
 TurnListener = Callable[[EpisodeKey, TurnRecord], None]
@@ -159,6 +165,9 @@ class EpisodeRunner:
         stop: set when the evaluation is abandoning its episodes.
         on_turn: called (from the episode's thread) after every turn.
         videos: which episodes get a video (default: none).
+        video_folder: the store's folder, where kept videos are written (``videos/...``,
+            see :func:`video_path`); None: a kept video comes back in the result as
+            ``video_data`` (from a Ray node, for the store's writer to save).
     """
 
     def __init__(
@@ -172,8 +181,8 @@ class EpisodeRunner:
         stop: threading.Event | None = None,
         on_turn: TurnListener | None = None,
         videos: Videos | None = None,
+        video_folder: Path | None = None,
     ) -> None:
-        self.agents = agents
         self.suite = suite
         self.pool = pool
         self.retries = retries
@@ -182,6 +191,8 @@ class EpisodeRunner:
         self.stop = stop or threading.Event()
         self.on_turn = on_turn
         self.videos = videos or Videos()
+        self.video_folder = video_folder
+        self.agents = {name: AgentSettings.of(spec, self.videos) for name, spec in agents.items()}
 
     def run(self, job: EpisodeKey) -> EpisodeResult:
         """Run the episode, trying again after transient failures.
@@ -208,11 +219,9 @@ class EpisodeRunner:
         if self.stop.is_set():
             raise Abandoned()
         agent = self.agents[job.agent]
-        config = self.videos.env_config(agent.env_config())
-        worker = self.pool.take(config)
+        worker = self.pool.take(agent.env)
         try:
-            model = agent.llm_config()
-            env = CodeActEnv(job.task, config, worker=worker, model=model.model if model.uses_model else model.backend)
+            env = CodeActEnv(job.task, agent.env, worker=worker, model=agent.llm.label)
             llm = self._backend(agent, env, job)
             try:
                 return self._episode(job, attempt, agent, env, llm)
@@ -222,16 +231,16 @@ class EpisodeRunner:
             self.pool.give(worker)
 
     def _episode(
-        self, job: EpisodeKey, attempt: int, agent: AgentSpec, env: CodeActEnv, llm: LLMBackend
+        self, job: EpisodeKey, attempt: int, agent: AgentSettings, env: CodeActEnv, llm: LLMBackend
     ) -> EpisodeResult:
-        session = Session(env, llm, agent.mode, agent.images, record_config(self.suite, agent, job))
+        session = Session(env, llm, agent.spec.mode, agent.spec.images, record_config(self.suite, agent, job))
         images: list[TurnImage] = []
-        video = EpisodeVideo(env.config.video_size) if self.videos.record != "none" else None
+        video = VideoRecorder(session) if self.videos.record != "none" else None
 
         def turn_done(record: TurnRecord) -> None:
             images.extend(_jpegs(record.turn, session.info.get("images", {})))
-            if video is not None and record.code is not None:
-                video.turn(record.turn, session.info.get("poses", ()))
+            if video is not None:
+                video.turn(record)
             if self.on_turn is not None:
                 self.on_turn(job, record)
             if self.stop.is_set():
@@ -243,36 +252,32 @@ class EpisodeRunner:
             raise TransientFailure(str(crash)) from None
         images.extend(_jpegs(0, session.info.get("images", {})))
         if video is not None:
-            video.start(session.info["instruction"], session.info["max_turns"], session.info.get("poses", ()))
+            video.start()
         session.act(turn_done)
         record = session.record
         assert record is not None
-        kept, problem = self._kept_video(video, record, env) if video is not None else (None, None)
-        return EpisodeResult(job, episode_row(job, agent, record, attempt), tuple(images), kept, problem)
+        kept = self._kept_video(video, job, record.success) if video is not None else {}
+        return episode_result(job, agent.llm.label, record, attempt, tuple(images), **kept)
 
-    def _kept_video(
-        self, video: EpisodeVideo, record: EpisodeRecord, env: CodeActEnv
-    ) -> tuple[bytes | None, str | None]:
-        """The MP4 of an episode that keeps its video (drawn now), or why it could not be made."""
-        if not self.videos.keeps(record.success):
-            return None, None  # nothing was drawn: its poses are all it cost
-        video.end(record.success, record.outcome)
-        handle, name = tempfile.mkstemp(prefix="codeact-video-", suffix=".mp4")
-        os.close(handle)
-        path = Path(name)
+    def _kept_video(self, video: VideoRecorder, job: EpisodeKey, success: bool) -> dict[str, Any]:
+        """The video of an episode that keeps one (drawn now: written, or its bytes), or why it could not be made."""
+        if not self.videos.keeps(success):
+            return {}  # nothing was drawn: its poses are all it cost
         try:
-            return video.write(path, env.render_video).read_bytes(), None
+            if self.video_folder is None:
+                return {"video_data": _mp4(video)}
+            relative = video_path(self.suite["suite_hash"], job)
+            _write_whole(self.video_folder / relative, video.write)
+            return {"video": relative.as_posix()}
         except (VideoFailed, OSError) as failure:
-            return None, str(failure)
-        finally:
-            path.unlink(missing_ok=True)
+            return {"video_problem": str(failure)}
 
-    def _backend(self, agent: AgentSpec, env: CodeActEnv, job: EpisodeKey) -> LLMBackend:
-        config = agent.llm_config()
+    def _backend(self, agent: AgentSettings, env: CodeActEnv, job: EpisodeKey) -> LLMBackend:
+        config = agent.llm
         if config.backend == "vllm" and self.engines is not None:
             backend: LLMBackend = self.engines.backend(config)
         else:
-            backend = make_backend(config, env.instance_for(job.seed), agent.mode)
+            backend = make_backend(config, env.instance_for(job.seed), agent.spec.mode)
         if not config.uses_model:
             return backend
         if self.cache is not None:
@@ -283,51 +288,63 @@ class EpisodeRunner:
         return error_result(job, self.agents[job.agent], self.suite, error, attempts, time.perf_counter() - started)
 
 
-def record_config(suite: dict[str, str], agent: AgentSpec, job: EpisodeKey) -> dict[str, Any]:
+def record_config(suite: dict[str, str], agent: AgentSettings, job: EpisodeKey) -> dict[str, Any]:
     """What an episode's record says about how it was run: the suite, the agent's settings, the repeat."""
-    return {**suite, "agent": agent.canonical(), "repeat": job.repeat}
+    return {**suite, "agent": agent.canonical, "repeat": job.repeat}
 
 
 def error_result(
-    job: EpisodeKey, agent: AgentSpec, suite: dict[str, str], error: str, attempts: int, wall_s: float = 0.0
+    job: EpisodeKey, agent: AgentSettings, suite: dict[str, str], error: str, attempts: int, wall_s: float = 0.0
 ) -> EpisodeResult:
     """The result of an episode that could not run: outcome ``error``, with what went wrong."""
     instruction = ""
     with contextlib.suppress(Exception):  # the row is written without it
-        instruction = get_task(job.task).instance(job.seed, None, agent.env_config().colours).instruction
+        instruction = get_task(job.task).instance(job.seed, None, agent.env.colours).instruction
     record = EpisodeRecord(
         config=record_config(suite, agent, job),
         task=job.task,
         seed=job.seed,
         instruction=instruction,
-        mode=agent.mode,
-        outcome="error",
+        mode=agent.spec.mode,
+        outcome=INFRASTRUCTURE_ERROR,
         error=error,
         wall_s=wall_s,
     )
-    return EpisodeResult(job, episode_row(job, agent, record, attempts, error), ())
+    return episode_result(job, agent.llm.label, record, attempts)
 
 
-def episode_row(
-    job: EpisodeKey, agent: AgentSpec, record: EpisodeRecord, attempts: int, error: str | None = None
-) -> EpisodeRow:
-    """The store's row for a finished episode (suite hash, run id and time left for the writer)."""
+def episode_result(
+    job: EpisodeKey,
+    model: str,
+    record: EpisodeRecord,
+    attempts: int,
+    images: tuple[TurnImage, ...] = (),
+    video: str | None = None,
+    video_data: bytes | None = None,
+    video_problem: str | None = None,
+) -> EpisodeResult:
+    """A finished episode as the store keeps it.
+
+    Args:
+        job: which episode.
+        model: who wrote its turns (``LLMConfig.label``).
+        record: its record, ended.
+        attempts: how many times it was started.
+        images: the camera images after the reset and each turn.
+        video, video_data, video_problem: its video (see :class:`EpisodeResult`).
+    """
     totals = record.totals()
-    config = agent.llm_config()
-    outcome = "error" if error is not None else record.outcome
-    return EpisodeRow(
-        suite_hash="",
-        run_id=0,
+    facts = EpisodeFacts(
         agent=job.agent,
         task=job.task,
         seed=job.seed,
         repeat=job.repeat,
         split=get_task(job.task).split,
-        mode=agent.mode,
-        model=config.model if config.uses_model else config.backend,
-        outcome=outcome,
+        mode=record.mode,
+        model=model,
+        outcome=record.outcome,
         success=record.success,
-        failure_kind=failure_kind(record, outcome),
+        failure_kind=failure_kind(record, record.outcome),
         turns=totals["turns"],
         prompt_tokens=totals["prompt_tokens"],
         completion_tokens=totals["completion_tokens"],
@@ -336,19 +353,65 @@ def episode_row(
         sim_s=totals["sim_s"],
         wall_s=record.wall_s,
         instruction=record.instruction,
-        error=error,
+        error=record.error if record.outcome == INFRASTRUCTURE_ERROR else None,
         attempts=attempts,
-        finished_at="",
-        search_text=_search_text(record),
-        record=json.dumps(record.to_dict()),
+    )
+    return EpisodeResult(
+        facts, json.dumps(record.to_dict()), search_text(record), images, video, video_data, video_problem
     )
 
 
-def _search_text(record: EpisodeRecord) -> str:
+def search_text(record: EpisodeRecord) -> str:
+    """Every turn's code, printed output and error, as the viewer searches them (at most ``MAX_SEARCH_TEXT_CHARS``)."""
     parts = []
     for turn in record.turns:
         parts.extend(p for p in (turn.code, turn.report.stdout, turn.report.error) if p)
-    return "\n".join(parts)[:MAX_SEARCH_CHARS]
+    return "\n".join(parts)[:MAX_SEARCH_TEXT_CHARS]
+
+
+def video_path(suite_hash: str, job: EpisodeKey) -> Path:
+    """Where an episode's video goes, relative to the store's folder:
+    ``videos/<suite hash>/<agent>/<task>-seed<N>-r<repeat>.mp4``."""
+    name = f"{_file_name(job.task)}-seed{job.seed}-r{job.repeat}.mp4"
+    return Path(VIDEO_FOLDER, _file_name(suite_hash), _file_name(job.agent), name)
+
+
+def save_video(folder: Path, suite_hash: str, job: EpisodeKey, data: bytes) -> str:
+    """Write an episode's MP4 (made elsewhere) beside the store; returns its path relative to ``folder``.
+
+    Raises:
+        OSError: it could not be written (nothing is left in its place).
+    """
+    relative = video_path(suite_hash, job)
+    _write_whole(folder / relative, lambda part: part.write_bytes(data))
+    return relative.as_posix()
+
+
+def _write_whole(path: Path, write: Callable[[Path], Any]) -> None:
+    """``write(part)`` into a hidden file beside ``path``, then renamed to it: ``path`` is whole or absent.
+
+    A crash before the episode's row is stored leaves a video without a row, which the
+    next run writes again.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.stem}.part{path.suffix}")  # the suffix tells the encoder the container
+    try:
+        write(part)
+        os.replace(part, path)
+    finally:
+        with contextlib.suppress(OSError):
+            part.unlink(missing_ok=True)
+
+
+def _mp4(video: VideoRecorder) -> bytes:
+    """The video drawn into a scratch file and read back (to travel in the result)."""
+    with tempfile.TemporaryDirectory(prefix="codeact-video-") as folder:
+        return video.write(Path(folder) / "episode.mp4").read_bytes()
+
+
+def _file_name(name: str) -> str:
+    """``name`` as one safe file name: letters, digits, ``_ . -`` only, never hidden or empty."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name).lstrip(".") or "_"
 
 
 def _jpegs(turn: int, images: dict[str, np.ndarray]) -> list[TurnImage]:
