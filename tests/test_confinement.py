@@ -27,6 +27,8 @@ from typing import Any
 import py_landlock
 import pytest
 
+from codeact_robot.worker.client import WorkerClient, WorkerCrashed
+from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.confinement import confine, gpu_devices
 
 PROBE = Path(__file__).with_name("confinement_probe.py")
@@ -272,3 +274,14 @@ def test_bad_arguments_are_refused_before_anything_changes(tmp_path: Path) -> No
         confine([], [tmp_path], without=["apparmor"])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="writable folder .*missing does not exist"):
         confine([], [tmp_path / "missing"])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only a worker started by root becomes nobody")
+def test_a_scratch_folder_nobody_cannot_reach_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    closed = tmp_path / "private"
+    closed.mkdir(mode=0o700)
+    monkeypatch.setattr(tempfile, "tempdir", str(closed))
+    worker = WorkerClient(EnvConfig(renderer="tiny"))
+    with pytest.raises(WorkerCrashed, match=f"nobody, who may not pass through {closed} .* point TMPDIR at a folder"):
+        worker.reset([], 0, [])
+    assert list(closed.iterdir()) == []  # the folder it made is gone again

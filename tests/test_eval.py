@@ -8,13 +8,15 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +141,27 @@ def _wait_for(predicate: Callable[[], bool], timeout: float = 180.0) -> None:
         time.sleep(0.1)
 
 
-def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -> None:
+def _left_behind(scratch: Path) -> list[str]:
+    """Worker scratch folders under ``scratch``, and processes still running with one."""
+    folders = [p.name for p in scratch.glob("codeact-worker-*")]
+    running = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if str(scratch) in cmdline.read_text():
+                running.append(cmdline.parent.name)
+    return folders + running
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A temporary folder for the episode workers' scratch folders, that a worker run as nobody can reach."""
+    folder = Path(tempfile.mkdtemp(prefix="codeact-robot-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path, scratch: Path) -> None:
     tasks, seeds = ["PickPlace", "StackBlocks", "BlocksInBowl", "PickNthFromDirection"], [0, 1, 2]
     total = len(tasks) * len(seeds)
     path = suite_file(tmp_path, tasks=tasks, seeds=seeds, agents=[{"name": "expert", "renderer": "tiny"}])
@@ -148,7 +170,13 @@ def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -
 
     def start() -> subprocess.Popen[str]:
         return subprocess.Popen(
-            command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+            command,
+            cwd=tmp_path,
+            env={**os.environ, "TMPDIR": str(scratch)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
 
     first = start()  # Ctrl-C at a terminal: the episodes in flight finish and are stored, then it stops
@@ -159,6 +187,7 @@ def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -
     assert "stopping:" in printed and "interrupted: run the same command again to resume" in printed
     after_interrupt = _count(out)
     assert 2 <= after_interrupt < total
+    assert _left_behind(scratch) == []
 
     second = start()  # Ctrl-C twice: the episodes in flight are abandoned
     _wait_for(lambda: _count(out) >= after_interrupt + 1)
@@ -168,6 +197,7 @@ def test_ctrl_c_and_kill_9_lose_at_most_the_episodes_in_flight(tmp_path: Path) -
         os.killpg(second.pid, signal.SIGINT)
     assert second.wait(timeout=60) == 130
     after_abandon = _count(out)
+    assert _left_behind(scratch) == []  # the abandoned episodes' workers were ended and cleaned up
 
     third = start()  # kill -9: no chance to clean up at all
     _wait_for(lambda: _count(out) >= after_abandon + 2)

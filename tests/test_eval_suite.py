@@ -144,14 +144,17 @@ def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
         (MINIMAL.replace("StackBlocks", "StackBlox"), [], "no task named 'StackBlox' (did you mean 'StackBlocks'?)"),
         (MINIMAL.replace("    mode: codeact", "    mdoe: codeact"), [], "did you mean 'mode'?"),
         (MINIMAL, ["--llm", "http://127.0.0.1:9/v1"], "no model server answers at http://127.0.0.1:9/v1"),
-        (MINIMAL, ["--workers", "0"], "--workers must be at least 1, got 0"),
+        (MINIMAL, ["--workers", "0"], "argument --workers: must be 1 or more, got 0"),
     ],
 )
 def test_bad_suites_and_unreachable_endpoints_stop_before_any_episode(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, extra: list[str], fragment: str
 ) -> None:
     out = tmp_path / "results"
-    status = main(["eval", "--suite", str(write(tmp_path, text)), "--out", str(out), *extra])
+    try:
+        status = main(["eval", "--suite", str(write(tmp_path, text)), "--out", str(out), *extra])
+    except SystemExit as exit:  # argparse refuses a bad number itself
+        status = exit.code
     error = capsys.readouterr().err
     assert status == 2 and error.startswith("error: ") and error.count("\n") == 1
     assert fragment in error

@@ -7,8 +7,8 @@ import io
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
+from codeact_robot import __version__
 from codeact_robot.cli.options import INTERRUPTED, USAGE_ERROR, Parser
 from codeact_robot.errors import UsageError
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="An LLM agent that controls a simulated robot arm by writing Python.",
         epilog="`codeact-robot COMMAND --help` explains a command's options, with examples.",
     )
-    parser.add_argument("--version", action="version", version=f"codeact-robot {_version()}")
+    parser.add_argument("--version", action="version", version=f"codeact-robot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in commands_in_order:
         module.add_commands(commands)
@@ -59,10 +59,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`| head`); say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-
-
-def _version() -> str:
-    try:
-        return version("codeact-robot")
-    except PackageNotFoundError:
-        return "(not installed)"

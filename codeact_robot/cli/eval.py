@@ -9,35 +9,32 @@ from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.cli.options import add_video_camera_option
+from codeact_robot.cli.options import add_command, add_video_camera_option, positive_int
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
 from codeact_robot.eval.suite import load_suite, suite_names
 
-EXAMPLES = """\
-examples:
-  codeact-robot eval --suite smoke --out runs/smoke                  # the expert, every family, offline
-  codeact-robot eval --suite action-modes --out runs/modes --llm http://gpu-host:8000/v1 \\
-      --model xingyaoww/CodeActAgent-Mistral-7b-v0.1 --cache         # any shipped suite, any server
-  codeact-robot eval --suite my-suite.yaml --out runs/mine --retry-errors   # resume, re-running errors
-  codeact-robot eval --suite tabletop --out runs/t --backend ray --address ray://head:10001
-  codeact-robot eval --suite smoke --out runs/smoke --videos failures --video-camera both
-
-Run the same command again to resume: stored episodes are never run twice.
-Exit status: 0 every episode finished (success or not), 1 some ended in an infrastructure
-error (outcome error), 2 bad input, 130 interrupted.
-"""
+EXAMPLES = [
+    "codeact-robot eval --suite smoke --out runs/smoke                  # the expert, every family, offline",
+    "codeact-robot eval --suite action-modes --out runs/modes --llm http://gpu-host:8000/v1 \\\n"
+    "      --model xingyaoww/CodeActAgent-Mistral-7b-v0.1 --cache         # any shipped suite, any server",
+    "codeact-robot eval --suite my-suite.yaml --out runs/mine --retry-errors   # resume, re-running errors",
+    "codeact-robot eval --suite tabletop --out runs/t --backend ray --address ray://head:10001",
+    "codeact-robot eval --suite smoke --out runs/smoke --videos failures --video-camera both",
+]
+DESCRIPTION = (
+    "Every episode of a suite (tasks x seeds x agents) goes into the results store in --out. "
+    "Run the same command again to resume: stored episodes are never run twice. "
+    "Exit status: 0 every episode finished (success or not), 1 some ended in an infrastructure "
+    "error (outcome error), 2 bad input, 130 interrupted."
+)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``eval``."""
-    parser = commands.add_parser(
-        "eval",
-        help="run a suite of episodes into a results folder (resumable)",
-        description="Run every episode of a suite (tasks x seeds x agents) into the results store in --out.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = add_command(
+        commands, "eval", "run a suite of episodes into a results folder (resumable)", EXAMPLES, DESCRIPTION
     )
     parser.add_argument(
         "--suite",
@@ -50,16 +47,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
     model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
-    parser.add_argument("--workers", type=int, metavar="N", help="worker processes computing at once (default: cores)")
+    parser.add_argument(
+        "--workers", type=positive_int, metavar="N", help="worker processes computing at once (default: cores)"
+    )
     parser.add_argument(
         "--max-in-flight",
-        type=int,
+        type=positive_int,
         metavar="M",
         help="episodes in flight (default: 4 x workers with a model, workers for the expert)",
     )
-    parser.add_argument("--backend", choices=["local", "ray"], default="local", help="where episodes run (local)")
+    parser.add_argument(
+        "--backend",
+        choices=typing.get_args(Backend),
+        default=EvalOptions.backend,
+        help="where episodes run (%(default)s)",
+    )
     parser.add_argument("--address", help="Ray cluster: auto or ray://HOST:PORT (default: start a local Ray)")
-    parser.add_argument("--limit", type=int, metavar="K", help="run at most K of the episodes still to run")
+    parser.add_argument("--limit", type=positive_int, metavar="K", help="run at most K of the episodes still to run")
     parser.add_argument("--retry-errors", action="store_true", help="run episodes stored with outcome error again")
     parser.add_argument("--cache", action="store_true", help="answer repeated model requests from DIR/llm_cache.sqlite")
     fresh = parser.add_mutually_exclusive_group()
@@ -70,7 +74,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--force", action="store_true", help="DIR holds another suite's results: add this suite's beside them"
     )
     parser.add_argument(
-        "--attempts", type=int, default=Retries.attempts, help="tries per episode on transient failures (%(default)s)"
+        "--attempts",
+        type=positive_int,
+        default=Retries.attempts,
+        help="tries per episode on transient failures (%(default)s)",
     )
     parser.add_argument(
         "--videos",
@@ -84,10 +91,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     """Validate, check, run, summarise; see :func:`run_evaluation` for the exit status."""
-    for name in ("workers", "max_in_flight", "limit", "attempts"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
     if args.address and args.backend != "ray":
         raise UsageError("--address names a Ray cluster; add --backend ray")
     if args.video_camera and args.videos == "none":

@@ -51,6 +51,9 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+Backend = Literal["local", "ray"]
+
+
 @dataclass(frozen=True)
 class EvalOptions:
     """How to run a suite (the command line's options).
@@ -73,7 +76,7 @@ class EvalOptions:
 
     workers: int | None = None
     max_in_flight: int | None = None
-    backend: Literal["local", "ray"] = "local"
+    backend: Backend = "local"
     address: str | None = None
     limit: int | None = None
     retry_errors: bool = False

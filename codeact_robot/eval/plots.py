@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,20 +40,11 @@ KIND_COLOURS = {
 OTHER_KIND_COLOUR = "#DDDDDD"
 DPI = 110
 FONT_SIZE = 10
-PLOTS = ("families", "splits", "turns", "failure_kinds", "tokens")
-"""The plots of a suite, in the order the HTML report shows them."""
 
 
 def suite_plots(suite: SuiteReport) -> dict[str, bytes]:
     """The suite's plots as PNG bytes, by name (see :data:`PLOTS`); plots with no data are left out."""
-    agents = suite.agents
-    drawn = {
-        "families": _families(agents),
-        "splits": _splits(agents),
-        "turns": _turns(agents),
-        "failure_kinds": _failure_kinds(agents),
-        "tokens": _tokens(agents),
-    }
+    drawn = {name: draw(suite.agents) for name, draw in PLOTS.items()}
     return {name: _png(figure) for name, figure in drawn.items() if figure is not None}
 
 
@@ -210,3 +201,13 @@ def _tokens(agents: Sequence[AgentReport]) -> Figure | None:
     axes.grid(axis="x", color="#DDDDDD", linewidth=0.8)
     axes.set_axisbelow(True)
     return figure
+
+
+PLOTS: dict[str, Callable[[Sequence[AgentReport]], Figure | None]] = {
+    "families": _families,
+    "splits": _splits,
+    "turns": _turns,
+    "failure_kinds": _failure_kinds,
+    "tokens": _tokens,
+}
+"""The plots of a suite, in the order the HTML report shows them."""

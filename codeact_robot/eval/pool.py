@@ -30,22 +30,27 @@ class WorkerPool:
         self.max_idle = max_idle
         self.started = 0  # workers made (each starts its process at its first reset)
         self._idle: list[WorkerClient] = []
+        self._busy: set[WorkerClient] = set()  # taken, not yet given back
         self._lock = threading.Lock()
         self._closed = False
 
     def take(self, config: EnvConfig) -> WorkerClient:
         """An idle worker made for ``config``, or a new one."""
         with self._lock:
-            for index, worker in enumerate(self._idle):
-                if worker.config == config:
-                    return self._idle.pop(index)
-            self.started += 1
-        return WorkerClient(config, gate=self.gate)
+            found = next((w for w in self._idle if w.config == config), None)
+            if found is not None:
+                self._idle.remove(found)
+            else:
+                found = WorkerClient(config, gate=self.gate)
+                self.started += 1
+            self._busy.add(found)
+            return found
 
     def give(self, worker: WorkerClient) -> None:
         """Return a worker after its episode (a dead one is closed: the next reset starts one)."""
         surplus = None
         with self._lock:
+            self._busy.discard(worker)
             if self._closed or not worker.alive:
                 surplus = worker
             else:
@@ -55,10 +60,18 @@ class WorkerPool:
         if surplus is not None:
             surplus.close()
 
-    def close(self) -> None:
-        """Stop every idle worker; workers given back later are stopped too."""
+    def close(self, busy_too: bool = False) -> None:
+        """Stop every idle worker; workers given back later are stopped too.
+
+        Args:
+            busy_too: also end the workers episodes hold now (their episodes are being
+                abandoned): each one's pending request fails and its episode gives it back.
+        """
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            busy = list(self._busy) if busy_too else []
+        for worker in busy:
+            worker.terminate()
         for worker in idle:
             worker.close()

@@ -16,8 +16,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+from codeact_robot.config import ActionMode
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.failures import FAILURE_KINDS
@@ -25,7 +26,7 @@ from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
 
-MODES = ("codeact", "json", "text")
+MODES = get_args(ActionMode)
 PairKey = tuple[str, int, int]  # task, seed, repeat
 
 

@@ -6,7 +6,7 @@ filters that list them, so the HTML report links every row to its episodes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from codeact_robot.eval.report import AgentReport, Comparison, Report, SuiteReport, family_order, kind_order
@@ -195,38 +195,54 @@ def _cost_table(suite: SuiteReport) -> Table:
 
 
 def _family_table(suite: SuiteReport) -> Table:
-    families = sorted({f for a in suite.agents for f in a.families}, key=family_order)
-    rows = []
-    for family in families:
-        row = [Cell(family, {"suite": suite.suite_hash, "task": family})]
-        for agent in suite.agents:
-            rate = agent.families.get(family)
-            row.append(Cell(rate_text(rate) if rate else DASH, _agent_link(suite, agent, task=family)))
-        rows.append(row)
-    return Table(
-        title="Success per task family [95% Wilson interval] successes/episodes",
-        columns=["family", *(a.name for a in suite.agents)],
-        rows=rows,
-        key="families",
+    def text(agent: AgentReport, family: str) -> str:
+        rate = agent.families.get(family)
+        return rate_text(rate) if rate else DASH
+
+    return _per_agent_table(
+        suite,
+        "Success per task family [95% Wilson interval] successes/episodes",
+        ("family", "task", "families"),
+        sorted({f for a in suite.agents for f in a.families}, key=family_order),
+        text,
     )
 
 
 def _kind_table(suite: SuiteReport) -> Table:
-    kinds = sorted({k for a in suite.agents for k in a.failure_kinds}, key=kind_order)
-    rows = []
-    for kind in kinds:
-        row = [Cell(kind, {"suite": suite.suite_hash, "kind": kind})]
-        for agent in suite.agents:
-            found = agent.failure_kinds.get(kind)
-            text = f"{found.count} ({percent(found.share)})" if found else "0"
-            row.append(Cell(text, _agent_link(suite, agent, kind=kind)))
-        rows.append(row)
-    return Table(
-        title="Failure kinds (count and share of each agent's episodes)",
-        columns=["failure kind", *(a.name for a in suite.agents)],
-        rows=rows,
-        key="kinds",
+    def text(agent: AgentReport, kind: str) -> str:
+        found = agent.failure_kinds.get(kind)
+        return f"{found.count} ({percent(found.share)})" if found else "0"
+
+    return _per_agent_table(
+        suite,
+        "Failure kinds (count and share of each agent's episodes)",
+        ("failure kind", "kind", "kinds"),
+        sorted({k for a in suite.agents for k in a.failure_kinds}, key=kind_order),
+        text,
     )
+
+
+def _per_agent_table(
+    suite: SuiteReport,
+    title: str,
+    names: tuple[str, str, str],
+    values: list[str],
+    text: Callable[[AgentReport, str], str],
+) -> Table:
+    """One row per value, one column per agent, each cell linking to that agent's episodes of it.
+
+    Args:
+        names: the first column's heading, the episode filter a value is, the table's key.
+    """
+    heading, filtered_by, key = names
+    rows = [
+        [
+            Cell(value, {"suite": suite.suite_hash, filtered_by: value}),
+            *(Cell(text(agent, value), _agent_link(suite, agent, **{filtered_by: value})) for agent in suite.agents),
+        ]
+        for value in values
+    ]
+    return Table(title=title, columns=[heading, *(a.name for a in suite.agents)], rows=rows, key=key)
 
 
 def _mode_table(suite: SuiteReport) -> Table:

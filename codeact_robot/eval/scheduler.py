@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import deque
 from typing import Protocol
 
 from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
 from codeact_robot.eval.runner import Abandoned, EpisodeRunner
+
+CLOSE_WAIT_S = 10.0  # how long closing waits for abandoned episodes to let go of their workers
 
 
 class Scheduler(Protocol):
@@ -62,6 +65,7 @@ class LocalScheduler:
         self._jobs: deque[EpisodeKey] = deque()
         self._results: queue.Queue[EpisodeResult | None] = queue.Queue()
         self._lock = threading.Lock()
+        self._idle_threads = threading.Condition(self._lock)  # notified as each episode ends
         self._draining = False
         self._running = 0
         self._unreported = 0  # jobs queued or running, not yet handed back
@@ -93,6 +97,7 @@ class LocalScheduler:
             finally:
                 with self._lock:
                     self._running -= 1
+                    self._idle_threads.notify_all()
                 self._results.put(result)  # always: the writer counts every started episode back
 
     def next_result(self, timeout: float) -> EpisodeResult | None:
@@ -124,12 +129,21 @@ class LocalScheduler:
             self._jobs.clear()
 
     def abandon(self) -> None:
-        """Tell the episodes in flight to stop at their next turn; nothing of them is stored."""
+        """Stop the episodes in flight now (their workers end); nothing of them is stored."""
         self.drain()
         self.runner.stop.set()
+        self.runner.pool.close(busy_too=True)
         with self._lock:
             self._unreported = 0
 
     def close(self) -> None:
-        """Stop the idle workers (episodes still running stop theirs when they end)."""
+        """Stop the idle workers, after the episodes still running (abandoned ones end at once) let go of theirs.
+
+        An episode waiting on its model may hold its thread longer; after ``CLOSE_WAIT_S``
+        the scheduler stops waiting (the thread is a daemon; its worker has been ended).
+        """
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        with self._idle_threads:
+            while self._running and self._idle_threads.wait(max(0.0, deadline - time.monotonic())):
+                pass
         self.runner.pool.close()

@@ -41,13 +41,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
-from codeact_robot.config import ActionMode, read_yaml, validated
+from codeact_robot.config import ActionMode, AgentConfig, read_yaml, validated
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
 from codeact_robot.eval.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
-from codeact_robot.llm.config import LLMConfig
+from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature
 from codeact_robot.worker.config import EnvConfig, Limits
 
 TASK_GROUPS = ("all", *SPLITS)
@@ -86,11 +86,11 @@ class _AgentBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    mode: ActionMode = "codeact"
+    mode: ActionMode = AgentConfig.model_fields["mode"].default
     llm: LLMConfig = Field(default_factory=LLMConfig)
-    images: bool = False
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    max_tokens: int | None = Field(None, gt=0)
+    images: bool = AgentConfig.model_fields["images"].default
+    temperature: Temperature | None = None  # over the llm's own
+    max_tokens: MaxTokens | None = None
     repeats: int = Field(1, ge=1, le=1000)
     skills: SkillsSpec | None = None
 

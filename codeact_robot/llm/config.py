@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Backend = Literal["openai", "vllm", "reference", "replay"]
+Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
+MaxTokens = Annotated[int, Field(gt=0)]
 
 
 class LLMConfig(BaseModel):
@@ -24,9 +26,9 @@ class LLMConfig(BaseModel):
     base_url: str = "http://localhost:8000/v1"
     model: str = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
     api_key_env: str = "OPENAI_API_KEY"
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    temperature: Temperature = 0.0
     top_p: float = Field(1.0, gt=0.0, le=1.0)
-    max_tokens: int = Field(1024, gt=0)
+    max_tokens: MaxTokens = 1024
     seed: int | None = None
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(3, ge=0)

@@ -10,9 +10,11 @@ dying ends the episode with :class:`WorkerCrashed`.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -21,6 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import numpy as np
@@ -95,6 +98,7 @@ class WorkerClient:
         self._connection: Connection | None = None
         self._stderr: IO[bytes] | None = None
         self._scratch: str | None = None
+        self._terminated = False  # by terminate(): never started again
         self._seed = 0
         self._skills: list[str] = []
         self._snapshot: dict[str, Any] | None = None
@@ -126,6 +130,8 @@ class WorkerClient:
         return self._set_up("restore", state=state)
 
     def _set_up(self, verb: str, **payload: Any) -> WorkerReply:
+        if self._terminated:
+            raise WorkerCrashed("the worker was stopped: the evaluation it ran for is ending")
         if not self.alive:
             with self.gate:
                 self._start()
@@ -212,6 +218,17 @@ class WorkerClient:
 
     # --- process management --------------------------------------------------------------
 
+    def terminate(self) -> None:
+        """End the worker's process now, from any thread, and start no other.
+
+        The request it is answering (if any) fails as a crash in the thread that made it,
+        which then closes the client (removing its scratch folder) as it always does.
+        """
+        self._terminated = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
     @property
     def alive(self) -> bool:
         """Whether the worker process is running."""
@@ -225,9 +242,10 @@ class WorkerClient:
     def _start(self) -> None:
         # A fresh interpreter, not a fork: nothing of the host is inherited, and the
         # caller's main module is never re-imported (no __main__ guard needed).
+        scratch = _scratch_folder()
         host_end, worker_end = socket.socketpair()
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the process)
-        self._scratch = tempfile.mkdtemp(prefix="codeact-worker-")
+        self._scratch = scratch
         self._process = subprocess.Popen(
             [*self.command, str(worker_end.fileno()), self._scratch],
             pass_fds=[worker_end.fileno()],
@@ -328,3 +346,24 @@ class WorkerClient:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
+
+
+def _scratch_folder() -> str:
+    """A fresh scratch folder for a worker, in the temporary folder (``TMPDIR``).
+
+    A worker started by root runs as nobody, who must be able to pass through every
+    folder above its scratch folder.
+
+    Raises:
+        WorkerCrashed: a folder on the way lets only its owner in.
+    """
+    folder = tempfile.mkdtemp(prefix="codeact-worker-")
+    if os.geteuid() == 0:
+        closed = next((p for p in Path(folder).parents if not os.stat(p).st_mode & stat.S_IXOTH), None)
+        if closed is not None:
+            os.rmdir(folder)
+            raise WorkerCrashed(
+                f"the worker could not start: it runs as nobody, who may not pass through {closed} to its "
+                "scratch folder; point TMPDIR at a folder everyone may pass through, such as /tmp"
+            )
+    return folder
