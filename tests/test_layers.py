@@ -122,6 +122,30 @@ def test_the_packages_that_run_next_to_programs_hold_no_host_only_code() -> None
     assert found == []
 
 
+def test_the_host_never_imports_what_runs_programs() -> None:
+    # Model-written code runs only in an episode worker; no chain of imports from a host
+    # module (the command line, the agent, the environments' host side, the library)
+    # reaches a module that runs it, so no host code path can.
+    runs_programs = {
+        "codeact_robot.worker.runtime",
+        "codeact_robot.worker.process",
+        "codeact_robot.sandbox.executor",
+        "codeact_robot.skills.context",
+    }
+    host = [m for m in modules() if LAYERS.get(package_of(m) or "", 0) > LAYERS["codeact_robot.worker"]]
+    host += ["codeact_robot.worker.client", "codeact_robot.worker.task_episode"]
+    edges = graph()
+    reached, trail = set(), {module: module for module in host}
+    pending = list(host)
+    while pending:
+        module = pending.pop()
+        for target in edges[module] - reached:
+            reached.add(target)
+            trail[target] = f"{trail[module]} -> {target}"
+            pending.append(target)
+    assert sorted(trail[m] for m in runs_programs & reached) == []
+
+
 def test_no_import_cycles() -> None:
     edges = graph()
     state: dict[str, str] = {}

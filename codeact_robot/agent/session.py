@@ -19,7 +19,7 @@ from codeact_robot.agent.parser import Turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.llm.base import LLMBackend, LLMError, Message
+from codeact_robot.llm.base import LLMBackend, LLMError, Message, message_text
 
 TurnCallback = Callable[[TurnRecord], None]
 Phase = Literal["reset", "model", "code"]
@@ -113,7 +113,7 @@ class Session:
         """
         assert self.record is not None, "call start() first"
         while True:
-            prompt_chars = sum(len(_text_of(m)) for m in self.messages)
+            prompt_chars = sum(len(message_text(m["content"]) or "") for m in self.messages)
             self._phase("model")
             try:
                 completion = self.llm.complete(self.messages, stop=STOP_SEQUENCES[self.mode])
@@ -214,13 +214,6 @@ def run_episode(
 def _data_url(rgb: np.ndarray) -> str:
     png = iio.imwrite("<bytes>", rgb, extension=".png")
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _text_of(message: Message) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content)
 
 
 def _storable(message: Message) -> Message:

@@ -23,6 +23,7 @@ from typing import Any
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.rows import EpisodeRow, check_row
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.llm.base import message_text
 
 ROLES = ("system", "user", "assistant")
 
@@ -140,7 +141,7 @@ def conversation_of(record: dict[str, Any]) -> list[dict[str, str]] | None:
     for message in messages:
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             return None
-        content = _text(message.get("content"))
+        content = message_text(message.get("content"))
         if content is None:
             return None
         conversation.append({"role": message["role"], "content": content})
@@ -192,15 +193,6 @@ def _condition(store: ResultsStore, filters: SFTFilters) -> tuple[str, list[Any]
         clauses.append(f"{column} IN ({', '.join('?' * len(wanted))})")
         parameters += list(wanted)
     return " AND ".join(clauses), parameters
-
-
-def _text(content: Any) -> str | None:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        return "\n".join(p for p in parts if isinstance(p, str))
-    return None
 
 
 def _episode_id(episode: EpisodeRow, names: dict[str, str]) -> str:

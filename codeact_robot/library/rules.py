@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection
 
-from codeact_robot.sandbox.executor import SANDBOX_NAMES
+from codeact_robot.sandbox.names import SANDBOX_NAMES
 from codeact_robot.sandbox.skill_rule import CheckedSkill, SkillRejected, check_skill_source
 from codeact_robot.skills import SKILLS
 

@@ -9,6 +9,21 @@ from typing import Any
 Message = dict[str, Any]
 
 
+def message_text(content: Any) -> str | None:
+    """The text of a message's content: a string, or the text parts of a multimodal list.
+
+    Returns:
+        The text (a list's text parts one per line), or None for content of another shape
+        (a message read from a file may hold anything).
+    """
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        return "\n".join(p for p in parts if isinstance(p, str))
+    return None
+
+
 class LLMError(RuntimeError):
     """The model could not answer (server down, HTTP errors after retries, timeouts).
 

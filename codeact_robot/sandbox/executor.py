@@ -18,7 +18,7 @@ from typing import Any
 
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
 
-from codeact_robot.sandbox.builtins import BUILTIN_NAMES, safe_builtins
+from codeact_robot.sandbox.builtins import safe_builtins
 from codeact_robot.sandbox.compiler import (
     CHECK_SELF,
     DISPLAY,
@@ -30,15 +30,13 @@ from codeact_robot.sandbox.compiler import (
 )
 from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, StepBudget, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import build_modules
+from codeact_robot.sandbox.names import PREIMPORTED, SANDBOX_NAMES
 from codeact_robot.sandbox.output import CappedOutput, Printer, plain_text
 from codeact_robot.sandbox.policy import Policy
 from codeact_robot.sandbox.refusals import Refusal, RefusedImport, public_name
 from codeact_robot.sandbox.safemodule import SafeModule
 from codeact_robot.sandbox.values import from_skill, to_skill
 
-PREIMPORTED = {"np": "numpy", "math": "math"}
-SANDBOX_NAMES = BUILTIN_NAMES | frozenset(PREIMPORTED)
-"""The names every sandbox defines besides its skills: the builtins and the pre-imported modules."""
 _INPLACE = {
     "+=": operator.iadd,
     "-=": operator.isub,
