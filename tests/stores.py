@@ -280,22 +280,9 @@ def hand_result(
     return EpisodeResult(checked, transcript, f"code of {agent} {task} {seed}")
 
 
-def episode_row(
-    agent: str,
-    task: str,
-    seed: int,
-    success: bool,
-    kind: str | None = None,
-    turns: int = 1,
-    mode: str = "codeact",
-    repeat: int = 0,
-    suite_hash: str = SUITE_HASH,
-    record: str | None = None,
-    video: str | None = None,
-    **facts: Any,
-) -> dict[str, Any]:
-    """The stored row of a :func:`hand_result` episode."""
-    result = hand_result(agent, task, seed, success, kind, turns, mode, repeat, record, **facts)
+def episode_row(*args: Any, suite_hash: str = SUITE_HASH, video: str | None = None, **facts: Any) -> dict[str, Any]:
+    """The stored row, in suite ``suite_hash``, of the :func:`hand_result` episode of the same arguments."""
+    result = hand_result(*args, **facts)
     return stored_row(result.facts, result.record, result.search_text, suite_hash, video=video)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 import typing
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from codeact_robot.config import AgentConfig, RunConfig
 from codeact_robot.worker.config import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, EnvConfig
@@ -16,6 +16,7 @@ RUN = RunConfig()
 HELP_WIDTH = 79
 USAGE_ERROR = 2
 INTERRUPTED = 130
+N = TypeVar("N", int, float)
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,36 +48,25 @@ def add_command(
     )
 
 
-def seed(text: str) -> int:
-    """A non-negative episode seed."""
-    value = _number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a seed is a whole number from 0 up, got {text}")
-    return value
+def _number_type(kind: Callable[[str], N], what: str, accepts: Callable[[N], bool], rule: str) -> Callable[[str], N]:
+    """An argparse type: the text as ``kind``, refused with ``rule`` unless ``accepts`` holds."""
+
+    def parse(text: str) -> N:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not accepts(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """A whole number from 1 up."""
-    value = _number(text, int, "a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    """A whole number from 0 up."""
-    value = _number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    """A number above 0."""
-    value = _number(text, float, "a number")
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
+seed = _number_type(int, "a whole number", lambda v: v >= 0, "a seed is a whole number from 0 up")
+positive_int = _number_type(int, "a whole number", lambda v: v >= 1, "must be 1 or more")
+non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, "must be 0 or more")
+positive_float = _number_type(float, "a number", lambda v: v > 0, "must be more than 0")
 
 
 def image_size(text: str) -> tuple[int, int]:
@@ -90,13 +80,6 @@ def image_size(text: str) -> tuple[int, int]:
             f"width and height must be {MIN_IMAGE_SIDE} to {MAX_IMAGE_SIDE} pixels each, got {text}"
         )
     return width, height
-
-
-def _number(text: str, kind: type[Any], what: str) -> Any:
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
 
 
 def size_text(size: tuple[int, int]) -> str:
