@@ -16,7 +16,7 @@ and modules side by side on one line do not import each other:
     sandbox | skills
                    sandbox imports nothing of the project
     envs           (the world: PyBullet scene, robot, cameras, tasks)
-    errors, configs
+    errors, configs, files
 
 ``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it.
 """

@@ -145,6 +145,11 @@ def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
         (MINIMAL.replace("    mode: codeact", "    mdoe: codeact"), [], "did you mean 'mode'?"),
         (MINIMAL, ["--llm", "http://127.0.0.1:9/v1"], "no model server answers at http://127.0.0.1:9/v1"),
         (MINIMAL, ["--workers", "0"], "argument --workers: must be 1 or more, got 0"),
+        (
+            "name: s\ntasks: [PickPlace]\nseeds: [0]\nagents: [{name: expert}]\n",
+            ["--out", "/proc/results"],
+            "--out /proc/results cannot be created: No such file or directory",
+        ),
     ],
 )
 def test_bad_suites_and_unreachable_endpoints_stop_before_any_episode(

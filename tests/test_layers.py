@@ -27,6 +27,7 @@ LAYERS: dict[str, float] = {
     "codeact_robot.skills": 4,
     "codeact_robot.envs": 3,
     "codeact_robot.errors": 1,
+    "codeact_robot.files": 1,
     "codeact_robot.configs": 1,
 }
 ONLY = {

@@ -88,10 +88,15 @@ def test_filters(real: RealStore, tmp_path: Path, args: list[str], ids: list[str
     assert [item["id"].split("/")[2] for item in items] == ids
 
 
-def test_nothing_to_export_exits_1_and_writes_an_empty_file(real: RealStore, tmp_path: Path) -> None:
-    code, items, stderr = export(real.folder, tmp_path / "sft.jsonl", "--min-turns", "5")
-    assert (code, items) == (1, [])
-    assert "0 conversation(s) written" in stderr
+def test_nothing_to_export_exits_1_and_keeps_an_earlier_file(real: RealStore, tmp_path: Path) -> None:
+    out = tmp_path / "sft.jsonl"
+    assert export(real.folder, out, "--min-turns", "5")[:2] == (1, [])
+    assert not out.exists()
+    out.write_text('{"earlier": "export"}\n')
+    code, items, stderr = export(real.folder, out, "--min-turns", "5")
+    assert (code, items) == (1, [{"earlier": "export"}])
+    assert f"nothing to export: no successful episode passes the filters; {out} was not written" in stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["sft.jsonl"]
 
 
 @pytest.mark.parametrize(
@@ -175,8 +180,8 @@ def test_the_export_is_written_whole_or_not_at_all(real: RealStore, tmp_path: Pa
     store = ResultsStore(real.folder, read_only=True)
     with pytest.raises(UsageError, match="no agent named"):
         export_sft(store, SFTFilters(agents=("nobody",)), out)
-    assert out.read_text() == "earlier export\n" and not (tmp_path / "sft.jsonl.partial").exists()
+    assert out.read_text() == "earlier export\n" and [p.name for p in tmp_path.iterdir()] == ["sft.jsonl"]
     result = export_sft(store, SFTFilters(), out)
     store.close()
     assert result.written == 2 and len(out.read_text().splitlines()) == 2
-    assert not (tmp_path / "sft.jsonl.partial").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["sft.jsonl"]

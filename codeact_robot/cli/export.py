@@ -10,10 +10,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from codeact_robot.cli.outputs import writable_file
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.export import FORMATS
 from codeact_robot.eval.sft import SFTFilters, export_sft
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.files import written_whole
 
 EXAMPLES = """\
 examples:
@@ -58,17 +60,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def export_command(args: argparse.Namespace) -> int:
     """Write the export; the counts go to standard error. Exit 1 when sft found nothing to write."""
+    if args.out:
+        writable_file(args.out, "the export")
     store = ResultsStore(args.folder, read_only=True)
     try:
         if args.format == "sft":
             return _export_sft(store, args)
         if args.out:
-            path = Path(args.out)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial")
-            with partial.open("w", encoding="utf-8", newline="") as out:
+            with written_whole(Path(args.out)) as part, part.open("w", encoding="utf-8", newline="") as out:
                 count = FORMATS[args.format](store, out)
-            partial.replace(path)  # a reader never sees half a file
         else:
             count = FORMATS[args.format](store, sys.stdout)
     finally:
@@ -88,7 +88,11 @@ def _export_sft(store: ResultsStore, args: argparse.Namespace) -> int:
         allow_heldout=args.allow_heldout,
     )
     result = export_sft(store, filters, args.out)
-    print(f"{result.written} conversation(s) written to {args.out}", file=sys.stderr)
+    if result.written:
+        print(f"{result.written} conversation(s) written to {args.out}", file=sys.stderr)
+    else:
+        nothing = f"nothing to export: no successful episode passes the filters; {args.out} was not written"
+        print(nothing, file=sys.stderr)
     if result.duplicates:
         print(f"{result.duplicates} duplicate conversation(s) written once", file=sys.stderr)
     if result.heldout:

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.errors import UsageError
+from codeact_robot.cli.outputs import writable_file, writable_folder
 from codeact_robot.eval.plots import write_plots
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, html_report
 from codeact_robot.eval.report_markdown import markdown_report
 from codeact_robot.eval.report_terminal import print_report
+from codeact_robot.files import written_whole
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -42,10 +43,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     """Print the report (tables, or JSON) and write the files asked for."""
-    outputs = [Path(p) for p in (args.md, args.html) if p]
-    for path in outputs:
-        if path.is_dir():
-            raise UsageError(f"{path} is a folder; give a file name for the report")
+    for path, what in ((args.md, "the Markdown report"), (args.html, "the HTML report")):
+        if path:
+            writable_file(path, what)
+    if args.plots:
+        writable_folder(args.plots, "the plots")
     report = load_report(args.folder, args.compare)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
@@ -67,8 +69,5 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def _write(path: Path, text: str) -> None:
-    """Write through a temporary file, so a failed run never leaves half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    with written_whole(path) as part:
+        part.write_text(text, encoding="utf-8")

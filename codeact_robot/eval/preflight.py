@@ -35,6 +35,10 @@ def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | Non
     """
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file; give a folder (it is created if missing)")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--out {out} cannot be created: {error.strerror or error}") from None
     path = out / STORE_FILE
     if not path.is_file():
         return None

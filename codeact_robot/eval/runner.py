@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import tempfile
 import threading
@@ -37,6 +36,7 @@ from codeact_robot.eval.failures import INFRASTRUCTURE_ERROR, failure_kind
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
 from codeact_robot.eval.suite import AgentSpec
+from codeact_robot.files import written_whole
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.client import WorkerCrashed
@@ -267,7 +267,8 @@ class EpisodeRunner:
             if self.video_folder is None:
                 return {"video_data": _mp4(video)}
             relative = video_path(self.suite["suite_hash"], job)
-            _write_whole(self.video_folder / relative, video.write)
+            with written_whole(self.video_folder / relative) as part:
+                video.write(part)
             return {"video": relative.as_posix()}
         except (VideoFailed, OSError) as failure:
             return {"video_problem": str(failure)}
@@ -383,24 +384,9 @@ def save_video(folder: Path, suite_hash: str, job: EpisodeKey, data: bytes) -> s
         OSError: it could not be written (nothing is left in its place).
     """
     relative = video_path(suite_hash, job)
-    _write_whole(folder / relative, lambda part: part.write_bytes(data))
+    with written_whole(folder / relative) as part:  # a crash before the row is stored: the next run writes it again
+        part.write_bytes(data)
     return relative.as_posix()
-
-
-def _write_whole(path: Path, write: Callable[[Path], Any]) -> None:
-    """``write(part)`` into a hidden file beside ``path``, then renamed to it: ``path`` is whole or absent.
-
-    A crash before the episode's row is stored leaves a video without a row, which the
-    next run writes again.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(f".{path.stem}.part{path.suffix}")  # the suffix tells the encoder the container
-    try:
-        write(part)
-        os.replace(part, path)
-    finally:
-        with contextlib.suppress(OSError):
-            part.unlink(missing_ok=True)
 
 
 def _mp4(video: VideoRecorder) -> bytes:

@@ -13,6 +13,7 @@ them are refused unless ``allow_heldout`` says otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.rows import EpisodeRow, check_row
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.files import written_whole
 from codeact_robot.llm.base import message_text
 
 ROLES = ("system", "user", "assistant")
@@ -66,10 +68,15 @@ class SFTExport:
     unreadable: list[str] = field(default_factory=list)
 
 
+class NothingToWrite(Exception):
+    """No conversation qualified: the export leaves ``out`` alone."""
+
+
 def export_sft(store: ResultsStore, filters: SFTFilters, out: str | Path) -> SFTExport:
     """Write the conversations of the store's successful episodes as JSON Lines to ``out``.
 
-    The file is written whole or not at all (through a temporary file beside it).
+    The file is written whole or not at all (through a temporary file beside it); when no
+    conversation qualifies, nothing is written and a file already at ``out`` is kept.
 
     Raises:
         UsageError: a filter names an agent or task the store does not hold, or ``min_turns`` < 1.
@@ -78,16 +85,12 @@ def export_sft(store: ResultsStore, filters: SFTFilters, out: str | Path) -> SFT
     if out.is_dir():
         raise UsageError(f"{out} is a folder; give --out a file name")
     summary = SFTExport()
-    partial = out.with_name(out.name + ".partial")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with partial.open("w", encoding="utf-8") as file:
+    with contextlib.suppress(NothingToWrite), written_whole(out) as part:
+        with part.open("w", encoding="utf-8") as file:
             for item in sft_conversations(store, filters, summary):
                 file.write(json.dumps(item, ensure_ascii=False) + "\n")
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(out)
+        if not summary.written:
+            raise NothingToWrite  # an earlier file at ``out`` stays as it was
     return summary
 
 
