@@ -194,6 +194,11 @@ BAD_INPUT = {
         [*RUN_PICK, "--trajectory", "{tmp}/notes.txt/t.jsonl"],
         ["cannot write the trajectory to", "is a file, not a folder"],
     ),
+    "trajectory-onto-another-file": (
+        [*RUN_PICK, "--trajectory", "{tmp}/notes.txt"],
+        ["notes.txt holds something other than trajectories", "give a new file name"],
+    ),
+    "negative-episode": ("run --replay {tmp}/notes.txt --episode -1".split(), ["--episode: must be 0 or more"]),
     "trajectory-is-a-folder": ([*RUN_PICK, "--trajectory", "{tmp}"], ["it is a folder; give a file name"]),
     "images-under-a-file": ([*RUN_PICK, "--images", "{tmp}/notes.txt/images"], ["cannot write the images to"]),
     "scene-out-under-a-file": ("scene --task PickPlace --out {tmp}/notes.txt/x".split(), ["cannot write the scene"]),

@@ -8,6 +8,7 @@ from typing import Any
 
 import imageio.v3 as iio
 
+from codeact_robot.agent.trajectory import read_trajectory
 from codeact_robot.errors import UsageError
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".avi")
@@ -87,3 +88,21 @@ def save_images(folder: Path, turn: int, images: dict[str, Any]) -> list[Path]:
         iio.imwrite(path, rgb)
         paths.append(path)
     return paths
+
+
+def trajectory_file(path: str | Path) -> Path:
+    """A writable place for a trajectory: a new file, or a trajectory file to add the episode to.
+
+    Raises:
+        UsageError: an unwritable place, or an existing file that holds something else.
+    """
+    path = writable_file(path, "the trajectory")
+    if path.is_file() and path.stat().st_size:
+        try:
+            read_trajectory(path)
+        except UsageError:
+            raise UsageError(
+                f"{path} holds something other than trajectories, and a run adds its episode to the file: "
+                "give a new file name"
+            ) from None
+    return path

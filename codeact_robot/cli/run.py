@@ -26,8 +26,16 @@ from codeact_robot.cli.display import (
     show,
     verdict_line,
 )
-from codeact_robot.cli.options import INTERRUPTED, RUN, add_agent_options, add_command, add_video_camera_option, seed
-from codeact_robot.cli.outputs import save_images, video_file, writable_file, writable_folder
+from codeact_robot.cli.options import (
+    INTERRUPTED,
+    RUN,
+    add_agent_options,
+    add_command,
+    add_video_camera_option,
+    non_negative_int,
+    seed,
+)
+from codeact_robot.cli.outputs import save_images, trajectory_file, video_file, writable_folder
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
@@ -69,7 +77,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--replay", metavar="FILE", help="a trajectory file: replays its turns with the settings it recorded"
     )
     agent.add_argument(
-        "--episode", type=seed, metavar="N", help="which episode of the --replay file, 0 for the first (default: 0)"
+        "--episode",
+        type=non_negative_int,
+        metavar="N",
+        help="which episode of the --replay file, 0 for the first (default: 0)",
     )
     add_agent_options(run)
     output = run.add_argument_group("output")
@@ -96,9 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
     if not get_task(config.task).has_check:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    trajectory = writable_file(
-        args.trajectory or f"runs/{stamp}-{config.task}-seed{config.seed}.jsonl", "the trajectory"
-    )
+    trajectory = trajectory_file(args.trajectory or f"runs/{stamp}-{config.task}-seed{config.seed}.jsonl")
     if args.video_camera and not args.video:
         raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None
