@@ -442,6 +442,31 @@ def test_ctrl_c_ends_the_run_and_keeps_its_turns(tmp_path: Path) -> None:
     assert "outcome: interrupted" in stdout
 
 
+def test_ctrl_c_during_an_action_still_gives_the_video(tmp_path: Path) -> None:
+    moves = "for _ in range(10):\n    move_to([0.5, 0.25, 0.3])\n    move_to([0.4, -0.25, 0.1])\n"
+    video = tmp_path / "v.mp4"
+    with FakeOpenAIServer([{"content": f"<execute>\n{moves}</execute>"}]) as server:
+        process = subprocess.Popen(
+            [
+                *CLI,
+                *"run --task PickPlace --model fake-model --renderer tiny --size 80x60 --llm".split(),
+                server.base_url,
+            ]
+            + ["--trajectory", str(tmp_path / "t.jsonl"), "--video", str(video)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # the action (twenty motions, many seconds) is running
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr, stderr
+    assert "could not be written" not in stdout + stderr and video.stat().st_size > 0, stdout + stderr
+
+
 def test_strict_isolation_is_recorded(tmp_path: Path) -> None:
     trajectory = tmp_path / "t.jsonl"
     result = cli(*RUN_PICK, "--renderer", "tiny", "--strict-isolation", "--trajectory", str(trajectory), "--quiet")

@@ -321,6 +321,11 @@ class WorkerClient:
             self._kill()
             self._snapshot = None
             raise WorkerCrashed(f"the worker failed to {verb}: {failure}") from None
+        except KeyboardInterrupt:
+            # The answer was cut off part way: the connection is out of step, so the worker is
+            # ended (a later request starts a fresh one from the snapshot before this request).
+            self._kill()
+            raise
         finally:
             watchdog.cancel()
 
