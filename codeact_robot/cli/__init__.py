@@ -46,9 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What a program prints may not be encodable here (a lone surrogate, a C locale): show an escape.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except UsageError as error:
         print(f"error: {' '.join(str(error).splitlines())}", file=sys.stderr)

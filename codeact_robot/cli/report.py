@@ -9,7 +9,6 @@ from pathlib import Path
 
 from codeact_robot.cli.display import table_console
 from codeact_robot.cli.outputs import writable_file, writable_folder
-from codeact_robot.eval.plots import write_plots
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, html_report
 from codeact_robot.eval.report_markdown import markdown_report
@@ -62,6 +61,8 @@ def report_command(args: argparse.Namespace) -> int:
         _write(Path(args.md), markdown_report(report))
         notes.append(f"Markdown report: {args.md}")
     if args.plots:
+        from codeact_robot.eval.plots import write_plots  # matplotlib: imported only when plots are asked for
+
         notes.append(f"{len(write_plots(report, args.plots))} plots in {args.plots}")
     for note in notes:
         print(note, file=sys.stderr if args.json else sys.stdout)

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.plots import suite_plots
 from codeact_robot.eval.report import Report, SuiteReport
 from codeact_robot.eval.report_tables import Cell, Table, report_tables
 
@@ -122,6 +121,8 @@ def viewer_link(base: str, filters: Mapping[str, str]) -> str:
 
 def _figures(suite: SuiteReport) -> list[str]:
     figures = []
+    from codeact_robot.eval.plots import suite_plots  # here: matplotlib is slow to import, and only HTML needs it
+
     for name, png in suite_plots(suite).items():
         data = base64.b64encode(png).decode("ascii")
         caption = _e(PLOT_TITLES.get(name, name))
