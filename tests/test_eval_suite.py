@@ -166,6 +166,22 @@ def test_bad_suites_and_unreachable_endpoints_stop_before_any_episode(
     assert not (out / STORE_FILE).exists()  # nothing ran, nothing was written
 
 
+def test_a_broken_store_in_out_is_left_alone_unless_new_moves_it_aside(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suite = write(tmp_path, "name: s\ntasks: [PickPlace]\nseeds: [0]\nagents: [{name: expert}]\n")
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / STORE_FILE).write_text("not a database")
+    assert main(["eval", "--suite", str(suite), "--out", str(out), "--limit", "1"]) == 2
+    error = capsys.readouterr().err
+    assert "is not a codeact-robot results store" in error and "use --new to keep it under another name" in error
+    assert [p.name for p in out.iterdir()] == [STORE_FILE] and (out / STORE_FILE).read_text() == "not a database"
+    assert main(["eval", "--suite", str(suite), "--out", str(out), "--limit", "1", "--new"]) == 0
+    kept = [p for p in out.iterdir() if p.name.startswith("results-")]
+    assert len(kept) == 1 and kept[0].read_text() == "not a database"
+
+
 def test_an_out_folder_that_is_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     suite = write(tmp_path, "name: s\ntasks: [PickPlace]\nseeds: [0]\nagents: [{name: expert}]\n")
     assert main(["eval", "--suite", str(suite), "--out", str(suite)]) == 2

@@ -146,6 +146,13 @@ def test_folders_without_a_store_and_files_that_are_not_one_are_refused(tmp_path
         ResultsStore(tmp_path, create=True)
 
 
+def test_a_store_that_lost_a_table_is_refused_by_name(store: ResultsStore, tmp_path: Path) -> None:
+    store.db.execute("DROP TABLE turn_images")
+    store.db.execute("DROP TABLE episodes")
+    with pytest.raises(UsageError, match="is a damaged results store: its table.s. episodes, turn_images are gone"):
+        ResultsStore(tmp_path, read_only=True)
+
+
 def test_a_store_of_another_schema_version_is_refused(store: ResultsStore, tmp_path: Path) -> None:
     store.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(UsageError, match="has schema version 99; this codeact-robot reads 1"):

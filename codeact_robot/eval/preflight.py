@@ -42,7 +42,12 @@ def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | Non
     path = out / STORE_FILE
     if not path.is_file():
         return None
-    store = ResultsStore(out)
+    try:
+        store = ResultsStore(out, read_only=True)
+    except UsageError as problem:  # damaged, or another program's file
+        if new:
+            return _set_aside(path, is_store=False)
+        raise UsageError(f"{problem}; use --new to keep it under another name and start a fresh store there") from None
     try:
         suites = store.suites()
     finally:
@@ -60,13 +65,14 @@ def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | Non
     )
 
 
-def _set_aside(path: Path) -> str:
-    """Move a store aside whole (its write-ahead log folded in first); returns the new name."""
-    db = sqlite3.connect(path)
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        db.close()
+def _set_aside(path: Path, is_store: bool = True) -> str:
+    """Move a store aside whole (a store's write-ahead log folded in first); returns the new name."""
+    if is_store:
+        db = sqlite3.connect(path)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
     kept = path.with_name(f"{path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}")
     path.rename(kept)
     for suffix in ("-wal", "-shm"):

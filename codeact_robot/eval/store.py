@@ -30,6 +30,7 @@ from codeact_robot.errors import UsageError
 from codeact_robot.eval.rows import TRANSCRIPT_COLUMNS, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
 
 SCHEMA_VERSION = 1
+TABLES = ("meta", "suites", "runs", "episodes", "turn_images")
 STORE_FILE = "results.sqlite"
 
 SCHEMA = """
@@ -152,6 +153,9 @@ class ResultsStore:
         if version is None or version[0] != str(SCHEMA_VERSION):
             found = version[0] if version else "none"
             raise UsageError(f"{self.path} has schema version {found}; this codeact-robot reads {SCHEMA_VERSION}")
+        missing = [table for table in TABLES if table not in tables]
+        if missing:
+            raise UsageError(f"{self.path} is a damaged results store: its table(s) {', '.join(missing)} are gone")
 
     # --- writing ---------------------------------------------------------------------------
 
