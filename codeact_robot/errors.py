@@ -75,7 +75,8 @@ def settings_error(source: str, model: type[BaseModel], error: ValidationError) 
 def problem_text(problem: Mapping[str, Any]) -> str:
     """One of pydantic's problems (an item of ``ValidationError.errors()``) as ``where: what``."""
     where = ".".join(str(part) for part in problem["loc"]) or "value"
-    return f"{where}: {problem['msg']}"
+    message = str(problem["msg"]).removeprefix("Value error, ")  # our validators' own sentences
+    return f"{where}: {message}"
 
 
 def _fields_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:

@@ -246,6 +246,7 @@ def test_transient_model_failures_are_retried_then_stored_as_errors_and_rerun(tm
         status, printed = evaluate(path, out, retries=FAST)
         assert len(server.requests) == 3
     assert status == 1 and "1 episode(s) ended in an infrastructure error" in printed and "--retry-errors" in printed
+    assert "the most frequent (1): " in printed and "answered HTTP 503" in printed
     (row,) = rows(out)
     assert row["outcome"] == "error" and row["failure_kind"] == "error" and row["attempts"] == 3
     assert "answered HTTP 503" in row["error"] and not row["success"]

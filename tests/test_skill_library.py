@@ -68,7 +68,10 @@ def test_saving_a_name_again_makes_a_new_version_and_old_ones_stay_readable(tmp_
     }
     assert list(meta) == sorted(meta)  # stable, diff-friendly JSON
     assert (tmp_path / ".gitignore").read_text() == f"{INDEX_FILE}\n"
-    assert (second.status, second.reason) == ("pending", "no program to verify it with yet: give a call of it")
+    assert (second.status, second.reason) == (
+        "pending",
+        "no program to verify it with yet: give a call of it (skills verify NAME --call CODE)",
+    )
 
 
 def test_a_caller_pins_the_version_of_each_library_skill_it_calls(tmp_path: Path) -> None:
@@ -165,8 +168,8 @@ def test_hostile_library_files_are_refused_with_a_reason_and_reading_runs_nothin
         "other_name": "other_name/1.json: it describes kept@1",
         "typed": "typed/1.json: invalid metadata at version: Input should be a valid integer",
         "binary": "binary/1.py: not UTF-8 text",
-        "bad_calls": "bad_calls/1.json: invalid metadata at calls: Value error, ../../etc@1 is not a skill version",
-        "bad_task": "bad_task/1.json: invalid metadata at verify.tasks: Value error, Tabletop has no success check",
+        "bad_calls": "bad_calls/1.json: invalid metadata at calls: ../../etc@1 is not a skill version",
+        "bad_task": "bad_task/1.json: invalid metadata at verify.tasks: Tabletop has no success check",
     }
     for name, message in expected.items():
         assert f"{library_folder}/{message}" in problems, name

@@ -19,6 +19,7 @@ import os
 import socket
 import sqlite3
 import threading
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -44,6 +45,7 @@ from codeact_robot.llm.model_server import check_model_servers
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130
 POLL_S = 0.5
 LLM_IN_FLIGHT_PER_WORKER = 4
+MAX_ERROR_SHOWN = 300  # characters of an infrastructure error in the closing line
 
 
 def default_workers() -> int:
@@ -142,7 +144,10 @@ def run_evaluation(
         cache = ResponseCache(out) if options.cache else None
         try:
             status = _run(suite, store, options, console, workers, max_in_flight, cache, engines, ray)
-            errors = sum(o == "error" for o in store.finished(suite.hash).values())
+            errors = Counter(
+                row["error"] or "no message"
+                for row in store.summaries("suite_hash = ? AND outcome = 'error'", [suite.hash])
+            )
         finally:
             if cache is not None:
                 console.print(f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
@@ -159,10 +164,13 @@ def run_evaluation(
     if status == "failed":
         return SOME_ERRORS
     if errors:
+        text, count = errors.most_common(1)[0]
         console.print(
-            f"{errors} episode(s) ended in an infrastructure error (outcome error); "
+            f"{errors.total()} episode(s) ended in an infrastructure error (outcome error); "
+            f"the most frequent ({count}): {text[:MAX_ERROR_SHOWN]}; "
             "run the same command with --retry-errors to run them again",
             soft_wrap=True,
+            markup=False,
         )
         return SOME_ERRORS
     return FINISHED

@@ -51,7 +51,7 @@ import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
+from codeact_robot.errors import UnknownNameError, UsageError, problem_text, unknown_name_error
 from codeact_robot.library.rules import CheckedSkill, check_skill
 from codeact_robot.sandbox.skill_rule import MAX_SKILL_NAME_CHARS, SKILL_NAME_RULE, is_skill_name
 
@@ -274,9 +274,9 @@ class LearnedSkill:
         if not self.verify_tasks and self.meta.provenance.task:
             return f"written in {self.meta.provenance.task}, which has no success check: name the tasks to verify it on"
         if not self.verify_tasks:
-            return "no task to verify it on: name one"
+            return "no task to verify it on: name one (skills verify NAME --task TASK)"
         if not self.meta.verify.call:
-            return "no program to verify it with yet: give a call of it"
+            return "no program to verify it with yet: give a call of it (skills verify NAME --call CODE)"
         return "not verified yet"
 
 
@@ -816,8 +816,7 @@ def _reason(error: BaseException) -> str:
         first = error.errors()[0]
         if first["type"] == "json_invalid":
             return f"not valid JSON: {first['ctx']['error']}"
-        where = ".".join(str(p) for p in first["loc"])
-        return f"invalid metadata at {where}: {first['msg']}"
+        return f"invalid metadata at {problem_text(first)}"
     if isinstance(error, OSError) and error.strerror:
         link = " (a symbolic link?)" if error.errno == errno.ELOOP else ""
         return f"cannot be read: {error.strerror}{link}"
