@@ -108,7 +108,9 @@ NO_DEFAULT = {"--task", "--out", "--scene", "--config", "--llm-config", "--llm",
 NO_DEFAULT |= {"--skills", "--video", "--images", "--library", "extra", "action"}
 
 
-@pytest.mark.parametrize("name", ["tasks", "scene", "run", "chat", "serve", "skills"])
+@pytest.mark.parametrize(
+    "name", ["tasks", "scene", "run", "chat", "serve", "skills", "eval", "report", "view", "export"]
+)
 def test_every_command_explains_every_option_with_its_default_and_gives_examples(name: str) -> None:
     command = subcommands()[name]
     for action in command._actions:
@@ -117,14 +119,14 @@ def test_every_command_explains_every_option_with_its_default_and_gives_examples
         option = action.option_strings[-1] if action.option_strings else action.dest
         assert action.help and len(action.help) > 10, f"{name} {option} has no help"
         takes_value = action.nargs != 0
-        if takes_value and option not in NO_DEFAULT:
+        if takes_value and action.default is not None and not action.required:
             assert "(default: " in action.help, f"{name} {option} does not show its default"
     shown = cli(name, "--help")
     assert shown.returncode == 0
     examples = shown.stdout.split("examples:\n")[1].strip().splitlines()
     assert len(examples) >= 2
     for example in examples:
-        words = shlex.split(example)
+        words = shlex.split(example, comments=True)
         words = words[: next((i for i, w in enumerate(words) if w in ("|", ">", "&&")), len(words))]
         assert words[:2] == ["codeact-robot", name]
         build_parser().parse_args(words[1:])  # every example is a valid command line

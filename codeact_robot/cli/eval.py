@@ -17,8 +17,7 @@ from codeact_robot.eval.suite import load_suite, suite_names
 
 EXAMPLES = [
     "codeact-robot eval --suite smoke --out runs/smoke                  # the expert, every family, offline",
-    "codeact-robot eval --suite action-modes --out runs/modes --llm http://gpu-host:8000/v1 \\\n"
-    "      --model xingyaoww/CodeActAgent-Mistral-7b-v0.1 --cache         # any shipped suite, any server",
+    "codeact-robot eval --suite action-modes --out runs/modes --llm http://gpu-host:8000/v1 --cache  # any server",
     "codeact-robot eval --suite my-suite.yaml --out runs/mine --retry-errors   # resume, re-running errors",
     "codeact-robot eval --suite tabletop --out runs/t --backend ray --address ray://head:10001",
     "codeact-robot eval --suite smoke --out runs/smoke --videos failures --video-camera both",
@@ -60,7 +59,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--backend",
         choices=typing.get_args(Backend),
         default=EvalOptions.backend,
-        help="where episodes run (%(default)s)",
+        help="where episodes run (default: %(default)s)",
     )
     parser.add_argument("--address", help="Ray cluster: auto or ray://HOST:PORT (default: start a local Ray)")
     parser.add_argument("--limit", type=positive_int, metavar="K", help="run at most K of the episodes still to run")
@@ -77,13 +76,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--attempts",
         type=positive_int,
         default=Retries.attempts,
-        help="tries per episode on transient failures (%(default)s)",
+        help="tries per episode on transient failures (default: %(default)s)",
     )
     parser.add_argument(
         "--videos",
         choices=typing.get_args(VideoRecord),
         default=Videos.record,
-        help="record videos of no episode, of the failed ones or of all, into DIR/videos (%(default)s)",
+        help="record videos of no episode, of the failed ones or of all, into DIR/videos (default: %(default)s)",
     )
     add_video_camera_option(parser)
     parser.set_defaults(handler=eval_command)

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.export import FORMATS
@@ -17,25 +18,23 @@ from codeact_robot.eval.sft import SFTFilters, export_sft
 from codeact_robot.eval.store import ResultsStore
 from codeact_robot.files import written_whole
 
-EXAMPLES = """\
-examples:
-  codeact-robot export runs/smoke --format jsonl --out runs/smoke.jsonl
-  codeact-robot export runs/smoke --format csv > smoke.csv
-  codeact-robot export runs/tabletop --format sft --out sft.jsonl --self-debug --min-turns 2
-
-In Python: pandas.read_json("runs/smoke.jsonl", lines=True) or pandas.read_csv("smoke.csv").
-"""
+EXAMPLES = (
+    "codeact-robot export runs/smoke --format jsonl --out runs/smoke.jsonl",
+    "codeact-robot export runs/smoke --format csv > smoke.csv",
+    "codeact-robot export runs/tabletop --format sft --out sft.jsonl --self-debug --min-turns 2",
+)
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``export``."""
-    parser = commands.add_parser(
+    parser = add_command(
+        commands,
         "export",
-        help="write an evaluation folder's episodes as JSON Lines, CSV or fine-tuning conversations",
-        description="Write every episode of a results folder, one per line (jsonl) or row (csv), or the "
-        "successful ones as CodeActInstruct conversations (sft).",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "write an evaluation folder's episodes as JSON Lines, CSV or fine-tuning conversations",
+        EXAMPLES,
+        "Every episode of a results folder, one per line (jsonl) or row (csv), or the successful ones as "
+        'CodeActInstruct conversations (sft). In Python: pandas.read_json("runs/smoke.jsonl", lines=True) '
+        'or pandas.read_csv("smoke.csv").',
     )
     parser.add_argument("folder", metavar="DIR", help="a results folder written by `codeact-robot eval`")
     parser.add_argument(
@@ -46,9 +45,21 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", metavar="FILE", help="write here (default: standard output; sft needs a file)")
     sft = parser.add_argument_group("sft filters")
-    sft.add_argument("--agent", action="append", default=[], help="only this agent (repeat or comma-separate)")
-    sft.add_argument("--tasks", action="append", default=[], help="only these task families, comma-separated")
-    sft.add_argument("--min-turns", type=int, default=1, help="only episodes of at least this many turns (default: 1)")
+    sft.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        help="only this agent, repeated or comma-joined (default: all)",
+    )
+    sft.add_argument(
+        "--tasks", action="append", default=[], help="only these task families, comma-separated (default: every task)"
+    )
+    sft.add_argument(
+        "--min-turns",
+        type=int,
+        default=1,
+        help="only episodes of at least this many turns (default: %(default)s)",
+    )
     sft.add_argument(
         "--self-debug", action="store_true", help="only episodes where an error observation was followed by success"
     )

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from codeact_robot.cli.display import table_console
+from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file, writable_folder
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, html_report
@@ -18,8 +19,18 @@ from codeact_robot.files import written_whole
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``report``."""
-    report = commands.add_parser(
-        "report", help="success rates with intervals, paired comparisons and plots of an evaluation folder"
+    report = add_command(
+        commands,
+        "report",
+        "success rates with intervals, paired comparisons and plots of an evaluation folder",
+        (
+            "codeact-robot report runs/smoke",
+            "codeact-robot report runs/modes --html report.html --md report.md --plots plots/",
+            "codeact-robot report runs/modes --compare codeact json --json > comparison.json",
+        ),
+        "Per agent: success per task family and split with 95% Wilson intervals, turns, tokens, times and "
+        "failure kinds; every pair of agents of a suite compared on their common episodes (paired "
+        "bootstrap interval, exact McNemar test).",
     )
     report.add_argument("folder", metavar="DIR", help="the evaluation folder (eval --out)")
     report.add_argument("--json", action="store_true", help="print the numbers as JSON instead of tables")
@@ -35,7 +46,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--viewer-url",
         default=DEFAULT_VIEWER_URL,
-        help=f"where `view` serves this folder (default {DEFAULT_VIEWER_URL})",
+        help="where `view` serves this folder, for the HTML report's links (default: %(default)s)",
     )
     report.set_defaults(handler=report_command)
 

@@ -5,17 +5,32 @@ from __future__ import annotations
 import argparse
 import errno
 
+from codeact_robot.cli.options import add_command, non_negative_int
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.viewer import ViewerServer
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Register ``view``."""
-    view = commands.add_parser("view", help="browse the episodes of an evaluation folder in the browser (read-only)")
+    view = add_command(
+        commands,
+        "view",
+        "browse the episodes of an evaluation folder in the browser (read-only)",
+        ("codeact-robot view runs/smoke", "codeact-robot view runs/tabletop --port 0   # any free port"),
+        "Serves a local page over the results store: filter and search the episodes, then read one "
+        "turn by turn (code, output, errors, camera images, video). Ctrl-C stops it.",
+    )
     view.add_argument("folder", metavar="DIR", help="the evaluation folder (eval --out)")
-    view.add_argument("--port", type=int, default=8080, help="port to serve on (0 picks a free one; default 8080)")
     view.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: only this machine can connect)"
+        "--port",
+        type=non_negative_int,
+        default=8080,
+        help="port to serve on; 0 picks a free one (default: %(default)s)",
+    )
+    view.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind; 127.0.0.1: only this machine can connect (default: %(default)s)",
     )
     view.set_defaults(handler=view_command)
 

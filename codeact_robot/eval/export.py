@@ -19,7 +19,8 @@ from typing import Any, TextIO
 from codeact_robot.eval.rows import EpisodeFacts
 from codeact_robot.eval.store import ResultsStore
 
-FLAT_COLUMNS = ["suite", "suite_hash", "run_id", *EpisodeFacts.model_fields, "finished_at", "tokens"]
+FLAT_COLUMNS = ["suite", "suite_hash", "run_id", *EpisodeFacts.model_fields, "finished_at", "video", "tokens"]
+"""The CSV's columns: every stored column of an episode's row but its id, the suite's name, the token total."""
 
 
 def episodes(store: ResultsStore, with_messages: bool) -> Iterator[dict[str, Any]]:
