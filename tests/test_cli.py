@@ -213,6 +213,10 @@ BAD_INPUT = {
         ["no model server answers at http://127.0.0.1:9/v1"],
     ),
     "chat-with-the-expert": ("chat --config {tmp}/expert.yaml".split(), ["chat needs a language model", "--llm URL"]),
+    "run-config-as-llm-file": (
+        "run --task PickPlace --llm-config {tmp}/expert.yaml".split(),
+        ["holds a run configuration (llm), not the settings of a model endpoint", "give it with --config"],
+    ),
     "llm-file-as-run-config": (
         "run --task PickPlace --config {tmp}/llm.yaml".split(),
         ["holds the settings of a model endpoint", "give it with --llm-config"],

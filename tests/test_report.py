@@ -195,6 +195,7 @@ def test_compare_names_two_agents(hand_store: Path) -> None:
     [
         (["--compare", "a", "zz"], ["no agent named 'zz'", "agents are: a, b, pair:a, pair:b"]),
         (["--compare", "a", "bb"], ["did you mean 'b'?"]),
+        (["--compare", "a", "a"], ["--compare needs two different agents, got 'a' twice"]),
         (["--viewer-url", "javascript:alert(1)", "--html", "r.html"], ["viewer URL must be http(s)"]),
         (["--md", "/proc/report.md"], ["cannot write the Markdown report to /proc/report.md"]),
         (["--plots", "/proc/version"], ["cannot write the plots to /proc/version", "is a file, not a folder"]),

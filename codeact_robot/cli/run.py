@@ -104,10 +104,11 @@ def run_command(args: argparse.Namespace) -> int:
     """One episode shown as it happens; exit 0 when the task's check holds at the end."""
     notes: list[str] = []
     config = resolve_config(args, notes)
-    if not get_task(config.task).has_check:
+    task = get_task(config.task)
+    if not task.has_check:
         raise UsageError("`run` needs a task with a success check; use `chat` for the free scene")
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    trajectory = trajectory_file(args.trajectory or f"runs/{stamp}-{config.task}-seed{config.seed}.jsonl")
+    trajectory = trajectory_file(args.trajectory or f"runs/{stamp}-{task.name}-seed{config.seed}.jsonl")
     if args.video_camera and not args.video:
         raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None

@@ -96,6 +96,11 @@ def _run_file(path: str) -> dict[str, Any]:
 
 def _llm_file(path: str) -> dict[str, Any]:
     data = read_yaml(path)
+    if data and set(data) & set(RunConfig.model_fields) - set(LLMConfig.model_fields):
+        raise UsageError(
+            f"{path} holds a run configuration ({', '.join(data)}), not the settings of a model endpoint; "
+            "give it with --config"
+        )
     validated(LLMConfig, data, path)
     return data
 

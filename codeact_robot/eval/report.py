@@ -182,6 +182,8 @@ def build_report(store: ResultsStore, compare: Sequence[str] | None = None) -> R
         suites.append(_suite_report(info, suite_hash, by_suite[suite_hash]))
     compared = None
     if compare:
+        if compare[0] == compare[1]:
+            raise UsageError(f"--compare needs two different agents, got {compare[0]!r} twice")
         a, b = (_agent_episodes(name, suites, by_suite, known) for name in compare)
         compared = compare_agents(compare[0], a, compare[1], b)
         if compared is None:

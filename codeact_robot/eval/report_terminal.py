@@ -44,7 +44,10 @@ def print_report(report: Report, console: Console | None = None) -> None:
     for suite, tables in report_tables(report):
         if suite is not None:
             heading = Text(f"Suite {suite.name}", style="bold")
-            heading.append(f"  {suite.suite_hash[:12]}  {suite.episodes:,} episodes", style="dim")
+            heading.append(
+                f"  {suite.suite_hash[:12]}  {suite.episodes:,} episode{'s' if suite.episodes != 1 else ''}",
+                style="dim",
+            )
             if suite.heldout:
                 heading.append("  held out", style="yellow")
             console.print(heading, soft_wrap=True)

@@ -255,8 +255,14 @@ def load_suite(name_or_path: str) -> Suite:
     if not path.is_file():
         shipped = _shipped(name_or_path)
         if shipped is None:
+            if path.is_dir():
+                raise UsageError(
+                    f"{name_or_path} is a folder; give a suite file, or one of: {', '.join(suite_names())}"
+                )
             if path.suffix in (".yaml", ".yml") or "/" in name_or_path:
-                raise UsageError(f"suite file {name_or_path} does not exist")
+                raise UsageError(
+                    f"suite file {name_or_path} does not exist; the shipped suites are: {', '.join(suite_names())}"
+                )
             raise unknown_name_error("suite", name_or_path, suite_names())
         path = shipped
     return parse_suite(read_yaml(path), str(path))
