@@ -128,7 +128,11 @@ def run_command(args: argparse.Namespace) -> int:
     with closing(CodeActEnv(config.task, config.env, model=config.llm.label)) as env:
         record, interrupted, video = _episode(env, config, console, chatty, video_path is not None, images, trajectory)
         path = write_trajectory(record, trajectory)
-        written = _write_video(video, video_path, StatusLine(console, chatty)) if video and video_path else None
+        try:
+            written = _write_video(video, video_path, StatusLine(console, chatty)) if video and video_path else None
+        except KeyboardInterrupt:
+            print(f"interrupted while drawing the video; the trajectory is in {path}", file=sys.stderr)
+            raise
     frames = video.video.frames if written and video else 0
     if args.json:
         print(json.dumps(_summary(config, record, path, written, frames)))

@@ -112,7 +112,7 @@ def write_scene(args: argparse.Namespace) -> int:
         (out / "scene.json").write_text(json.dumps(scene, indent=2))
     finally:
         world.close()
-    print(f"{instance.task} seed {instance.seed}: {instance.instruction}")
+    print(f"{instance.task} seed {instance.seed}: {instance.instruction or 'the free scene (no instruction)'}")
     for name, state in scene["objects"].items():
         x, y, z = state["position"]
         print(f"  {name:<14} at ({number(x, 3)}, {number(y, 3)}, {number(z, 3)})")

@@ -114,7 +114,8 @@ def list_skills(args: argparse.Namespace) -> int:
     if not args.all:
         skills = list({skill.name: skill for skill in skills}.values())
     if not skills:
-        print(f"no learned skills in {library.folder}", file=sys.stderr)
+        where = library.folder if library.folder.is_dir() else f"{library.folder} (the folder does not exist yet)"
+        print(f"no learned skills in {where}", file=sys.stderr)
     for skill in skills:
         print(f"{skill.ref}  {skill.status}  {skill.summary}")
     return 0
