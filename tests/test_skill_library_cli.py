@@ -135,6 +135,10 @@ def test_a_broken_file_is_named_on_stderr_and_the_rest_is_listed(tmp_path: Path,
         f"warning: {tmp_path / 'two' / '1.py'}: it does not compile in the sandbox: "
         "SyntaxError: invalid syntax at line 1: def two(:\n"
     )
+    assert skills("show", "two", library=tmp_path) == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith(f"error: two cannot be read: {tmp_path / 'two' / '1.py'}: it does not compile")
+    assert error.endswith(f"fix that file or delete the folder {tmp_path / 'two'}")
 
 
 def test_a_suite_compares_an_agent_with_and_without_the_library_and_the_report_shows_both(tmp_path: Path) -> None:

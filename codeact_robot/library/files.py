@@ -408,6 +408,11 @@ class SkillLibrary:
         """
         versions = self._read().by_name.get(name)
         if not versions:
+            unreadable = [p for p in self.problems if p.startswith(f"{self.folder / name}{os.sep}")]
+            if unreadable:
+                raise UsageError(
+                    f"{name} cannot be read: {unreadable[0]}; fix that file or delete the folder {self.folder / name}"
+                )
             raise unknown_name_error("skill", name, sorted(self._read().by_name))
         if version is None:
             return versions[-1]
