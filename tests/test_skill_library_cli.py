@@ -110,6 +110,7 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
         (("add", "mine.py", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
         (("export", "."), "is not an empty folder; export writes a fresh library"),
         (("import", "nowhere"), "error: nowhere is not a folder; import reads a skill library's folder"),
+        (("import", "."), "error: . holds no skill library: no NAME/VERSION.py skill could be read"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(

@@ -198,6 +198,11 @@ def import_skills(args: argparse.Namespace) -> int:
     if not other.is_dir():
         raise UsageError(f"{other} is not a folder; import reads a skill library's folder")
     source = SkillLibrary(other)
+    if not source.skills():
+        problems = (
+            f" ({len(source.problems)} file(s) it cannot read, first: {source.problems[0]})" if source.problems else ""
+        )
+        raise UsageError(f"{other} holds no skill library: no NAME/VERSION.py skill could be read{problems}")
     for problem in source.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return _report(import_library(_library(args), source), "imported")
