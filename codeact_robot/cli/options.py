@@ -67,6 +67,7 @@ seed = _number_type(int, "a whole number", lambda v: v >= 0, "a seed is a whole 
 positive_int = _number_type(int, "a whole number", lambda v: v >= 1, "must be 1 or more")
 non_negative_int = _number_type(int, "a whole number", lambda v: v >= 0, "must be 0 or more")
 positive_float = _number_type(float, "a number", lambda v: v > 0, "must be more than 0")
+port_number = _number_type(int, "a whole number", lambda v: 0 <= v <= 65535, "a port is a number from 0 to 65535")
 
 
 def image_size(text: str) -> tuple[int, int]:

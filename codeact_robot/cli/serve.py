@@ -8,7 +8,7 @@ import subprocess
 import time
 from urllib.parse import urlsplit
 
-from codeact_robot.cli.options import RUN, add_command, positive_float, positive_int
+from codeact_robot.cli.options import RUN, add_command, port_number, positive_float
 from codeact_robot.configs import path_of
 from codeact_robot.errors import UsageError
 from codeact_robot.llm.base import LLMError
@@ -34,7 +34,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
     serve.add_argument(
         "--port",
-        type=positive_int,
+        type=port_number,
         default=urlsplit(RUN.llm.base_url).port,  # where a run looks for a model by default
         help="port to listen on (default: %(default)s)",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 
-from codeact_robot.cli.options import add_command, non_negative_int
+from codeact_robot.cli.options import add_command, port_number
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.viewer import ViewerServer
 
@@ -23,7 +23,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     view.add_argument("folder", metavar="DIR", help="the evaluation folder (eval --out)")
     view.add_argument(
         "--port",
-        type=non_negative_int,
+        type=port_number,
         default=8080,
         help="port to serve on; 0 picks a free one (default: %(default)s)",
     )
