@@ -117,14 +117,16 @@ def read_trajectory(path: str | Path, index: int = 0) -> EpisodeRecord:
     if not 0 <= index < len(lines):
         held = f"episodes 0 to {len(lines) - 1}" if len(lines) > 1 else "only episode 0"
         raise UsageError(f"{path} holds {held}; there is no episode {index}")
+    not_one = f"{path} line {index + 1} is not a codeact-robot trajectory (version {TRAJECTORY_VERSION})"
     try:
         data = json.loads(lines[index])
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{not_one}: not valid JSON ({error.msg}; a file cut off?)") from None
+    try:
         data.pop("totals", None)
         return EpisodeRecord.model_validate(data)
-    except (json.JSONDecodeError, AttributeError, ValidationError):
-        raise UsageError(
-            f"{path} line {index + 1} is not a codeact-robot trajectory (version {TRAJECTORY_VERSION})"
-        ) from None
+    except (AttributeError, ValidationError):
+        raise UsageError(not_one) from None
 
 
 def count_episodes(path: str | Path) -> int:
