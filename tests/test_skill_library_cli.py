@@ -44,7 +44,7 @@ def skills(*args: str, library: Path) -> int:
 def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     library = tmp_path / "skills"
     assert skills("list", library=library) == 0
-    assert capsys.readouterr().err == f"no learned skills in {library}\n"
+    assert capsys.readouterr().err == f"no learned skills in {library} (the folder does not exist yet)\n"
     (tmp_path / "mine.py").write_text(SKILLS_FILE)
     assert (
         skills("add", str(tmp_path / "mine.py"), "--task", "stackblocks", "--call", "stack_blocks()", library=library)
