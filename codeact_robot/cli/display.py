@@ -16,6 +16,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.cli.options import size_text
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.observation import number
 
@@ -60,10 +61,9 @@ def agent_text(config: RunConfig) -> str:
 
 def header_text(config: RunConfig) -> str:
     """One line: task, seed, agent and model, action mode, perception, camera size."""
-    width, height = config.env.camera_size
     return (
         f"{config.task} · seed {config.seed} · agent: {agent_text(config)} · {config.agent.mode} actions · "
-        f"{config.env.perception} perception · camera {width}x{height}"
+        f"{config.env.perception} perception · camera {size_text(config.env.camera_size)}"
     )
 
 

@@ -11,7 +11,7 @@ from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file, writable_folder
 from codeact_robot.eval.report import load_report
-from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, html_report
+from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, check_viewer_url, html_report
 from codeact_robot.eval.report_markdown import markdown_report
 from codeact_robot.eval.report_terminal import print_report
 from codeact_robot.files import written_whole
@@ -58,6 +58,7 @@ def report_command(args: argparse.Namespace) -> int:
             writable_file(path, what)
     if args.plots:
         writable_folder(args.plots, "the plots")
+    check_viewer_url(args.viewer_url)
     report = load_report(args.folder, args.compare)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
@@ -65,16 +66,18 @@ def report_command(args: argparse.Namespace) -> int:
     else:
         print_report(report, table_console())
     notes = []
-    if args.html:
-        _write(Path(args.html), html_report(report, args.viewer_url))
-        notes.append(f"HTML report: {args.html}")
     if args.md:
         _write(Path(args.md), markdown_report(report))
         notes.append(f"Markdown report: {args.md}")
-    if args.plots:
-        from codeact_robot.eval.plots import write_plots  # matplotlib: imported only when plots are asked for
+    if args.html or args.plots:
+        from codeact_robot.eval.plots import report_plots, write_plots  # matplotlib: only when plots are asked for
 
-        notes.append(f"{len(write_plots(report, args.plots))} plots in {args.plots}")
+        plots = report_plots(report)  # drawn once for both
+        if args.html:
+            _write(Path(args.html), html_report(report, args.viewer_url, plots))
+            notes.append(f"HTML report: {args.html}")
+        if args.plots:
+            notes.append(f"{len(write_plots(report, plots, args.plots))} plots in {args.plots}")
     for note in notes:
         print(note, file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -71,8 +71,7 @@ def agent_name(llm: LLMConfig) -> str:
 def _recorded(path: str, episode: int | None, library_given: bool, notes: list[str]) -> dict[str, Any]:
     """The configuration an episode was recorded with (its task and seed included), less its places."""
     record = read_trajectory(path, episode or 0)
-    held = count_episodes(path)
-    if episode is None and held > 1:
+    if episode is None and (held := count_episodes(path)) > 1:
         notes.append(f"{path} holds {held} episodes; replaying the first (choose one with --episode 0 to {held - 1})")
     # A trajectory is a file someone may hand you: its settings are taken, the places it names
     # are not. Its skill library is replaced by the user's own unless --skills names one.

@@ -282,9 +282,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             return []
         assert self.instance is not None
         for name, skill in list(self._unused.items()):
-            program = program_using(action, name)
-            if program is not None:
-                self.library.update(skill, verify=skill.meta.verify.model_copy(update={"call": program}))
+            if self._verify_with(skill, action):
                 del self._unused[name]
         refused = []
         provenance = Provenance(
@@ -298,12 +296,17 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
                 refused.append(f"The skill {saved.name} was not stored: {error}")
                 continue
             self._saved.append(skill.ref)
-            program = program_using(action, skill.name)
-            if program is not None:
-                skill = self.library.update(skill, verify=skill.meta.verify.model_copy(update={"call": program}))
-            else:
+            if not self._verify_with(skill, action):
                 self._unused[skill.name] = skill
         return refused
+
+    def _verify_with(self, skill: LearnedSkill, action: str) -> bool:
+        """Keep ``action``'s other statements as the program that verifies ``skill``, if they call it."""
+        assert self.library is not None
+        program = program_using(action, skill.name)
+        if program is not None:
+            self.library.update(skill, verify=skill.meta.verify.model_copy(update={"call": program}))
+        return program is not None
 
     def _observation(self, text: str, reply: WorkerReply) -> dict[str, Any]:
         return {"text": text, "rgb": reply.images["front"]}

@@ -34,7 +34,8 @@ from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import prepare_folder
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
-from codeact_robot.eval.report_terminal import print_store_report
+from codeact_robot.eval.report import build_report
+from codeact_robot.eval.report_terminal import print_report
 from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
 from codeact_robot.eval.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
 from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
@@ -206,7 +207,7 @@ def _run(
         console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
-    print_store_report(store.folder, console)
+    print_report(build_report(store), console)
     return status
 
 
@@ -289,9 +290,10 @@ def _write(store: ResultsStore, result: EpisodeResult, suite_hash: str, run_id: 
     if result.video_problem:
         console.print(f"{job}: no video: {result.video_problem}", soft_wrap=True)
     video = result.video
-    if result.video_data is not None:  # made on another machine: saved here, before its row
+    data = result.video_data
+    if data is not None:  # made on another machine: saved here, before its row
         try:
-            video = save_video(store.folder, suite_hash, job, result.video_data)
+            video = save_video(store.folder, suite_hash, job, lambda part: part.write_bytes(data))
         except OSError as error:
             console.print(f"{job}: the video could not be written beside the store: {error}", soft_wrap=True)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,8 +48,18 @@ def suite_plots(suite: SuiteReport) -> dict[str, bytes]:
     return {name: _png(figure) for name, figure in drawn.items() if figure is not None}
 
 
-def write_plots(report: Report, folder: str | Path) -> list[Path]:
+def report_plots(report: Report) -> dict[str, dict[str, bytes]]:
+    """Every suite's plots (see :func:`suite_plots`) by suite hash, drawn once for all the renderings that show them."""
+    return {suite.suite_hash: suite_plots(suite) for suite in report.suites}
+
+
+def write_plots(report: Report, plots: Mapping[str, Mapping[str, bytes]], folder: str | Path) -> list[Path]:
     """Write every suite's plots as ``<suite>-<hash>-<plot>.png`` into ``folder``; returns the paths.
+
+    Args:
+        report: the report.
+        plots: its plots (:func:`report_plots`).
+        folder: where to write them (created if missing).
 
     Suite names come from the store, so only letters, digits, ``-`` and ``_`` of them
     reach a file name.
@@ -59,7 +69,7 @@ def write_plots(report: Report, folder: str | Path) -> list[Path]:
     written = []
     for suite in report.suites:
         stem = f"{re.sub(r'[^A-Za-z0-9_-]+', '_', suite.name)[:60]}-{suite.suite_hash[:8]}"
-        for name, png in suite_plots(suite).items():
+        for name, png in plots[suite.suite_hash].items():
             path = folder / f"{stem}-{name}.png"
             path.write_bytes(png)
             written.append(path)

@@ -40,27 +40,46 @@ figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; } figcap
 """
 
 
-def html_report(report: Report, viewer_url: str = DEFAULT_VIEWER_URL) -> str:
+def check_viewer_url(viewer_url: str) -> str:
+    """``viewer_url`` without a trailing slash, once it is sure to be an http(s) URL.
+
+    Raises:
+        UsageError: it is not.
+    """
+    parts = urlsplit(viewer_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"the viewer URL must be http(s)://HOST[:PORT], not {viewer_url!r}")
+    return viewer_url.rstrip("/")
+
+
+def html_report(
+    report: Report,
+    viewer_url: str = DEFAULT_VIEWER_URL,
+    plots: Mapping[str, Mapping[str, bytes]] | None = None,
+) -> str:
     """The whole report as one HTML document (plots embedded as base64 PNG).
 
     Args:
         report: the report.
         viewer_url: where ``codeact-robot view`` serves this store (links from every row).
+        plots: the report's plots (:func:`~codeact_robot.eval.plots.report_plots`), when
+            they are drawn already; None draws them.
 
     Raises:
         UsageError: ``viewer_url`` is not an http(s) URL.
     """
-    parts = urlsplit(viewer_url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageError(f"the viewer URL must be http(s)://HOST[:PORT], not {viewer_url!r}")
-    base = viewer_url.rstrip("/")
+    base = check_viewer_url(viewer_url)
+    if plots is None:
+        from codeact_robot.eval.plots import report_plots  # here: matplotlib is slow to import, only plots need it
+
+        plots = report_plots(report)
     title = f"Evaluation report: {report.folder}"
     body = [f"<h1>{_e(title)}</h1>", _intro(report)]
     for suite, tables in report_tables(report):
         body.append(_suite_heading(suite))
         body += [_table(table, base) for table in tables]
         if suite is not None:
-            body += _figures(suite)
+            body += _figures(plots[suite.suite_hash])
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
@@ -119,11 +138,9 @@ def viewer_link(base: str, filters: Mapping[str, str]) -> str:
     return f"{base}/#/episodes?{urlencode(dict(filters))}"
 
 
-def _figures(suite: SuiteReport) -> list[str]:
+def _figures(plots: Mapping[str, bytes]) -> list[str]:
     figures = []
-    from codeact_robot.eval.plots import suite_plots  # here: matplotlib is slow to import, and only HTML needs it
-
-    for name, png in suite_plots(suite).items():
+    for name, png in plots.items():
         data = base64.b64encode(png).decode("ascii")
         caption = _e(PLOT_TITLES.get(name, name))
         image = f"<img src='data:image/png;base64,{data}' alt='{caption}'>"

@@ -266,10 +266,7 @@ class EpisodeRunner:
         try:
             if self.video_folder is None:
                 return {"video_data": _mp4(video)}
-            relative = video_path(self.suite["suite_hash"], job)
-            with written_whole(self.video_folder / relative) as part:
-                video.write(part)
-            return {"video": relative.as_posix()}
+            return {"video": save_video(self.video_folder, self.suite["suite_hash"], job, video.write)}
         except (VideoFailed, OSError) as failure:
             return {"video_problem": str(failure)}
 
@@ -377,15 +374,18 @@ def video_path(suite_hash: str, job: EpisodeKey) -> Path:
     return Path(VIDEO_FOLDER, _file_name(suite_hash), _file_name(job.agent), name)
 
 
-def save_video(folder: Path, suite_hash: str, job: EpisodeKey, data: bytes) -> str:
-    """Write an episode's MP4 (made elsewhere) beside the store; returns its path relative to ``folder``.
+def save_video(folder: Path, suite_hash: str, job: EpisodeKey, write: Callable[[Path], object]) -> str:
+    """Write an episode's video beside the store; returns its path relative to ``folder``.
+
+    Args:
+        write: writes the video into the path it is given (an MP4 drawn now, or bytes made elsewhere).
 
     Raises:
         OSError: it could not be written (nothing is left in its place).
     """
     relative = video_path(suite_hash, job)
     with written_whole(folder / relative) as part:  # a crash before the row is stored: the next run writes it again
-        part.write_bytes(data)
+        write(part)
     return relative.as_posix()
 
 

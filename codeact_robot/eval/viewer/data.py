@@ -30,7 +30,6 @@ FILTERS = {
 }
 """Query parameter -> the column it must equal."""
 
-FACETS = ("suite_hash", "agent", "task", "split", "failure_kind", "outcome", "model", "mode")
 SORTS = ("id", "agent", "task", "seed", "split", "outcome", "failure_kind", "turns", "wall_s", "finished_at")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -126,9 +125,9 @@ class ViewerData:
         with self._lock:
             suites = self.store.suites()
             runs = self.store.runs()
-            facets = {column: self.store.distinct(column) for column in FACETS}
-            total = self.store.count()
+            facets = {column: self.store.distinct(column) for column in FILTERS.values()}
         counts = facets["suite_hash"]
+        total = sum(counts.values())  # every episode has one suite hash
         return {
             "folder": str(self.folder),
             "episodes": total,
@@ -195,7 +194,7 @@ class ViewerData:
                 {"turn": turn, "camera": camera, "url": f"/api/episodes/{episode_id}/images/{turn}/{camera}"}
                 for turn, camera in images
             ],
-            "video": f"/api/episodes/{episode_id}/video" if self.video_path(episode_id) else None,
+            "video": f"/api/episodes/{episode_id}/video" if self._video_file(rows[0].get("video")) else None,
         }
 
     def image(self, episode_id: int, turn: int, camera: str) -> bytes:
@@ -214,7 +213,10 @@ class ViewerData:
         """The episode's video file, only if it is a video inside the store's folder."""
         with self._lock:
             rows = list(self.store.summaries("id = ?", [episode_id]))
-        video = rows[0].get("video") if rows else None
+        return self._video_file(rows[0].get("video")) if rows else None
+
+    def _video_file(self, video: Any) -> Path | None:
+        """A row's ``video`` value as a file, only if it is a video inside the store's folder."""
         if not isinstance(video, str) or not video or "\x00" in video:
             return None
         path = (self.folder / video).resolve()
