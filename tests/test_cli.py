@@ -200,6 +200,8 @@ BAD_INPUT = {
         [*RUN_PICK, "--trajectory", "{tmp}/notes.txt"],
         ["notes.txt holds something other than trajectories", "give a new file name"],
     ),
+    "deeply-nested-replay": ("run --replay {tmp}/deep.jsonl".split(), ["its JSON is nested too deeply"]),
+    "trajectory-onto-a-pipe": ([*RUN_PICK, "--trajectory", "{tmp}/pipe"], ["pipe: it is not a regular file"]),
     "negative-episode": ("run --replay {tmp}/notes.txt --episode -1".split(), ["--episode: must be 0 or more"]),
     "trajectory-is-a-folder": ([*RUN_PICK, "--trajectory", "{tmp}"], ["it is a folder; give a file name"]),
     "images-under-a-file": ([*RUN_PICK, "--images", "{tmp}/notes.txt/images"], ["cannot write the images to"]),
@@ -230,6 +232,8 @@ def test_bad_input_is_one_line_and_exit_code_2_before_any_work(
 ) -> None:
     (tmp_path / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "notes.txt").write_text("not a trajectory\n")
+    (tmp_path / "deep.jsonl").write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    os.mkfifo(tmp_path / "pipe")
     (tmp_path / "expert.yaml").write_text("llm: {backend: reference}\n")
     (tmp_path / "llm.yaml").write_text("backend: openai\nbase_url: http://localhost:8000/v1\nmodel: m\n")
     before = sorted(tmp_path.rglob("*"))

@@ -256,6 +256,17 @@ def test_hostile_names_stay_text_in_every_rendering(tmp_path: Path) -> None:
     assert "<" not in markdown.replace("\\<", "")
 
 
+def test_terminal_escapes_and_markup_from_a_store_are_printed_as_text(tmp_path: Path) -> None:
+    agent = "evil\x1b]0;TITLE\x07\x1b[2J[bold]x[/bold]"
+    rows = [episode_row(agent, "PickPlace", s, s % 2 == 0) for s in range(2)]
+    folder = make_store(tmp_path / "eval", rows, name="suite\x1b[31m")
+    result = cli("report", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "evil\\x1b]0;TITLE\\x07\\x1b[2J[bold]x[/bold]" in result.stdout.replace("\n", "").replace(" ", "")
+    assert "Suite suite\\x1b[31m" in result.stdout
+
+
 def test_report_of_an_empty_store(tmp_path: Path) -> None:
     ResultsStore(tmp_path / "eval", create=True).close()
     result = cli("report", str(tmp_path / "eval"))

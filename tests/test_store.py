@@ -153,6 +153,20 @@ def test_a_store_that_lost_a_table_is_refused_by_name(store: ResultsStore, tmp_p
         ResultsStore(tmp_path, read_only=True)
 
 
+def test_a_store_that_lost_a_column_is_refused_by_name(store: ResultsStore, tmp_path: Path) -> None:
+    store.db.execute("ALTER TABLE episodes DROP COLUMN search_text")
+    with pytest.raises(UsageError, match="is a damaged results store: episodes lacks search_text"):
+        ResultsStore(tmp_path, read_only=True)
+
+
+def test_a_store_that_is_a_link_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / STORE_FILE).symlink_to(tmp_path / "elsewhere.sqlite")
+    with pytest.raises(UsageError, match="is a symbolic link; a results store is a file of its own folder"):
+        ResultsStore(tmp_path / "out", create=True)
+    assert not (tmp_path / "elsewhere.sqlite").exists()
+
+
 def test_a_store_of_another_schema_version_is_refused(store: ResultsStore, tmp_path: Path) -> None:
     store.db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(UsageError, match="has schema version 99; this codeact-robot reads 1"):

@@ -114,7 +114,7 @@ def _json(text: str) -> Turn:
         found_brace = True
         try:
             value, _ = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict) and "tool" in value:
             return _json_call(text, value)

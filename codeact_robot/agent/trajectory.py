@@ -122,6 +122,8 @@ def read_trajectory(path: str | Path, index: int = 0) -> EpisodeRecord:
         data = json.loads(lines[index])
     except json.JSONDecodeError as error:
         raise UsageError(f"{not_one}: not valid JSON ({error.msg}; a file cut off?)") from None
+    except RecursionError:
+        raise UsageError(f"{not_one}: its JSON is nested too deeply") from None
     try:
         data.pop("totals", None)
         return EpisodeRecord.model_validate(data)

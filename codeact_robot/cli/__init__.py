@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from codeact_robot import __version__
 from codeact_robot.cli.options import INTERRUPTED, USAGE_ERROR, Parser
-from codeact_robot.errors import UsageError
+from codeact_robot.errors import UsageError, printable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return int(args.handler(args) or 0)
     except UsageError as error:
-        print(f"error: {' '.join(str(error).splitlines())}", file=sys.stderr)
+        print(f"error: {printable(' '.join(str(error).splitlines()))}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

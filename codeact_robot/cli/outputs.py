@@ -27,6 +27,8 @@ def writable_file(path: str | Path, what: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise UsageError(f"cannot write {what} to {path}: it is a folder; give a file name")
+    if path.exists() and not path.is_file():  # a pipe or a device would block or swallow the output
+        raise UsageError(f"cannot write {what} to {path}: it is not a regular file")
     try:
         _check_folder(path.parent)
         if path.exists():

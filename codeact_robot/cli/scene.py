@@ -67,7 +67,7 @@ def scene_options(text: str) -> dict[str, Any]:
         return read_yaml(path)
     try:
         options = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise UsageError(f"a scene must be a YAML/JSON file or inline JSON, got {text!r}") from None
     if not isinstance(options, dict):
         raise UsageError('a scene must be a mapping such as {"blocks": ["red"], "bowls": ["blue"]}')

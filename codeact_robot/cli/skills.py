@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from codeact_robot.cli.options import add_command, add_render_options, positive_int
-from codeact_robot.errors import UsageError, settings_error
+from codeact_robot.errors import UsageError, printable, settings_error
 from codeact_robot.library.authoring import Added, add_file, import_library
 from codeact_robot.library.files import (
     DEFAULT_VERIFY_SEEDS,
@@ -103,7 +103,7 @@ def _library(args: argparse.Namespace) -> SkillLibrary:
     if args.library and Path(args.library).exists() and not Path(args.library).is_dir():
         raise UsageError(f"{args.library} is a file; --library names a folder")
     for problem in library.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
     return library
 
 
@@ -117,7 +117,7 @@ def list_skills(args: argparse.Namespace) -> int:
         where = library.folder if library.folder.is_dir() else f"{library.folder} (the folder does not exist yet)"
         print(f"no learned skills in {where}", file=sys.stderr)
     for skill in skills:
-        print(f"{skill.ref}  {skill.status}  {skill.summary}")
+        print(f"{skill.ref}  {skill.status}  {printable(skill.summary)}")
     return 0
 
 
@@ -204,7 +204,7 @@ def import_skills(args: argparse.Namespace) -> int:
         )
         raise UsageError(f"{other} holds no skill library: no NAME/VERSION.py skill could be read{problems}")
     for problem in source.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+        print(f"warning: {printable(problem)}", file=sys.stderr)
     return _report(import_library(_library(args), source), "imported")
 
 

@@ -121,7 +121,7 @@ class CachedBackend(LLMBackend):
 def _parsed(text: str) -> Completion | None:
     try:
         data = json.loads(text)
-    except (TypeError, json.JSONDecodeError):
+    except (TypeError, json.JSONDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return None

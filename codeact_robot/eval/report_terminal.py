@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 from rich.text import Text
 
+from codeact_robot.errors import printable
 from codeact_robot.eval.report import Report, load_report
 from codeact_robot.eval.report_tables import Table, report_tables
 
@@ -40,10 +41,10 @@ def print_report(report: Report, console: Console | None = None) -> None:
     """Print every suite's tables, then any comparison asked for and any unreadable rows."""
     console = console or Console(highlight=False)
     if not report.suites:
-        console.print(Text(f"{report.folder}: no episodes yet"), soft_wrap=True)
+        console.print(Text(printable(f"{report.folder}: no episodes yet")), soft_wrap=True)
     for suite, tables in report_tables(report):
         if suite is not None:
-            heading = Text(f"Suite {suite.name}", style="bold")
+            heading = Text(printable(f"Suite {suite.name}"), style="bold")
             heading.append(
                 f"  {suite.suite_hash[:12]}  {suite.episodes:,} episode{'s' if suite.episodes != 1 else ''}",
                 style="dim",
@@ -58,13 +59,19 @@ def print_report(report: Report, console: Console | None = None) -> None:
 
 def rich_table(table: Table) -> RichTable:
     """A report table as a rich table (numbers right-aligned, totals bold)."""
+    # Names in a table come from the store: Text objects (never markup), control characters escaped.
     rendered = RichTable(
-        title=table.title, title_justify="left", caption=table.note or None, caption_justify="left", box=box.SIMPLE
+        title=Text(printable(table.title)),
+        title_justify="left",
+        caption=Text(printable(table.note)) if table.note else None,
+        caption_justify="left",
+        box=box.SIMPLE,
     )
     for index, column in enumerate(table.columns):
-        rendered.add_column(column, justify="left" if index < table.labels else "right", overflow="fold")
+        justify = "left" if index < table.labels else "right"
+        rendered.add_column(Text(printable(column)), justify=justify, overflow="fold")
     for row in table.rows:
-        rendered.add_row(*(Text(cell.text, style="bold" if cell.strong else "") for cell in row))
+        rendered.add_row(*(Text(printable(cell.text), style="bold" if cell.strong else "") for cell in row))
     return rendered
 
 
@@ -75,6 +82,6 @@ def _print_problems(report: Report, console: Console) -> None:
         Text(f"{len(report.skipped)} row(s) of the store could not be read and are left out:", style="yellow")
     )
     for line in report.skipped[:MAX_PROBLEMS_SHOWN]:
-        console.print(Text(f"  {line}"), soft_wrap=True)
+        console.print(Text(printable(f"  {line}")), soft_wrap=True)
     if len(report.skipped) > MAX_PROBLEMS_SHOWN:
         console.print(Text(f"  ... and {len(report.skipped) - MAX_PROBLEMS_SHOWN} more"))

@@ -384,6 +384,9 @@ def save_video(folder: Path, suite_hash: str, job: EpisodeKey, write: Callable[[
         OSError: it could not be written (nothing is left in its place).
     """
     relative = video_path(suite_hash, job)
+    (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+    if not (folder / relative).resolve().is_relative_to(folder.resolve()):
+        raise OSError(f"{folder / relative.parent} leads outside {folder} (a symbolic link?)")
     with written_whole(folder / relative) as part:  # a crash before the row is stored: the next run writes it again
         write(part)
     return relative.as_posix()

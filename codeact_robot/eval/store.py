@@ -19,6 +19,7 @@ and a row that does not parse is reported and skipped, never fatal.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import time
@@ -116,6 +117,8 @@ class ResultsStore:
     def __init__(self, folder: str | Path, create: bool = False, read_only: bool = False) -> None:
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
+        if self.path.is_symlink():  # it could lead the store's reads and writes anywhere
+            raise UsageError(f"{self.path} is a symbolic link; a results store is a file of its own folder")
         if not create and not self.path.is_file():
             raise UsageError(f"{self.folder} holds no results store ({STORE_FILE}); run `codeact-robot eval` first")
         if read_only:
@@ -156,6 +159,10 @@ class ResultsStore:
         missing = [table for table in TABLES if table not in tables]
         if missing:
             raise UsageError(f"{self.path} is a damaged results store: its table(s) {', '.join(missing)} are gone")
+        for table, columns in _schema_columns().items():
+            gone = columns - _columns(self.db, table)
+            if gone:
+                raise UsageError(f"{self.path} is a damaged results store: {table} lacks {', '.join(sorted(gone))}")
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -245,7 +252,7 @@ class ResultsStore:
         ):
             try:
                 parsed = json.loads(definition)
-            except (TypeError, json.JSONDecodeError):
+            except (TypeError, json.JSONDecodeError, RecursionError):
                 parsed = None
             found.append(
                 {
@@ -326,7 +333,7 @@ class ResultsStore:
             return None
         try:
             record = json.loads(row[0])
-        except (TypeError, json.JSONDecodeError):
+        except (TypeError, json.JSONDecodeError, RecursionError):
             return None
         return record if isinstance(record, dict) else None
 
@@ -359,3 +366,18 @@ class ResultsStore:
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@functools.cache
+def _schema_columns() -> dict[str, frozenset[str]]:
+    """Each table's columns as :data:`SCHEMA` declares them (read from an empty database made with it)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return {table: _columns(db, table) for table in TABLES}
+    finally:
+        db.close()
+
+
+def _columns(db: sqlite3.Connection, table: str) -> frozenset[str]:
+    return frozenset(row[1] for row in db.execute(f"PRAGMA table_info({table})"))  # table: one of TABLES

@@ -714,8 +714,8 @@ class SkillLibrary:
         """Create the folder, with a .gitignore that keeps the derived index out of git."""
         self.folder.mkdir(parents=True, exist_ok=True)
         ignore = self.folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text(f"{INDEX_FILE}\n")
+        if not ignore.exists() and not ignore.is_symlink():  # never written through a link
+            _write(ignore, f"{INDEX_FILE}\n")
 
     def _write_meta(self, meta: SkillMeta) -> Signature:
         folder = self._skill_folder(meta.name, create=True)
@@ -782,8 +782,14 @@ def _write_atomic(path: Path, text: str) -> Signature:
 
 
 def _write(path: Path, text: str) -> Signature:
-    """Write a new file; its signature as written (a rename or a link keeps it)."""
-    with open(path, "w", encoding="utf-8") as file:
+    """Write a new file; its signature as written (a rename or a link keeps it).
+
+    Whatever is at ``path`` (a file left by a crash, a link someone placed) is removed
+    first, and the file is created exclusively, never through a link.
+    """
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with open(descriptor, "w", encoding="utf-8") as file:
         file.write(text)
         file.flush()
         info = os.fstat(file.fileno())

@@ -241,7 +241,7 @@ def _bounded(params: Mapping[str, str], name: str, default: int, low: int, high:
 def _parsed(settings: Any) -> Any:
     try:
         return json.loads(settings) if isinstance(settings, str) else None
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return None
 
 
