@@ -34,6 +34,7 @@ class ContactWatch:
     def __init__(self, world: TabletopWorld, handled: Iterable[str]) -> None:
         self.world = world
         self.watched = {world.robot.name, *handled}
+        self._ignored = self.watched | {"table"}
         self.contacts: set[tuple[str, str]] = set()
         self._known = self._current()
 
@@ -52,8 +53,7 @@ class ContactWatch:
 
     def _current(self) -> set[tuple[str, str]]:
         sim = self.world.sim
-        ignored = self.watched | {"table"}
-        return {(body, other) for body in self.watched for other in sim.contact_bodies(body) - ignored}
+        return {(body, other) for body in self.watched for other in sim.contact_bodies(body) - self._ignored}
 
 
 class ArmController:

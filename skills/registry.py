@@ -8,6 +8,7 @@ From the registry come the sandbox namespace (:func:`bind`), the prompt's API te
 from __future__ import annotations
 
 import collections.abc
+import functools
 import inspect
 import types
 import typing
@@ -32,7 +33,7 @@ class Skill:
     group: str
     function: Callable[..., Any]
 
-    @property
+    @functools.cached_property  # bound to a fresh sandbox at every reset; the signature never changes
     def signature(self) -> inspect.Signature:
         """The signature code actions call: the context parameter dropped, annotations resolved.
 

@@ -241,7 +241,7 @@ class LearnedSkill:
     @property
     def summary(self) -> str:
         """The first line of the docstring."""
-        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+        return _first_line(self.doc)
 
     @property
     def verify_tasks(self) -> tuple[str, ...]:
@@ -744,9 +744,13 @@ def _read_entry(key: str, files: _Found) -> _Entry:
 
 def _entry_of(skill: CheckedSkill, meta: SkillMeta, files: tuple[Signature, Signature | None]) -> _Entry:
     """The index entry of a checked source and its metadata: the prompt's header is its signature and first line."""
-    first = skill.doc.strip().splitlines()[0] if skill.doc.strip() else ""
+    first = _first_line(skill.doc)
     header = skill.signature + (f"\n    {first}" if first else "")
     return _Entry(files=files, sha256=sha256(skill.source), header=header, doc=skill.doc, meta=meta)
+
+
+def _first_line(doc: str) -> str:
+    return doc.strip().splitlines()[0] if doc.strip() else ""
 
 
 def _claim(folder: Path, version: int, source: str) -> tuple[int, Signature]:

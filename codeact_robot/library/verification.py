@@ -73,16 +73,16 @@ class Verifier:
         """
         if request is not None:
             skill = self.library.update(skill, verify=request)
-        return self._verify(skill, frozenset())
+        return self._verify(skill)
 
-    def _verify(self, skill: LearnedSkill, trail: frozenset[str]) -> Outcome:
+    def _verify(self, skill: LearnedSkill) -> Outcome:
         tasks, program = skill.verify_tasks, skill.meta.verify.call
         if not tasks or not program:
             return Outcome(skill, ran=False)
         sources = [self.library.source(skill)]
         needed = callees(skill, self.library.versions())
-        for callee in needed:
-            if callee.ref in trail | {skill.ref}:
+        for callee in needed:  # every skill reached through calls: a loop back to ``skill`` puts it among them
+            if callee.ref == skill.ref:
                 return self._reject(skill, tasks, (), tasks[0], 0, f"it calls {callee.ref}, which calls it back")
         named: dict[str, LearnedSkill] = {}
         for version in [skill, *needed]:
@@ -93,7 +93,7 @@ class Verifier:
         for callee in needed:
             callee = self.library.get(callee.name, callee.version)  # verified meanwhile, as another's callee
             if callee.status == "pending":
-                callee = self._verify(callee, trail | {skill.ref}).skill
+                callee = self._verify(callee).skill
             if callee.status != "verified":
                 reason = f"it calls {callee.ref}, which is {callee.status}: {callee.reason}"
                 return self._reject(skill, tasks, (), tasks[0], 0, reason)

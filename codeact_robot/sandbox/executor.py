@@ -103,6 +103,8 @@ class Sandbox:
         self._sources: dict[str, list[str]] = {}
         self._output = CappedOutput(limits.max_output_chars)
         self._skills = skills
+        self.api_names = frozenset(skills) | SANDBOX_NAMES
+        """Names a learned skill must not take: the skills, the pre-imported modules and the builtins."""
         self._closed = False
         self._skill_calls = self._skill_false = 0
         self._skill_errors: set[int] = set()  # ids of exceptions raised by skills in this action
@@ -133,11 +135,6 @@ class Sandbox:
         namespace.update({alias: self.modules[module] for alias, module in PREIMPORTED.items()})
         namespace.update({name: self._copying(name, function) for name, function in skills.items()})
         return namespace
-
-    @property
-    def api_names(self) -> frozenset[str]:
-        """Names a learned skill must not take: the skills, the pre-imported modules and the builtins."""
-        return frozenset(self._skills) | SANDBOX_NAMES
 
     def _copying(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """The skill as code actions call it: arguments and result copied across; dead once closed."""
