@@ -160,6 +160,8 @@ def _format_signature(signature: inspect.Signature) -> str:
 
 
 def _type_name(annotation: Any) -> str:
+    if annotation is type(None):
+        return "None"
     if isinstance(annotation, type):
         return ("np." if annotation.__module__ == "numpy" else "") + annotation.__name__
     text = str(annotation)

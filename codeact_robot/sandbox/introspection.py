@@ -91,7 +91,7 @@ def _annotation(annotation: Any) -> str:
         return "None"
     if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
         module = annotation.__module__
-        prefix = "" if module == "builtins" else "np." if module == "numpy" else f"{module}."
+        prefix = "" if module in ("builtins", "typing") else "np." if module == "numpy" else f"{module}."
         return prefix + annotation.__qualname__
     return _MODULE_PREFIX.sub("", str(annotation)).replace("numpy.", "np.").replace("NoneType", "None")
 
