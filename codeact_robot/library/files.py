@@ -41,7 +41,7 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -306,6 +306,28 @@ def callees(skill: LearnedSkill, lookup: Mapping[Key, LearnedSkill]) -> list[Lea
             found[key] = callee
             waiting.append(callee)
     return list(found.values())
+
+
+def load_conflict(skill: LearnedSkill, needed: Sequence[LearnedSkill]) -> str | None:
+    """Why ``skill`` cannot be loaded into one sandbox with what it calls, or None if it can.
+
+    Args:
+        skill: the skill.
+        needed: the versions it calls (:func:`callees`).
+
+    Returns:
+        The reason: its calls lead back to it, or it needs two versions of one name (a
+        name holds one function in a sandbox).
+    """
+    for callee in needed:  # every version reached through calls: a loop back puts ``skill`` among them
+        if callee.ref == skill.ref:
+            return f"it calls {callee.ref}, which calls it back"
+    named: dict[str, LearnedSkill] = {}
+    for version in [skill, *needed]:
+        first = named.setdefault(version.name, version)
+        if first.version != version.version:
+            return f"it needs {first.ref} and {version.ref} at once; a name holds one function"
+    return None
 
 
 def sha256(source: str) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError, UsageError
-from codeact_robot.library.files import LearnedSkill, SkillLibrary, callees
+from codeact_robot.library.files import LearnedSkill, SkillLibrary, callees, load_conflict
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 STOPWORDS = frozenset(
@@ -161,8 +161,7 @@ def _sound(skill: LearnedSkill, versions: dict[tuple[str, int], LearnedSkill]) -
         called = callees(skill, versions)
     except UsageError:  # a version it calls is missing
         return False
-    names = {skill.name, *(s.name for s in called)}
-    return len(names) == 1 + len(called) and all(s.status == "verified" for s in called)
+    return load_conflict(skill, called) is None and all(s.status == "verified" for s in called)
 
 
 def library_fingerprint(library: SkillLibrary) -> str:

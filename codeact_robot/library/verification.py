@@ -13,7 +13,16 @@ import hashlib
 from dataclasses import dataclass
 
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.library.files import Failure, LearnedSkill, SkillLibrary, Verdict, VerifyRequest, callees, now
+from codeact_robot.library.files import (
+    Failure,
+    LearnedSkill,
+    SkillLibrary,
+    Verdict,
+    VerifyRequest,
+    callees,
+    load_conflict,
+    now,
+)
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.task_episode import start_episode, task_check
@@ -81,15 +90,9 @@ class Verifier:
             return Outcome(skill, ran=False)
         sources = [self.library.source(skill)]
         needed = callees(skill, self.library.versions())
-        for callee in needed:  # every skill reached through calls: a loop back to ``skill`` puts it among them
-            if callee.ref == skill.ref:
-                return self._reject(skill, tasks, (), tasks[0], 0, f"it calls {callee.ref}, which calls it back")
-        named: dict[str, LearnedSkill] = {}
-        for version in [skill, *needed]:
-            first = named.setdefault(version.name, version)
-            if first.version != version.version:
-                reason = f"it needs {first.ref} and {version.ref} at once; a name holds one function"
-                return self._reject(skill, tasks, (), tasks[0], 0, reason)
+        conflict = load_conflict(skill, needed)
+        if conflict is not None:
+            return self._reject(skill, tasks, (), tasks[0], 0, conflict)
         for callee in needed:
             callee = self.library.get(callee.name, callee.version)  # verified meanwhile, as another's callee
             if callee.status == "pending":
