@@ -76,6 +76,11 @@ class Positions:
         positional = [p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         return cls(*(positional.index(n) if n in positional else None for n in ("dtype", "out")))
 
+    @functools.cached_property
+    def inputs(self) -> int | None:
+        """How many leading positional arguments are inputs for sure (later ones may be a dtype or out=)."""
+        return min((p for p in (self.dtype, self.out) if p is not None), default=None)
+
 
 def is_safe_array(value: Any) -> bool:
     """Whether ``value`` is a plain array of a safe dtype."""
@@ -221,8 +226,7 @@ class Checked:
         self._name = name
         self._positions = positions if positions is not None else Positions.of(function)
         self._elementwise = elementwise
-        # how many leading positional arguments are inputs for sure (later ones may be a dtype or out=)
-        self._inputs = min((p for p in (self._positions.dtype, self._positions.out) if p is not None), default=None)
+        self._inputs = self._positions.inputs
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs or (self._inputs is not None and len(args) > self._inputs):

@@ -322,14 +322,15 @@ class Policy:
             is_class = isinstance(obj, type)
             verdicts, key = (self._class_verdicts, (obj, name)) if is_class else (self._verdicts, (kind, name))
             allowed = verdicts.get(key)
+            checked = name in _checked_names(kind)
             if allowed is None:
                 allowed = self.allows_attribute(obj, name)
                 if len(name) <= MAX_CACHED_NAME and len(verdicts) < MAX_CACHED_VERDICTS:
                     verdicts[key] = allowed
-                    if allowed and not is_class and name not in _checked_names(kind):
+                    if allowed and not is_class and not checked:
                         self._allowed.setdefault(kind, set()).add(name)
             if allowed:
-                if name in _checked_names(kind):
+                if checked:
                     return self._exception_args(obj) if isinstance(obj, BaseException) else checked_method(obj, name)
                 return getattr(obj, name, default[0]) if default else getattr(obj, name)
         if default:
