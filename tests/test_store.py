@@ -159,6 +159,12 @@ def test_a_store_that_lost_a_column_is_refused_by_name(store: ResultsStore, tmp_
         ResultsStore(tmp_path, read_only=True)
 
 
+def test_a_store_with_a_trigger_or_view_is_refused(store: ResultsStore, tmp_path: Path) -> None:
+    store.db.execute("CREATE TRIGGER rewrite AFTER INSERT ON runs BEGIN UPDATE runs SET status = 'x'; END")
+    with pytest.raises(UsageError, match="holds what a results store never has: trigger rewrite"):
+        ResultsStore(tmp_path)
+
+
 def test_a_store_that_is_a_link_is_refused(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / STORE_FILE).symlink_to(tmp_path / "elsewhere.sqlite")

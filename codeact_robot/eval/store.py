@@ -156,6 +156,12 @@ class ResultsStore:
         if version is None or version[0] != str(SCHEMA_VERSION):
             found = version[0] if version else "none"
             raise UsageError(f"{self.path} has schema version {found}; this codeact-robot reads {SCHEMA_VERSION}")
+        foreign = [
+            f"{kind} {name}"
+            for kind, name in self.db.execute("SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view')")
+        ]
+        if foreign:  # a trigger would run on this program's writes, and could rewrite them
+            raise UsageError(f"{self.path} holds what a results store never has: {', '.join(foreign)}")
         missing = [table for table in TABLES if table not in tables]
         if missing:
             raise UsageError(f"{self.path} is a damaged results store: its table(s) {', '.join(missing)} are gone")
