@@ -1,4 +1,4 @@
-"""Object kinds (block, bowl, cup), the colour palette and its seen/unseen split.
+"""Object kinds (block, bowl, cup, box, mat, crate, drawer), the colour palette and its seen/unseen split.
 
 Objects are named ``"<colour> <kind>"``. Their geometry lives in ``assets/*.urdf``
 (written by ``assets/generate.py`` from the sizes below); colour is applied at load.
@@ -43,9 +43,21 @@ BOWL_HEIGHT = 0.045
 BOWL_WALL = 0.01
 BOWL_INNER_RADIUS = BOWL_RADIUS - BOWL_WALL
 BOWL_FLOOR = 0.008
-CUP_SIZE = 0.064  # outer width; the cup is an upside-down box that can hide a block
+CUP_SIZE = 0.064  # outer diameter at the rim; the cup is upside down, a tapered tube that can hide a block
+CUP_TOP_SIZE = 0.05  # outer diameter of its (upturned) base, so it looks like a cup, not a block
 CUP_HEIGHT = 0.06
 CUP_WALL = 0.006
+BOX_SIZE = (0.10, 0.10, 0.05)  # a box too wide for the gripper: it can only be pushed
+MAT_SIZE = (0.16, 0.16, 0.002)  # a flat coloured square that marks a region (no collision)
+CRATE_SIZE = 0.11  # an upside-down crate, too wide to grasp, that hides what is under it
+CRATE_HEIGHT = 0.07
+CRATE_WALL = 0.006
+KNOB_SIZE = 0.02  # the cube on the crate's top by which the gripper lifts it
+CABINET_SIZE = (0.16, 0.16, 0.11)  # the drawer's cabinet (fixed to the table), open towards the robot (-x)
+CABINET_WALL = 0.008
+DRAWER_TRAVEL = 0.12  # how far the drawer slides out
+HANDLE_SIZE = (0.02, 0.02, 0.02)  # a knob on the drawer's front, on a post HANDLE_STANDOFF long
+HANDLE_STANDOFF = 0.035
 
 
 @dataclass(frozen=True)
@@ -57,12 +69,16 @@ class ObjectKind:
         urdf: file name in ``assets/``.
         size: bounding-box extents (x, y, z) in metres, in the object's frame.
         graspable: whether the gripper (8 cm opening) can hold it.
+        fixed: whether it is fixed to the table (a drawer's cabinet).
+        part_of: the kind of object this is a part of (a drawer's handle), which has no body of its own.
     """
 
     name: str
     urdf: str
     size: tuple[float, float, float]
     graspable: bool
+    fixed: bool = False
+    part_of: str | None = None
 
     @property
     def half_height(self) -> float:
@@ -79,7 +95,14 @@ KINDS: dict[str, ObjectKind] = {
     "block": ObjectKind("block", "block.urdf", (BLOCK_SIZE,) * 3, graspable=True),
     "bowl": ObjectKind("bowl", "bowl.urdf", (2 * BOWL_RADIUS, 2 * BOWL_RADIUS, BOWL_HEIGHT), graspable=False),
     "cup": ObjectKind("cup", "cup.urdf", (CUP_SIZE, CUP_SIZE, CUP_HEIGHT), graspable=True),
+    "box": ObjectKind("box", "box.urdf", BOX_SIZE, graspable=False),
+    "mat": ObjectKind("mat", "mat.urdf", MAT_SIZE, graspable=False),
+    "crate": ObjectKind("crate", "crate.urdf", (CRATE_SIZE, CRATE_SIZE, CRATE_HEIGHT + KNOB_SIZE), graspable=False),
+    "drawer": ObjectKind("drawer", "drawer.urdf", CABINET_SIZE, graspable=False, fixed=True),
+    "handle": ObjectKind("handle", "", HANDLE_SIZE, graspable=False, part_of="drawer"),
 }
+PLACEABLE_KINDS = tuple(k for k, v in KINDS.items() if v.part_of is None)
+"""Kinds a scene is made of (a handle comes with its drawer)."""
 
 
 def asset_path(file_name: str) -> Path:
@@ -95,9 +118,9 @@ def check_colour(colour: str) -> str:
 
 
 def check_kind(kind: str) -> ObjectKind:
-    """Return the kind called ``kind``, else raise with the valid ones."""
-    if kind not in KINDS:
-        raise unknown_name_error("object kind", kind, KINDS)
+    """Return the kind called ``kind`` (one a scene can hold), else raise with the valid ones."""
+    if kind not in PLACEABLE_KINDS:
+        raise unknown_name_error("object kind", kind, PLACEABLE_KINDS)
     return KINDS[kind]
 
 

@@ -18,12 +18,14 @@ class ObjectPlacement:
         colour: a palette colour.
         position: (x, y, z) of the object's bounding-box centre, metres.
         yaw: rotation about z, radians.
+        opening: how far a drawer starts pulled out, metres (0 for every other kind).
     """
 
     kind: str
     colour: str
     position: tuple[float, float, float]
     yaw: float = 0.0
+    opening: float = 0.0
 
     def __post_init__(self) -> None:
         check_kind(self.kind)
@@ -36,12 +38,19 @@ class ObjectPlacement:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
-        return {"kind": self.kind, "colour": self.colour, "position": list(self.position), "yaw": self.yaw}
+        data = {"kind": self.kind, "colour": self.colour, "position": list(self.position), "yaw": self.yaw}
+        return data | ({"opening": self.opening} if self.opening else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ObjectPlacement:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["kind"], data["colour"], tuple(data["position"]), float(data.get("yaw", 0.0)))
+        return cls(
+            data["kind"],
+            data["colour"],
+            tuple(data["position"]),
+            float(data.get("yaw", 0.0)),
+            float(data.get("opening", 0.0)),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class ObjectState:
         orientation: quaternion (x, y, z, w).
         linear_velocity: m/s.
         angular_velocity: rad/s.
+        opening: how far a drawer is pulled out, metres (None for objects without a drawer).
     """
 
     name: str
@@ -65,6 +75,7 @@ class ObjectState:
     orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
     linear_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
     angular_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    opening: float | None = None
 
     @property
     def spec(self) -> ObjectKind:
@@ -105,4 +116,5 @@ class ObjectState:
             orientation=tuple(data.get("orientation", (0.0, 0.0, 0.0, 1.0))),
             linear_velocity=tuple(data.get("linear_velocity", (0.0, 0.0, 0.0))),
             angular_velocity=tuple(data.get("angular_velocity", (0.0, 0.0, 0.0))),
+            opening=data.get("opening"),
         )

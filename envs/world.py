@@ -9,7 +9,15 @@ from typing import Any
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.camera import DEFAULT_CAMERAS, Camera, CameraConfig, CameraFrame
 from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
-from codeact_robot.envs.objects import COLOURS, KINDS, TABLE_CENTRE, TABLE_COLOUR, asset_path
+from codeact_robot.envs.objects import (
+    CABINET_SIZE,
+    COLOURS,
+    HANDLE_STANDOFF,
+    KINDS,
+    TABLE_CENTRE,
+    TABLE_COLOUR,
+    asset_path,
+)
 from codeact_robot.envs.physics import TIME_STEP
 from codeact_robot.envs.rendering import Renderer
 from codeact_robot.envs.robot import CLOSED_WIDTH, FINGER_JOINTS, Panda
@@ -18,6 +26,7 @@ from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.errors import UsageError, unknown_name_error
 
 STATE_VERSION = 1
+DRAWER_FRICTION = 3.0  # newtons: the drawer's slide holds still unless pushed or pulled
 StepListener = Callable[[int], None]
 
 
@@ -79,11 +88,31 @@ class TabletopWorld:
         self.sim.step(settle_steps)
 
     def _add(self, placement: ObjectPlacement) -> None:
+        kind = KINDS[placement.kind]
         orientation = pybullet.getQuaternionFromEuler((0.0, 0.0, placement.yaw))
-        body = self.sim.load_urdf(
-            placement.name, asset_path(KINDS[placement.kind].urdf), placement.position, orientation
-        )
-        self.sim.client.changeVisualShape(body, -1, rgbaColor=[*COLOURS[placement.colour], 1.0])
+        body = self.sim.load_urdf(placement.name, asset_path(kind.urdf), placement.position, orientation, kind.fixed)
+        client = self.sim.client
+        for link in range(-1, client.getNumJoints(body)):
+            client.changeVisualShape(body, link, rgbaColor=[*COLOURS[placement.colour], 1.0])
+        for joint in range(client.getNumJoints(body)):  # a drawer's slide: friction, not a free joint
+            client.setJointMotorControl2(body, joint, pybullet.VELOCITY_CONTROL, targetVelocity=0.0, force=DRAWER_FRICTION)
+            client.resetJointState(body, joint, placement.opening)
+
+    def opening(self, name: str) -> float | None:
+        """How far the drawer ``name`` is pulled out, in metres (None for an object without a drawer)."""
+        body = self.sim.body_id(name)
+        if self.sim.client.getNumJoints(body) == 0:
+            return None
+        return float(self.sim.client.getJointState(body, 0)[0])
+
+    def handle_position(self, name: str) -> tuple[float, float, float]:
+        """Where the centre of the knob of the drawer ``name`` is, in the world frame."""
+        client = self.sim.client
+        body = self.sim.body_id(name)
+        _, _, _, _, origin, orientation = client.getLinkState(body, 0)
+        knob = (-CABINET_SIZE[0] / 2 - HANDLE_STANDOFF, 0.0, 0.0)
+        position, _ = client.multiplyTransforms(origin, orientation, knob, (0.0, 0.0, 0.0, 1.0))
+        return (float(position[0]), float(position[1]), float(position[2]))
 
     # --- reading -----------------------------------------------------------------------
 
@@ -105,7 +134,14 @@ class TabletopWorld:
         position, orientation = self.sim.get_pose(name)
         linear, angular = self.sim.get_velocity(name)
         return ObjectState(
-            name, placement.kind, placement.colour, tuple(position), tuple(orientation), tuple(linear), tuple(angular)
+            name,
+            placement.kind,
+            placement.colour,
+            tuple(position),
+            tuple(orientation),
+            tuple(linear),
+            tuple(angular),
+            self.opening(name),
         )
 
     def object_states(self) -> dict[str, ObjectState]:
@@ -178,7 +214,7 @@ class TabletopWorld:
         if state.get("version") != STATE_VERSION:
             raise UsageError(f"unsupported world state version {state.get('version')!r}; expected {STATE_VERSION}")
         objects = [ObjectState.from_dict(o) for o in state["objects"]]
-        self.build(ObjectPlacement(o.kind, o.colour, o.position) for o in objects)
+        self.build(ObjectPlacement(o.kind, o.colour, o.position, opening=o.opening or 0.0) for o in objects)
         if "bullet" in state:
             self.sim.restore_bullet(base64.b64decode(state["bullet"]))
         else:

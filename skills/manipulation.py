@@ -89,6 +89,11 @@ class Manipulator:
         """
         target = self.perception.locate(name)
         spec = KINDS[target.kind]
+        if spec.part_of is not None:
+            raise ValueError(
+                f"the {target.name} is part of a {spec.part_of} and cannot be picked up; hold it with "
+                "open_gripper(), move_to(its position) and close_gripper(), then move_to() in small steps"
+            )
         if not spec.graspable:
             graspable = ", ".join(k for k, v in KINDS.items() if v.graspable)
             raise ValueError(

@@ -9,6 +9,7 @@ import numpy as np
 
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.camera import CameraFrame
+from codeact_robot.envs.objects import KINDS
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import unknown_name_error
 from codeact_robot.skills.detector import detect, fuse
@@ -67,6 +68,7 @@ class StatePerception(Perception):
     """Simulator poses of the objects that at least one camera can see.
 
     Objects nothing can see (a block under a cup) are not reported, as in vision mode.
+    A visible drawer's knob is reported too, as ``"<colour> drawer handle"``.
     """
 
     mode = "state"
@@ -90,7 +92,16 @@ class StatePerception(Perception):
                 orientation=tuple(float(a) for a in pybullet.getEulerFromQuaternion(state.orientation)),
                 bbox=(low, high),
             )
+            if state.opening is not None:
+                estimates[f"{name} handle"] = _handle_estimate(world, name, state.colour)
         return estimates
+
+
+def _handle_estimate(world: TabletopWorld, drawer: str, colour: str) -> ObjectEstimate:
+    """The knob of ``drawer``, a part addressable by name (it moves with the drawer)."""
+    position = np.array(world.handle_position(drawer))
+    half = np.array(KINDS["handle"].size) / 2
+    return ObjectEstimate(f"{drawer} handle", "handle", colour, position, (0.0, 0.0, 0.0), (position - half, position + half))
 
 
 class VisionPerception(Perception):

@@ -112,7 +112,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             raise UsageError(f"unknown render_mode {render_mode!r}; render modes are: None, rgb_array")
         self.config = (config or EnvConfig()).with_overrides(overrides)
         self.task = get_task(task)
-        self.task.instance(0, None, self.config.colours)  # fail now on a colour split the task cannot use
+        self.config.task_instance(self.task, 0)  # fail now on a colour split the task cannot use
         self.render_mode = render_mode
         self.model = model
         self.library = (
@@ -138,7 +138,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
 
     def instance_for(self, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
         """The episode :meth:`reset` lays out for ``seed`` and ``options`` (without laying it out)."""
-        return self.task.instance(seed, options, self.config.colours)
+        return self.config.task_instance(self.task, seed, options)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

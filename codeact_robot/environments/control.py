@@ -104,7 +104,7 @@ class TabletopControlEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """
         super().reset(seed=seed)
         episode_seed = int(self.np_random.integers(2**31 - 1)) if seed is None else int(seed)
-        self.instance = self.task.instance(episode_seed, options, self.config.colours)
+        self.instance = self.config.task_instance(self.task, episode_seed, options)
         if len(self.instance.placements) > self.max_objects:
             count = len(self.instance.placements)
             raise UsageError(f"the scene has {count} objects; max_objects is {self.max_objects}")

@@ -297,7 +297,7 @@ def error_result(
     """The result of an episode that could not run: outcome ``error``, with what went wrong."""
     instruction = ""
     with contextlib.suppress(Exception):  # the row is written without it
-        instruction = get_task(job.task).instance(job.seed, None, agent.env.colours).instruction
+        instruction = agent.env.task_instance(get_task(job.task), job.seed).instruction
     record = EpisodeRecord(
         config=record_config(suite, agent, job),
         task=job.task,

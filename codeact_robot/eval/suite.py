@@ -326,7 +326,7 @@ def _check_agent(agent: AgentSpec, env: EnvConfig, tasks: tuple[str, ...], seed:
     if backend == "reference" and agent.mode != "codeact":
         raise UsageError(f"{where}: the reference agent writes programs; use mode codeact, not {agent.mode}")
     for task in tasks:
-        get_task(task).instance(seed, None, env.colours)  # a colour split the task cannot use fails here
+        env.task_instance(get_task(task), seed)  # a colour split the task cannot use fails here
 
 
 def suite_names() -> list[str]:

@@ -112,7 +112,7 @@ class Verifier:
 
     def _episode(self, task: str, seed: int, sources: list[str], program: str) -> str | None:
         """Run one verification episode; None when the task's check holds, else what went wrong."""
-        instance = get_task(task).instance(seed, None, self.config.colours)
+        instance = self.config.task_instance(get_task(task), seed)
         worker = self._worker = self._worker or WorkerClient(self.config)
         try:
             reply = start_episode(worker, instance, sources)

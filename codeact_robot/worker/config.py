@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
 from codeact_robot.envs.objects import DEFAULT_SPLIT
 from codeact_robot.envs.physics import SIM_RATE_HZ
+from codeact_robot.envs.tasks import Task, TaskInstance
+from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.errors import settings_error
 
 Camera = Literal["front", "top"]
@@ -46,6 +48,29 @@ class Limits(BaseModel):
         return self.max_sim_steps / SIM_RATE_HZ
 
 
+class PerturbationConfig(BaseModel):
+    """Perturbations of task episodes, as in LIBERO-PRO (see ``envs/tasks/perturbation.py``); all off by default.
+
+    Attributes:
+        paraphrase: ask with a paraphrase of the family's instruction (held-out
+            paraphrases for the unseen colour split).
+        distractors: extra objects the instruction does not mention.
+        unseen_colours: draw scene colours from the unseen split whatever ``colours`` says.
+        layout_shift: metres by which the whole layout is moved, in a seeded direction.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paraphrase: bool = False
+    distractors: int = Field(0, ge=0, le=6)
+    unseen_colours: bool = False
+    layout_shift: float = Field(0.0, ge=0.0, le=0.1)
+
+    def plain(self) -> Perturbation:
+        """The same settings as the task layer's plain data."""
+        return Perturbation(self.paraphrase, self.distractors, self.unseen_colours, self.layout_shift)
+
+
 class EnvConfig(BaseModel):
     """Settings of a CodeAct environment and of its episode worker.
 
@@ -73,6 +98,8 @@ class EnvConfig(BaseModel):
             library skills they call); 0 turns the library off, ``save_skill`` included.
         strict_isolation: refuse to run when the worker cannot confine itself at the OS
             level (Landlock, seccomp); otherwise it says so once and runs.
+        perturbation: perturbations of the task's episodes (paraphrase, distractors,
+            unseen colours, layout shift); all off by default.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,6 +117,11 @@ class EnvConfig(BaseModel):
     skill_library: str | None = None
     skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
+    perturbation: PerturbationConfig = Field(default_factory=PerturbationConfig)
+
+    def task_instance(self, task: Task, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
+        """The episode of ``task`` for ``seed`` under these settings (colour split, perturbation)."""
+        return task.instance(seed, options, self.colours, self.perturbation.plain())
 
     @property
     def video_size(self) -> tuple[int, int]:
@@ -121,8 +153,8 @@ class EnvConfig(BaseModel):
         for name, value in overrides.items():
             if name in Limits.model_fields:
                 data["limits"][name] = value
-            elif name == "limits" and isinstance(value, dict):
-                data["limits"].update(value)
+            elif name in ("limits", "perturbation") and isinstance(value, dict):
+                data[name].update(value)
             else:
                 data[name] = value
         try:

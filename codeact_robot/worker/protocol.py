@@ -130,6 +130,7 @@ class ObjectStateData(_Plain):
     orientation: tuple[float, float, float, float]
     linear_velocity: Vector3
     angular_velocity: Vector3
+    opening: float | None = Field(None, ge=-0.01, le=1.0)  # a drawer's, metres
 
 
 class RobotStateData(_Plain):

@@ -5,15 +5,19 @@ from __future__ import annotations
 import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
 
-from codeact_robot.envs.objects import COLOUR_SPLITS, DEFAULT_SPLIT
+from codeact_robot.envs.objects import COLOUR_SPLITS, DEFAULT_SPLIT, KINDS
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
-from codeact_robot.envs.tasks.sampling import with_retries
+from codeact_robot.envs.tasks.perturbation import Perturbation
+from codeact_robot.envs.tasks.sampling import Layout, with_retries
+from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.errors import SceneSamplingError, UsageError, unknown_name_error
+
+SHIFT_DIRECTIONS = 8
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class TaskInstance:
         params: the goal as plain data (object names, places ...), read by the check.
         max_turns: the turn budget.
         colours: the colour split the scene was drawn from.
+        events: what happens to the scene while the agent works, as plain data (see
+            :class:`SceneEvent`), in order.
     """
 
     task: str
@@ -37,6 +43,7 @@ class TaskInstance:
     params: dict[str, Any]
     max_turns: int
     colours: str
+    events: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
@@ -48,6 +55,7 @@ class TaskInstance:
             "params": self.params,
             "max_turns": self.max_turns,
             "colours": self.colours,
+            "events": list(self.events),
         }
 
 
@@ -64,11 +72,21 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Sample:
-    """What a task's sampler returns."""
+    """What a task's sampler returns.
+
+    Attributes:
+        instruction: the instruction, from the family's template.
+        placements: the objects of the scene.
+        params: the goal as plain data.
+        fields: the template's fields, so that a paraphrase can ask for the same goal.
+        events: scene events (see :class:`TaskInstance`).
+    """
 
     instruction: str
     placements: list[ObjectPlacement]
     params: dict[str, Any]
+    fields: dict[str, str] = field(default_factory=dict)
+    events: tuple[dict[str, Any], ...] = ()
 
 
 class Task(ABC):
@@ -84,11 +102,18 @@ class Task(ABC):
     template: ClassVar[str]
     max_turns: ClassVar[int] = 8
     rules: ClassVar[str] = ""  # task-specific conventions the agent is told
+    paraphrases: ClassVar[tuple[str, ...]] = ()  # other words for ``template``, same fields (seen split)
+    held_out_paraphrases: ClassVar[tuple[str, ...]] = ()  # ones only the unseen split asks with
+    distractor_kinds: ClassVar[tuple[str, ...]] = ("cup", "bowl")  # extra objects the goal is indifferent to
     has_check: ClassVar[bool] = True  # False for a scene without a goal (the free scene)
     options: ClassVar[tuple[str, ...]] = ("colours", "instruction")  # what reset(options=...) may set
 
     def instance(
-        self, seed: int, options: Mapping[str, Any] | None = None, colours: str = DEFAULT_SPLIT
+        self,
+        seed: int,
+        options: Mapping[str, Any] | None = None,
+        colours: str = DEFAULT_SPLIT,
+        perturbation: Perturbation | None = None,
     ) -> TaskInstance:
         """The episode for ``seed`` with the reset options applied.
 
@@ -97,13 +122,14 @@ class Task(ABC):
             options: ``colours`` (the colour split, see :meth:`sample`) and ``instruction``
                 (the user's own words for the same goal, e.g. in a chat).
             colours: the colour split when ``options`` names none.
+            perturbation: what to perturb (see :mod:`perturbation`); None: nothing.
 
         Raises:
             UsageError: an unknown option, naming the valid ones.
         """
         options = dict(options or {})
         self._check_options(options)
-        instance = self.sample(seed, options.get("colours", colours))
+        instance = self.sample(seed, options.get("colours", colours), perturbation)
         if options.get("instruction"):
             instance = replace(instance, instruction=str(options["instruction"]))
         return instance
@@ -115,23 +141,29 @@ class Task(ABC):
                 f"unknown option(s) for {self.name}: {', '.join(unknown)}; options are: {', '.join(self.options)}"
             )
 
-    def sample(self, seed: int, colours: str = DEFAULT_SPLIT) -> TaskInstance:
+    def sample(self, seed: int, colours: str = DEFAULT_SPLIT, perturbation: Perturbation | None = None) -> TaskInstance:
         """Sample the episode for ``seed`` (same seed, same episode).
 
         Args:
             seed: any non-negative integer.
             colours: colour split, ``"seen"``, ``"unseen"`` or ``"all"``.
+            perturbation: what to perturb; None: nothing.
 
         Returns:
             The sampled :class:`TaskInstance`.
         """
         if colours not in COLOUR_SPLITS:
             raise unknown_name_error("colour split", colours, COLOUR_SPLITS)
+        if perturbation is not None and perturbation.unseen_colours:
+            colours = "unseen"
         rng = np.random.default_rng([seed, zlib.crc32(self.name.encode())])  # task-specific stream
         try:
             sample = with_retries(lambda: self.sample_scene(rng, COLOUR_SPLITS[colours]))
         except SceneSamplingError as error:
             raise SceneSamplingError(f"{self.name}: {error}") from None
+        if perturbation is not None and perturbation.active:
+            own = np.random.default_rng([seed, zlib.crc32(self.name.encode()), zlib.crc32(b"perturbation")])
+            sample = self._perturbed(sample, perturbation, own, colours)
         return self._instance_of(seed, sample, self.max_turns, colours)
 
     def _instance_of(self, seed: int, sample: Sample, max_turns: int, colours: str) -> TaskInstance:
@@ -143,7 +175,38 @@ class Task(ABC):
             params=sample.params,
             max_turns=max_turns,
             colours=colours,
+            events=sample.events,
         )
+
+    # --- perturbations (see perturbation.py) ------------------------------------------------
+
+    def _perturbed(self, sample: Sample, perturbation: Perturbation, rng: np.random.Generator, colours: str) -> Sample:
+        instruction, placements = sample.instruction, list(sample.placements)
+        if perturbation.paraphrase:
+            templates = self.paraphrases if colours == "seen" else self.held_out_paraphrases
+            if templates:
+                instruction = str(rng.choice(list(templates))).format(**sample.fields)
+        if perturbation.layout_shift > 0:
+            placements = self._shifted(placements, sample.params, perturbation.layout_shift, rng)
+        if perturbation.distractors > 0:
+            placements = _with_distractors(placements, self.distractor_kinds, perturbation.distractors, rng, colours)
+        return replace(sample, instruction=instruction, placements=placements)
+
+    def _shifted(
+        self, placements: list[ObjectPlacement], params: dict[str, Any], distance: float, rng: np.random.Generator
+    ) -> list[ObjectPlacement]:
+        start = float(rng.uniform(0.0, 2 * np.pi))
+        for step in range(SHIFT_DIRECTIONS):
+            angle = start + 2 * np.pi * step / SHIFT_DIRECTIONS
+            offset = distance * np.array([np.cos(angle), np.sin(angle)])
+            moved = [
+                replace(p, position=(p.position[0] + offset[0], p.position[1] + offset[1], p.position[2]))
+                for p in placements
+            ]
+            inside = all(WORKSPACE.contains(p.position[:2], KINDS[p.kind].footprint_radius) for p in moved)
+            if inside and not self.check(_resting(moved), params):
+                return moved
+        return placements
 
     @abstractmethod
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -152,3 +215,32 @@ class Task(ABC):
     @abstractmethod
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         """Whether the goal holds for these object states."""
+
+
+def _resting(placements: list[ObjectPlacement]) -> dict[str, ObjectState]:
+    """Object states of a layout as laid out, at rest (for checking a goal before anything moves)."""
+    states = {}
+    for p in placements:
+        half = p.yaw / 2
+        opening = 0.0 if KINDS[p.kind].fixed else None
+        orientation = (0.0, 0.0, float(np.sin(half)), float(np.cos(half)))
+        states[p.name] = ObjectState(p.name, p.kind, p.colour, p.position, orientation, opening=opening)
+    return states
+
+
+def _with_distractors(
+    placements: list[ObjectPlacement], kinds: tuple[str, ...], count: int, rng: np.random.Generator, colours: str
+) -> list[ObjectPlacement]:
+    """The layout with up to ``count`` extra objects of ``kinds`` (in turn) at free spots, in unused colours."""
+    layout = Layout(rng, existing=placements)
+    for index in range(count):
+        kind = kinds[index % len(kinds)]
+        used = {p.colour for p in layout.placements if p.kind == kind}
+        free = [c for c in COLOUR_SPLITS[colours] if c not in used]
+        if not free:
+            continue
+        try:
+            layout.add(kind, str(rng.choice(free)))
+        except SceneSamplingError:
+            continue  # no room left: fewer distractors
+    return layout.placements

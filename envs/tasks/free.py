@@ -9,6 +9,7 @@ import numpy as np
 
 from codeact_robot.envs.objects import DEFAULT_SPLIT, KINDS, check_colour, object_name
 from codeact_robot.envs.state import ObjectState
+from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task, TaskInstance
 from codeact_robot.envs.tasks.sampling import CLEARANCE, Layout, with_retries
 from codeact_robot.envs.workspace import WORKSPACE
@@ -32,11 +33,16 @@ class FreeScene(Task):
     options: ClassVar[tuple[str, ...]] = ("blocks", "bowls", "cups", "positions", "instruction", "max_turns")
 
     def instance(
-        self, seed: int, options: Mapping[str, Any] | None = None, colours: str = DEFAULT_SPLIT
+        self,
+        seed: int,
+        options: Mapping[str, Any] | None = None,
+        colours: str = DEFAULT_SPLIT,
+        perturbation: Perturbation | None = None,
     ) -> TaskInstance:
         """Lay out the user's scene (the default layout when ``options`` is empty).
 
-        The scene's colours are the ones its options name; ``colours`` is not used.
+        The scene's colours are the ones its options name; ``colours`` is not used, and
+        the user's own scene is not perturbed.
 
         Raises:
             UsageError: naming the bad option and what is valid.

@@ -16,6 +16,7 @@ T = TypeVar("T")
 LAYOUT_RETRIES = 20
 CLEARANCE = 0.03  # free space between footprints, so fingers fit beside a block
 ATTEMPTS = 500
+AXIS_ALIGNED = ("bowl", "mat", "drawer")  # laid out unturned: round, a marked square, a cabinet facing the robot
 
 
 def choose_colours(rng: np.random.Generator, colours: Sequence[str], count: int) -> list[str]:
@@ -57,12 +58,15 @@ class Layout:
     Args:
         rng: the episode's random generator.
         bounds: where objects may go (their whole footprint stays inside).
+        existing: objects already laid out, kept clear of.
     """
 
-    def __init__(self, rng: np.random.Generator, bounds: Bounds = WORKSPACE) -> None:
+    def __init__(
+        self, rng: np.random.Generator, bounds: Bounds = WORKSPACE, existing: Sequence[ObjectPlacement] = ()
+    ) -> None:
         self.rng = rng
         self.bounds = bounds
-        self.placements: list[ObjectPlacement] = []
+        self.placements: list[ObjectPlacement] = list(existing)
 
     def add(
         self,
@@ -105,7 +109,7 @@ class Layout:
     def add_at(self, kind: str, colour: str, xy: Sequence[float], z: float | None = None) -> ObjectPlacement:
         """Put an object at a given (x, y), resting on the table unless ``z`` is given."""
         spec = KINDS[kind]
-        yaw = float(self.rng.uniform(-np.pi / 4, np.pi / 4)) if kind != "bowl" else 0.0
+        yaw = float(self.rng.uniform(-np.pi / 4, np.pi / 4)) if kind not in AXIS_ALIGNED else 0.0
         height = spec.half_height if z is None else z
         placement = ObjectPlacement(kind, colour, (float(xy[0]), float(xy[1]), height), yaw)
         self.placements.append(placement)
