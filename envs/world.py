@@ -95,7 +95,9 @@ class TabletopWorld:
         for link in range(-1, client.getNumJoints(body)):
             client.changeVisualShape(body, link, rgbaColor=[*COLOURS[placement.colour], 1.0])
         for joint in range(client.getNumJoints(body)):  # a drawer's slide: friction, not a free joint
-            client.setJointMotorControl2(body, joint, pybullet.VELOCITY_CONTROL, targetVelocity=0.0, force=DRAWER_FRICTION)
+            client.setJointMotorControl2(
+                body, joint, pybullet.VELOCITY_CONTROL, targetVelocity=0.0, force=DRAWER_FRICTION
+            )
             client.resetJointState(body, joint, placement.opening)
 
     def opening(self, name: str) -> float | None:

@@ -101,7 +101,9 @@ def _handle_estimate(world: TabletopWorld, drawer: str, colour: str) -> ObjectEs
     """The knob of ``drawer``, a part addressable by name (it moves with the drawer)."""
     position = np.array(world.handle_position(drawer))
     half = np.array(KINDS["handle"].size) / 2
-    return ObjectEstimate(f"{drawer} handle", "handle", colour, position, (0.0, 0.0, 0.0), (position - half, position + half))
+    return ObjectEstimate(
+        f"{drawer} handle", "handle", colour, position, (0.0, 0.0, 0.0), (position - half, position + half)
+    )
 
 
 class VisionPerception(Perception):

@@ -191,7 +191,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         terminated = (success and self.config.end_on_success) or reply.report.done
         truncated = not terminated and self.turn >= self.budget
         info["outcome"] = _outcome(success, reply.report.done) if terminated or truncated else None
-        notes = refused + (
+        notes = [*reply.notes, *refused] + (
             [f"The episode ends: {info['outcome'].replace('_', ' ')}."] if terminated or truncated else []
         )
         text = format_observation(reply.report, reply.scene, self.budget - self.turn, notes)

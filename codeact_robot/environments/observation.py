@@ -9,6 +9,9 @@ MAX_TEXT_CHARS = 200_000
 """The observation space's limit on the text; a longer text is cut, saying so."""
 
 
+DRAWER_OPEN = 0.01  # metres out: a drawer pulled out less than this reads as closed
+
+
 def describe_scene(scene: SceneSummary) -> str:
     """One paragraph: the gripper and every object perception reports."""
     gripper = scene.gripper
@@ -22,6 +25,8 @@ def describe_scene(scene: SceneSummary) -> str:
         text += f" Visible objects: {listed}."
     else:
         text += " No objects are visible."
+    for name, opening in scene.openings.items():
+        text += f" The {name} is {'open ' + number(opening) + ' m' if opening >= DRAWER_OPEN else 'closed'}."
     return text
 
 

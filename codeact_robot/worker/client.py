@@ -105,13 +105,17 @@ class WorkerClient:
 
     # --- requests ------------------------------------------------------------------------
 
-    def reset(self, placements: list[dict[str, Any]], seed: int, skills: list[str]) -> WorkerReply:
+    def reset(
+        self, placements: list[dict[str, Any]], seed: int, skills: list[str], events: Sequence[dict[str, Any]] = ()
+    ) -> WorkerReply:
         """Lay out a new scene (starting the worker if needed).
 
         Args:
             placements: the scene's objects as plain data.
             seed: the episode seed (seeds the sandbox's ``random``).
             skills: sources of the learned skills to load into the sandbox.
+            events: the scene's events as plain data (``envs/events.py``); a restored
+                episode has none left.
 
         Raises:
             WorkerCrashed: when the worker cannot be started.
@@ -119,7 +123,7 @@ class WorkerClient:
         self.restarts = 0
         self._seed = seed
         self._skills = list(skills)
-        return self._set_up("reset", placements=placements)
+        return self._set_up("reset", placements=placements, events=list(events))
 
     def restore(self, state: dict[str, Any]) -> WorkerReply:
         """Put the world into a state from an earlier reply; the sandbox starts afresh.

@@ -7,7 +7,7 @@ user, reads only of what it loaded, writes only to SCRATCH, no network, no proce
 says how (:class:`~codeact_robot.worker.protocol.Hello`). Then each request is a JSON
 object (see :mod:`protocol`):
 
-- ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
+- ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...], "events": [...]}``
 - ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}``
 - ``{"verb": "execute", "code": str, "turn": int}``
 - ``{"verb": "render", "poses": [...]}`` (video frames of recorded poses; ends the episode)
@@ -46,7 +46,7 @@ def serve(connection: Connection, scratch: Path) -> None:
     confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation, devices=devices)
     connection.send_bytes(Hello(confinement=str(confinement), missing=confinement.missing).model_dump_json().encode())
     handlers = {
-        "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
+        "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"], r.get("events", [])),
         "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
         "execute": lambda r: runtime.execute(r["code"], r["turn"]),
         "render": lambda r: runtime.render(r["poses"]),

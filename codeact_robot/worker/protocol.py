@@ -163,10 +163,13 @@ class GripperSummary(_Plain):
 
 
 class SceneSummary(_Plain):
-    """What perception reports: the visible objects' positions and the gripper."""
+    """What perception reports: the visible objects' positions, how far each visible drawer is open, the gripper."""
 
     objects: dict[Name, Vector3] = Field(max_length=MAX_OBJECTS)
     gripper: GripperSummary
+    openings: dict[Name, Annotated[float, Field(ge=-0.01, le=1.0)]] = Field(
+        default_factory=dict, max_length=MAX_OBJECTS
+    )
 
 
 class SavedSkill(_Plain):

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
+from codeact_robot.envs.events import SceneEvent, SceneScript
+from codeact_robot.envs.objects import KINDS
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OPEN_WIDTH
 from codeact_robot.envs.state import ObjectPlacement
@@ -42,10 +44,11 @@ from codeact_robot.worker.protocol import (
 
 
 class _Episode:
-    """One episode's skills, sandbox and recordings; ended before the next episode's scene exists."""
+    """One episode's skills, sandbox, scene events and recordings; ended before the next episode's scene exists."""
 
-    def __init__(self, runtime: EpisodeRuntime, seed: int) -> None:
+    def __init__(self, runtime: EpisodeRuntime, seed: int, events: list[SceneEvent]) -> None:
         config = runtime.config
+        self.script = SceneScript(runtime.world, events)
         self.context = SkillContext(
             runtime.world, config.perception, runtime.save_skill if config.skills_top_k else None
         )
@@ -71,23 +74,27 @@ class EpisodeRuntime:
 
     # --- requests ----------------------------------------------------------------------------
 
-    def reset(self, placements: list[dict[str, Any]], seed: int, skills: list[str]) -> WorkerReply:
+    def reset(
+        self, placements: list[dict[str, Any]], seed: int, skills: list[str], events: list[dict[str, Any]]
+    ) -> WorkerReply:
         """End the current episode, lay out a new scene and start a fresh sandbox.
 
         Args:
             placements: the objects of the scene (``ObjectPlacement.to_dict()`` each).
             seed: seeds the sandbox's ``random``.
             skills: sources of the learned skills to load.
+            events: the scene's events (``SceneEvent.to_dict()`` each), in order.
         """
         self._end_episode()
+        checked = [SceneEvent.from_dict(e) for e in events]
         self.world.build([ObjectPlacement.from_dict(p) for p in placements])
-        return self._start_episode(seed, skills)
+        return self._start_episode(seed, skills, checked)
 
     def restore(self, state: dict[str, Any], seed: int, skills: list[str]) -> WorkerReply:
-        """Put the world into ``state`` and start a fresh sandbox (earlier variables are gone)."""
+        """Put the world into ``state`` and start a fresh sandbox (earlier variables and pending events are gone)."""
         self._end_episode()
         self.world.set_state(state)
-        return self._start_episode(seed, skills)
+        return self._start_episode(seed, skills, [])
 
     def execute(self, code: str, turn: int) -> WorkerReply:
         """Run one code action (turn ``turn`` of the episode) and report what happened."""
@@ -98,7 +105,9 @@ class EpisodeRuntime:
         episode.saved.clear()
         start = self.world.sim.step_count
         result = episode.sandbox.run(code, f"<action {int(turn)}>")
-        return self._reply(result, self.world.sim.step_count - start)
+        happened = tuple(episode.script.happened)
+        episode.script.happened.clear()
+        return self._reply(result, self.world.sim.step_count - start, notes=happened)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
         """Video frames of the scene in each pose (``ScenePose`` data), as recorded in this world.
@@ -135,8 +144,8 @@ class EpisodeRuntime:
 
     # --- episodes ----------------------------------------------------------------------------
 
-    def _start_episode(self, seed: int, skills: list[str]) -> WorkerReply:
-        self._episode = episode = _Episode(self, seed)
+    def _start_episode(self, seed: int, skills: list[str], events: list[SceneEvent]) -> WorkerReply:
+        self._episode = episode = _Episode(self, seed, events)
         notes = []
         for source in skills:
             # A library file is untrusted however it got there: the rule is checked again here.
@@ -165,6 +174,7 @@ class EpisodeRuntime:
         if episode is None:
             return
         episode.sandbox.step_budget(step)
+        episode.script.on_step(step)
         if episode.pose_every and step % episode.pose_every == 0:
             if len(episode.poses) >= MAX_POSES - 1:  # the last place is kept for the scene as the action ends
                 # A long action: keep every other pose and record half as often from now on, so
@@ -247,11 +257,13 @@ class EpisodeRuntime:
     def _scene(self, context: SkillContext) -> SceneSummary:
         robot = self.world.robot
         width = robot.gripper_width()
+        estimates = context.perception.estimates()
+        openings = {name: self.world.opening(name) for name, e in estimates.items() if KINDS[e.kind].fixed}
         return SceneSummary(
             objects={
-                name: tuple(round(float(v), 3) for v in estimate.position)
-                for name, estimate in context.perception.estimates().items()
+                name: tuple(round(float(v), 3) for v in estimate.position) for name, estimate in estimates.items()
             },
+            openings={name: round(float(opening), 3) for name, opening in openings.items() if opening is not None},
             gripper=GripperSummary(
                 position=tuple(round(float(v), 3) for v in robot.ee_position()),
                 width=round(width, 3),

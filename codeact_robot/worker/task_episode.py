@@ -26,7 +26,8 @@ def start_episode(worker: WorkerClient, instance: TaskInstance, skills: Sequence
     Raises:
         WorkerCrashed: the worker cannot be started.
     """
-    return worker.reset([p.to_dict() for p in instance.placements], instance.seed, list(skills))
+    placements = [p.to_dict() for p in instance.placements]
+    return worker.reset(placements, instance.seed, list(skills), instance.events)
 
 
 def task_check(instance: TaskInstance, reply: WorkerReply) -> CheckResult:
