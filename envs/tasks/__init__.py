@@ -1,4 +1,4 @@
-"""The task suite: Code as Policies' tabletop families plus tasks that need feedback.
+"""The task suite: Code as Policies' tabletop families, tasks that need feedback, and interactive ones.
 
 ``TASKS`` maps each task name to its :class:`Task`; :func:`get_task` looks one up.
 """
@@ -11,8 +11,13 @@ from typing import Any
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult, Task, TaskInstance
 from codeact_robot.envs.tasks.bowls import BlocksInBowl, MatchingBowls, MismatchedBowls
+from codeact_robot.envs.tasks.counting import MoreInBowl, TowerOfCount
+from codeact_robot.envs.tasks.distractors import ClosestOnSide
+from codeact_robot.envs.tasks.drawers import PutInDrawer
+from codeact_robot.envs.tasks.dynamic import PutBackInBowl
 from codeact_robot.envs.tasks.free import FreeScene
 from codeact_robot.envs.tasks.hidden import FindHiddenBlock, SortHiddenBlocks
+from codeact_robot.envs.tasks.occlusion import FindUnderCrate
 from codeact_robot.envs.tasks.placing import (
     BlocksInCorners,
     BlocksInLine,
@@ -20,6 +25,7 @@ from codeact_robot.envs.tasks.placing import (
     PickPlace,
     PlaceRelativeToBowl,
 )
+from codeact_robot.envs.tasks.pushing import PushBoxOntoMat
 from codeact_robot.envs.tasks.relations import PickByDirectionFromBowl, PickByDistanceToBowl, PickNthFromDirection
 from codeact_robot.envs.tasks.stacking import StackBlocks, StackOnPlace
 from codeact_robot.errors import unknown_name_error
@@ -45,6 +51,15 @@ TASKS: dict[str, Task] = {
         # need feedback between turns
         FindHiddenBlock(),
         SortHiddenBlocks(),
+        # more than one pick-and-place per object: pushing, a drawer, counting, distractors,
+        # occluders, a scene that changes
+        PushBoxOntoMat(),
+        PutInDrawer(),
+        MoreInBowl(),
+        TowerOfCount(),
+        ClosestOnSide(),
+        FindUnderCrate(),
+        PutBackInBowl(),
     )
 }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -13,11 +13,12 @@ import numpy as np
 from codeact_robot.envs.objects import COLOUR_SPLITS, DEFAULT_SPLIT, KINDS
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.envs.tasks.perturbation import Perturbation
-from codeact_robot.envs.tasks.sampling import Layout, with_retries
-from codeact_robot.envs.workspace import WORKSPACE
+from codeact_robot.envs.tasks.sampling import Layout, far_from, with_retries
+from codeact_robot.envs.workspace import TABLE_PLACES, WORKSPACE
 from codeact_robot.errors import SceneSamplingError, UsageError, unknown_name_error
 
 SHIFT_DIRECTIONS = 8
+SPOT_CLEARANCE = 0.12  # distractors keep this far from where the goal or a scene event puts an object
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,9 @@ class Task(ABC):
     """
 
     name: ClassVar[str]
-    split: ClassVar[str]  # "seen", "unseen" (Code as Policies' instruction split) or "feedback"
+    # "seen", "unseen" (Code as Policies' instruction split), "feedback" (hidden blocks) or
+    # "interactive" (pushing, drawers, counting, distractors, occluders, a changing scene)
+    split: ClassVar[str]
     description: ClassVar[str]
     template: ClassVar[str]
     max_turns: ClassVar[int] = 8
@@ -181,32 +184,42 @@ class Task(ABC):
     # --- perturbations (see perturbation.py) ------------------------------------------------
 
     def _perturbed(self, sample: Sample, perturbation: Perturbation, rng: np.random.Generator, colours: str) -> Sample:
-        instruction, placements = sample.instruction, list(sample.placements)
+        instruction, placements, events = sample.instruction, list(sample.placements), sample.events
         if perturbation.paraphrase:
             templates = self.paraphrases if colours == "seen" else self.held_out_paraphrases
             if templates:
                 instruction = str(rng.choice(list(templates))).format(**sample.fields)
         if perturbation.layout_shift > 0:
-            placements = self._shifted(placements, sample.params, perturbation.layout_shift, rng)
+            offset = self._shift(placements, sample.params, perturbation.layout_shift, rng)
+            placements = [_moved(p, offset) for p in placements]
+            events = tuple({**e, "move_to": [float(v) for v in np.array(e["move_to"]) + offset]} for e in events)
         if perturbation.distractors > 0:
-            placements = _with_distractors(placements, self.distractor_kinds, perturbation.distractors, rng, colours)
-        return replace(sample, instruction=instruction, placements=placements)
+            spots = [*self.reserved(placements, sample.params), *(e["move_to"] for e in events)]
+            placements = _with_distractors(
+                placements, spots, self.distractor_kinds, perturbation.distractors, rng, colours
+            )
+        return replace(sample, instruction=instruction, placements=placements, events=events)
 
-    def _shifted(
+    def _shift(
         self, placements: list[ObjectPlacement], params: dict[str, Any], distance: float, rng: np.random.Generator
-    ) -> list[ObjectPlacement]:
+    ) -> np.ndarray:
+        """The first of eight directions (from a seeded start) that keeps the layout inside and its goal unmet."""
         start = float(rng.uniform(0.0, 2 * np.pi))
         for step in range(SHIFT_DIRECTIONS):
             angle = start + 2 * np.pi * step / SHIFT_DIRECTIONS
             offset = distance * np.array([np.cos(angle), np.sin(angle)])
-            moved = [
-                replace(p, position=(p.position[0] + offset[0], p.position[1] + offset[1], p.position[2]))
-                for p in placements
-            ]
+            moved = [_moved(p, offset) for p in placements]
             inside = all(WORKSPACE.contains(p.position[:2], KINDS[p.kind].footprint_radius) for p in moved)
             if inside and not self.check(_resting(moved), params):
-                return moved
-        return placements
+                return offset
+        return np.zeros(2)
+
+    def reserved(self, placements: Sequence[ObjectPlacement], params: Mapping[str, Any]) -> list[tuple[float, float]]:
+        """Table points (x, y) where the goal puts something: distractors keep clear of them.
+
+        By default the named place of a goal that has one (``params["place"]``).
+        """
+        return [TABLE_PLACES[params["place"]]] if params.get("place") in TABLE_PLACES else []
 
     @abstractmethod
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -215,6 +228,11 @@ class Task(ABC):
     @abstractmethod
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         """Whether the goal holds for these object states."""
+
+
+def _moved(placement: ObjectPlacement, offset: np.ndarray) -> ObjectPlacement:
+    x, y, z = placement.position
+    return replace(placement, position=(float(x + offset[0]), float(y + offset[1]), z))
 
 
 def _resting(placements: list[ObjectPlacement]) -> dict[str, ObjectState]:
@@ -229,10 +247,19 @@ def _resting(placements: list[ObjectPlacement]) -> dict[str, ObjectState]:
 
 
 def _with_distractors(
-    placements: list[ObjectPlacement], kinds: tuple[str, ...], count: int, rng: np.random.Generator, colours: str
+    placements: list[ObjectPlacement],
+    spots: list[Any],
+    kinds: tuple[str, ...],
+    count: int,
+    rng: np.random.Generator,
+    colours: str,
 ) -> list[ObjectPlacement]:
-    """The layout with up to ``count`` extra objects of ``kinds`` (in turn) at free spots, in unused colours."""
+    """The layout with up to ``count`` extra objects of ``kinds`` (in turn) at free spots, in unused colours.
+
+    The distractors also keep clear of ``spots`` (x, y): where the goal or a scene event puts objects.
+    """
     layout = Layout(rng, existing=placements)
+    clear_of_spots = far_from(spots, SPOT_CLEARANCE)
     for index in range(count):
         kind = kinds[index % len(kinds)]
         used = {p.colour for p in layout.placements if p.kind == kind}
@@ -240,7 +267,7 @@ def _with_distractors(
         if not free:
             continue
         try:
-            layout.add(kind, str(rng.choice(free)))
+            layout.add(kind, str(rng.choice(free)), accept=clear_of_spots)
         except SceneSamplingError:
             continue  # no room left: fewer distractors
     return layout.placements

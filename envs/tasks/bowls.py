@@ -22,6 +22,8 @@ class BlocksInBowl(Task):
     split = "seen"
     description = "put all the blocks into one bowl"
     template = "put the blocks in the {bowl}"
+    paraphrases = ("move every block into the {bowl}", "place all the blocks in the {bowl}")
+    held_out_paraphrases = ("the {bowl} should end up holding every block", "fill the {bowl} with the blocks")
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         layout = Layout(rng)
@@ -29,7 +31,7 @@ class BlocksInBowl(Task):
         for colour in choose_colours(rng, colours, int(rng.integers(2, 4))):
             layout.add("block", colour)
         bowl = bowls[0].name
-        return Sample(self.template.format(bowl=bowl), layout.placements, {"bowl": bowl})
+        return Sample(self.template.format(bowl=bowl), layout.placements, {"bowl": bowl}, {"bowl": bowl})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         bowl = objects[params["bowl"]]
@@ -47,6 +49,11 @@ class MatchingBowls(Task):
     split = "seen"
     description = "put every block into the bowl of its own colour"
     template = "put all the blocks in the bowls with matching colors"
+    paraphrases = ("put each block in the bowl of the same color", "sort the blocks into the bowls by color")
+    held_out_paraphrases = (
+        "every block goes into the bowl that shares its color",
+        "match the blocks to the bowls by colour",
+    )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         count = int(rng.integers(2, 4))
@@ -67,6 +74,14 @@ class MismatchedBowls(Task):
     split = "unseen"
     description = "put every block into a bowl of another colour"
     template = "put the blocks in the bowls with mismatched colors"
+    paraphrases = (
+        "put each block in a bowl of a different color",
+        "place every block in a bowl whose color differs from it",
+    )
+    held_out_paraphrases = (
+        "no block may sit in the bowl of its own color; put them all in bowls",
+        "put the blocks into bowls, never one of the same colour",
+    )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         layout = Layout(rng)

@@ -28,6 +28,14 @@ class FindHiddenBlock(Task):
     split = "feedback"
     description = "find the block hidden under one of the cups and put it in a bowl"
     template = "the {colour} block is hidden under one of the cups; find it and put it in the {bowl}"
+    paraphrases = (
+        "one of the cups hides the {colour} block; put it in the {bowl}",
+        "find the {colour} block under the cups and place it in the {bowl}",
+    )
+    held_out_paraphrases = (
+        "look under the cups for the {colour} block and move it into the {bowl}",
+        "the {colour} block is beneath a cup: get it into the {bowl}",
+    )
     max_turns = 10
     rules = HIDDEN_RULES
 
@@ -40,8 +48,8 @@ class FindHiddenBlock(Task):
         for cup_colour, index in zip(cups, rng.permutation(3)):
             layout.cover(cup_colour, hiding[index])
         target = object_name(target_colour, "block")
-        instruction = self.template.format(colour=target_colour, bowl=bowl.name)
-        return Sample(instruction, layout.placements, {"object": target, "bowl": bowl.name})
+        fields = {"colour": target_colour, "bowl": bowl.name}
+        return Sample(self.template.format(**fields), layout.placements, {"object": target, "bowl": bowl.name}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         return checks.in_bowl(objects[params["object"]], objects[params["bowl"]])
@@ -52,6 +60,14 @@ class SortHiddenBlocks(Task):
     split = "feedback"
     description = "uncover the blocks hidden under cups and put each in the bowl of its colour"
     template = "some of the cups hide blocks; put every hidden block in the bowl of its color"
+    paraphrases = (
+        "blocks are hidden under some cups; sort each into the bowl of its color",
+        "find the blocks under the cups and put each in its color's bowl",
+    )
+    held_out_paraphrases = (
+        "uncover the hidden blocks and drop each into the matching bowl",
+        "the cups hide some blocks: every one belongs in the bowl of the same color",
+    )
     max_turns = 12
     rules = HIDDEN_RULES
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from codeact_robot.envs.objects import object_name
-from codeact_robot.envs.state import ObjectState
+from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.envs.tasks import checks
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task
 from codeact_robot.envs.tasks.sampling import Layout, choose_colours, far_from
@@ -22,6 +22,11 @@ class PickPlace(Task):
     split = "seen"
     description = "pick up a block and place it on another block or in a bowl"
     template = "pick up the {object} and place it {preposition} the {target}"
+    paraphrases = ("put the {object} {preposition} the {target}", "move the {object} {preposition} the {target}")
+    held_out_paraphrases = (
+        "the {object} should end up {preposition} the {target}",
+        "grab the {object} and set it down {preposition} the {target}",
+    )
     max_turns = 5
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -37,8 +42,8 @@ class PickPlace(Task):
             target, preposition = object_name(bowl_colours[0], "bowl"), "in"
         else:
             target, preposition = object_name(block_colours[1], "block"), "on"
-        instruction = self.template.format(object=picked, preposition=preposition, target=target)
-        return Sample(instruction, layout.placements, {"object": picked, "target": target})
+        fields = {"object": picked, "preposition": preposition, "target": target}
+        return Sample(self.template.format(**fields), layout.placements, {"object": picked, "target": target}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         picked, target = objects[params["object"]], objects[params["target"]]
@@ -54,6 +59,8 @@ class BlocksOnPlace(Task):
     split = "seen"
     description = "put all the blocks on a corner or side of the table"
     template = "put all the blocks on the {place}"
+    paraphrases = ("move every block to the {place}", "gather the blocks on the {place}")
+    held_out_paraphrases = ("all of the blocks belong on the {place}", "bring each block over to the {place}")
     rules = "Blocks put at a place may stand side by side or be stacked there."
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -64,7 +71,7 @@ class BlocksOnPlace(Task):
             layout.add("bowl", colour, accept=far_from([target], 0.2))
         for colour in choose_colours(rng, colours, int(rng.integers(2, 4))):
             layout.add("block", colour, accept=far_from([target], GROUP_RADIUS + 0.03))
-        return Sample(self.template.format(place=place), layout.placements, {"place": place})
+        return Sample(self.template.format(place=place), layout.placements, {"place": place}, {"place": place})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         place = params["place"]
@@ -83,6 +90,11 @@ class BlocksInCorners(Task):
     split = "unseen"
     description = "put every block in a different corner of the table"
     template = "put all the blocks in different corners"
+    paraphrases = ("place each block in a corner of its own", "spread the blocks out, one per corner")
+    held_out_paraphrases = (
+        "no two blocks may share a corner: put every block in one",
+        "move the blocks into separate corners",
+    )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         corners = [TABLE_PLACES[c] for c in CORNERS]
@@ -92,6 +104,10 @@ class BlocksInCorners(Task):
         for colour in choose_colours(rng, colours, int(rng.integers(2, 5))):
             layout.add("block", colour, accept=far_from(corners, checks.PLACE_RADIUS + 0.02))
         return Sample(self.template, layout.placements, {})
+
+    def reserved(self, placements: Sequence[ObjectPlacement], params: Mapping[str, Any]) -> list[tuple[float, float]]:
+        """Every corner."""
+        return [TABLE_PLACES[c] for c in CORNERS]
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         used: dict[str, str] = {}
@@ -117,6 +133,14 @@ class PlaceRelativeToBowl(Task):
     split = "unseen"
     description = "place a block a little or a lot to one side of a bowl"
     template = "place the {object} {amount} to the {direction} of the {bowl}"
+    paraphrases = (
+        "put the {object} {amount} {direction} of the {bowl}",
+        "set the {object} down {amount} to the {direction} of the {bowl}",
+    )
+    held_out_paraphrases = (
+        "move the {object} so it sits {amount} to the {direction} of the {bowl}",
+        "the {object} goes {amount} to the {direction} of the {bowl}",
+    )
     max_turns = 5
     rules = (
         'Distances are measured from the bowl\'s centre: "a little" is about 12 cm, "a lot" about 24 cm. '
@@ -138,12 +162,14 @@ class PlaceRelativeToBowl(Task):
         for colour in choose_colours(rng, colours, int(rng.integers(1, 3))):
             layout.add("block", colour, accept=far_from([target], 0.08))
         picked = layout.placements[1].name
-        instruction = self.template.format(object=picked, amount=amount, direction=direction, bowl=bowl.name)
-        return Sample(
-            instruction,
-            layout.placements,
-            {"object": picked, "bowl": bowl.name, "direction": direction, "amount": amount},
-        )
+        fields = {"object": picked, "amount": amount, "direction": direction, "bowl": bowl.name}
+        return Sample(self.template.format(**fields), layout.placements, dict(fields), fields)
+
+    def reserved(self, placements: Sequence[ObjectPlacement], params: Mapping[str, Any]) -> list[tuple[float, float]]:
+        """Where the block goes: ``amount`` to the ``direction`` of the bowl."""
+        bowl = next(p for p in placements if p.name == params["bowl"])
+        offset = AMOUNTS[params["amount"]][0] * np.array(DIRECTIONS[params["direction"]])
+        return [(bowl.position[0] + float(offset[0]), bowl.position[1] + float(offset[1]))]
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         block, bowl = objects[params["object"]], objects[params["bowl"]]
@@ -175,6 +201,11 @@ class BlocksInLine(Task):
     split = "unseen"
     description = "put all the blocks in a horizontal, vertical or diagonal line"
     template = "put all the blocks in a {orientation} line"
+    paraphrases = ("line the blocks up in a {orientation} row", "arrange every block along a {orientation} line")
+    held_out_paraphrases = (
+        "make a {orientation} line out of all the blocks",
+        "the blocks should form one {orientation} line",
+    )
     rules = (
         "Lines are as seen from the top camera: horizontal runs left-right (along y), vertical runs "
         "top-bottom (along x), diagonal at 45 degrees. Blocks stand on the table, 5-15 cm apart."
@@ -185,7 +216,8 @@ class BlocksInLine(Task):
         layout = Layout(rng)
         for colour in choose_colours(rng, colours, int(rng.integers(3, 5))):
             layout.add("block", colour)
-        return Sample(self.template.format(orientation=orientation), layout.placements, {"orientation": orientation})
+        fields = {"orientation": orientation}
+        return Sample(self.template.format(**fields), layout.placements, dict(fields), fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         blocks = checks.blocks(objects)

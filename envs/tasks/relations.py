@@ -50,6 +50,14 @@ class PickByDirectionFromBowl(_PickToPlace):
     split = "seen"
     description = "move the block that lies to one side of a bowl to a corner or side"
     template = "pick up the block to the {direction} of the {bowl} and place it on the {place}"
+    paraphrases = (
+        "move the block {direction} of the {bowl} to the {place}",
+        "put the block that is to the {direction} of the {bowl} on the {place}",
+    )
+    held_out_paraphrases = (
+        "the block lying {direction} of the {bowl} goes on the {place}",
+        "take the block on the {direction} of the {bowl} over to the {place}",
+    )
     rules = DIRECTIONS_RULE
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -68,11 +76,12 @@ class PickByDirectionFromBowl(_PickToPlace):
         answer = layout.add("block", block_colours[0], accept=in_direction)
         for colour in block_colours[1:]:
             layout.add("block", colour, accept=lambda xy: angle(xy) > OTHER_CONE and clear_of_place(xy))
-        instruction = self.template.format(direction=direction, bowl=bowl.name, place=place)
+        fields = {"direction": direction, "bowl": bowl.name, "place": place}
         return Sample(
-            instruction,
+            self.template.format(**fields),
             layout.placements,
             {"object": answer.name, "place": place, "bowl": bowl.name, "direction": direction},
+            fields,
         )
 
 
@@ -81,6 +90,14 @@ class PickByDistanceToBowl(_PickToPlace):
     split = "seen"
     description = "move the block closest to (or farthest from) a bowl to a corner or side"
     template = "pick up the block {relation} the {bowl} and place it on the {place}"
+    paraphrases = (
+        "move the block {relation} the {bowl} to the {place}",
+        "put the block {relation} the {bowl} on the {place}",
+    )
+    held_out_paraphrases = (
+        "the block {relation} the {bowl} goes on the {place}",
+        "take the block {relation} the {bowl} over to the {place}",
+    )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         extreme = str(rng.choice(["closest", "farthest"]))
@@ -102,11 +119,12 @@ class PickByDistanceToBowl(_PickToPlace):
             blocks.append(block)
         pick = int(np.argmin(distances) if extreme == "closest" else np.argmax(distances))
         relation = "closest to" if extreme == "closest" else "farthest from"
-        instruction = self.template.format(relation=relation, bowl=bowl.name, place=place)
+        fields = {"relation": relation, "bowl": bowl.name, "place": place}
         return Sample(
-            instruction,
+            self.template.format(**fields),
             layout.placements,
             {"object": blocks[pick].name, "place": place, "bowl": bowl.name, "extreme": extreme},
+            fields,
         )
 
 
@@ -115,6 +133,14 @@ class PickNthFromDirection(_PickToPlace):
     split = "seen"
     description = "move the n-th block counted from one side of the table to a corner or side"
     template = "pick up the {ordinal} block from the {direction} and place it on the {place}"
+    paraphrases = (
+        "move the {ordinal} block from the {direction} to the {place}",
+        "counting from the {direction}, put the {ordinal} block on the {place}",
+    )
+    held_out_paraphrases = (
+        "the {ordinal} block counted from the {direction} goes on the {place}",
+        "take the {ordinal} block from the {direction} over to the {place}",
+    )
     rules = DIRECTIONS_RULE
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -137,9 +163,10 @@ class PickNthFromDirection(_PickToPlace):
             coordinates.append(float(np.array(block.position[:2]) @ unit))
             blocks.append(block)
         answer = blocks[int(np.argsort(coordinates)[::-1][ordinal_index])]
-        instruction = self.template.format(ordinal=ORDINALS[ordinal_index], direction=direction, place=place)
+        fields = {"ordinal": ORDINALS[ordinal_index], "direction": direction, "place": place}
         return Sample(
-            instruction,
+            self.template.format(**fields),
             layout.placements,
             {"object": answer.name, "place": place, "direction": direction, "ordinal": ordinal_index + 1},
+            fields,
         )

@@ -115,9 +115,9 @@ class Layout:
         self.placements.append(placement)
         return placement
 
-    def cover(self, cup_colour: str, block_colour: str | None) -> ObjectPlacement:
-        """Put a cup at a free spot, with a block of ``block_colour`` hidden under it (if given)."""
-        cup = self.add("cup", cup_colour)
+    def cover(self, cup_colour: str, block_colour: str | None, kind: str = "cup") -> ObjectPlacement:
+        """Put a cup (or a crate) at a free spot, with a block of ``block_colour`` hidden under it (if given)."""
+        cup = self.add(kind, cup_colour)
         if block_colour is not None:
             hidden = (cup.position[0], cup.position[1], BLOCK_SIZE / 2)
             self.placements.append(ObjectPlacement("block", block_colour, hidden, cup.yaw))

@@ -19,6 +19,8 @@ class StackBlocks(Task):
     split = "seen"
     description = "stack all the blocks into one tower"
     template = "stack all the blocks"
+    paraphrases = ("build one tower out of all the blocks", "put every block in a single stack")
+    held_out_paraphrases = ("pile all of the blocks on top of each other", "make a tower using every block")
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         layout = Layout(rng)
@@ -41,6 +43,11 @@ class StackOnPlace(Task):
     split = "unseen"
     description = "stack all the blocks into one tower on a corner or side of the table"
     template = "stack all the blocks on the {place}"
+    paraphrases = ("build a tower of all the blocks on the {place}", "make one stack of every block on the {place}")
+    held_out_paraphrases = (
+        "on the {place}, pile all of the blocks into a tower",
+        "the blocks should form a single tower on the {place}",
+    )
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         place = str(rng.choice(list(TABLE_PLACES)))
@@ -48,7 +55,7 @@ class StackOnPlace(Task):
         layout = Layout(rng)
         for colour in choose_colours(rng, colours, int(rng.integers(2, 4))):
             layout.add("block", colour, accept=far_from([target], checks.PLACE_RADIUS + 0.04))
-        return Sample(self.template.format(place=place), layout.placements, {"place": place})
+        return Sample(self.template.format(place=place), layout.placements, {"place": place}, {"place": place})
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         blocks = checks.blocks(objects)
