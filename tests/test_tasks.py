@@ -110,7 +110,8 @@ def arrange(world: TabletopWorld, goal: Goal) -> None:
     world.step(480)
 
 
-@pytest.mark.parametrize("name", list(TASKS))
+# The interactive families' checks are tested on their own scenes in test_tasks_interactive.py.
+@pytest.mark.parametrize("name", [n for n, t in TASKS.items() if t.split != "interactive"])
 def test_check_accepts_a_solved_scene_and_rejects_near_misses(world: TabletopWorld, name: str) -> None:
     for seed in (0, 1):
         instance = get_task(name).sample(seed)
@@ -129,7 +130,7 @@ def test_check_accepts_a_solved_scene_and_rejects_near_misses(world: TabletopWor
 
 def test_every_family_of_code_as_policies_is_present() -> None:
     splits = {t.split for t in TASKS.values()}
-    assert splits == {"seen", "unseen", "feedback"}
+    assert splits >= {"seen", "unseen", "feedback"}
     assert sum(t.split == "seen" for t in TASKS.values()) >= 8
     assert sum(t.split == "unseen" for t in TASKS.values()) >= 5
     assert sum(t.split == "feedback" for t in TASKS.values()) >= 2

@@ -23,8 +23,8 @@ def lift_away(crate):
     return True
 
 
-def solve(colour, bowl):
-    block = colour + " block"
+def solve(object, bowl):
+    block = object
     for crate in names_of("crate"):
         if block in get_object_names():
             break
