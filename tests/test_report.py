@@ -161,7 +161,8 @@ def test_json_output_has_the_documented_shape(hand_store: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {"folder", "episodes", "skipped", "suites", "compared"}
     suite = data["suites"][0]
-    assert set(suite) == {"name", "suite_hash", "heldout", "episodes", "agents", "comparisons", "modes"}
+    assert set(suite) == {"name", "suite_hash", "heldout", "episodes", "agents", "comparisons", "modes", "robustness"}
+    assert suite["robustness"] == []  # no agent here runs under a perturbation
     agent = suite["agents"][0]
     assert agent["success"] == {
         "successes": 13,

@@ -22,6 +22,7 @@ from codeact_robot.config import ActionMode
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.failures import FAILURE_KINDS
+from codeact_robot.eval.robustness import PerturbationDrop, perturbation_drops
 from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
@@ -114,6 +115,7 @@ class SuiteReport:
         agents: one report per agent, in the suite's order.
         comparisons: every pair of agents that ran common episodes.
         modes: success and turns per (model, action mode).
+        robustness: each perturbed agent's success drop against its unperturbed twin.
     """
 
     name: str
@@ -123,6 +125,7 @@ class SuiteReport:
     agents: list[AgentReport]
     comparisons: list[Comparison]
     modes: list[ModeRow]
+    robustness: list[PerturbationDrop]
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,7 @@ def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeR
         agents=agents,
         comparisons=comparisons,
         modes=_mode_rows(episodes),
+        robustness=perturbation_drops(info.get("definition"), by_agent, compare_agents),
     )
 
 

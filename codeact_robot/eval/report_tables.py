@@ -84,7 +84,7 @@ def report_tables(report: Report) -> list[tuple[SuiteReport | None, list[Table]]
 
 
 def suite_tables(suite: SuiteReport) -> list[Table]:
-    """The tables of one suite: agents, costs, families, failure kinds, modes, comparisons."""
+    """The tables of one suite: agents, costs, families, failure kinds, modes, robustness, comparisons."""
     tables = [
         _success_table(suite),
         _cost_table(suite),
@@ -93,8 +93,35 @@ def suite_tables(suite: SuiteReport) -> list[Table]:
     ]
     if len({row.mode for row in suite.modes}) > 1:
         tables.append(_mode_table(suite))
+    if suite.robustness:
+        tables.append(_robustness_table(suite))
     tables += [comparison_table(c, suite.suite_hash) for c in suite.comparisons]
     return tables
+
+
+def _robustness_table(suite: SuiteReport) -> Table:
+    """Each agent's success drop per perturbation, paired with its unperturbed episodes."""
+    rows = [
+        [
+            Cell(row.agent, {"suite": suite.suite_hash, "agent": row.agent}),
+            Cell(row.perturbation, {"suite": suite.suite_hash, "agent": row.perturbed}),
+            Cell(str(row.drop.pairs)),
+            Cell(percent(row.drop.a_rate)),
+            Cell(percent(row.drop.b_rate)),
+            Cell(difference_text(row.drop), strong=True),
+            Cell(p_text(row.drop.p_value)),
+        ]
+        for row in suite.robustness
+    ]
+    return Table(
+        title="Robustness: success drop per perturbation",
+        columns=["agent", "perturbation", "pairs", "unperturbed", "perturbed", "drop [95% CI]", "McNemar p"],
+        rows=rows,
+        note="Drop = unperturbed − perturbed success over the episodes both ran (paired by task, seed and "
+        "repeat); the perturbed agent is the one whose settings differ only in `perturbation`.",
+        labels=2,
+        key="robustness",
+    )
 
 
 def comparison_table(comparison: Comparison, suite_hash: str | None) -> Table:

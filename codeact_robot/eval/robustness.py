@@ -1,0 +1,78 @@
+"""Robustness: each agent's success drop under each perturbation, relative to its unperturbed episodes.
+
+A suite such as ``robustness`` runs one agent several times, once plainly and once under
+each perturbation (the environment's ``perturbation`` setting, LIBERO-PRO style). Agents of
+a suite whose settings are the same but for their name and ``perturbation`` are the same
+agent; the one without a perturbation is the baseline, and each other one is compared with
+it on the (task, seed, repeat) episodes both ran. The definition is read as data: an agent
+entry that is not a mapping, or one without settings, is simply not grouped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from codeact_robot.eval.rows import EpisodeRow
+from codeact_robot.eval.stats import PairedDifference
+
+Compare = Callable[[str, Iterable[EpisodeRow], str, Iterable[EpisodeRow]], Any]
+
+
+@dataclass(frozen=True)
+class PerturbationDrop:
+    """One agent's success without and with one perturbation.
+
+    Attributes:
+        agent: the unperturbed agent's name.
+        perturbed: the perturbed agent's name.
+        perturbation: what is perturbed, e.g. ``"paraphrase"`` or ``"distractors=3"``.
+        drop: the paired difference unperturbed − perturbed (its ``difference`` is the drop).
+    """
+
+    agent: str
+    perturbed: str
+    perturbation: str
+    drop: PairedDifference
+
+
+def perturbation_label(settings: Mapping[str, Any]) -> str:
+    """``"paraphrase+layout_shift=0.05"``: the perturbations that are on ("" when none is)."""
+    return "+".join(name if value is True else f"{name}={value}" for name, value in settings.items() if value)
+
+
+def perturbation_drops(
+    definition: Any, by_agent: Mapping[str, list[EpisodeRow]], compare: Compare
+) -> list[PerturbationDrop]:
+    """Every perturbed agent of a suite against its unperturbed twin.
+
+    Args:
+        definition: the suite's stored definition (parsed JSON; anything else yields nothing).
+        by_agent: the suite's episodes by agent name.
+        compare: the report's paired comparison (``a`` unperturbed, ``b`` perturbed); it
+            returns None when the two ran no episode in common.
+    """
+    agents = definition.get("agents") if isinstance(definition, dict) else None
+    groups: dict[str, dict[str, str]] = {}  # the settings but name and perturbation -> label -> agent name
+    for agent in agents if isinstance(agents, list) else []:
+        env = agent.get("env") if isinstance(agent, dict) else None
+        if (
+            not isinstance(env, dict)
+            or not isinstance(env.get("perturbation"), dict)
+            or agent.get("name") not in by_agent
+        ):
+            continue
+        rest = {**agent, "name": None, "env": {**env, "perturbation": None}}
+        groups.setdefault(json.dumps(rest, sort_keys=True), {})[perturbation_label(env["perturbation"])] = agent["name"]
+    drops = []
+    for twins in groups.values():
+        baseline = twins.get("")
+        for label, name in twins.items():
+            if baseline is None or not label:
+                continue
+            comparison = compare(baseline, by_agent[baseline], name, by_agent[name])
+            if comparison is not None:
+                drops.append(PerturbationDrop(baseline, name, label, comparison.overall))
+    return drops
