@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from codeact_robot.cli import main
+from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.rows import EpisodeKey
 from codeact_robot.eval.store import STORE_FILE
@@ -125,10 +126,20 @@ def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
 
 
 def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
-    assert suite_names() == ["action-modes", "perception", "smoke", "tabletop"]
+    assert suite_names() == ["action-modes", "perception", "robustness", "smoke", "tabletop"]
     smoke = load_suite("smoke")
-    assert len(smoke.tasks) == 15 and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
-    assert len(load_suite("tabletop").jobs()) == 15 * 20
+    assert len(smoke.tasks) == len(TASKS) and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
+    assert len(load_suite("tabletop").jobs()) == len(TASKS) * 20
+    robustness = load_suite("robustness")
+    perturbations = [a.env_config().perturbation.plain() for a in robustness.agents.values()]
+    assert [(p.paraphrase, p.distractors, p.unseen_colours, p.layout_shift) for p in perturbations] == [
+        (False, 0, False, 0.0),
+        (True, 0, False, 0.0),
+        (False, 3, False, 0.0),
+        (False, 0, True, 0.0),
+        (False, 0, False, 0.05),
+    ]
+
     modes = load_suite("action-modes")
     assert [a.mode for a in modes.agents.values()] == ["codeact", "json", "text"]
     assert [a.env_config().perception for a in load_suite("perception").agents.values()] == ["state", "vision"]
