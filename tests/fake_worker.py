@@ -2,12 +2,13 @@
 
 python tests/fake_worker.py BEHAVIOUR LOG_FOLDER FD SCRATCH
 
-It answers the handshake, ``reset`` and ``restore`` as a simulator should (a restore echoes the
-state it was given; the executor channels they carry are taken and left alone), and answers ``execute`` as BEHAVIOUR says: garbage, a pickle, frames that
-announce a terabyte, stop halfway or never end, images of the wrong size or camera, NaN in the
-state, fields the schema does not have ... Every request it receives is appended to
-``LOG_FOLDER/requests.jsonl``; a pickle it sends would create ``LOG_FOLDER/pwned`` if the host
-ever unpickled it.
+It answers the handshake, ``reset`` and ``restore`` as a simulator should (a restore echoes
+the state it was given; the executor channels they carry are taken and left alone), and
+answers ``execute`` as BEHAVIOUR says: garbage, a pickle, frames that announce a terabyte,
+stop halfway or never end, images of the wrong size or camera, NaN in the state, fields
+the schema does not have ... Every request it receives is appended to
+``LOG_FOLDER/requests.jsonl``; a pickle it sends would create ``LOG_FOLDER/pwned`` if the
+host ever unpickled it.
 """
 
 from __future__ import annotations
