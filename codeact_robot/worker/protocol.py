@@ -1,4 +1,4 @@
-"""What crosses the process boundary between the host and an episode worker: plain data only.
+"""What crosses the process boundary between the host and the simulator: plain data only.
 
 Every message is one length-prefixed frame on the socket (``send_bytes``/``recv_bytes``
 of :mod:`multiprocessing.connection`; nothing is pickled). A request is one JSON frame.
@@ -10,7 +10,9 @@ field), and checks each image's length against the configured camera size and ea
 video frame's against the configured video frame size. A reply that fails any check
 raises :class:`ProtocolError`, which the host treats as a crashed worker
 (restart, restore): a taken-over worker can lie about its own episode, but it cannot
-make the host run code or exhaust its memory.
+make the host run code or exhaust its memory. Requests that attach an executor carry the
+simulator's end of its channel as a file descriptor (``SCM_RIGHTS``) right after them; a
+reply says in ``executor_lost`` when the simulator lost that executor.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from codeact_robot.skills.context import SkillContext
 from codeact_robot.worker.channel import (
     LOCAL_SKILLS,
     MAX_CALL_BYTES,
+    RAISABLE,
     ChannelError,
     Finished,
     Run,
@@ -238,7 +239,7 @@ class SimulatorRuntime:
                 answer = {"op": "limit", "kind": stop.kind, "message": stop.message}
             except Exception as error:
                 buffers.clear()  # of a value that could not be encoded whole
-                answer = {"op": "raise", "type": type(error).__name__, "args": _arguments(error, buffers)}
+                answer = {"op": "raise", "type": _raisable(error), "args": _arguments(error, buffers)}
         answer["printed"] = printed.shown()[0]
         send_message(channel, answer, buffers)
 
@@ -348,6 +349,11 @@ def _notes(notes: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(
         note if len(note) <= MAX_NOTE_CHARS else note[: MAX_NOTE_CHARS - 3] + "..." for note in map(plain_text, notes)
     )
+
+
+def _raisable(error: Exception) -> str:
+    """The name of the nearest class of ``error`` the executor recreates (a ``UsageError`` is a ValueError)."""
+    return next((k.__name__ for k in type(error).__mro__ if RAISABLE.get(k.__name__) is k), type(error).__name__)
 
 
 def _arguments(error: Exception, buffers: list[memoryview]) -> Any:
