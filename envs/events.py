@@ -70,7 +70,7 @@ class SceneScript:
     def __init__(self, world: TabletopWorld, events: Sequence[SceneEvent]) -> None:
         self.world = world
         self.pending = list(events)
-        self.happened: list[str] = []  # what happened, for the observation
+        self.happened: list[str] = []  # what happened since the observation last said
 
     def on_step(self, step: int) -> None:
         """Let the next event happen if its moment has come (called after every physics step)."""
@@ -85,6 +85,11 @@ class SceneScript:
         self.world.sim.set_pose(mover, (x, y, KINDS[event.kind].half_height), (0.0, 0.0, 0.0, 1.0))
         self.world.sim.set_velocity(mover, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         self.happened.append(f"the {mover} was taken out of the {event.when_in} and put at ({x:.2f}, {y:.2f})")
+
+    def told(self) -> tuple[str, ...]:
+        """What happened since the last call, as notes for the observation (then forgotten)."""
+        happened, self.happened = tuple(self.happened), []
+        return happened
 
     def _resting_in(self, event: SceneEvent) -> str | None:
         world = self.world
