@@ -14,14 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, PLACEABLE_KINDS
 from codeact_robot.envs.workspace import WORKSPACE
-from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UsageError
+
+if TYPE_CHECKING:  # the task that declares an event needs none of the world
+    from codeact_robot.envs.world import TabletopWorld
 
 CHECK_EVERY = 24  # physics steps between looks (0.1 s at 240 Hz)
 RESTING_SPEED = 0.05  # m/s

@@ -15,9 +15,9 @@ from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.objects import BLOCK_SIZE, COLOUR_SPLITS, DRAWER_TRAVEL, KINDS, split_name
+from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
 from codeact_robot.envs.tasks import TASKS, get_task
-from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.envs.tasks.sampling import with_retries
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UsageError

@@ -21,7 +21,7 @@ from codeact_robot.library.rules import SkillRejected, program_using
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, ScenePose, WorkerReply
-from codeact_robot.worker.task_episode import start_episode, task_check
+from codeact_robot.worker.task_episode import episode_instance, start_episode, task_check
 
 MAX_CODE_CHARS = 100_000
 
@@ -112,7 +112,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             raise UsageError(f"unknown render_mode {render_mode!r}; render modes are: None, rgb_array")
         self.config = (config or EnvConfig()).with_overrides(overrides)
         self.task = get_task(task)
-        self.config.task_instance(self.task, 0)  # fail now on a colour split the task cannot use
+        episode_instance(self.config, self.task, 0)  # fail now on a colour split the task cannot use
         self.render_mode = render_mode
         self.model = model
         self.library = (
@@ -138,7 +138,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
 
     def instance_for(self, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
         """The episode :meth:`reset` lays out for ``seed`` and ``options`` (without laying it out)."""
-        return self.config.task_instance(self.task, seed, options)
+        return episode_instance(self.config, self.task, seed, options)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None

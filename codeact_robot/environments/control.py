@@ -14,6 +14,7 @@ from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UsageError
 from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.task_episode import episode_instance
 
 MAX_STEP = 0.05  # metres of end-effector motion per unit action
 CONTROL_STEPS = 8  # physics steps per action (30 Hz at 240 Hz physics)
@@ -104,7 +105,7 @@ class TabletopControlEnv(gym.Env[dict[str, np.ndarray], np.ndarray]):
         """
         super().reset(seed=seed)
         episode_seed = int(self.np_random.integers(2**31 - 1)) if seed is None else int(seed)
-        self.instance = self.config.task_instance(self.task, episode_seed, options)
+        self.instance = episode_instance(self.config, self.task, episode_seed, options)
         if len(self.instance.placements) > self.max_objects:
             count = len(self.instance.placements)
             raise UsageError(f"the scene has {count} objects; max_objects is {self.max_objects}")

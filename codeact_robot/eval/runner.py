@@ -41,6 +41,7 @@ from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.config import EnvConfig, VideoCamera
+from codeact_robot.worker.task_episode import episode_instance
 
 JPEG_QUALITY = 85
 MAX_SEARCH_TEXT_CHARS = 200_000
@@ -297,7 +298,7 @@ def error_result(
     """The result of an episode that could not run: outcome ``error``, with what went wrong."""
     instruction = ""
     with contextlib.suppress(Exception):  # the row is written without it
-        instruction = agent.env.task_instance(get_task(job.task), job.seed).instruction
+        instruction = episode_instance(agent.env, get_task(job.task), job.seed).instruction
     record = EpisodeRecord(
         config=record_config(suite, agent, job),
         task=job.task,

@@ -49,6 +49,7 @@ from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature
 from codeact_robot.worker.config import EnvConfig, Limits
+from codeact_robot.worker.task_episode import episode_instance
 
 TASK_GROUPS = ("all", *SPLITS)
 # How the agent reaches its model, not what the model does: left out of the suite's hash.
@@ -326,7 +327,7 @@ def _check_agent(agent: AgentSpec, env: EnvConfig, tasks: tuple[str, ...], seed:
     if backend == "reference" and agent.mode != "codeact":
         raise UsageError(f"{where}: the reference agent writes programs; use mode codeact, not {agent.mode}")
     for task in tasks:
-        env.task_instance(get_task(task), seed)  # a colour split the task cannot use fails here
+        episode_instance(env, get_task(task), seed)  # a colour split the task cannot use fails here
 
 
 def suite_names() -> list[str]:

@@ -25,7 +25,7 @@ from codeact_robot.library.files import (
 )
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.task_episode import start_episode, task_check
+from codeact_robot.worker.task_episode import episode_instance, start_episode, task_check
 
 SEED_RANGE = 1_000_000
 MAX_FAILURE_CHARS = 2000
@@ -112,7 +112,7 @@ class Verifier:
 
     def _episode(self, task: str, seed: int, sources: list[str], program: str) -> str | None:
         """Run one verification episode; None when the task's check holds, else what went wrong."""
-        instance = self.config.task_instance(get_task(task), seed)
+        instance = episode_instance(self.config, get_task(task), seed)
         worker = self._worker = self._worker or WorkerClient(self.config)
         try:
             reply = start_episode(worker, instance, sources)

@@ -12,9 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
 from codeact_robot.envs.objects import DEFAULT_SPLIT
+from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.physics import SIM_RATE_HZ
-from codeact_robot.envs.tasks import Task, TaskInstance
-from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.errors import settings_error
 
 Camera = Literal["front", "top"]
@@ -118,10 +117,6 @@ class EnvConfig(BaseModel):
     skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
     perturbation: PerturbationConfig = Field(default_factory=PerturbationConfig)
-
-    def task_instance(self, task: Task, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
-        """The episode of ``task`` for ``seed`` under these settings (colour split, perturbation)."""
-        return task.instance(seed, options, self.colours, self.perturbation.plain())
 
     @property
     def video_size(self) -> tuple[int, int]:

@@ -8,11 +8,18 @@ task's verdict.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from codeact_robot.envs.state import ObjectState
-from codeact_robot.envs.tasks import CheckResult, TaskInstance, evaluate
+from codeact_robot.envs.tasks import CheckResult, Task, TaskInstance, evaluate
 from codeact_robot.worker.client import WorkerClient
+from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import WorkerReply
+
+
+def episode_instance(config: EnvConfig, task: Task, seed: int, options: dict[str, Any] | None = None) -> TaskInstance:
+    """The episode of ``task`` for ``seed`` under the environment's settings (colour split, perturbation)."""
+    return task.instance(seed, options, config.colours, config.perturbation.plain())
 
 
 def start_episode(worker: WorkerClient, instance: TaskInstance, skills: Sequence[str] = ()) -> WorkerReply:

@@ -11,8 +11,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from codeact_robot.envs.objects import COLOUR_SPLITS, DEFAULT_SPLIT, KINDS
+from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
-from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.envs.tasks.sampling import Layout, far_from, with_retries
 from codeact_robot.envs.workspace import TABLE_PLACES, WORKSPACE
 from codeact_robot.errors import SceneSamplingError, UsageError, unknown_name_error

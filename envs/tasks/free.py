@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from codeact_robot.envs.objects import DEFAULT_SPLIT, KINDS, check_colour, object_name
+from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult, Sample, Task, TaskInstance
-from codeact_robot.envs.tasks.perturbation import Perturbation
 from codeact_robot.envs.tasks.sampling import CLEARANCE, Layout, with_retries
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.errors import SceneSamplingError, UsageError
