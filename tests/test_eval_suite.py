@@ -66,7 +66,7 @@ def test_task_groups_seed_ranges_repeats_and_env_settings(tmp_path: Path) -> Non
     assert a.env_config().perception == "vision" and a.env_config().limits.time_limit_s == 7
     assert a.env_config().max_turns is None  # everything unset keeps the environment's default
     assert b.env_config().max_turns == 4 and b.llm_config().temperature == 0.7 and b.llm_config().max_tokens == 99
-    assert len(parse_suite({**data, "tasks": "all"}, "x").tasks) == 15
+    assert len(parse_suite({**data, "tasks": "all"}, "x").tasks) == len(TASKS)
     assert parse_suite({**data, "tasks": ["feedback", "pickplace"]}, "x").tasks == (
         "FindHiddenBlock",
         "SortHiddenBlocks",
