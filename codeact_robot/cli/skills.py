@@ -134,6 +134,11 @@ def show_skill(args: argparse.Namespace) -> int:
         "calls: " + (", ".join(f"{n}@{v}" for n, v in sorted(meta.calls.items())) or "no library skills"),
         f"verified on: {', '.join(skill.verify_tasks) or 'no task yet'}, {meta.verify.seeds} fresh seeds each",
         f"verification program: {meta.verify.call or 'none yet'}",
+        *(
+            [f"the imported library's verification program (not run; give it with --call): {meta.verify.imported_call}"]
+            if meta.verify.imported_call
+            else []
+        ),
         "",
         library.source(skill).rstrip(),
     ]
@@ -165,7 +170,7 @@ def verify_skills(args: argparse.Namespace) -> int:
             print(printable(f"{skill.ref}: verifying ..."), flush=True)
             outcome = verifier.verify(skill, request)
             failed = failed or outcome.skill.status != "verified"
-            print(printable(f"{outcome.skill.ref}  {outcome.skill.status}: {outcome.skill.reason}"))
+            print(printable(f"{outcome.skill.ref}  {outcome.skill.status}: {outcome.note or outcome.skill.reason}"))
     finally:
         verifier.close()
     return 1 if failed else 0
