@@ -175,7 +175,7 @@ class RowInColourOrder(Task):
     """The blocks in one left-to-right row, in a given colour order.
 
     Tolerances: every block stands on the table within 2.5 cm of the row's line (the
-    blocks' mean x), neighbouring centres 5-12 cm apart along y, and the order by
+    blocks' median x), neighbouring centres 5-12 cm apart along y, and the order by
     decreasing y (left to right in the top camera) is the instruction's.
     """
 

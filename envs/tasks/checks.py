@@ -141,18 +141,18 @@ def row_left_to_right(blocks_: Sequence[ObjectState]) -> tuple[list[ObjectState]
     """The blocks ordered left to right (+y to -y, as the top camera sees them) and what keeps them from a row.
 
     A row: every block standing on the table, each centre within ``ROW_X_TOLERANCE`` (2.5 cm)
-    of the blocks' mean x, neighbouring centres ``ROW_SPACING`` (5-12 cm) apart along y.
+    of the blocks' median x, neighbouring centres ``ROW_SPACING`` (5-12 cm) apart along y.
 
     Returns:
         The ordered blocks, and (ok, failure message) pairs for :func:`all_hold`.
     """
     ordered = sorted(blocks_, key=lambda s: -s.position[1])
     results = [(is_on_table(b), f"{describe(b)} is not standing on the table") for b in ordered]
-    mean_x = float(np.mean([b.position[0] for b in ordered]))
+    line_x = float(np.median([b.position[0] for b in ordered]))
     results += [
         (
-            abs(b.position[0] - mean_x) <= ROW_X_TOLERANCE,
-            f"{describe(b)} is {abs(b.position[0] - mean_x) * 100:.1f} cm off the row's line x = {mean_x:.3f} "
+            abs(b.position[0] - line_x) <= ROW_X_TOLERANCE,
+            f"{describe(b)} is {abs(b.position[0] - line_x) * 100:.1f} cm off the row's line x = {line_x:.3f} "
             f"(at most {ROW_X_TOLERANCE * 100:.1f} cm)",
         )
         for b in ordered
