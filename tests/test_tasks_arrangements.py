@@ -62,7 +62,7 @@ def by_size(instance: TaskInstance) -> list[str]:
 
 def pyramid(instance: TaskInstance, spacing: float = 0.045) -> Goal:
     p = instance.params
-    x, y = TABLE_PLACES[p["place"]]
+    x, y = TABLE_PLACES[p["location"]]
     return {
         p["left"]: (x, y + spacing / 2, BLOCK_SIZE / 2),
         p["right"]: (x, y - spacing / 2, BLOCK_SIZE / 2),
@@ -212,7 +212,7 @@ def test_scenes_are_seeded_and_need_many_moves(name: str) -> None:
 
 def test_instructions_state_the_numbers_the_check_needs() -> None:
     pyramid_ = get_task("BuildPyramid").sample(3)
-    assert "4 to 6 cm apart" in pyramid_.instruction and pyramid_.params["place"] in pyramid_.instruction
+    assert "4 to 6 cm apart" in pyramid_.instruction and pyramid_.params["location"] in pyramid_.instruction
     square_ = get_task("MakeSquare").sample(3)
     side_cm = round(square_.params["side"] * 100)
     x, y = square_.params["centre"]

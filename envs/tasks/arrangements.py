@@ -49,7 +49,7 @@ class BuildPyramid(Task):
     split = "seen"
     description = "build a two-one pyramid of three named blocks on a table place"
     template = (
-        "build a pyramid on the {place}: put the {left} and the {right} side by side on the table in a left-right "
+        "build a pyramid on the {location}: put the {left} and the {right} side by side on the table in a left-right "
         "row, the {left} on the left, their centres 4 to 6 cm apart, then put the {top} on top resting on both"
     )
     max_turns = 6
@@ -62,12 +62,12 @@ class BuildPyramid(Task):
         for colour in choose_colours(rng, colours, int(rng.integers(0, 2))):
             layout.add("bowl", colour, accept=far_from([target], 0.2))
         names = [layout.add("block", c, accept=far_from([target], 0.1)).name for c in choose_colours(rng, colours, 3)]
-        params = {"left": names[0], "right": names[1], "top": names[2], "place": place}
+        params = {"left": names[0], "right": names[1], "top": names[2], "location": place}
         return Sample(self.template.format(**params), layout.placements, params)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         left, right, top = objects[params["left"]], objects[params["right"]], objects[params["top"]]
-        place = params["place"]
+        place = params["location"]
         mid = (checks.xy(left) + checks.xy(right)) / 2
         spacing = checks.xy_distance(left, right.position)
         results = [(checks.is_on_table(b), f"{checks.describe(b)} is not standing on the table") for b in (left, right)]

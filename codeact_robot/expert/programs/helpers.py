@@ -12,6 +12,7 @@ AT_PLACE_RADIUS = 0.06  # centre this close to a place (the check allows 8 cm)
 RESTS_XY = 0.02  # a block rests on another: centres this close horizontally,
 RESTS_GAP = 0.008  # and its bottom this close to the other's top (any sizes)
 AT_SPOT = 0.01  # a block put at a spot of an arrangement stands this close to it
+OCCUPIED = 0.04  # a spot is taken by an object whose centre is closer than this (blocks may stand side by side)
 DIRECTION_VECTORS = {"left": (0, 1), "right": (0, -1), "top": (1, 0), "bottom": (-1, 0)}  # as in the top camera
 
 
@@ -107,7 +108,7 @@ def arrange(goal, tolerance=AT_SPOT):
         ready = [
             b
             for b in pending
-            if all(xy_distance(get_object_position(o), goal[b]) > 0.05 for o in get_object_names() if o != b)
+            if all(xy_distance(get_object_position(o), goal[b]) > OCCUPIED for o in get_object_names() if o != b)
         ]
         if ready:
             move(ready[0], goal[ready[0]])
