@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, PLACEABLE_KINDS
+from codeact_robot.envs.objects import BOWL_INNER_RADIUS, PLACEABLE_KINDS
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.errors import UsageError
 
@@ -84,7 +84,7 @@ class SceneScript:
             return
         self.pending.pop(0)
         x, y = event.move_to
-        self.world.sim.set_pose(mover, (x, y, KINDS[event.kind].half_height), (0.0, 0.0, 0.0, 1.0))
+        self.world.sim.set_pose(mover, (x, y, self.world.placement(mover).spec.half_height), (0.0, 0.0, 0.0, 1.0))
         self.world.sim.set_velocity(mover, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
         self.happened.append(f"the {mover} was taken out of the {event.when_in} and put at ({x:.2f}, {y:.2f})")
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from codeact_robot.envs.objects import KINDS, ObjectKind, check_colour, check_kind, object_name
+from codeact_robot.envs.objects import NO_SIZE, ObjectKind, check_colour, check_size, kind_spec, object_name
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class ObjectPlacement:
         colour: a palette colour.
         position: (x, y, z) of the object's bounding-box centre, metres.
         yaw: rotation about z, radians.
+        size: a size word of ``SIZES`` (blocks only), or ``NO_SIZE``.
         opening: how far a drawer starts pulled out, metres (0 for every other kind).
     """
 
@@ -25,20 +26,32 @@ class ObjectPlacement:
     colour: str
     position: tuple[float, float, float]
     yaw: float = 0.0
+    size: str = NO_SIZE
     opening: float = 0.0
 
     def __post_init__(self) -> None:
-        check_kind(self.kind)
         check_colour(self.colour)
+        kind_spec(self.kind, self.size)
 
     @property
     def name(self) -> str:
-        """The object's name, ``"<colour> <kind>"``."""
-        return object_name(self.colour, self.kind)
+        """The object's name, ``"<colour> <kind>"`` or ``"<size> <colour> <kind>"``."""
+        return object_name(self.colour, self.kind, self.size)
+
+    @property
+    def spec(self) -> ObjectKind:
+        """The object's extents, its size applied."""
+        return kind_spec(self.kind, self.size)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
-        data = {"kind": self.kind, "colour": self.colour, "position": list(self.position), "yaw": self.yaw}
+        data = {
+            "kind": self.kind,
+            "colour": self.colour,
+            "position": list(self.position),
+            "yaw": self.yaw,
+            "size": self.size,
+        }
         return data | ({"opening": self.opening} if self.opening else {})
 
     @classmethod
@@ -49,6 +62,7 @@ class ObjectPlacement:
             data["colour"],
             tuple(data["position"]),
             float(data.get("yaw", 0.0)),
+            str(data.get("size", NO_SIZE)),
             float(data.get("opening", 0.0)),
         )
 
@@ -65,6 +79,7 @@ class ObjectState:
         orientation: quaternion (x, y, z, w).
         linear_velocity: m/s.
         angular_velocity: rad/s.
+        size: the size word (blocks of a sized scene), or ``NO_SIZE``.
         opening: how far a drawer is pulled out, metres (None for objects without a drawer).
     """
 
@@ -75,12 +90,16 @@ class ObjectState:
     orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
     linear_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
     angular_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    size: str = NO_SIZE
     opening: float | None = None
+
+    def __post_init__(self) -> None:
+        check_size(self.kind, self.size)
 
     @property
     def spec(self) -> ObjectKind:
-        """The object's kind description (sizes, graspable)."""
-        return KINDS[self.kind]
+        """The object's kind description (extents with its size applied, graspable)."""
+        return kind_spec(self.kind, self.size)
 
     @property
     def yaw(self) -> float:
@@ -116,5 +135,6 @@ class ObjectState:
             orientation=tuple(data.get("orientation", (0.0, 0.0, 0.0, 1.0))),
             linear_velocity=tuple(data.get("linear_velocity", (0.0, 0.0, 0.0))),
             angular_velocity=tuple(data.get("angular_velocity", (0.0, 0.0, 0.0))),
+            size=str(data.get("size", NO_SIZE)),
             opening=data.get("opening"),
         )

@@ -14,6 +14,7 @@ from codeact_robot.envs.objects import (
     COLOURS,
     HANDLE_STANDOFF,
     KINDS,
+    SIZES,
     TABLE_CENTRE,
     TABLE_COLOUR,
     asset_path,
@@ -90,7 +91,10 @@ class TabletopWorld:
     def _add(self, placement: ObjectPlacement) -> None:
         kind = KINDS[placement.kind]
         orientation = pybullet.getQuaternionFromEuler((0.0, 0.0, placement.yaw))
-        body = self.sim.load_urdf(placement.name, asset_path(kind.urdf), placement.position, orientation, kind.fixed)
+        scale = SIZES[placement.size] if placement.size else 1.0
+        body = self.sim.load_urdf(
+            placement.name, asset_path(kind.urdf), placement.position, orientation, kind.fixed, scale=scale
+        )
         client = self.sim.client
         for link in range(-1, client.getNumJoints(body)):
             client.changeVisualShape(body, link, rgbaColor=[*COLOURS[placement.colour], 1.0])
@@ -143,6 +147,7 @@ class TabletopWorld:
             tuple(orientation),
             tuple(linear),
             tuple(angular),
+            placement.size,
             self.opening(name),
         )
 
@@ -216,7 +221,9 @@ class TabletopWorld:
         if state.get("version") != STATE_VERSION:
             raise UsageError(f"unsupported world state version {state.get('version')!r}; expected {STATE_VERSION}")
         objects = [ObjectState.from_dict(o) for o in state["objects"]]
-        self.build(ObjectPlacement(o.kind, o.colour, o.position, opening=o.opening or 0.0) for o in objects)
+        self.build(
+            ObjectPlacement(o.kind, o.colour, o.position, size=o.size, opening=o.opening or 0.0) for o in objects
+        )
         if "bullet" in state:
             self.sim.restore_bullet(base64.b64decode(state["bullet"]))
         else:

@@ -8,7 +8,7 @@ import pytest
 
 from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.envs.tasks import TASKS
+from codeact_robot.envs.tasks import CAP_FAMILIES, TASKS
 from codeact_robot.expert import ExpertBackend
 from codeact_robot.expert.programs import reference_program, solve_call
 
@@ -27,8 +27,8 @@ def envs(request: pytest.FixtureRequest) -> Iterator[dict[str, CodeActEnv]]:
         env.close()
 
 
-# The interactive families run one expert episode each in test_tasks_interactive.py (state perception).
-@pytest.mark.parametrize("task", [name for name, task in TASKS.items() if task.split != "interactive"])
+# The other families: test_reference_arrangements.py, test_tasks_interactive.py
+@pytest.mark.parametrize("task", [task.name for task in CAP_FAMILIES])
 def test_reference_program_solves_the_task(envs, task: str) -> None:
     env = envs(task)
     seeds = (0, 1) if env.config.perception == "state" else (2,)

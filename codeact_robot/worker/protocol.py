@@ -133,6 +133,7 @@ class ObjectStateData(_Plain):
     orientation: tuple[float, float, float, float]
     linear_velocity: Vector3
     angular_velocity: Vector3
+    size: Name
     opening: float | None = Field(None, ge=-0.01, le=1.0)  # a drawer's, metres
 
 

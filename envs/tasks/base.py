@@ -209,7 +209,7 @@ class Task(ABC):
             angle = start + 2 * np.pi * step / SHIFT_DIRECTIONS
             offset = distance * np.array([np.cos(angle), np.sin(angle)])
             moved = [_moved(p, offset) for p in placements]
-            inside = all(WORKSPACE.contains(p.position[:2], KINDS[p.kind].footprint_radius) for p in moved)
+            inside = all(WORKSPACE.contains(p.position[:2], p.spec.footprint_radius) for p in moved)
             if inside and not self.check(_resting(moved), params):
                 return offset
         return np.zeros(2)
@@ -242,7 +242,7 @@ def _resting(placements: list[ObjectPlacement]) -> dict[str, ObjectState]:
         half = p.yaw / 2
         opening = 0.0 if KINDS[p.kind].fixed else None
         orientation = (0.0, 0.0, float(np.sin(half)), float(np.cos(half)))
-        states[p.name] = ObjectState(p.name, p.kind, p.colour, p.position, orientation, opening=opening)
+        states[p.name] = ObjectState(p.name, p.kind, p.colour, p.position, orientation, size=p.size, opening=opening)
     return states
 
 
