@@ -42,7 +42,7 @@ def state(
     colour, kind = split_name(name)
     z = KINDS[kind].half_height if z is None else z
     orientation = (math.sin(tilt / 2), 0.0, 0.0, math.cos(tilt / 2))
-    return ObjectState(name, kind, colour, (x, y, z), orientation, (speed, 0.0, 0.0), (0.0, 0.0, 0.0), opening)
+    return ObjectState(name, kind, colour, (x, y, z), orientation, (speed, 0.0, 0.0), opening=opening)
 
 
 def scene(*states: ObjectState) -> dict[str, ObjectState]:
