@@ -54,7 +54,7 @@ def test_bug_error_observation_fix_success(env: CodeActEnv, tmp_path: Path) -> N
     assert second_request[: len(first_request)] == first_request
     assert second_request[len(first_request)]["content"].endswith("</execute>")  # stripped tag put back
     assert first_request[0]["role"] == "system" and "pick_and_place(obj: str" in first_request[0]["content"]
-    assert server.requests[0]["stop"] == ["</execute>"]
+    assert server.requests[0]["stop"] == ["</execute>", "<|im_end|>"]  # the code block's end, and the turn's
     # the trajectory records every message, code action, observation and the outcome
     path = write_trajectory(record, tmp_path / "t.jsonl")
     saved = read_trajectory(path)
@@ -109,7 +109,7 @@ def test_json_and_text_action_modes_drive_the_same_skills(env: CodeActEnv, mode:
     assert record.turns[0].report.stdout == "True\n"
     system = server.requests[0]["messages"][0]["content"]
     assert ('{"tool":' in system) if mode == "json" else ("pick_and_place, green block, red block" in system)
-    assert server.requests[0]["stop"] is None
+    assert server.requests[0]["stop"] == ["<|im_end|>"]  # the model's end of turn, in every mode
 
 
 def test_images_go_to_multimodal_models_as_image_parts(env: CodeActEnv) -> None:

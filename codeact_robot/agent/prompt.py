@@ -13,7 +13,12 @@ from codeact_robot.sandbox.modules import build_modules
 from codeact_robot.skills.registry import all_skills, api_reference, argument_schema
 from codeact_robot.worker.config import Limits
 
-STOP_SEQUENCES = {"codeact": ["</execute>"], "json": None, "text": None}
+END_OF_TURN = "<|im_end|>"
+"""Where a ChatML model ends its turn. CodeActAgent-Mistral was fine-tuned on ChatML but its tokenizer's
+end-of-sequence token is ``</s>``, and ``<|im_end|>`` is no special token of it: a server stops at the end
+of a turn only when the request asks it to (its authors' client sends ``["<|im_end|>", "</execute>"]``)."""
+STOP_SEQUENCES = {"codeact": ["</execute>", END_OF_TURN], "json": [END_OF_TURN], "text": [END_OF_TURN]}
+"""What a turn stops at in each action mode: the end of the turn, and in codeact the end of the code block."""
 
 
 def fill(template: str, **values: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import imageio.v3 as iio
 import numpy as np
 
-from codeact_robot.agent.parser import Turn, parse_turn
+from codeact_robot.agent.parser import Turn, cut_off_turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
@@ -107,9 +107,14 @@ class Session:
         Args:
             on_turn: called with each turn's record as it completes (to display it).
 
+        A reply cut off at the token limit (finish reason ``length``) runs nothing, even
+        when its text looks complete: the model is told so and spends the turn.
+
         Returns:
             How the stretch ended: ``"message"``, ``"success"``, ``"done"``, ``"turn_limit"``,
-            ``"worker_crash"`` or ``"llm_error"``.
+            ``"reply_cut_off"`` (the turn limit, reached by a reply cut off at the token
+            limit), ``"worker_crash"``, ``"llm_error"`` or ``"context_overflow"`` (the
+            conversation outgrew the model's context window).
         """
         assert self.record is not None, "call start() first"
         while True:
@@ -119,8 +124,11 @@ class Session:
                 completion = self.llm.complete(self.messages, stop=STOP_SEQUENCES[self.mode])
             except LLMError as error:
                 self.record.error = str(error)
-                return self.finish("llm_error")
-            turn = parse_turn(completion.text, self.mode)
+                return self.finish("context_overflow" if error.context_overflow else "llm_error")
+            if completion.finish_reason == "length":
+                turn = cut_off_turn(completion.text, self.mode, completion.completion_tokens)
+            else:
+                turn = parse_turn(completion.text, self.mode)
             self.messages.append({"role": "assistant", "content": turn.text})
             record = TurnRecord(
                 turn=len(self.record.turns) + 1,
@@ -132,6 +140,7 @@ class Session:
                 prompt_chars=prompt_chars,
                 prompt_tokens=completion.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
+                finish_reason=completion.finish_reason,
                 success=bool(self.info.get("success")),
             )
             self.record.turns.append(record)
@@ -144,10 +153,11 @@ class Session:
             if on_turn:
                 on_turn(record)
             if terminated or truncated:
-                return self.finish(self.info.get("outcome") or "turn_limit")
+                ended = self.info.get("outcome") or "turn_limit"
+                return self.finish("reply_cut_off" if ended == "turn_limit" and turn.kind == "cut_off" else ended)
 
     def _execute(self, turn: Turn, record: TurnRecord) -> tuple[dict[str, Any], bool, bool]:
-        if turn.kind == "malformed":
+        if turn.kind in ("malformed", "cut_off"):
             observation, _, terminated, truncated, self.info = self.env.step_without_action(turn.note or "")
         else:
             self._phase("code")
