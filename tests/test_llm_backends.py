@@ -249,7 +249,7 @@ def test_images_for_a_model_that_does_not_take_them_are_refused_before_any_episo
         f"the agent sends camera images, but the model 'fake-model' at {server.base_url} does not take them "
         f"({reason}); leave --send-images off (or images: false in the suite), or serve a multimodal model"
     )
-    assert len(server.requests) == (1 if images == "refuse" or images == "crash" else 2)  # one probe, not retried
+    assert len(server.requests) == 2  # the text alone, then with the image: once each, never retried
     with FakeOpenAIServer(images="read") as server:
         config = LLMConfig(backend="openai", base_url=server.base_url, model="fake-model")
         check_model_servers([config], with_images=[config])
