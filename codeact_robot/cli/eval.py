@@ -9,7 +9,7 @@ from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.cli.options import add_command, add_video_camera_option, positive_int
+from codeact_robot.cli.options import SKIP_MODEL_CHECK_HELP, add_command, add_video_camera_option, positive_int
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
@@ -46,6 +46,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
     model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
+    parser.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     parser.add_argument(
         "--workers", type=positive_int, metavar="N", help="worker processes computing at once (default: cores)"
     )
@@ -107,6 +108,7 @@ def eval_command(args: argparse.Namespace) -> int:
         force=args.force,
         retries=Retries(attempts=args.attempts),
         videos=Videos(args.videos, args.video_camera),
+        skip_model_check=args.skip_model_check,
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a cluster's scheduler stops jobs with SIGTERM
     try:

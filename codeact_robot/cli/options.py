@@ -123,6 +123,12 @@ def add_video_camera_option(parser: argparse.ArgumentParser | argparse._Argument
     )
 
 
+SKIP_MODEL_CHECK_HELP = (
+    "start even if the server does not list the model (a server that loads models on demand lists only "
+    "the loaded ones); the server must still answer"
+)
+
+
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
     """The settings of the environment, the agent and its model, for ``run`` and ``chat``.
 
@@ -148,6 +154,7 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help=f"environment variable that holds the endpoint's API key, never logged (default: {llm.api_key_env})",
     )
+    model.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     model.add_argument("--mode", choices=_choices(AgentConfig, "mode"), help=f"action mode (default: {agent.mode})")
     model.add_argument(
         "--send-images",

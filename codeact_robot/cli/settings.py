@@ -13,6 +13,7 @@ from codeact_robot.agent.trajectory import count_episodes, read_trajectory
 from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig
+from codeact_robot.llm.model_server import check_model_servers
 
 AGENT_CHOICES = (
     "--agent reference (the scripted expert), --llm URL --model NAME (a model server), "
@@ -61,6 +62,18 @@ def resolve_config(
     if args.model and not config.llm.uses_model:
         raise UsageError(f"--model names the model behind --llm or --engine; {agent_name(config.llm)} has none")
     return config
+
+
+def check_model_server(config: RunConfig, args: argparse.Namespace) -> None:
+    """The pre-flight of ``run`` and ``chat``: the server answers, lists the model (unless
+    ``--skip-model-check``) and, when images are sent, takes them.
+
+    Raises:
+        UsageError: one line saying what is wrong and what to do.
+    """
+    check_model_servers(
+        [config.llm], with_images=[config.llm] if config.agent.images else [], require_listed=not args.skip_model_check
+    )
 
 
 def agent_name(llm: LLMConfig) -> str:

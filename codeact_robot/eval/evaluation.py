@@ -75,6 +75,8 @@ class EvalOptions:
         retries: the retry policy for transient failures.
         videos: which episodes get a video (``DIR/videos``, linked from their rows).
         progress_every_s: seconds between progress lines when stdout is not a terminal.
+        skip_model_check: let models the server does not list pass the pre-flight (a
+            server that loads models on demand lists only the loaded ones).
     """
 
     workers: int | None = None
@@ -89,6 +91,7 @@ class EvalOptions:
     retries: Retries = dataclasses.field(default_factory=Retries)
     videos: Videos = dataclasses.field(default_factory=Videos)
     progress_every_s: float = PLAIN_EVERY_S
+    skip_model_check: bool = False
 
 
 def pending_jobs(suite: Suite, store: ResultsStore, retry_errors: bool) -> list[EpisodeKey]:
@@ -132,7 +135,11 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    check_model_servers(a.llm_config() for a in suite.agents.values())
+    check_model_servers(
+        [a.llm_config() for a in suite.agents.values()],
+        with_images=[a.llm_config() for a in suite.agents.values() if a.images],
+        require_listed=not options.skip_model_check,
+    )
     if engines is None and in_process_engine:
         engines = SharedEngines()
         engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
