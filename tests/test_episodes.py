@@ -8,12 +8,14 @@ import pytest
 from fake_openai_server import FakeOpenAIServer
 
 from codeact_robot.agent import make_backend
+from codeact_robot.agent.prompt import system_prompt
 from codeact_robot.agent.replay import ReplayBackend
 from codeact_robot.agent.session import Session, run_episode
 from codeact_robot.agent.trajectory import read_trajectory, write_trajectory
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.llm import LLMConfig
+from codeact_robot.llm.context import estimate_tokens
 from codeact_robot.worker.protocol import ActionReport
 
 SEED = 1
@@ -206,3 +208,24 @@ def test_a_conversation_that_outgrows_the_context_ends_as_context_overflow(env: 
     sent = [r["max_tokens"] for r in server.requests]
     assert len(sent) == len(record.turns) and min(sent) < 1024  # the last replies were limited to the room left
     assert all(server.prompt_tokens(r) + r["max_tokens"] <= 5000 for r in server.requests)  # none was refused
+
+
+def test_the_compact_prompt_keeps_a_ten_turn_episode_inside_a_4k_context() -> None:
+    # CodeActAgent's Llama-2 variant has a 4,096-token context; the full prompt alone is over it
+    look = "I look where everything is.\n<execute>\nfor name in get_object_names():\n"
+    look += "    print(name, get_object_position(name))\n</execute>"
+    env = CodeActEnv(task="PickPlace", renderer="tiny", max_turns=10)
+    try:
+        with FakeOpenAIServer(fallback={"content": look}, max_model_len=4096) as server:
+            record = run_episode(env, model(server), seed=SEED, prompt="compact")
+    finally:
+        env.close()
+    assert record.outcome == "turn_limit" and len(record.turns) == 10
+    system = record.messages[0]["content"]
+    full = system_prompt("codeact", env.instance, env.config.limits)
+    # a deterministic estimate: three characters a token (Llama-2's tokenizer makes about 3.2 of this text)
+    assert estimate_tokens([{"role": "system", "content": full}]) == 4214  # the full prompt: over 4,096 alone
+    assert estimate_tokens([{"role": "system", "content": system}]) == 1275  # the compact one
+    last = estimate_tokens(server.requests[-1]["messages"])
+    assert last == 3220 and last + 512 < 4096  # turn 10 still has room for a 512-token reply (876 left)
+    assert min(r["max_tokens"] for r in server.requests) >= 512

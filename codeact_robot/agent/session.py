@@ -18,6 +18,7 @@ import numpy as np
 from codeact_robot.agent.parser import Turn, cut_off_turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.configs import DEFAULT_PROMPT
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.llm.base import LLMBackend, LLMError, Message, message_text
 
@@ -45,6 +46,7 @@ class Session:
         images: attach the front camera image to every observation (multimodal models).
         config: the run configuration, stored in the episode record.
         on_phase: called as each wait begins (to show what is happening while it lasts).
+        prompt: the system prompt's style, ``"full"`` or ``"compact"``.
     """
 
     def __init__(
@@ -55,8 +57,10 @@ class Session:
         images: bool = False,
         config: dict[str, Any] | None = None,
         on_phase: PhaseCallback | None = None,
+        prompt: str = DEFAULT_PROMPT,
     ) -> None:
         self.env = env
+        self.prompt = prompt
         self.llm = llm
         self.mode = mode
         self.images = images
@@ -84,7 +88,7 @@ class Session:
         instance = self.env.instance
         assert instance is not None
         text = observation["text"]
-        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"])
+        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"], self.prompt)
         self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
             config=self.config,
@@ -208,13 +212,14 @@ def run_episode(
     options: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
     on_turn: TurnCallback | None = None,
+    prompt: str = DEFAULT_PROMPT,
 ) -> EpisodeRecord:
     """One evaluation episode: act until success, ``done()``, a final message or the turn limit.
 
     Returns:
         The episode's record (messages, turns, timings, outcome).
     """
-    session = Session(env, llm, mode, images, config)
+    session = Session(env, llm, mode, images, config, prompt=prompt)
     session.start(seed, options)
     session.act(on_turn)
     assert session.record is not None

@@ -96,7 +96,15 @@ def chat_command(args: argparse.Namespace) -> int:
                 saved = save_images(folder, record.turn, session.info.get("images", {}))
                 show(console, f"camera images: {', '.join(str(p) for p in saved)}", "dim")
 
-        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        session = Session(
+            env,
+            llm,
+            config.agent.mode,
+            config.agent.images,
+            config.model_dump(mode="json"),
+            on_phase,
+            config.agent.prompt,
+        )
         view = ConversationView(console, config.env.max_turns or CHAT_TURNS)
         try:
             _converse(console, session, status, options, config.seed, on_turn)

@@ -157,6 +157,12 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     model.add_argument("--mode", choices=_choices(AgentConfig, "mode"), help=f"action mode (default: {agent.mode})")
     model.add_argument(
+        "--prompt",
+        choices=_choices(AgentConfig, "prompt"),
+        help=f"system prompt: full, or compact (one line per function) for models with a 4k context "
+        f"(default: {agent.prompt})",
+    )
+    model.add_argument(
         "--send-images",
         action="store_true",
         default=None,

@@ -180,7 +180,15 @@ def _episode(
             if view is not None:
                 view.turn(record)
 
-        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        session = Session(
+            env,
+            llm,
+            config.agent.mode,
+            config.agent.images,
+            config.model_dump(mode="json"),
+            on_phase,
+            config.agent.prompt,
+        )
         video = VideoRecorder(session) if record_video else None
         interrupted = False
         if chatty:

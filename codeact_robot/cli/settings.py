@@ -142,7 +142,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "max_turns": args.max_turns,
             "strict_isolation": args.strict_isolation,
         },
-        "agent": {"mode": args.mode, "images": args.send_images},
+        "agent": {"mode": args.mode, "images": args.send_images, "prompt": args.prompt},
         "llm": llm,
     }
     return merge_settings({}, flags)  # without the options not given

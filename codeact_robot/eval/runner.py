@@ -238,7 +238,14 @@ class EpisodeRunner:
     def _episode(
         self, job: EpisodeKey, attempt: int, agent: AgentSettings, env: CodeActEnv, llm: LLMBackend
     ) -> EpisodeResult:
-        session = Session(env, llm, agent.spec.mode, agent.spec.images, record_config(self.suite, agent, job))
+        session = Session(
+            env,
+            llm,
+            agent.spec.mode,
+            agent.spec.images,
+            record_config(self.suite, agent, job),
+            prompt=agent.spec.prompt,
+        )
         images: list[TurnImage] = []
         video = VideoRecorder(session) if self.videos.record != "none" else None
 
