@@ -15,6 +15,7 @@ from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
+from codeact_robot.eval.prices import PriceTable, load_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -52,6 +53,8 @@ def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
             template = Path(command[command.index("--chat-template") + 1])
             assert template.name == data["models"][model]["chat_template"] and "{{" in template.read_text()
             assert template.parent == Path(configs.__file__).parent  # the shipped file, never a shared copy
+    elif usage == "report --prices":
+        assert load_prices(full) == PriceTable()  # shipped empty: no price is given as fact
     else:
         pytest.fail(f"the README pairs {path} with {usage!r}, which this test does not know")
 

@@ -12,6 +12,7 @@ from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import SKIP_MODEL_CHECK_HELP, add_command, add_video_camera_option, positive_int
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
+from codeact_robot.eval.prices import load_prices
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
 from codeact_robot.eval.suite import load_suite, suite_names
 
@@ -109,6 +110,7 @@ def eval_command(args: argparse.Namespace) -> int:
         retries=Retries(attempts=args.attempts),
         videos=Videos(args.videos, args.video_camera),
         skip_model_check=args.skip_model_check,
+        prices=load_prices(),  # the user's own table, read before any episode runs
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a cluster's scheduler stops jobs with SIGTERM
     try:

@@ -32,6 +32,7 @@ from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import prepare_folder
+from codeact_robot.eval.prices import PriceTable
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report import build_report
@@ -77,6 +78,7 @@ class EvalOptions:
         progress_every_s: seconds between progress lines when stdout is not a terminal.
         skip_model_check: let models the server does not list pass the pre-flight (a
             server that loads models on demand lists only the loaded ones).
+        prices: the models' token prices, for the closing report's dollars.
     """
 
     workers: int | None = None
@@ -92,6 +94,7 @@ class EvalOptions:
     videos: Videos = dataclasses.field(default_factory=Videos)
     progress_every_s: float = PLAIN_EVERY_S
     skip_model_check: bool = False
+    prices: PriceTable = dataclasses.field(default_factory=PriceTable)
 
 
 def pending_jobs(suite: Suite, store: ResultsStore, retry_errors: bool) -> list[EpisodeKey]:
@@ -214,7 +217,7 @@ def _run(
         console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
-    print_report(build_report(store), console)
+    print_report(build_report(store, prices=options.prices), console)
     return status
 
 
