@@ -211,7 +211,7 @@ class EpisodeRunner:
             try:
                 return self._attempt(job, attempt)
             except TransientFailure as failure:
-                error = f"{failure} (after {attempt} attempt(s))"
+                error = f"{failure}; the episode was started {attempt} time(s)"  # the requests are counted inside
             except Abandoned:
                 raise
             except Exception as failure:  # a failure of the harness: recorded, never raised
