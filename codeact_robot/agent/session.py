@@ -60,10 +60,10 @@ class Session:
         prompt: str = DEFAULT_PROMPT,
     ) -> None:
         self.env = env
-        self.prompt = prompt
         self.llm = llm
         self.mode = mode
         self.images = images
+        self.prompt = prompt
         self.config = config or {}
         self.on_phase = on_phase
         self.messages: list[Message] = []
@@ -108,11 +108,11 @@ class Session:
     def act(self, on_turn: TurnCallback | None = None) -> str:
         """Let the model act until it replies with a message, finishes or runs out of turns.
 
-        Args:
-            on_turn: called with each turn's record as it completes (to display it).
-
         A reply cut off at the token limit (finish reason ``length``) runs nothing, even
         when its text looks complete: the model is told so and spends the turn.
+
+        Args:
+            on_turn: called with each turn's record as it completes (to display it).
 
         Returns:
             How the stretch ended: ``"message"``, ``"success"``, ``"done"``, ``"turn_limit"``,
