@@ -324,8 +324,8 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode())
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            # as Starlette's JSONResponse (vLLM, transformers serve) writes it
-            self._send(status, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), "application/json")
+            # compact, as Starlette's JSONResponse (vLLM, transformers serve) writes it; ASCII keeps lone surrogates
+            self._send(status, json.dumps(body, separators=(",", ":")).encode(), "application/json")
 
         def _send(self, status: int, data: bytes, content_type: str) -> None:
             self.send_response(status)
