@@ -60,10 +60,7 @@ def model_listing(base_url: str, api_key_env: str | None, timeout_s: float = CHE
     key = os.environ.get(api_key_env) if api_key_env else None
     client = openai.OpenAI(base_url=base_url, api_key=key or "EMPTY", timeout=timeout_s, max_retries=0)
     try:
-        return [
-            ServedModel(model.id, _length((model.model_extra or {}).get("max_model_len")))
-            for model in client.models.list()
-        ]
+        return listed_models(client)
     except openai.APIStatusError as error:
         if error.status_code in (401, 403):
             raise LLMError(
@@ -84,6 +81,18 @@ def model_listing(base_url: str, api_key_env: str | None, timeout_s: float = CHE
         ) from None
     finally:
         client.close()
+
+
+def listed_models(client: openai.OpenAI) -> list[ServedModel]:
+    """``GET /models`` through an open client, with each model's context length where given.
+
+    Raises:
+        openai.APIError: the request failed (as the client raises it).
+    """
+    return [
+        ServedModel(model.id, _length((model.model_extra or {}).get("max_model_len")))
+        for model in client.models.list()
+    ]
 
 
 def check_model_servers(

@@ -12,7 +12,7 @@ import openai
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.llm.context import ContextWindow, is_overflow
-from codeact_robot.llm.model_server import model_listing
+from codeact_robot.llm.model_server import listed_models
 from codeact_robot.llm.server_errors import one_line, reason_in, server_reason
 
 RETRIED_STATUS = (408, 409, 429)
@@ -173,8 +173,8 @@ class OpenAIBackend(LLMBackend):
         if self._window is None:
             length = self.config.context_length
             try:
-                listed = {m.id: m.max_model_len for m in model_listing(self.config.base_url, self.config.api_key_env)}
-            except LLMError:  # the chat request will tell what is wrong
+                listed = {m.id: m.max_model_len for m in listed_models(self.client)}
+            except openai.APIError:  # the chat request will tell what is wrong
                 listed = {}
             self._window = ContextWindow(listed.get(self.config.model) or length, self.config.max_tokens)
         return self._window
