@@ -90,8 +90,7 @@ def listed_models(client: openai.OpenAI) -> list[ServedModel]:
         openai.APIError: the request failed (as the client raises it).
     """
     return [
-        ServedModel(model.id, _length((model.model_extra or {}).get("max_model_len")))
-        for model in client.models.list()
+        ServedModel(model.id, _length((model.model_extra or {}).get("max_model_len"))) for model in client.models.list()
     ]
 
 
