@@ -15,9 +15,10 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import imageio.v3 as iio
 import numpy as np
 
-from codeact_robot.agent.parser import Turn, parse_turn
+from codeact_robot.agent.parser import Turn, cut_off_turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
+from codeact_robot.configs import DEFAULT_PROMPT
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.llm.base import LLMBackend, LLMError, Message, message_text
 
@@ -45,6 +46,7 @@ class Session:
         images: attach the front camera image to every observation (multimodal models).
         config: the run configuration, stored in the episode record.
         on_phase: called as each wait begins (to show what is happening while it lasts).
+        prompt: the system prompt's style, ``"full"`` or ``"compact"``.
     """
 
     def __init__(
@@ -55,11 +57,13 @@ class Session:
         images: bool = False,
         config: dict[str, Any] | None = None,
         on_phase: PhaseCallback | None = None,
+        prompt: str = DEFAULT_PROMPT,
     ) -> None:
         self.env = env
         self.llm = llm
         self.mode = mode
         self.images = images
+        self.prompt = prompt
         self.config = config or {}
         self.on_phase = on_phase
         self.messages: list[Message] = []
@@ -84,7 +88,7 @@ class Session:
         instance = self.env.instance
         assert instance is not None
         text = observation["text"]
-        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"])
+        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"], self.prompt)
         self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
             config=self.config,
@@ -104,12 +108,17 @@ class Session:
     def act(self, on_turn: TurnCallback | None = None) -> str:
         """Let the model act until it replies with a message, finishes or runs out of turns.
 
+        A reply cut off at the token limit (finish reason ``length``) runs nothing, even
+        when its text looks complete: the model is told so and spends the turn.
+
         Args:
             on_turn: called with each turn's record as it completes (to display it).
 
         Returns:
             How the stretch ended: ``"message"``, ``"success"``, ``"done"``, ``"turn_limit"``,
-            ``"worker_crash"`` or ``"llm_error"``.
+            ``"reply_cut_off"`` (the turn limit, reached by a reply cut off at the token
+            limit), ``"worker_crash"``, ``"llm_error"`` or ``"context_overflow"`` (the
+            conversation outgrew the model's context window).
         """
         assert self.record is not None, "call start() first"
         while True:
@@ -119,8 +128,11 @@ class Session:
                 completion = self.llm.complete(self.messages, stop=STOP_SEQUENCES[self.mode])
             except LLMError as error:
                 self.record.error = str(error)
-                return self.finish("llm_error")
-            turn = parse_turn(completion.text, self.mode)
+                return self.finish("context_overflow" if error.context_overflow else "llm_error")
+            if completion.finish_reason == "length":
+                turn = cut_off_turn(completion.text, self.mode, completion.completion_tokens)
+            else:
+                turn = parse_turn(completion.text, self.mode)
             self.messages.append({"role": "assistant", "content": turn.text})
             record = TurnRecord(
                 turn=len(self.record.turns) + 1,
@@ -132,6 +144,7 @@ class Session:
                 prompt_chars=prompt_chars,
                 prompt_tokens=completion.prompt_tokens,
                 completion_tokens=completion.completion_tokens,
+                finish_reason=completion.finish_reason,
                 success=bool(self.info.get("success")),
             )
             self.record.turns.append(record)
@@ -144,10 +157,11 @@ class Session:
             if on_turn:
                 on_turn(record)
             if terminated or truncated:
-                return self.finish(self.info.get("outcome") or "turn_limit")
+                ended = self.info.get("outcome") or "turn_limit"
+                return self.finish("reply_cut_off" if ended == "turn_limit" and turn.kind == "cut_off" else ended)
 
     def _execute(self, turn: Turn, record: TurnRecord) -> tuple[dict[str, Any], bool, bool]:
-        if turn.kind == "malformed":
+        if turn.kind in ("malformed", "cut_off"):
             observation, _, terminated, truncated, self.info = self.env.step_without_action(turn.note or "")
         else:
             self._phase("code")
@@ -198,13 +212,14 @@ def run_episode(
     options: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
     on_turn: TurnCallback | None = None,
+    prompt: str = DEFAULT_PROMPT,
 ) -> EpisodeRecord:
     """One evaluation episode: act until success, ``done()``, a final message or the turn limit.
 
     Returns:
         The episode's record (messages, turns, timings, outcome).
     """
-    session = Session(env, llm, mode, images, config)
+    session = Session(env, llm, mode, images, config, prompt=prompt)
     session.start(seed, options)
     session.act(on_turn)
     assert session.record is not None

@@ -16,6 +16,7 @@ from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig
 from codeact_robot.llm.config import key_settings
+from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.config import Limits
 
 AGENT_CHOICES = (
@@ -70,6 +71,18 @@ def resolve_config(
     if args.model and not config.llm.uses_model:
         raise UsageError(f"--model names the model behind --llm or --engine; {agent_name(config.llm)} has none")
     return config
+
+
+def check_model_server(config: RunConfig, args: argparse.Namespace) -> None:
+    """The pre-flight of ``run`` and ``chat``: the server answers, lists the model (unless
+    ``--skip-model-check``) and, when images are sent, takes them.
+
+    Raises:
+        UsageError: one line saying what is wrong and what to do.
+    """
+    check_model_servers(
+        [config.llm], with_images=[config.llm] if config.agent.images else [], require_listed=not args.skip_model_check
+    )
 
 
 def agent_name(llm: LLMConfig) -> str:
@@ -157,7 +170,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "max_turns": args.max_turns,
             "strict_isolation": args.strict_isolation,
         },
-        "agent": {"mode": args.mode, "images": args.send_images},
+        "agent": {"mode": args.mode, "images": args.send_images, "prompt": args.prompt},
         "llm": llm,
     }
     return merge_settings({}, flags)  # without the options not given
