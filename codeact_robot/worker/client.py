@@ -33,6 +33,8 @@ from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_RENDER_POSES,
     ActionReport,
+    FrameCallback,
+    LiveView,
     ProtocolError,
     ScenePose,
     WorkerFailed,
@@ -47,6 +49,11 @@ log = logging.getLogger(__name__)
 _reported: set[tuple[str, ...]] = set()  # confinement gaps already logged by this process
 
 GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
+STOP_GRACE_S = 2.0  # after a stop request before the host kills a worker that runs no physics steps
+STOP_KILLED = (
+    "StoppedByUser: the action was stopped by the user; it ran no physics steps to stop between, so the "
+    f"interpreter was ended after {STOP_GRACE_S:g} s"
+)
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
 MAX_RESTARTS = 3  # per episode
 WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.process")
@@ -102,6 +109,11 @@ class WorkerClient:
         self._seed = 0
         self._skills: list[str] = []
         self._snapshot: dict[str, Any] | None = None
+        self._live: tuple[LiveView, FrameCallback] | None = None
+        self._sending = threading.Lock()  # a stop is sent from another thread than the requests
+        self._action = 0  # counts actions, so that a late stop timer knows its action has ended
+        self._running: int | None = None  # the action being run, if any
+        self._stop_killed = False
 
     # --- requests ------------------------------------------------------------------------
 
@@ -141,6 +153,44 @@ class WorkerClient:
             self._kill()
             raise WorkerCrashed(f"the worker could not {verb}: {lost.reason}") from None
 
+    def watch(self, live: LiveView | None, on_frame: FrameCallback | None = None) -> None:
+        """Stream live frames of the next actions to ``on_frame`` (None: stop streaming).
+
+        ``on_frame`` runs in the thread that called :meth:`execute`, while the action runs.
+        """
+        if live is not None and on_frame is None:
+            raise ValueError("a live view needs on_frame to take its frames")
+        self._live = (live, on_frame) if live is not None and on_frame is not None else None
+
+    def stop(self) -> bool:
+        """Stop the action that is running, from any thread; the world stays where it is.
+
+        The worker stops the program between two physics steps with a ``StoppedByUser``
+        error. A program that runs no physics steps is stopped by ending the worker after
+        ``STOP_GRACE_S``: it is then restarted and restored as after a crash (its
+        variables are lost; the scene is as it was before the action, as it ran no steps).
+
+        Returns:
+            Whether an action was running to stop.
+        """
+        with self._sending:
+            action, connection = self._running, self._connection
+            if action is None or connection is None:
+                return False
+            send_request(connection, "stop")
+        timer = threading.Timer(STOP_GRACE_S, self._end_unstopped, (action,))
+        timer.daemon = True
+        timer.start()
+        return True
+
+    def _end_unstopped(self, action: int) -> None:
+        with self._sending:
+            process = self._process
+            if self._running != action or process is None or process.poll() is not None:
+                return
+            self._stop_killed = True
+            process.kill()
+
     def execute(self, code: str, turn: int) -> WorkerReply:
         """Run a code action; recover the worker if the action takes it down.
 
@@ -155,8 +205,16 @@ class WorkerClient:
         """
         if self._snapshot is None:
             raise RuntimeError("call reset() before execute()")
+        live = self._live
         try:
-            return self._checked("execute", self.config.limits.time_limit_s + GRACE_S, code=code, turn=turn)
+            return self._checked(
+                "execute",
+                self.config.limits.time_limit_s + GRACE_S,
+                live,
+                code=code,
+                turn=turn,
+                live=live[0].model_dump(mode="json") if live else None,
+            )
         except _WorkerLost as lost:
             return self._recover(lost)
 
@@ -169,9 +227,9 @@ class WorkerClient:
         restored = self.restore(self._snapshot)
         report = ActionReport(
             error=f"{lost.reason}. {RESTARTED}",
-            error_type="TimeoutError" if lost.limit == "time" else "WorkerCrash",
+            error_type={"time": "TimeoutError", "stopped": "StoppedByUser"}.get(lost.limit, "WorkerCrash"),
             limit=lost.limit,
-            origin="limit" if lost.limit == "time" else "crash",
+            origin="crash" if lost.limit == "crash" else "limit",
             restarted=True,
         )
         return WorkerReply(
@@ -281,13 +339,15 @@ class WorkerClient:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._process = self._connection = self._stderr = self._scratch = None
 
-    def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+    def _checked(
+        self, verb: str, timeout: float, streamed: tuple[LiveView, FrameCallback] | None = None, **payload: Any
+    ) -> WorkerReply:
         connection = self._connection
         assert connection is not None
 
         def receive(deadline: float) -> WorkerReply:
             video = self.config.video_fps is not None
-            return receive_reply(connection, self._image_shape, self.config.cameras, video, deadline)
+            return receive_reply(connection, self._image_shape, self.config.cameras, video, deadline, streamed)
 
         reply = self._request(verb, timeout, receive, **payload)
         self._snapshot = reply.state.model_dump()
@@ -304,7 +364,11 @@ class WorkerClient:
         watchdog = threading.Timer(timeout + GRACE_S, self._process.kill)
         watchdog.start()
         try:
-            send_request(self._connection, verb, **payload)
+            with self._sending:
+                send_request(self._connection, verb, **payload)
+                if verb == "execute":
+                    self._action += 1
+                    self._running, self._stop_killed = self._action, False
             return receive(time.monotonic() + timeout)
         except TimeoutError:
             reason = (
@@ -314,6 +378,8 @@ class WorkerClient:
         except ProtocolError as error:
             raise _WorkerLost(f"WorkerCrash: the worker broke the protocol ({error})", "crash") from None
         except (EOFError, OSError):
+            if self._stop_killed:
+                raise _WorkerLost(STOP_KILLED, "stopped") from None
             raise _WorkerLost(self._death_reason(), "crash") from None
         except WorkerFailed as failure:
             # A worker that failed at a request of its own is not trusted with the next: a later
@@ -328,6 +394,8 @@ class WorkerClient:
             raise
         finally:
             watchdog.cancel()
+            with self._sending:
+                self._running = None
 
     def _death_reason(self) -> str:
         assert self._process is not None and self._stderr is not None

@@ -9,7 +9,9 @@ object (see :mod:`protocol`):
 
 - ``{"verb": "reset", "placements": [...], "seed": int, "skills": [source, ...]}``
 - ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}``
-- ``{"verb": "execute", "code": str, "turn": int}``
+- ``{"verb": "execute", "code": str, "turn": int, "live": {"cameras": [...], "fps": float} | null}``
+  (with ``live``, live frames precede the reply; ``{"verb": "stop"}`` sent while it runs
+  stops it between two physics steps, and a ``stop`` that arrives after it ended is ignored)
 - ``{"verb": "render", "poses": [...]}`` (video frames of recorded poses; ends the episode)
 - ``{"verb": "close"}``
 
@@ -24,11 +26,37 @@ import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+import numpy as np
+
 from codeact_robot.sandbox.limits import cap_memory
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.confinement import confine, gpu_devices, runtime_paths
-from codeact_robot.worker.protocol import Hello, receive_request, send_failure, send_frames, send_reply
+from codeact_robot.worker.protocol import (
+    Hello,
+    receive_request,
+    send_failure,
+    send_frames,
+    send_live_frame,
+    send_reply,
+)
 from codeact_robot.worker.runtime import EpisodeRuntime
+
+
+class _SocketLink:
+    """The runtime's :class:`~codeact_robot.worker.runtime.HostLink` over the host's socket."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def send_frame(self, camera: str, rgb: np.ndarray) -> None:
+        send_live_frame(self.connection, camera, rgb)
+
+    def stop_requested(self) -> bool:
+        # While an action runs the host sends nothing but ``stop``; anything else also stops it.
+        if not self.connection.poll(0):
+            return False
+        receive_request(self.connection)
+        return True
 
 
 def serve(connection: Connection, scratch: Path) -> None:
@@ -40,7 +68,7 @@ def serve(connection: Connection, scratch: Path) -> None:
     """
     config = EnvConfig.model_validate_json(connection.recv_bytes())
     cap_memory(config.limits.memory_limit_mb)
-    runtime = EpisodeRuntime(config)
+    runtime = EpisodeRuntime(config, _SocketLink(connection))
     tempfile.tempdir = str(scratch)  # the world saves PyBullet state through temporary files
     devices = gpu_devices() if runtime.world.renderer.kind == "egl" else []  # hardware rendering drives the GPU
     confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation, devices=devices)
@@ -48,7 +76,7 @@ def serve(connection: Connection, scratch: Path) -> None:
     handlers = {
         "reset": lambda r: runtime.reset(r["placements"], r["seed"], r["skills"]),
         "restore": lambda r: runtime.restore(r["state"], r["seed"], r["skills"]),
-        "execute": lambda r: runtime.execute(r["code"], r["turn"]),
+        "execute": lambda r: runtime.execute(r["code"], r["turn"], r.get("live")),
         "render": lambda r: runtime.render(r["poses"]),
     }
     try:
@@ -59,6 +87,8 @@ def serve(connection: Connection, scratch: Path) -> None:
                 return
             if request["verb"] == "close":
                 return
+            if request["verb"] == "stop":  # for an action that had ended before it arrived
+                continue
             try:
                 reply = handlers[request["verb"]](request)
             except Exception as error:  # a failure of the worker itself, not of a code action

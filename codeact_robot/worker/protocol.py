@@ -7,7 +7,11 @@ A reply is a JSON header followed by one raw frame per camera image it announces
 one raw frame per video frame. The host reads every frame with a size cap, validates
 the header against :class:`ReplyHeader` or :class:`FramesHeader` (a cap on every
 field), and checks each image's length against the configured camera size and each
-video frame's against the configured video frame size. A reply that fails any check
+video frame's against the configured video frame size. While an action runs with a live
+view (``execute`` with ``live``), the worker sends live frames before its reply: a JSON
+:class:`FrameHeader` and one raw image each, read with the same checks and only when
+asked for. The host may send one request while an action runs: ``stop``, which the
+worker honours between physics steps. A reply that fails any check
 raises :class:`ProtocolError`, which the host treats as a crashed worker
 (restart, restore): a taken-over worker can lie about its own episode, but it cannot
 make the host run code or exhaust its memory.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Annotated, Any, Literal
@@ -39,6 +44,7 @@ MAX_OUTPUT_CHARS = 100_000
 MAX_NOTES = 32
 MAX_NOTE_CHARS = 1000
 MAX_SAVED_SKILLS = 16
+MAX_LIVE_FPS = 30.0
 
 MAX_NAME_CHARS = 64
 Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
@@ -77,7 +83,7 @@ class ActionReport(_Plain):
         stdout_cut: how many printed characters were not shown.
         error: the error as the model sees it (traceback cut to its own lines), or None.
         error_type: the exception's class name (``"ValueError"``), or the limit's kind.
-        limit: the limit that stopped the program, or None.
+        limit: the limit that stopped the program (``"stopped"``: the user stopped it), or None.
         said: what the program said to the user with ``say()``.
         done: whether the program called ``done()``.
         origin: where the error came from (``"syntax"``, ``"sandbox"``, ``"skill"``,
@@ -92,7 +98,7 @@ class ActionReport(_Plain):
     stdout_cut: int = Field(0, ge=0)
     error: Text | None = None
     error_type: Name | None = None
-    limit: Literal["time", "sim_steps", "memory", "recursion", "crash"] | None = None
+    limit: Literal["time", "sim_steps", "memory", "recursion", "crash", "stopped"] | None = None
     said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
     origin: Literal["syntax", "sandbox", "skill", "program", "limit", "crash"] | None = None
     skill_calls: int = Field(0, ge=0)
@@ -202,6 +208,24 @@ class FramesHeader(_Plain):
     frames: int = Field(ge=0, le=MAX_RENDER_POSES)
 
 
+class LiveView(_Plain):
+    """What an action streams while it runs: images of ``cameras``, about ``fps`` a second of wall time.
+
+    Frames are drawn between physics steps and never move the world, so an action with a
+    live view ends exactly where it would without one; it only takes longer.
+    """
+
+    cameras: tuple[Camera, ...] = Field(min_length=1, max_length=2)
+    fps: float = Field(gt=0, le=MAX_LIVE_FPS)
+
+
+class FrameHeader(_Plain):
+    """The JSON part of a live frame; the image follows as a raw frame."""
+
+    status: Literal["frame"]
+    camera: Camera
+
+
 class FailureHeader(_Plain):
     """A reply saying the worker itself failed at a request (not the program)."""
 
@@ -209,9 +233,11 @@ class FailureHeader(_Plain):
     message: str = Field(max_length=2000)
 
 
-_HEADER: TypeAdapter[ReplyHeader | FailureHeader] = TypeAdapter(
-    Annotated[ReplyHeader | FailureHeader, Field(discriminator="status")]
+_HEADER: TypeAdapter[ReplyHeader | FrameHeader | FailureHeader] = TypeAdapter(
+    Annotated[ReplyHeader | FrameHeader | FailureHeader, Field(discriminator="status")]
 )
+FrameCallback = Callable[[str, np.ndarray], None]
+"""Takes a live frame: the camera's name and its RGB image."""
 _FRAMES_HEADER: TypeAdapter[FramesHeader | FailureHeader] = TypeAdapter(
     Annotated[FramesHeader | FailureHeader, Field(discriminator="status")]
 )
@@ -274,6 +300,12 @@ def send_frames(connection: Connection, frames: list[np.ndarray]) -> None:
         connection.send_bytes(np.ascontiguousarray(frame, dtype=np.uint8).reshape(-1).data)
 
 
+def send_live_frame(connection: Connection, camera: str, rgb: np.ndarray) -> None:
+    """Send a live frame while an action runs: the JSON header, then the image's raw bytes."""
+    connection.send_bytes(FrameHeader(status="frame", camera=camera).model_dump_json().encode())
+    connection.send_bytes(np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1).data)
+
+
 def send_failure(connection: Connection, message: str) -> None:
     """Tell the host the worker could not carry out its request."""
     connection.send_bytes(FailureHeader(status="error", message=message[:2000]).model_dump_json().encode())
@@ -301,8 +333,9 @@ def receive_reply(
     cameras: tuple[str, ...],
     video: bool,
     deadline: float,
+    live: tuple[LiveView, FrameCallback] | None = None,
 ) -> WorkerReply:
-    """Read and check one reply.
+    """Read and check one reply (and the live frames before it).
 
     Args:
         connection: the host's end of the socket.
@@ -311,6 +344,7 @@ def receive_reply(
         video: whether poses for a video are recorded (else a reply carrying some
             breaks the protocol).
         deadline: ``time.monotonic()`` by which the whole reply must have arrived.
+        live: the live view asked for and what takes its frames; None: a frame breaks the protocol.
 
     Raises:
         TimeoutError: the reply did not arrive by the deadline.
@@ -318,13 +352,12 @@ def receive_reply(
         ProtocolError: a malformed, oversized or truncated reply.
         WorkerFailed: the worker reported a failure of its own.
     """
-    raw = _frame(connection, MAX_HEADER_BYTES, deadline)
-    try:
-        header = _HEADER.validate_json(raw)
-    except ValidationError as error:
-        raise ProtocolError(
-            f"malformed reply header: {error.error_count()} problem(s), first: {_first(error)}"
-        ) from None
+    header = _reply_header(connection, deadline)
+    while isinstance(header, FrameHeader):
+        if live is None or header.camera not in live[0].cameras:
+            raise ProtocolError(f"a live frame of the {header.camera} camera came unasked")
+        live[1](header.camera, _image(connection, image_shape, deadline))
+        header = _reply_header(connection, deadline)
     if isinstance(header, FailureHeader):
         raise WorkerFailed(header.message)
     if len(set(header.images)) != len(header.images) or set(header.images) != set(cameras):
@@ -341,6 +374,16 @@ def receive_reply(
         notes=header.notes,
         saved_skills=header.saved_skills,
     )
+
+
+def _reply_header(connection: Connection, deadline: float) -> ReplyHeader | FrameHeader | FailureHeader:
+    raw = _frame(connection, MAX_HEADER_BYTES, deadline)
+    try:
+        return _HEADER.validate_json(raw)
+    except ValidationError as error:
+        raise ProtocolError(
+            f"malformed reply header: {error.error_count()} problem(s), first: {_first(error)}"
+        ) from None
 
 
 def receive_frames(

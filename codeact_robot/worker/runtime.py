@@ -6,8 +6,9 @@ model's code; it reports to the host only through :mod:`protocol`.
 
 from __future__ import annotations
 
+import time
 import types
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OP
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.executor import ActionResult, Sandbox
+from codeact_robot.sandbox.limits import LimitExceeded
 from codeact_robot.sandbox.output import plain_text
 from codeact_robot.sandbox.skill_rule import SkillRejected, check_skill_source
 from codeact_robot.skills import bind
@@ -32,6 +34,7 @@ from codeact_robot.worker.protocol import (
     MAX_SAVED_SKILLS,
     ActionReport,
     GripperSummary,
+    LiveView,
     SavedSkill,
     ScenePose,
     SceneSummary,
@@ -39,6 +42,27 @@ from codeact_robot.worker.protocol import (
     WorkerReply,
     WorldState,
 )
+
+STOPPED = "StoppedByUser: the action was stopped by the user; the scene is where the arm left it"
+
+
+class HostLink(Protocol):
+    """The worker's line to the host while an action runs: live frames out, a stop request in."""
+
+    def send_frame(self, camera: str, rgb: np.ndarray) -> None:
+        """Send one live frame."""
+
+    def stop_requested(self) -> bool:
+        """Whether the host has asked the running action to stop."""
+
+
+class _Live:
+    """A live view being streamed: its cameras, the seconds between frames and when the next is due."""
+
+    def __init__(self, view: LiveView) -> None:
+        self.cameras = view.cameras
+        self.period = 1.0 / view.fps
+        self.due = 0.0
 
 
 class _Episode:
@@ -53,6 +77,8 @@ class _Episode:
         self.poses: list[ScenePose] = []
         self.pose_every = 0  # physics steps between recorded poses in the current action
         self.saved: list[SavedSkill] = []
+        self.live: _Live | None = None  # the current action's live view
+        self.stopped = False  # the host stopped the current action
 
 
 class EpisodeRuntime:
@@ -60,10 +86,13 @@ class EpisodeRuntime:
 
     Args:
         config: the environment's settings (perception, rendering, limits ...).
+        host: where live frames go and stop requests come from (None: actions stream
+            nothing and cannot be stopped).
     """
 
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, host: HostLink | None = None) -> None:
         self.config = config
+        self.host = host
         self.world = TabletopWorld(camera_size=config.camera_size, renderer=config.renderer, on_step=self._on_step)
         self._frame_every = round(SIM_RATE_HZ / config.video_fps) if config.video_fps else 0
         self._video_cameras = self._video_views(config) if config.video_fps else ()
@@ -89,15 +118,31 @@ class EpisodeRuntime:
         self.world.set_state(state)
         return self._start_episode(seed, skills)
 
-    def execute(self, code: str, turn: int) -> WorkerReply:
-        """Run one code action (turn ``turn`` of the episode) and report what happened."""
+    def execute(self, code: str, turn: int, live: dict[str, Any] | None = None) -> WorkerReply:
+        """Run one code action (turn ``turn`` of the episode) and report what happened.
+
+        Args:
+            code: the program.
+            turn: names the program in tracebacks.
+            live: a :class:`LiveView` as plain data: stream frames to the host while it runs.
+
+        Raises:
+            ValueError: a live view without a host to stream to.
+        """
         episode = self._current()
+        if live is not None and self.host is None:
+            raise ValueError("a live view needs a host to stream to")
         episode.context.start_action()
         episode.poses.clear()
         episode.pose_every = self._frame_every
         episode.saved.clear()
+        episode.live = _Live(LiveView.model_validate(live)) if live is not None else None
+        episode.stopped = False
         start = self.world.sim.step_count
-        result = episode.sandbox.run(code, f"<action {int(turn)}>")
+        try:
+            result = episode.sandbox.run(code, f"<action {int(turn)}>")
+        finally:
+            episode.live = None
         return self._reply(result, self.world.sim.step_count - start)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
@@ -164,6 +209,7 @@ class EpisodeRuntime:
         episode = self._episode
         if episode is None:
             return
+        self._watch(episode)
         episode.sandbox.step_budget(step)
         if episode.pose_every and step % episode.pose_every == 0:
             if len(episode.poses) >= MAX_POSES - 1:  # the last place is kept for the scene as the action ends
@@ -173,6 +219,19 @@ class EpisodeRuntime:
                 episode.pose_every *= 2
             if step % episode.pose_every == 0:
                 episode.poses.append(self._pose())
+
+    def _watch(self, episode: _Episode) -> None:
+        """Between two physics steps: stop the action if the host asked, send a live frame when one is due."""
+        if self.host is None or not episode.sandbox.step_budget.armed:  # only while an action runs
+            return
+        if episode.stopped or self.host.stop_requested():
+            episode.stopped = True  # every later step raises again: a program's cleanup cannot move on
+            raise LimitExceeded("stopped", STOPPED)
+        live = episode.live
+        if live is not None and (now := time.monotonic()) >= live.due:
+            live.due = now + live.period
+            for camera in live.cameras:
+                self.host.send_frame(camera, self.world.cameras[camera].render().rgb)
 
     # --- video -------------------------------------------------------------------------------
 
