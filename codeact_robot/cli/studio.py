@@ -12,6 +12,7 @@ from pathlib import Path
 
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.trajectory import read_trajectory
+from codeact_robot.agent.video import VIDEO_FPS
 from codeact_robot.cli.chat import CHAT_TURNS
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, port_number, seed
 from codeact_robot.cli.scene import scene_options
@@ -75,16 +76,20 @@ def studio_command(args: argparse.Namespace) -> int:
     options = scene_options(args.scene) if args.scene else {}
     if config.llm.uses_model:
         check_model_servers([config.llm])
-    settings = {"end_on_success": False, "cameras": ("front", "top"), "max_turns": config.env.max_turns or CHAT_TURNS}
+    settings = {
+        "end_on_success": False,
+        "cameras": ("front", "top"),
+        "max_turns": config.env.max_turns or CHAT_TURNS,
+        "video_fps": VIDEO_FPS,  # every reply carries the scene's pose, which the camera view draws
+    }
     config = config.model_copy(update={"env": config.env.with_overrides(settings, "the studio's settings")})
     recorded = config.model_dump(mode="json", exclude=None if config.llm.uses_model else {"llm"})
     env = CodeActEnv(config.task, config.env, model=config.llm.label if config.llm.uses_model else "studio")
     llm = make_backend(config.llm) if config.llm.uses_model else None
     with ExitStack() as stack:
-        stack.enter_context(closing(env))
         if llm is not None:
             stack.enter_context(closing(llm))
-        studio = Studio(env, llm, config.seed, options, recorded)
+        studio = stack.enter_context(closing(Studio(env, llm, config.seed, options, recorded)))
         try:
             studio.start()
         except WorkerCrashed as crash:

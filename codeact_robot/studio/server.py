@@ -13,8 +13,8 @@ Routes under ``/<token>``:
 
 - GET ``/``: the page; ``/static/<file>``: its script, styles and the shipped highlighter;
 - GET ``/api/state``: the scene, the turns, mode and view; ``/api/reference``: the robot API;
-- GET ``/api/live?camera=front&after=N``: the first image of the camera newer than number
-  N (waits for it), JPEG, its number in ``X-Frame-Number``;
+- GET ``/api/live?after=N``: the first frame of the camera view newer than number N
+  (waits for it), JPEG, its number in ``X-Frame-Number``; 204 when none came in time;
 - GET ``/api/trajectory``: the episode so far as a trajectory file (JSON Lines);
 - POST (JSON bodies) ``/api/run`` ``{"code"}``, ``/api/instruct`` ``{"text"}``, ``/api/stop``,
   ``/api/undo``, ``/api/reset`` ``{"new_seed"}``, ``/api/view`` ``{"cameras", "live"}``,
@@ -125,15 +125,14 @@ class StudioHandler(LocalPageHandler):
         elif path == "/api/reference":
             self.send_json(HTTPStatus.OK, api_reference())
         elif path == "/api/live":
-            camera = query.get("camera", ["front"])[0]
             after = query.get("after", ["0"])[0]
             if not after.isdigit() or len(after) > 12:
                 raise Refused("after must be a frame number")
-            try:
-                number, jpeg = studio.frames.after(camera, int(after))
-            except KeyError:
-                self.send_json(HTTPStatus.NOT_FOUND, {"error": f"no image of the camera {camera[:40]!r}"})
+            frame = studio.frames.after(int(after))
+            if frame is None:
+                self.send_body(HTTPStatus.NO_CONTENT, "image/jpeg", b"", cache=False)
                 return
+            number, jpeg = frame
             self.send_body(HTTPStatus.OK, "image/jpeg", jpeg, cache=False, headers={"X-Frame-Number": str(number)})
         elif path == "/api/trajectory":
             body = studio.trajectory().encode()

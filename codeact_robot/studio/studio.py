@@ -16,9 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, Literal
 
-import imageio.v3 as iio
-import numpy as np
-
 from codeact_robot.agent.parser import OPEN
 from codeact_robot.agent.session import Session
 from codeact_robot.agent.trajectory import TurnRecord
@@ -30,19 +27,12 @@ from codeact_robot.library.files import VerifyRequest
 from codeact_robot.library.verification import Verifier
 from codeact_robot.llm.base import Completion, LLMBackend, Message
 from codeact_robot.skills.registry import all_skills
-from codeact_robot.worker.protocol import LiveView, SceneSummary
+from codeact_robot.studio.live import ROBOT_LEFT, VIEWS, LiveFrames, LiveRenderer
+from codeact_robot.worker.protocol import LiveView, ScenePose, SceneSummary
 
-LIVE_FPS = 8.0
-"""Live frames a second (of wall time) while an action runs: above the 5 the studio promises, and
-few enough that drawing them slows an action by well under a fifth (``benchmarks/studio.py``)."""
-JPEG_QUALITY = 85
-FRAME_WAIT_S = 15.0  # how long a request for the next live frame waits before it gets the current one
-CAMERA_CHOICES: dict[str, tuple[str, ...]] = {"front": ("front",), "top": ("top",), "both": ("front", "top")}
-ROBOT_LEFT = {
-    "front": "the robot's left is on the image's right (the camera faces the robot)",
-    "top": "the robot's left is on the image's left (the robot is at the bottom)",
-}
-"""Which way the robot's left (+y) is in each camera's image (``envs/camera.py`` places them)."""
+LIVE_FPS = 10.0
+"""Poses a second (of wall time) the simulator sends while an action runs; the view draws as many
+of them as its drawing speed allows (``benchmarks/studio.py``)."""
 SKILL_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 Mode = Literal["code", "model"]
@@ -60,50 +50,12 @@ class StopActing(Exception):
     """Ends a model's stretch of acting after the turn a person stopped."""
 
 
-class LiveFrames:
-    """The latest image of each camera, numbered, for the pages that wait for the next one."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._images: dict[str, np.ndarray] = {}
-        self._numbers: dict[str, int] = {}
-        self._jpeg: dict[str, tuple[int, bytes]] = {}
-        self.count = 0  # live frames received (not the images after each action)
-
-    def put(self, camera: str, rgb: np.ndarray, live: bool = False) -> None:
-        """A new image of ``camera``."""
-        with self._changed:
-            self._images[camera] = rgb
-            self._numbers[camera] = self._numbers.get(camera, 0) + 1
-            self.count += live
-            self._changed.notify_all()
-
-    def after(self, camera: str, seen: int, wait_s: float = FRAME_WAIT_S) -> tuple[int, bytes]:
-        """The first image of ``camera`` newer than number ``seen`` (waiting for it up to ``wait_s``), as JPEG.
-
-        Returns:
-            Its number and its JPEG bytes (the current image when none came in time).
-
-        Raises:
-            KeyError: no image of that camera yet.
-        """
-        with self._changed:
-            self._changed.wait_for(lambda: self._numbers.get(camera, 0) > seen, timeout=wait_s)
-            number, rgb = self._numbers[camera], self._images[camera]
-            cached = self._jpeg.get(camera)
-        if cached is not None and cached[0] == number:
-            return cached
-        jpeg = iio.imwrite("<bytes>", rgb, extension=".jpeg", quality=JPEG_QUALITY)
-        with self._changed:
-            self._jpeg[camera] = (number, jpeg)
-        return number, jpeg
-
-
 class Studio:
     """One episode of a :class:`CodeActEnv`, driven from the studio's page.
 
     Args:
-        env: the environment (its worker streams the live frames).
+        env: the environment (its worker sends the live poses; ``video_fps`` must be set, so
+            that every reply carries the scene's pose as it leaves it).
         llm: the model for instructions; None: code mode only.
         seed: the episode's seed (Reset may choose another).
         options: the scene's reset options (the free scene's layout).
@@ -118,11 +70,15 @@ class Studio:
         options: dict[str, Any],
         config: dict[str, Any],
     ) -> None:
+        if env.config.video_fps is None:
+            raise ValueError("the studio draws the scene from its poses: the environment needs video_fps")
         self.env = env
         self.llm = llm
         self.seed = seed
         self.options = options
         self.frames = LiveFrames()
+        self.renderer = LiveRenderer(env.config, self.frames)
+        self.live_poses = 0  # poses received while actions ran
         self.session = Session(env, llm or _NoModel(), "codeact", False, config)
         self.cameras = "front"
         self.live = True
@@ -256,14 +212,15 @@ class Studio:
         return self.env.worker.stop()
 
     def choose_view(self, cameras: str, live: bool) -> dict[str, Any]:
-        """Which cameras the page shows (``front``, ``top`` or ``both``) and whether actions stream them.
+        """Which cameras the page shows (``front``, ``top`` or ``both``) and whether it follows actions live.
 
         Raises:
             Refused: an unknown camera choice.
         """
-        if cameras not in CAMERA_CHOICES:
-            raise Refused(f"unknown camera {cameras[:40]!r}; choose one of: {', '.join(CAMERA_CHOICES)}")
+        if cameras not in VIEWS:
+            raise Refused(f"unknown camera {cameras[:40]!r}; choose one of: {', '.join(VIEWS)}")
         self.cameras, self.live = cameras, live
+        self._show_images()
         return self.state()
 
     def choose_mode(self, mode: str) -> dict[str, Any]:
@@ -278,6 +235,11 @@ class Studio:
             raise Refused("no model was given: start the studio with --llm URL --model NAME or --engine vllm")
         self.mode = mode  # type: ignore[assignment]
         return self.state()
+
+    def close(self) -> None:
+        """End the camera view's drawing slot and the episode's worker."""
+        self.renderer.close()
+        self.env.close()
 
     def state(self) -> dict[str, Any]:
         """What the page shows: the scene, the turns so far, the mode, the view and the last skill verdict."""
@@ -295,9 +257,10 @@ class Studio:
             "turns_left": max(0, self.env.budget - self.env.turn) if instance is not None else 0,
             "scene": _scene(info) if info else None,
             "cameras": self.cameras,
-            "shown": [{"camera": c, "left": ROBOT_LEFT[c]} for c in CAMERA_CHOICES[self.cameras]],
+            "shown": [{"camera": c, "left": ROBOT_LEFT[c]} for c in ("front", "top") if self.cameras in (c, "both")],
             "live": self.live,
-            "live_frames": self.frames.count,
+            "live_poses": self.live_poses,
+            "live_frames": self.frames.live,
             "verdict": self.last_verdict,
             "skills": info.get("skills", []) if info else [],
         }
@@ -343,20 +306,29 @@ class Studio:
             self._writing = False
 
     def _watch(self) -> None:
-        """Stream the chosen cameras during the next actions, or nothing when the live view is off."""
-        cameras = CAMERA_CHOICES[self.cameras]
-        live = LiveView(cameras=cameras, fps=LIVE_FPS) if self.live else None  # type: ignore[arg-type]
-        self.env.worker.watch(live, lambda camera, rgb: self.frames.put(camera, rgb, live=True))
+        """Follow the next actions live, or not when the live view is off."""
+        if not self.live:
+            self.env.worker.watch(None)
+            return
+        view, scene, state = self.cameras, self.env.episode_id, self.env.world_state
+
+        def on_pose(pose: ScenePose) -> None:
+            self.live_poses += 1
+            self.renderer.show(view, scene, state, pose, live=True)
+
+        self.env.worker.watch(LiveView(fps=LIVE_FPS), on_pose)
 
     def _turn_done(self, record: TurnRecord) -> None:
         self._turns.append(self._turn_view(record))
         self._show_images()
-        if self._stopped and record.report.limit == "stopped":
+        if self._stopped and record.report.limit == "stopped" and not self._writing:  # a model stretch ends
             raise StopActing
 
     def _show_images(self) -> None:
-        for camera, rgb in self.session.info.get("images", {}).items():
-            self.frames.put(camera, rgb)
+        """Draw the scene as the last reply left it."""
+        poses = self.session.info.get("poses") or ()
+        if poses:
+            self.renderer.show(self.cameras, self.env.episode_id, self.env.world_state, poses[-1])
 
     def _turn_view(self, record: TurnRecord) -> dict[str, Any]:
         """One turn as the page shows it."""

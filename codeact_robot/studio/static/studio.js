@@ -136,21 +136,19 @@ function showScene(scene) {
 
 function startView() {
   const generation = ++viewGeneration;
-  const box = $("images");
-  box.replaceChildren();
-  for (const shown of state.shown) {
-    const image = el("img", { alt: `${shown.camera} camera` });
-    box.append(el("figure", {}, image, el("figcaption", {}, `${shown.camera} camera: ${shown.left}`)));
-    follow(shown.camera, image, generation);
-  }
+  const image = el("img", { id: "view", alt: `the ${state.cameras} camera view` });
+  const caption = el("figcaption", {}, `Showing: ${state.shown.map((s) => `the ${s.camera} camera (${s.left})`).join("; ")}`);
+  $("images").replaceChildren(el("figure", {}, image, caption));
+  follow(image, generation);
 }
 
-async function follow(camera, image, generation) {
+async function follow(image, generation) {
   let seen = 0;
   while (generation === viewGeneration) {
     try {
-      const response = await fetch(`api/live?camera=${encodeURIComponent(camera)}&after=${seen}`);
+      const response = await fetch(`api/live?after=${seen}`);
       if (!response.ok) throw new Error(`${response.status}`);
+      if (response.status === 204) continue; // nothing new yet: ask again
       seen = Number(response.headers.get("X-Frame-Number"));
       const url = URL.createObjectURL(await response.blob());
       const old = image.src;
