@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import suppress
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -129,7 +130,8 @@ class LocalPageHandler(BaseHTTPRequestHandler):
         """Answer with ``body`` (only its headers for a HEAD request)."""
         self.start(status, content_type, len(body), cache, headers)
         if not self._head_only:
-            self.wfile.write(body)
+            with suppress(BrokenPipeError, ConnectionResetError):  # the page went away (closed, or reloaded)
+                self.wfile.write(body)
 
     def start(
         self, status: HTTPStatus, content_type: str, length: int, cache: bool, headers: dict[str, str] | None = None
