@@ -26,6 +26,7 @@ from codeact_robot.worker.config import EnvConfig
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"]}
 SETTINGS = {"end_on_success": False, "cameras": ("front", "top"), "max_turns": 50, "skills_top_k": 0, "video_fps": 10}
 PLACE = "pick_and_place('red block', 'blue bowl')"
+INTO_BOWL = 'def into_bowl(block):\n    """Put the block into the blue bowl."""\n    return pick_and_place(block, "blue bowl")'
 LONG = "for i in range(40):\n    move_to([0.45, 0.25 if i % 2 else -0.25, 0.3])"
 
 
@@ -206,3 +207,46 @@ def _also(function: Any, then: Any) -> Any:
             then()
 
     return both
+
+
+def test_save_as_skill_stores_it_and_shows_the_verdict(tmp_path: Path) -> None:
+    studio = make_studio(skills_top_k=3, skill_library=str(tmp_path / "library"))
+    try:
+        studio.run_code(INTO_BOWL)
+        pending = studio.save_skill("into_bowl", "", "")["verdict"]
+        assert (pending["skill"], pending["status"]) == ("into_bowl@1", "pending")
+        assert studio.state()["turns"][-1]["code"] == "save_skill(into_bowl)"  # the same flow as a program's
+        studio.run_code("def undocumented():\n    return 1")
+        refused = studio.save_skill("undocumented", "", "")["verdict"]  # the rule of save_skill holds
+        assert refused == {
+            "skill": None,
+            "status": "refused",
+            "reason": "ValueError: save_skill refused undocumented: skill undocumented needs a docstring saying "
+            "what it does",
+        }
+        with pytest.raises(Refused, match="no success check"):
+            studio.save_skill("into_bowl", "into_bowl('red block')", "Tabletop")
+        # StackBlocks has no blue bowl: the verification episode fails, and says so.
+        rejected = studio.save_skill("into_bowl", "into_bowl('red block')", "StackBlocks")["verdict"]
+        assert (rejected["skill"], rejected["status"]) == ("into_bowl@2", "rejected")  # saved again: a new version
+        assert "blue bowl" in rejected["reason"]
+    finally:
+        studio.close()
+
+
+def test_open_in_the_viewer_serves_the_episode(studio: Studio) -> None:
+    from codeact_robot.cli.studio import StudioViewer
+
+    studio.reset(new_seed=False)
+    studio.run_code(PLACE)
+    viewer = StudioViewer()
+    try:
+        url = viewer.open(studio.trajectory())
+        address, _, fragment = url.partition("#")
+        episode = fragment.rsplit("/", 1)[1]
+        connection = http.client.HTTPConnection(address.split("/")[2], timeout=30)
+        connection.request("GET", f"/api/episodes/{episode}")
+        answer = json.loads(connection.getresponse().read())
+        assert answer["summary"]["task"] == "Tabletop" and [t["code"] for t in answer["record"]["turns"]] == [PLACE]
+    finally:
+        viewer.close()

@@ -94,7 +94,7 @@ def studio_command(args: argparse.Namespace) -> int:
             studio.start()
         except WorkerCrashed as crash:
             raise UsageError(f"the studio could not start: {crash}") from None
-        viewer = _Viewer()
+        viewer = StudioViewer()
         try:
             server = StudioServer(studio, args.port, viewer.open)
         except OSError as error:
@@ -117,7 +117,7 @@ def studio_command(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Viewer:
+class StudioViewer:
     """"Open in the viewer": the studio's episodes in a results store of their own, served by the episode viewer."""
 
     def __init__(self) -> None:
