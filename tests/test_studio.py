@@ -26,7 +26,9 @@ from codeact_robot.worker.config import EnvConfig
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"]}
 SETTINGS = {"end_on_success": False, "cameras": ("front", "top"), "max_turns": 50, "skills_top_k": 0, "video_fps": 10}
 PLACE = "pick_and_place('red block', 'blue bowl')"
-INTO_BOWL = 'def into_bowl(block):\n    """Put the block into the blue bowl."""\n    return pick_and_place(block, "blue bowl")'
+INTO_BOWL = (
+    'def into_bowl(block):\n    """Put the block into the blue bowl."""\n    return pick_and_place(block, "blue bowl")'
+)
 LONG = "for i in range(40):\n    move_to([0.45, 0.25 if i % 2 else -0.25, 0.3])"
 
 
