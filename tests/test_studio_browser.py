@@ -75,7 +75,7 @@ def run(page: Any, code: str) -> Any:
 def test_code_mode_runs_the_typed_action_and_the_camera_shows_it(opened: tuple[Any, Console, Studio]) -> None:
     page, _, _ = opened
     camera = page.get_by_label("Camera", exact=True)
-    expect(camera).to_contain_text("Showing: the front camera (the robot's left is on the image's left")
+    expect(camera).to_contain_text("Showing the front camera: the robot's left is on the image's left")
     before = page.locator("#view").screenshot()
     frame = page.locator("#view").get_attribute("data-frame")
     run(page, PLACE + "\nprint('placed it')")

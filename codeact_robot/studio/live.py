@@ -28,8 +28,8 @@ JPEG_QUALITY = 85
 FRAME_WAIT_S = 15.0  # how long a request for the next frame waits before it gets the current one
 VIEWS = ("front", "top", "both")
 ROBOT_LEFT = {
-    "front": "the robot's left is on the image's left (the camera looks over the robot's right shoulder)",
-    "top": "the robot's left is on the image's left (the robot is at the bottom, looking up the image)",
+    "front": "the robot's left is on the image's left, as the camera looks over the robot's right shoulder",
+    "top": "the robot's left is on the image's left, with the robot at the bottom looking up the image",
 }
 """Which way the robot's left (+y) is in each view's image (``envs/camera.py`` places the cameras)."""
 

@@ -137,7 +137,9 @@ function showScene(scene) {
 function startView() {
   const generation = ++viewGeneration;
   const image = el("img", { id: "view", alt: `the ${state.cameras} camera view` });
-  const caption = el("figcaption", {}, `Showing: ${state.shown.map((s) => `the ${s.camera} camera (${s.left})`).join("; ")}`);
+  const halves = state.shown.length > 1 ? [" (left half)", " (right half)"] : [""];
+  const parts = state.shown.map((s, i) => `the ${s.camera} camera${halves[i]}: ${s.left}`);
+  const caption = el("figcaption", {}, `Showing ${parts.join("; ")}.`);
   $("images").replaceChildren(el("figure", {}, image, caption));
   follow(image, generation);
 }
