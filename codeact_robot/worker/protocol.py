@@ -142,6 +142,7 @@ class ObjectStateData(_Plain):
     orientation: tuple[float, float, float, float]
     linear_velocity: Vector3
     angular_velocity: Vector3
+    size: Name
 
 
 class RobotStateData(_Plain):
