@@ -252,3 +252,23 @@ def test_open_in_the_viewer_serves_the_episode(studio: Studio) -> None:
         assert answer["summary"]["task"] == "Tabletop" and [t["code"] for t in answer["record"]["turns"]] == [PLACE]
     finally:
         viewer.close()
+
+
+def test_stop_ends_a_program_that_calls_no_skill_with_its_executor(studio: Studio) -> None:
+    studio.reset(new_seed=False)
+    studio.run_code("x = 1")
+    start = positions(studio)
+    result: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: result.update(studio.run_code("while True:\n    x = x + 1")))
+    runner.start()
+    try:
+        while not studio.stop():  # until the action has been sent
+            runner.join(0.05)
+    finally:
+        runner.join()
+    turn = result["turns"][-1]
+    assert turn["stopped"]
+    assert turn["error"].startswith("StoppedByUser: the action was stopped by the user and did not end within 2 s")
+    assert "variables and functions from earlier actions are lost" in turn["error"]
+    assert positions(studio) == start
+    assert "NameError" in studio.run_code("print(x)")["turns"][-1]["error"]
