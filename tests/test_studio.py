@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import multiprocessing
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,14 @@ from codeact_robot.llm.base import LLMBackend
 from codeact_robot.studio.server import StudioServer
 from codeact_robot.studio.studio import Busy, Refused, Studio
 from codeact_robot.worker.config import EnvConfig
+from codeact_robot.worker.protocol import (
+    ProtocolError,
+    ScenePose,
+    WorkerFailed,
+    receive_reply,
+    send_failure,
+    send_live_pose,
+)
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"]}
 SETTINGS = {"end_on_success": False, "cameras": ("front", "top"), "max_turns": 50, "skills_top_k": 0, "video_fps": 10}
@@ -272,3 +282,17 @@ def test_stop_ends_a_program_that_calls_no_skill_with_its_executor(studio: Studi
     assert "variables and functions from earlier actions are lost" in turn["error"]
     assert positions(studio) == start
     assert "NameError" in studio.run_code("print(x)")["turns"][-1]["error"]
+
+
+def test_a_live_pose_is_read_only_when_asked_for() -> None:
+    host, simulator = multiprocessing.Pipe()
+    pose = ScenePose(objects=((0.5, 0.0, 0.02, 0.0, 0.0, 0.0, 1.0),), joints=(0.0,) * 9)
+    send_live_pose(simulator, pose)
+    with pytest.raises(ProtocolError, match="a live pose came unasked"):
+        receive_reply(host, (240, 320, 3), ("front",), False, time.monotonic() + 30)
+    seen: list[ScenePose] = []
+    send_live_pose(simulator, pose)
+    send_failure(simulator, "stand-in")  # the reply after the poses
+    with pytest.raises(WorkerFailed, match="stand-in"):
+        receive_reply(host, (240, 320, 3), ("front",), False, time.monotonic() + 30, seen.append)
+    assert seen == [pose]
