@@ -233,7 +233,7 @@ class Studio:
             raise Refused(f"unknown mode {mode[:40]!r}; choose code or model")
         if mode == "model" and self.llm is None:
             raise Refused("no model was given: start the studio with --llm URL --model NAME or --engine vllm")
-        self.mode = mode  # type: ignore[assignment]
+        self.mode = "code" if mode == "code" else "model"
         return self.state()
 
     def close(self) -> None:
