@@ -109,7 +109,7 @@ NO_DEFAULT |= {"--skills", "--video", "--images", "--library", "extra", "action"
 
 
 @pytest.mark.parametrize(
-    "name", ["tasks", "scene", "run", "chat", "serve", "skills", "eval", "report", "view", "export"]
+    "name", ["tasks", "scene", "run", "chat", "studio", "serve", "skills", "eval", "report", "view", "export"]
 )
 def test_every_command_explains_every_option_with_its_default_and_gives_examples(name: str) -> None:
     command = subcommands()[name]

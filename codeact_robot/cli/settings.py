@@ -27,7 +27,11 @@ MODEL_CHOICES = "--llm URL --model NAME (a model server) or --engine vllm (the m
 
 
 def resolve_config(
-    args: argparse.Namespace, notes: list[str], agents: str = AGENT_CHOICES, default_task: str | None = None
+    args: argparse.Namespace,
+    notes: list[str],
+    agents: str = AGENT_CHOICES,
+    default_task: str | None = None,
+    agent_required: bool = True,
 ) -> RunConfig:
     """The configuration ``run`` or ``chat`` asks for.
 
@@ -36,6 +40,7 @@ def resolve_config(
         notes: where to add remarks for the user (a trajectory holding other episodes).
         agents: the agent options of the command, for the error when none is given.
         default_task: the task when neither a flag nor a file names one (None: one must).
+        agent_required: whether an agent must be named (the studio runs without one).
 
     Raises:
         UsageError: a file that is missing or invalid, a missing task or agent, or
@@ -65,7 +70,7 @@ def resolve_config(
         merged["task"] = default_task
     if "task" not in merged:
         raise UsageError("which task? give --task NAME (see `codeact-robot tasks`) or a --config file that names one")
-    if "backend" not in merged.get("llm", {}):
+    if agent_required and "backend" not in merged.get("llm", {}):
         raise UsageError(f"which agent? give {agents}")
     config: RunConfig = validated(RunConfig, merged, "the command line")
     if args.model and not config.llm.uses_model:
