@@ -1,6 +1,6 @@
 """Files and settings someone hands you carry data, not policy.
 
-A recording, a suite, a run or endpoint file and a results store may come from anyone: what
+A recording, a suite, a run or endpoint file, a skill library and a results store may come from anyone: what
 they hold is shown on a terminal only sanitised, cannot raise a limit, cannot choose which of
 the user's secrets is sent where, and exports to CSV without formulas a spreadsheet would run.
 """
@@ -12,15 +12,19 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from fake_openai_server import FakeOpenAIServer
 from rich.console import Console
 from stores import episode_row, suite_definition, write_rows
-from test_cli import cli, in_terminal
+from test_cli import CHAT_SCENE, cli, in_terminal
 
+from codeact_robot.cli import main
 from codeact_robot.eval.export import write_csv
 from codeact_robot.eval.progress import Progress, say
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.library.authoring import store_skill
+from codeact_robot.library.files import Provenance, SkillLibrary, VerifyRequest
 from codeact_robot.worker.config import Limits
 
 # What a terminal would run: a new window title (OSC 0), a clipboard write (OSC 52), a cleared
@@ -94,6 +98,23 @@ def test_on_a_terminal_the_panels_show_escapes_as_text(tmp_path: Path) -> None:
     for escape in ESCAPES:
         assert escape not in shown, repr(escape)
     assert "\\x1b]0;owned" in shown and "\\x1b[8m" in shown
+
+
+def test_a_chat_shows_the_models_escapes_as_text(tmp_path: Path) -> None:
+    script = [
+        {"content": f"On it {OSC_TITLE}.\n<execute>\nprint(chr(27) + '[2J' + 'cleared')\n</execute>"},
+        {"content": f"Done{HIDDEN} quietly{OSC_CLIPBOARD}."},
+    ]
+    with FakeOpenAIServer(script) as server:
+        result = cli(
+            *("chat", "--scene", CHAT_SCENE, "--llm", server.base_url, "--images", str(tmp_path)),
+            *"--model fake-model --renderer tiny".split(),
+            input="look around\n\n",
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+    assert "On it \\x1b]0;owned\\x07." in result.stdout and "\\x1b[2Jcleared" in result.stdout
+    assert "robot> Done\\x1b[8m quietly\\x1b]52;c;ZWNobyBvd25lZA==\\x07." in result.stdout
 
 
 def test_an_evaluations_lines_are_sanitised_and_never_markup() -> None:
@@ -186,3 +207,13 @@ def test_csv_cells_never_run_as_formulas(tmp_path: Path) -> None:
     assert first["model"] == "'-2+3" and first["instruction"] == "'+cmd|' /C calc'!A0\\x1b[2J"
     assert second["agent"] == "plain" and second["instruction"] == "'\\x0dx" and second["seed"] == "1"
     assert "\x1b" not in out.getvalue()
+
+
+def test_a_librarys_skills_are_shown_sanitised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = f'def wave():\n    """Wave{OSC_TITLE}."""\n    return "{CLEAR}{HIDDEN}"\n'
+    store_skill(SkillLibrary(tmp_path), source, Provenance(task="StackBlocks"), VerifyRequest(call=f"wave()#{CLEAR}"))
+    for command in ("list", "show"):
+        assert main(["skills", command, *(["wave"] if command == "show" else []), "--library", str(tmp_path)]) == 0
+        shown = capsys.readouterr().out
+        assert "\x1b" not in shown and "Wave\\x1b]0;owned\\x07." in shown
+    assert 'return "\\x1b[2J\\x1b[8m"' in shown and "verification program: wave()#\\x1b[2J" in shown

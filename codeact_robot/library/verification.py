@@ -132,7 +132,6 @@ class Verifier:
                 return self._reject(skill, tasks, (), tasks[0], 0, reason)
             sources.append(self.library.source(callee))
         seeds = verification_seeds(skill, skill.meta.verify.seeds)
-        task, seed = tasks[0], seeds[0]
         try:
             for task in tasks:
                 for seed in seeds:
