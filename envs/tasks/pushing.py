@@ -2,7 +2,7 @@
 
 Tolerances: the box counts as on the mat when its centre lies within ``ON_MAT`` (6 cm)
 of the mat's centre along both of the mat's axes (the mat is 16 cm square, the box 10 cm:
-at least 2 cm of the box's footprint may overhang), it rests flat on the table (upright,
+up to 3 cm of the box may overhang the mat's edge), it rests flat on the table (upright,
 bottom within 1 cm of z = 0, below 5 cm/s).
 """
 
