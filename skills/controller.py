@@ -63,11 +63,14 @@ class ArmController:
 
     Args:
         world: the world whose robot to move.
+        slips: asked once per grasp that closes on something: whether it slips (None: never).
     """
 
-    def __init__(self, world: TabletopWorld) -> None:
+    def __init__(self, world: TabletopWorld, slips: Callable[[], bool] | None = None) -> None:
         self.world = world
+        self.slips = slips
         self._watch: ContactWatch | None = None
+        self._slipping: tuple[str, float] | None = None  # the object whose friction a slip took, and its own
 
     @property
     def _robot(self) -> Panda:
@@ -180,6 +183,7 @@ class ArmController:
         Returns:
             The final distance between the fingers, metres.
         """
+        self._end_slip()
         robot = self._robot
         robot.set_gripper_target(width)
         previous = robot.gripper_width()
@@ -198,8 +202,27 @@ class ArmController:
         return self.gripper(MAX_GRIPPER_WIDTH)
 
     def close_gripper(self) -> float:
-        """Close the fingers (they stop on whatever is between them); returns the final width."""
-        return self.gripper(0.0)
+        """Close the fingers (they stop on whatever is between them); returns the final width.
+
+        A grasp that slips takes the held object's friction until the fingers next move,
+        so it slides out as the arm lifts (the fingers did close on it: the width says so).
+        """
+        width = self.gripper(0.0)
+        held = self.world.held_object()
+        if held is not None and self.slips is not None and self.slips():
+            sim = self.world.sim
+            friction = sim.client.getDynamicsInfo(sim.body_id(held), -1)[1]
+            sim.set_dynamics(held, lateralFriction=0.0, spinningFriction=0.0, rollingFriction=0.0)
+            self._slipping = (held, friction)
+        return width
+
+    def _end_slip(self) -> None:
+        """Give a slipped object its friction back."""
+        if self._slipping is not None:
+            name, friction = self._slipping
+            self._slipping = None
+            if name in self.world.object_names:
+                self.world.sim.set_dynamics(name, lateralFriction=friction)
 
 
 def _angle_difference(a: float, b: float) -> float:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from codeact_robot.skills.registry import skill
+from codeact_robot.skills.registry import WITH_OBJECT_STATE, skill
 from codeact_robot.skills.validation import as_name
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def get_gripper_width(ctx: SkillContext) -> float:
     return ctx.world.robot.gripper_width()
 
 
-@skill("gripper")
+@skill("gripper", WITH_OBJECT_STATE)
 def is_holding(ctx: SkillContext, name: str | None = None) -> bool:
     """Whether the gripper holds an object (sensed by touch, between both fingers).
 

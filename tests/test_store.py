@@ -32,6 +32,7 @@ def result(
         repeat=0,
         split="seen",
         mode="codeact",
+        api="high",
         model="reference",
         outcome=outcome,
         success=outcome == "success",

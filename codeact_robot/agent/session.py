@@ -19,6 +19,7 @@ from codeact_robot.agent.parser import Turn, parse_turn
 from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs.imaging import CAMERA_CAPTIONS
 from codeact_robot.llm.base import LLMBackend, LLMError, Message, message_text
 
 TurnCallback = Callable[[TurnRecord], None]
@@ -84,7 +85,7 @@ class Session:
         instance = self.env.instance
         assert instance is not None
         text = observation["text"]
-        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"])
+        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"], self.env.config.api)
         self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
             config=self.config,
@@ -120,7 +121,7 @@ class Session:
             except LLMError as error:
                 self.record.error = str(error)
                 return self.finish("llm_error")
-            turn = parse_turn(completion.text, self.mode)
+            turn = parse_turn(completion.text, self.mode, self.env.config.api)
             self.messages.append({"role": "assistant", "content": turn.text})
             record = TurnRecord(
                 turn=len(self.record.turns) + 1,
@@ -185,7 +186,10 @@ class Session:
             return {"role": "user", "content": text}
         return {
             "role": "user",
-            "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": _data_url(rgb)}}],
+            "content": [
+                {"type": "text", "text": f"{text}\nImage: {CAMERA_CAPTIONS['front']}"},
+                {"type": "image_url", "image_url": {"url": _data_url(rgb)}},
+            ],
         }
 
 

@@ -25,6 +25,7 @@ from codeact_robot.eval.failures import FAILURE_KINDS
 from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
+from codeact_robot.skills.registry import TIERS
 
 MODES = get_args(ActionMode)
 PairKey = tuple[str, int, int]  # task, seed, repeat
@@ -45,6 +46,7 @@ class AgentReport:
     Attributes:
         name: the agent's name in the suite.
         mode: its action mode (several joined by ", " if its episodes differ).
+        api: its API tier (likewise).
         model: its model name (likewise).
         episodes: episodes scored (infrastructure errors left out).
         infrastructure_errors: episodes that could not run.
@@ -61,6 +63,7 @@ class AgentReport:
 
     name: str
     mode: str
+    api: str
     model: str
     episodes: int
     infrastructure_errors: int
@@ -105,6 +108,16 @@ class ModeRow:
 
 
 @dataclass(frozen=True)
+class TierRow:
+    """Success on one API tier, over every agent that ran it."""
+
+    api: str
+    episodes: int
+    success: Rate
+    mean_turns: float | None
+
+
+@dataclass(frozen=True)
 class SuiteReport:
     """Everything about one suite evaluated in the store.
 
@@ -114,6 +127,7 @@ class SuiteReport:
         agents: one report per agent, in the suite's order.
         comparisons: every pair of agents that ran common episodes.
         modes: success and turns per (model, action mode).
+        tiers: success and turns per API tier.
     """
 
     name: str
@@ -123,6 +137,7 @@ class SuiteReport:
     agents: list[AgentReport]
     comparisons: list[Comparison]
     modes: list[ModeRow]
+    tiers: list[TierRow]
 
 
 @dataclass(frozen=True)
@@ -215,6 +230,7 @@ def agent_report(name: str, episodes: Sequence[EpisodeRow]) -> AgentReport:
     return AgentReport(
         name=name,
         mode=_joined(e.mode for e in episodes),
+        api=_joined(e.api for e in episodes),
         model=_joined(e.model for e in episodes),
         episodes=len(counted),
         infrastructure_errors=len(episodes) - len(counted),
@@ -254,6 +270,7 @@ def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeR
         agents=agents,
         comparisons=comparisons,
         modes=_mode_rows(episodes),
+        tiers=_tier_rows(episodes),
     )
 
 
@@ -264,6 +281,16 @@ def _mode_rows(episodes: list[EpisodeRow]) -> list[ModeRow]:
     return [
         ModeRow(model, mode, wilson(sum(e.success for e in group), len(group)), mean(e.turns for e in group))
         for (model, mode), group in sorted(groups.items(), key=lambda item: (item[0][0], mode_order(item[0][1])))
+    ]
+
+
+def _tier_rows(episodes: list[EpisodeRow]) -> list[TierRow]:
+    groups: dict[str, list[EpisodeRow]] = defaultdict(list)
+    for episode in scored(episodes):
+        groups[episode.api].append(episode)
+    return [
+        TierRow(api, len(group), wilson(sum(e.success for e in group), len(group)), mean(e.turns for e in group))
+        for api, group in sorted(groups.items(), key=lambda item: tier_order(item[0]))
     ]
 
 
@@ -329,3 +356,4 @@ split_order = _ordered(SPLITS)
 kind_order = _ordered(FAILURE_KINDS)
 """Sort key of failure kinds: the vocabulary's order, then unknown kinds alphabetically."""
 mode_order = _ordered(MODES)
+tier_order = _ordered(TIERS)

@@ -14,6 +14,7 @@ from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMod
 from codeact_robot.envs.objects import DEFAULT_SPLIT
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import settings_error
+from codeact_robot.skills.registry import DEFAULT_API, ApiTier
 
 Camera = Literal["front", "top"]
 VideoCamera = Literal["front", "top", "both"]
@@ -46,10 +47,39 @@ class Limits(BaseModel):
         return self.max_sim_steps / SIM_RATE_HZ
 
 
+class PhysicsConfig(BaseModel):
+    """Imperfect physics, each effect deterministic per episode seed; all off (0) by default.
+
+    Attributes:
+        grasp_slip: probability that a grasp slips: the fingers close on the object, and it
+            slides out as the arm moves (``pick`` returns False, ``is_holding`` is false).
+        state_noise: standard deviation, metres, of the offset added to every object
+            position and box a program (and the skills) read; one offset per object per scene change.
+        variation: relative variation of every object's mass and friction (uniform in ±variation).
+        disturbance: probability per turn that a visible block or cup is nudged 4-8 cm
+            (or knocked off a tower) after the program ends; the next observation shows it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grasp_slip: float = Field(0.0, ge=0.0, le=1.0)
+    state_noise: float = Field(0.0, ge=0.0, le=0.05)
+    variation: float = Field(0.0, ge=0.0, le=0.5)
+    disturbance: float = Field(0.0, ge=0.0, le=1.0)
+
+    @property
+    def perfect(self) -> bool:
+        """Whether every effect is off."""
+        return not any(self.model_dump().values())
+
+
 class EnvConfig(BaseModel):
     """Settings of a CodeAct environment and of its episode worker.
 
     Attributes:
+        api: the API tier programs see: ``"high"`` (every skill), ``"primitive"`` (no
+            compound motions) or ``"pixels"`` (primitive without object state).
+        physics: imperfect physics (:class:`PhysicsConfig`); perfect by default.
         perception: ``"state"`` (simulator poses of visible objects) or ``"vision"``
             (poses estimated from the RGB-D images).
         colours: colour split of task scenes: ``"seen"``, ``"unseen"`` or ``"all"``.
@@ -77,6 +107,8 @@ class EnvConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    api: ApiTier = DEFAULT_API
+    physics: PhysicsConfig = Field(default_factory=PhysicsConfig)
     perception: Literal["state", "vision"] = "state"
     colours: Literal["seen", "unseen", "all"] = DEFAULT_SPLIT
     camera_size: tuple[int, int] = IMAGE_SIZE
@@ -121,8 +153,8 @@ class EnvConfig(BaseModel):
         for name, value in overrides.items():
             if name in Limits.model_fields:
                 data["limits"][name] = value
-            elif name == "limits" and isinstance(value, dict):
-                data["limits"].update(value)
+            elif name in ("limits", "physics") and isinstance(value, dict):
+                data[name].update(value)
             else:
                 data[name] = value
         try:

@@ -21,6 +21,7 @@ from codeact_robot.sandbox.output import plain_text
 from codeact_robot.sandbox.skill_rule import SkillRejected, check_skill_source
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
+from codeact_robot.skills.imperfections import Imperfections
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
@@ -46,10 +47,16 @@ class _Episode:
 
     def __init__(self, runtime: EpisodeRuntime, seed: int) -> None:
         config = runtime.config
+        imperfections = None if config.physics.perfect else Imperfections(seed, **config.physics.model_dump())
+        if imperfections is not None:  # the world was just built (or rebuilt): the same factors again
+            imperfections.vary(runtime.world)
         self.context = SkillContext(
-            runtime.world, config.perception, runtime.save_skill if config.skills_top_k else None
+            runtime.world,
+            config.perception,
+            runtime.save_skill if config.skills_top_k else None,
+            imperfections,
         )
-        self.sandbox = Sandbox(bind(self.context), config.limits, seed)
+        self.sandbox = Sandbox(bind(self.context, config.api), config.limits, seed)
         self.poses: list[ScenePose] = []
         self.pose_every = 0  # physics steps between recorded poses in the current action
         self.saved: list[SavedSkill] = []
@@ -98,7 +105,10 @@ class EpisodeRuntime:
         episode.saved.clear()
         start = self.world.sim.step_count
         result = episode.sandbox.run(code, f"<action {int(turn)}>")
-        return self._reply(result, self.world.sim.step_count - start)
+        steps = self.world.sim.step_count - start
+        disturbed = None if episode.context.done_requested else episode.context.disturb()
+        notes = (f"Between turns, an object was {disturbed}; the scene below shows it now.",) if disturbed else ()
+        return self._reply(result, steps, notes)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
         """Video frames of the scene in each pose (``ScenePose`` data), as recorded in this world.
