@@ -225,8 +225,8 @@ def test_markdown_and_html_files_and_plots(hand_store: Path, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     markdown = md.read_text()
     assert (
-        "| a | codeact | high | model-x | 20 | 65.0% [43.3, 81.9] 13/20 | 100.0% [72.2, 100.0] | 30.0% [10.8, 60.3] | 1 |"
-        in markdown
+        "| a | codeact | high | model-x | 20 | 65.0% [43.3, 81.9] 13/20 | 100.0% [72.2, 100.0] | "
+        "30.0% [10.8, 60.3] | 1 |" in markdown
     )
     assert "|---|---|---|---|---:|" in markdown
     html = page.read_text()

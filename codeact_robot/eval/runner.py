@@ -275,7 +275,7 @@ class EpisodeRunner:
         if config.backend == "vllm" and self.engines is not None:
             backend: LLMBackend = self.engines.backend(config)
         else:
-            backend = make_backend(config, env.instance_for(job.seed), agent.spec.mode)
+            backend = make_backend(config, env.instance_for(job.seed), agent.spec.mode, agent.env.api)
         if not config.uses_model:
             return backend
         if self.cache is not None:
