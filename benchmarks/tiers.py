@@ -7,14 +7,15 @@ state, so no perception mode), prints a markdown table and every failure's last 
 Imperfect physics can be switched on for the whole table.
 
     python benchmarks/tiers.py [--seeds 10] [--first-seed 1000] [--tiers high primitive pixels]
-        [--tasks PickPlace ...] [--jobs 2] [--physics grasp_slip=0.1 disturbance=0.2]
+        [--tasks PickPlace ...] [--perceptions state vision] [--jobs 2]
+        [--physics grasp_slip=0.1 disturbance=0.2]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from codeact_robot.agent.session import run_episode
@@ -26,9 +27,9 @@ from codeact_robot.skills.registry import TIERS, has_object_state
 PERCEPTIONS = ("state", "vision")
 
 
-def columns(tiers: list[str]) -> list[tuple[str, str]]:
-    """(tier, perception) pairs: both perception modes where the tier has object state."""
-    return [(api, p) for api in tiers for p in (PERCEPTIONS if has_object_state(api) else PERCEPTIONS[:1])]
+def columns(tiers: list[str], perceptions: list[str]) -> list[tuple[str, str]]:
+    """(tier, perception) pairs: each perception mode where the tier has object state, else state only."""
+    return [(api, p) for api in tiers for p in (perceptions if has_object_state(api) else PERCEPTIONS[:1])]
 
 
 def family(task: str, api: str, perception: str, seeds: list[int], physics: dict[str, float]) -> dict[str, Any]:
@@ -70,20 +71,26 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1000, help="unseen seeds start here (tests use 0-99)")
     parser.add_argument("--tiers", nargs="+", default=list(TIERS), choices=TIERS)
     parser.add_argument("--tasks", nargs="+", default=[t for t in TASKS if TASKS[t].has_check])
+    parser.add_argument("--perceptions", nargs="+", default=list(PERCEPTIONS), choices=PERCEPTIONS)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--physics", nargs="*", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     physics = physics_settings(args.physics)
-    pairs = columns(args.tiers)
+    pairs = columns(args.tiers, args.perceptions)
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         futures = [
             pool.submit(family, task, api, perception, seeds, physics)
-            for task in args.tasks
             for api, perception in pairs
+            for task in args.tasks
         ]
-        results = [f.result() for f in futures]
+        results = []
+        for future in as_completed(futures):  # a line per family as it finishes: a cut-short run still tells
+            result = future.result()
+            results.append(result)
+            won = sum(e["success"] for e in result["episodes"])
+            print(f"{result['task']} {result['api']}/{result['perception']}: {won}/{len(seeds)}", flush=True)
     by_key = {(r["task"], r["api"], r["perception"]): r["episodes"] for r in results}
     print(f"seeds {seeds[0]}-{seeds[-1]} per family and column; physics {physics or 'perfect'}")
     print(f"{time.perf_counter() - start:.0f} s wall with {args.jobs} jobs\n")
