@@ -51,11 +51,11 @@ def save_skill(ctx: SkillContext, function: Any) -> str:
         A confirmation naming the saved skill.
 
     Example:
-        def stack(names):
-            \"\"\"Stack the named blocks, first at the bottom.\"\"\"
-            for lower, upper in zip(names, names[1:]):
-                pick_and_place(upper, lower)
-        save_skill(stack)
+        def lift(height):
+            \"\"\"Raise the gripper straight up to height.\"\"\"
+            x, y, z = get_gripper_position()
+            return move_to([x, y, height])
+        save_skill(lift)
     """
     if ctx.save_skill is None:
         raise RuntimeError("this episode has no skill library to save to (skills_top_k is 0)")

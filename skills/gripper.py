@@ -50,7 +50,7 @@ def is_holding(ctx: SkillContext, name: str | None = None) -> bool:
         True if the named object (or any object, for None) is held.
 
     Example:
-        if not is_holding("red block"): pick("red block")
+        if not is_holding("red block"): print("the red block slipped")
     """
     held = ctx.world.held_object()
     if name is None:

@@ -63,7 +63,7 @@ def close_gripper(ctx: SkillContext) -> bool:
         True if something is between the fingers, False if they closed on nothing.
 
     Example:
-        move_to(get_object_position("red block")); close_gripper()
+        move_to([0.45, 0.1, 0.02]); close_gripper()
     """
     return bool(ctx.manipulator.close_gripper())
 

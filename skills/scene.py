@@ -109,7 +109,7 @@ def get_location(ctx: SkillContext, name: str) -> np.ndarray:
         ValueError: unknown place; the message lists the valid names.
 
     Example:
-        place(get_location("top left corner"))
+        x, y = get_location("top left corner"); move_to([x, y, 0.1])
     """
     return np.array(place_position(as_name(name, "place name")), dtype=float)
 

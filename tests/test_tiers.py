@@ -52,6 +52,14 @@ def test_the_prompt_documents_exactly_the_tiers_skills(api: str) -> None:
     assert ('- pick: {"type"' in json_prompt) == (api == "high")
 
 
+@pytest.mark.parametrize("api", ["high", "primitive", "pixels"])
+def test_a_tiers_examples_call_only_its_own_skills(api: str) -> None:
+    for s in skills_for(api):
+        example = s.doc.partition("Example:")[2]
+        called = set(re.findall(r"\b(\w+)\(", example)) & HIGH
+        assert called <= EXPECTED[api], f"{s.name}'s example calls {called - EXPECTED[api]}"
+
+
 @pytest.mark.parametrize("api", ["primitive", "pixels"])
 def test_the_sandbox_namespace_help_and_dir_show_exactly_the_tiers_skills(api: str) -> None:
     env = CodeActEnv(renderer="tiny", api=api, time_limit_s=10.0)
