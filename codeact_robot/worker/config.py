@@ -77,9 +77,6 @@ class EnvConfig(BaseModel):
     """Settings of a CodeAct environment and of its episode worker.
 
     Attributes:
-        api: the API tier programs see: ``"high"`` (every skill), ``"primitive"`` (no
-            compound motions) or ``"pixels"`` (primitive without object state).
-        physics: imperfect physics (:class:`PhysicsConfig`); perfect by default.
         perception: ``"state"`` (simulator poses of visible objects) or ``"vision"``
             (poses estimated from the RGB-D images).
         colours: colour split of task scenes: ``"seen"``, ``"unseen"`` or ``"all"``.
@@ -103,12 +100,13 @@ class EnvConfig(BaseModel):
             library skills they call); 0 turns the library off, ``save_skill`` included.
         strict_isolation: refuse to run when the worker cannot confine itself at the OS
             level (Landlock, seccomp); otherwise it says so once and runs.
+        api: the API tier programs see: ``"high"`` (every skill), ``"primitive"`` (no
+            compound motions) or ``"pixels"`` (primitive without object state).
+        physics: imperfect physics (:class:`PhysicsConfig`); perfect by default.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    api: ApiTier = DEFAULT_API
-    physics: PhysicsConfig = Field(default_factory=PhysicsConfig)
     perception: Literal["state", "vision"] = "state"
     colours: Literal["seen", "unseen", "all"] = DEFAULT_SPLIT
     camera_size: tuple[int, int] = IMAGE_SIZE
@@ -122,6 +120,8 @@ class EnvConfig(BaseModel):
     skill_library: str | None = None
     skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
+    api: ApiTier = DEFAULT_API
+    physics: PhysicsConfig = Field(default_factory=PhysicsConfig)
 
     @property
     def video_size(self) -> tuple[int, int]:
