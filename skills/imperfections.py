@@ -31,7 +31,7 @@ class Imperfections:
 
     Args:
         seed: the episode seed.
-        grasp_slip: probability that a closing grasp slips (the object slides out as the arm moves).
+        grasp_slip: probability that a closing grasp slips (the object stays behind when the arm moves).
         state_noise: standard deviation, metres, of the offset added to each perceived
             object's position and box (one offset per object per scene revision).
         variation: relative variation of each object's mass and friction (uniform in ±variation).

@@ -52,7 +52,7 @@ class PhysicsConfig(BaseModel):
 
     Attributes:
         grasp_slip: probability that a grasp slips: the fingers close on the object, and it
-            slides out as the arm moves (``pick`` returns False, ``is_holding`` is false).
+            stays behind when the arm moves (``pick`` returns False, ``is_holding`` is false).
         state_noise: standard deviation, metres, of the offset added to every object
             position and box a program (and the skills) read; one offset per object per scene change.
         variation: relative variation of every object's mass and friction (uniform in ±variation).
