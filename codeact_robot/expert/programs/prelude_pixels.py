@@ -177,7 +177,13 @@ def inner_block(points, bowl):
 
 
 def look():
-    """Every object found in the images, by name (recomputed only when the images change)."""
+    """Every object found in the images, by name (recomputed only when the images change).
+
+    An empty gripper over the table would hide what lies below it: it goes home first.
+    """
+    here = get_gripper_position()
+    if not is_holding() and (here[0] > HOME[0] + 0.01 or here[2] < HOME[2] - 0.05):
+        go_home()
     key = tuple(float(get_depth_image(c).sum()) + float(get_camera_image(c).sum()) for c in ("top", "front"))
     if seen["key"] == key:
         return seen["objects"]

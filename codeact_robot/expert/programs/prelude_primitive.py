@@ -107,6 +107,7 @@ def pick(name):
         move_to(HOME)  # carried out of the cameras' view, so that the next look sees the whole table
         return is_holding(name)
     open_gripper()  # a miss or a slip: nothing stays half-held
+    go_home()
     return False
 
 
