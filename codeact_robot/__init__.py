@@ -6,19 +6,23 @@ Layers, top to bottom; a module imports only from its own layer or below, never 
 and modules side by side on one line do not import each other:
 
     cli
-    eval           (suites, scheduler, results store, reports, viewer, exports)
+    eval | studio  (suites, scheduler, results store, reports, viewer, exports | the browser studio)
     agent, config  (the CodeAct loop, prompts, trajectories; the run configuration)
     expert         (answers like a model: builds on llm's backend interface)
     llm | environments
                    llm is a leaf: it knows messages and completions, nothing else
     library        (the skill library on the host: the rule, retrieval, verification)
-    worker         (host client, protocol, the runtime inside the worker process)
+    worker         (host client, protocol; the episode slot's two processes:
+                    executor_* runs programs in the sandbox with skill stubs, and never
+                    imports the world; simulator_* holds the world and skills, and never
+                    imports what runs programs; channel: the plain data between them)
     sandbox | skills
                    sandbox imports nothing of the project
     envs           (the world: PyBullet scene, robot, cameras, tasks)
-    errors, configs, files
+    errors, configs, files, localweb (local web pages' Host/Origin checks and CSP)
 
-``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it.
+``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it,
+or on an import chain from the executor to the world or PyBullet.
 """
 
 from codeact_robot.environments import register_envs

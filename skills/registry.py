@@ -154,6 +154,15 @@ def api_reference(api: str = DEFAULT_API) -> str:
     return "\n\n".join(sections)
 
 
+def api_summary(api: str = DEFAULT_API) -> str:
+    """The API text of a compact system prompt: one line per skill of the tier, its call and what it does."""
+    skills = skills_for(api)
+    return "\n".join(
+        f"{s.name}{_format_signature(s.signature.replace(return_annotation=inspect.Signature.empty))}  # {s.summary}"
+        for s in skills
+    )
+
+
 JSON_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean"}
 
 

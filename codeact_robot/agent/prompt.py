@@ -5,15 +5,26 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from codeact_robot.configs import read_text
+from codeact_robot.configs import DEFAULT_PROMPT, SYSTEM_PROMPTS, read_text
 from codeact_robot.envs.objects import COLOURS
 from codeact_robot.envs.tasks import TaskInstance, get_task
 from codeact_robot.envs.workspace import TABLE_PLACES, WORKSPACE
 from codeact_robot.sandbox.modules import build_modules
-from codeact_robot.skills.registry import DEFAULT_API, api_reference, argument_schemas, has_object_state
+from codeact_robot.skills.registry import (
+    DEFAULT_API,
+    api_reference,
+    api_summary,
+    argument_schemas,
+    has_object_state,
+)
 from codeact_robot.worker.config import Limits
 
-STOP_SEQUENCES = {"codeact": ["</execute>"], "json": None, "text": None}
+END_OF_TURN = "<|im_end|>"
+"""Where a ChatML model ends its turn. CodeActAgent-Mistral was fine-tuned on ChatML but its tokenizer's
+end-of-sequence token is ``</s>``, and ``<|im_end|>`` is no special token of it: a server stops at the end
+of a turn only when the request asks it to (its authors' client sends ``["<|im_end|>", "</execute>"]``)."""
+STOP_SEQUENCES = {"codeact": ["</execute>", END_OF_TURN], "json": [END_OF_TURN], "text": [END_OF_TURN]}
+"""What a turn stops at in each action mode: the end of the turn, and in codeact the end of the code block."""
 
 
 def fill(template: str, **values: str) -> str:
@@ -42,7 +53,12 @@ def action_format(mode: str, api: str = DEFAULT_API) -> str:
 
 
 def system_prompt(
-    mode: str, instance: TaskInstance | None, limits: Limits, learned: Sequence[str] = (), api: str = DEFAULT_API
+    mode: str,
+    instance: TaskInstance | None,
+    limits: Limits,
+    learned: Sequence[str] = (),
+    style: str = DEFAULT_PROMPT,
+    api: str = DEFAULT_API,
 ) -> str:
     """The whole system prompt of an episode.
 
@@ -52,6 +68,8 @@ def system_prompt(
         limits: the per-action limits, stated to the model.
         learned: headers of the learned skills loaded into the sandbox (signature and
             first docstring line each), listed after the built-in API.
+        style: ``"full"`` (every function's docstring) or ``"compact"`` (one line per
+            function, fewer words: for models with a 4k context).
         api: the API tier whose skills the prompt documents.
     """
     task_rules = get_task(instance.task).rules if instance is not None else ""
@@ -61,11 +79,11 @@ def system_prompt(
         headers = "\n".join(learned)
         learned_text = f"\n### learned skills (saved in earlier episodes)\n{headers}\n"
     return fill(
-        read_text("prompts/system.md"),
+        read_text(SYSTEM_PROMPTS[style]),
         workspace=WORKSPACE.describe(),
         colours=", ".join(COLOURS),
         places=", ".join(f'"{p}"' for p in TABLE_PLACES),
-        api=api_reference(api),
+        api=api_summary(api) if style == "compact" else api_reference(api),
         tier_note=TIER_NOTES[api],
         scene_note="" if has_object_state(api) else " (objects are not listed at this API tier)",
         learned_skills=learned_text,

@@ -9,9 +9,17 @@ from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.cli.options import add_api_option, add_command, add_video_camera_option, positive_int
+from codeact_robot.cli.options import (
+    SKIP_MODEL_CHECK_HELP,
+    add_api_key_option,
+    add_api_option,
+    add_command,
+    add_video_camera_option,
+    positive_int,
+)
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
+from codeact_robot.eval.prices import load_prices
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
 from codeact_robot.eval.suite import load_suite, suite_names
 
@@ -46,6 +54,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
     model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
+    add_api_key_option(parser)
+    parser.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     parser.add_argument(
         "--workers", type=positive_int, metavar="N", help="worker processes computing at once (default: cores)"
     )
@@ -95,7 +105,7 @@ def eval_command(args: argparse.Namespace) -> int:
         raise UsageError("--address names a Ray cluster; add --backend ray")
     if args.video_camera and args.videos == "none":
         raise UsageError("--video-camera chooses what the videos show; give --videos failures or --videos all too")
-    suite = load_suite(args.suite).with_endpoint(args.llm, args.model, args.engine)
+    suite = load_suite(args.suite, args.api_key_env).with_endpoint(args.llm, args.model, args.engine)
     if args.api:
         suite = suite.with_api(args.api)
     options = EvalOptions(
@@ -110,6 +120,8 @@ def eval_command(args: argparse.Namespace) -> int:
         force=args.force,
         retries=Retries(attempts=args.attempts),
         videos=Videos(args.videos, args.video_camera),
+        skip_model_check=args.skip_model_check,
+        prices=load_prices(),  # the user's own table, read before any episode runs
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a cluster's scheduler stops jobs with SIGTERM
     try:

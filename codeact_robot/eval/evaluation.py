@@ -32,7 +32,8 @@ from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import prepare_folder
-from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
+from codeact_robot.eval.prices import PriceTable
+from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress, say
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report import build_report
 from codeact_robot.eval.report_terminal import print_report
@@ -75,6 +76,9 @@ class EvalOptions:
         retries: the retry policy for transient failures.
         videos: which episodes get a video (``DIR/videos``, linked from their rows).
         progress_every_s: seconds between progress lines when stdout is not a terminal.
+        skip_model_check: let models the server does not list pass the pre-flight (a
+            server that loads models on demand lists only the loaded ones).
+        prices: the models' token prices, for the closing report's dollars.
     """
 
     workers: int | None = None
@@ -89,6 +93,8 @@ class EvalOptions:
     retries: Retries = dataclasses.field(default_factory=Retries)
     videos: Videos = dataclasses.field(default_factory=Videos)
     progress_every_s: float = PLAIN_EVERY_S
+    skip_model_check: bool = False
+    prices: PriceTable = dataclasses.field(default_factory=PriceTable)
 
 
 def pending_jobs(suite: Suite, store: ResultsStore, retry_errors: bool) -> list[EpisodeKey]:
@@ -132,7 +138,11 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    check_model_servers(a.llm_config() for a in suite.agents.values())
+    check_model_servers(
+        [a.llm_config() for a in suite.agents.values()],
+        with_images=[a.llm_config() for a in suite.agents.values() if a.images],
+        require_listed=not options.skip_model_check,
+    )
     if engines is None and in_process_engine:
         engines = SharedEngines()
         engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
@@ -140,7 +150,7 @@ def run_evaluation(
     try:
         kept = prepare_folder(out, suite, options.new, options.force)
         if kept:
-            console.print(f"the earlier store of {out} is kept as {out / kept}", soft_wrap=True)
+            say(console, f"the earlier store of {out} is kept as {out / kept}")
         store = ResultsStore(out, create=True)
         cache = ResponseCache(out) if options.cache else None
         try:
@@ -151,7 +161,7 @@ def run_evaluation(
             )
         finally:
             if cache is not None:
-                console.print(f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
+                say(console, f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
                 cache.close()
             store.close()
     finally:
@@ -160,18 +170,17 @@ def run_evaluation(
         if ray is not None:
             ray.close()
     if status == "interrupted":
-        console.print("interrupted: run the same command again to resume", soft_wrap=True)
+        say(console, "interrupted: run the same command again to resume")
         return INTERRUPTED
     if status == "failed":
         return SOME_ERRORS
     if errors:
         text, count = errors.most_common(1)[0]
-        console.print(
+        say(
+            console,
             f"{errors.total()} episode(s) ended in an infrastructure error (outcome error); "
             f"the most frequent ({count}): {text[:MAX_ERROR_SHOWN]}; "
             "run the same command with --retry-errors to run them again",
-            soft_wrap=True,
-            markup=False,
         )
         return SOME_ERRORS
     return FINISHED
@@ -194,20 +203,20 @@ def _run(
     jobs = todo[: options.limit] if options.limit is not None else todo
     total = len(suite.jobs())
     limited = f" (running {len(jobs)} now: --limit)" if len(jobs) < len(todo) else ""
-    console.print(
+    say(
+        console,
         f"suite {suite.name} ({suite.hash}): {total} episodes, {total - len(todo)} stored, {len(todo)} to run"
         f"{limited}; {workers} worker(s), up to {max_in_flight} in flight ({options.backend})",
-        soft_wrap=True,
     )
     run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
     progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
     scheduler = _scheduler(suite, store.folder, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
     if options.videos.record != "none":
-        console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
+        say(console, f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)")
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
-    print_report(build_report(store), console)
+    print_report(build_report(store, prices=options.prices), console)
     return status
 
 
@@ -262,10 +271,10 @@ def _drive(
                         progress.finished(result.job.agent, result.facts.outcome, result.facts.success)
                     progress.refresh(scheduler.in_flight)
                 except sqlite3.OperationalError as error:  # a full disk, a folder gone read-only
-                    console.print(
+                    say(
+                        console,
                         f"could not write to {store.path}: {error}; the episodes stored so far are safe, "
                         "run the same command again to resume",
-                        soft_wrap=True,
                     )
                     scheduler.abandon()
                     return "failed"
@@ -275,10 +284,10 @@ def _drive(
                         break
                     status = "interrupted"
                     scheduler.drain()
-                    console.print(
+                    say(
+                        console,
                         f"stopping: {scheduler.in_flight} episode(s) in flight finish and are stored "
                         "(Ctrl-C again abandons them)",
-                        soft_wrap=True,
                     )
     finally:
         scheduler.close()
@@ -288,18 +297,18 @@ def _drive(
 def _write(store: ResultsStore, result: EpisodeResult, suite_hash: str, run_id: int, console: Console) -> None:
     job = result.job
     if result.video_problem:
-        console.print(f"{job}: no video: {result.video_problem}", soft_wrap=True)
+        say(console, f"{job}: no video: {result.video_problem}")
     video = result.video
     data = result.video_data
     if data is not None:  # made on another machine: saved here, before its row
         try:
             video = save_video(store.folder, suite_hash, job, lambda part: part.write_bytes(data))
         except OSError as error:
-            console.print(f"{job}: the video could not be written beside the store: {error}", soft_wrap=True)
+            say(console, f"{job}: the video could not be written beside the store: {error}")
     try:
         store.write_episode(result, suite_hash, run_id, video)
     except sqlite3.IntegrityError:  # another run on the same folder stored it first
-        console.print(f"{job} was already stored by another run; kept that one", soft_wrap=True)
+        say(console, f"{job} was already stored by another run; kept that one")
 
 
 def _settings(options: EvalOptions, workers: int, max_in_flight: int) -> dict[str, object]:
