@@ -85,9 +85,9 @@ def all_skills() -> list[Skill]:
     return sorted(SKILLS.values(), key=lambda s: GROUPS.index(s.group))
 
 
-def bind(context: Any) -> dict[str, Callable[..., Any]]:
-    """Every skill with its context bound: the functions code actions call (before copying)."""
-    return {s.name: _bound(s, context) for s in all_skills()}
+def bind(context: Any, skills: Iterable[Skill] | None = None) -> dict[str, Callable[..., Any]]:
+    """Skills (default: every one) with their context bound: the functions code actions call (before copying)."""
+    return {s.name: _bound(s, context) for s in (all_skills() if skills is None else skills)}
 
 
 def _bound(s: Skill, context: Any) -> Callable[..., Any]:

@@ -22,10 +22,10 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.limits import LimitExceeded, StepBudget, time_message
 from codeact_robot.sandbox.output import CappedOutput, plain_text
-from codeact_robot.skills import bind
+from codeact_robot.skills import all_skills, bind
 from codeact_robot.skills.context import SkillContext
+from codeact_robot.skills.episode import EPISODE_SKILLS
 from codeact_robot.worker.channel import (
-    LOCAL_SKILLS,
     MAX_CALL_BYTES,
     RAISABLE,
     ChannelError,
@@ -74,7 +74,7 @@ class _Episode:
     def __init__(self, runtime: SimulatorRuntime) -> None:
         config = runtime.config
         self.context = SkillContext(runtime.world, config.perception)
-        self.skills = {name: f for name, f in bind(self.context).items() if name not in LOCAL_SKILLS}
+        self.skills = bind(self.context, [s for s in all_skills() if s.name not in EPISODE_SKILLS])
         self.budget = StepBudget(config.limits.max_sim_steps, config.limits.max_sim_s)
         self.deadline = float("inf")  # time.monotonic() at which the running action's time is up
         self.poses: list[ScenePose] = []
@@ -127,7 +127,7 @@ class SimulatorRuntime:
             self._channel.close()
         self._channel = channel
         try:
-            send_model(channel, Start(op="start", seed=seed, skills=tuple(skills)))
+            send_model(channel, Start(seed, tuple(skills)))
             started = self._receive(time.monotonic() + START_TIMEOUT_S, "started")
         except ExecutorLost as lost:
             return self._reply(None, 0, loss=lost.loss)
@@ -136,7 +136,6 @@ class SimulatorRuntime:
     def execute(self, code: str, turn: int) -> WorkerReply:
         """Have the executor run one code action (turn ``turn``), answering its skill calls, and report."""
         episode = self._current()
-        episode.context.start_action()
         episode.poses.clear()
         episode.pose_every = self._frame_every
         episode.calls = episode.false = 0
@@ -147,7 +146,7 @@ class SimulatorRuntime:
         try:
             if self._channel is None:
                 raise ExecutorLost("crash", "no executor is attached")
-            send_model(self._channel, Run(op="run", code=code, turn=turn))
+            send_model(self._channel, Run(code, turn))
             finished = self._receive(episode.deadline + GRACE_S, "finished")
         except ExecutorLost as lost:
             return self._reply(None, self.world.sim.step_count - start, loss=lost.loss)
@@ -307,11 +306,11 @@ class SimulatorRuntime:
             error=done.error,
             error_type=done.error_type,
             limit=done.limit,
-            said=tuple(plain_text(message) for message in context.said),
+            said=done.said,
             origin=done.origin,
             skill_calls=episode.calls + done.local_calls,
             skill_false=episode.false,
-            done=context.done_requested,
+            done=done.done,
             timings=Timings(done.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
         )
         return WorkerReply(
