@@ -127,7 +127,7 @@ class SimulatorRuntime:
             self._channel.close()
         self._channel = channel
         try:
-            send_model(channel, Start(seed, tuple(skills)))
+            self._send(Start(seed, tuple(skills)))
             started = self._receive(time.monotonic() + START_TIMEOUT_S, "started")
         except ExecutorLost as lost:
             return self._reply(None, 0, loss=lost.loss)
@@ -146,7 +146,7 @@ class SimulatorRuntime:
         try:
             if self._channel is None:
                 raise ExecutorLost("crash", "no executor is attached")
-            send_model(self._channel, Run(code, turn))
+            self._send(Run(code, turn))
             finished = self._receive(episode.deadline + GRACE_S, "finished")
         except ExecutorLost as lost:
             return self._reply(None, self.world.sim.step_count - start, loss=lost.loss)
@@ -191,6 +191,14 @@ class SimulatorRuntime:
         self.world.close()
 
     # --- the executor's skill calls ----------------------------------------------------------
+
+    def _send(self, message: Start | Run) -> None:
+        """Send the executor a message (raises :class:`ExecutorLost` when it is gone)."""
+        assert self._channel is not None
+        try:
+            send_model(self._channel, message)
+        except OSError as error:
+            raise ExecutorLost("crash", str(error)) from None
 
     def _receive(self, until: float, expected: str) -> Any:
         """The executor's next ``expected`` message (checked), by ``until``; while a program runs
