@@ -20,6 +20,7 @@ untrusted: a message that breaks these rules raises :class:`ChannelError`.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -255,7 +256,7 @@ def _array(body: Any, buffers: _Buffers) -> np.ndarray:
     dtype, shape = np.dtype(body[0]), body[1]
     if len(shape) > MAX_DIMENSIONS or not all(type(n) is int and 0 <= n <= MAX_ANSWER_BYTES for n in shape):
         raise ChannelError(f"an array shape must be at most {MAX_DIMENSIONS} sizes >= 0")
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize
     return np.frombuffer(buffers.take(size), dtype=dtype).reshape(shape).copy()
 
 
