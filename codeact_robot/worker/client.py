@@ -15,6 +15,7 @@ that keeps dying ends the episode with :class:`WorkerCrashed`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -84,7 +85,8 @@ class _Executor:
         self.channel, executor_end = socket.socketpair()
         self.child = ChildProcess(command, [executor_end.fileno()], [str(executor_end.fileno())])
         executor_end.close()
-        self.child.connection.send_bytes(config.model_dump_json().encode())
+        with contextlib.suppress(OSError):  # it died at once: ready() says why
+            self.child.connection.send_bytes(config.model_dump_json().encode())
 
     def ready(self) -> Hello:
         """Its hello, once it has imported everything and confined itself.
