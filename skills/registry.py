@@ -19,7 +19,7 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -121,9 +121,9 @@ def has_object_state(api: str) -> bool:
     return api in WITH_OBJECT_STATE
 
 
-def bind(context: Any, api: str = DEFAULT_API) -> dict[str, Callable[..., Any]]:
-    """The tier's skills with their context bound: the functions code actions call (before copying)."""
-    return {s.name: _bound(s, context) for s in skills_for(api)}
+def bind(context: Any, skills: Iterable[Skill] | None = None) -> dict[str, Callable[..., Any]]:
+    """Skills (default: every one) with their context bound: the functions code actions call (before copying)."""
+    return {s.name: _bound(s, context) for s in (all_skills() if skills is None else skills)}
 
 
 def _bound(s: Skill, context: Any) -> Callable[..., Any]:

@@ -16,7 +16,7 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UsageError
 from codeact_robot.expert import ExpertBackend
-from codeact_robot.skills import bind
+from codeact_robot.skills import bind, skills_for
 from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.imperfections import Imperfections
 from codeact_robot.worker.config import EnvConfig, PhysicsConfig
@@ -46,7 +46,7 @@ def test_a_slipped_grasp_is_reported_truthfully(world: TabletopWorld) -> None:
     assert skills["is_holding"]() is False
     assert world.sim.get_pose("red block")[0][2] == pytest.approx(0.02, abs=0.003)  # left on the table
     world.build(SCENE)
-    primitive = bind(SkillContext(world, "state", imperfections=imperfect(grasp_slip=1.0)), "primitive")
+    primitive = bind(SkillContext(world, "state", imperfections=imperfect(grasp_slip=1.0)), skills_for("primitive"))
     primitive["open_gripper"]()
     primitive["move_to"]([0.45, 0.1, 0.1], 0.0)
     primitive["move_to"]([0.45, 0.1, 0.02], 0.0)

@@ -22,11 +22,11 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.limits import LimitExceeded, StepBudget, time_message
 from codeact_robot.sandbox.output import CappedOutput, plain_text
-from codeact_robot.skills import bind
+from codeact_robot.skills import bind, skills_for
 from codeact_robot.skills.context import SkillContext
+from codeact_robot.skills.episode import EPISODE_SKILLS
 from codeact_robot.skills.imperfections import Imperfections
 from codeact_robot.worker.channel import (
-    LOCAL_SKILLS,
     MAX_CALL_BYTES,
     RAISABLE,
     ChannelError,
@@ -84,7 +84,7 @@ class _Episode:
             imperfections.vary(runtime.world)
         self.context = SkillContext(runtime.world, config.perception, imperfections=imperfections)
         # The tier is enforced here: an executor that escaped its sandbox can call only what is served.
-        self.skills = {name: f for name, f in bind(self.context, config.api).items() if name not in LOCAL_SKILLS}
+        self.skills = bind(self.context, [s for s in skills_for(config.api) if s.name not in EPISODE_SKILLS])
         self.budget = StepBudget(config.limits.max_sim_steps, config.limits.max_sim_s)
         self.deadline = float("inf")  # time.monotonic() at which the running action's time is up
         self.poses: list[ScenePose] = []
@@ -143,7 +143,7 @@ class SimulatorRuntime:
             self._channel.close()
         self._channel = channel
         try:
-            send_model(channel, Start(op="start", seed=seed, skills=tuple(skills)))
+            self._send(Start(seed, tuple(skills)))
             started = self._receive(time.monotonic() + START_TIMEOUT_S, "started")
         except ExecutorLost as lost:
             return self._reply(None, 0, loss=lost.loss)
@@ -165,7 +165,6 @@ class SimulatorRuntime:
             raise ValueError("a live view needs a host to send it to")
         episode.live_every = 1.0 / LiveView.model_validate(live).fps if live is not None else 0.0
         episode.live_due, episode.stopped = 0.0, False
-        episode.context.start_action()
         episode.poses.clear()
         episode.pose_every = self._frame_every
         episode.calls = episode.false = 0
@@ -176,7 +175,7 @@ class SimulatorRuntime:
         try:
             if self._channel is None:
                 raise ExecutorLost("crash", "no executor is attached")
-            send_model(self._channel, Run(op="run", code=code, turn=turn))
+            self._send(Run(code, turn))
             finished = self._receive(episode.deadline + GRACE_S, "finished")
         except ExecutorLost as lost:
             return self._reply(None, self.world.sim.step_count - start, loss=lost.loss)
@@ -185,7 +184,7 @@ class SimulatorRuntime:
             episode.deadline = float("inf")
             episode.live_every = 0.0
         steps = self.world.sim.step_count - start
-        disturbed = None if episode.context.done_requested else episode.context.disturb()
+        disturbed = None if finished.done else episode.context.disturb()
         notes = (f"Between turns, an object was {disturbed}; the scene below shows it now.",) if disturbed else ()
         return self._reply(finished, steps, notes)
 
@@ -225,6 +224,14 @@ class SimulatorRuntime:
         self.world.close()
 
     # --- the executor's skill calls ----------------------------------------------------------
+
+    def _send(self, message: Start | Run) -> None:
+        """Send the executor a message (raises :class:`ExecutorLost` when it is gone)."""
+        assert self._channel is not None
+        try:
+            send_model(self._channel, message)
+        except OSError as error:
+            raise ExecutorLost("crash", str(error)) from None
 
     def _receive(self, until: float, expected: str) -> Any:
         """The executor's next ``expected`` message (checked), by ``until``; while a program runs
@@ -362,11 +369,11 @@ class SimulatorRuntime:
             error=done.error,
             error_type=done.error_type,
             limit=done.limit,
-            said=tuple(plain_text(message) for message in context.said),
+            said=done.said,
             origin=done.origin,
             skill_calls=episode.calls + done.local_calls,
             skill_false=episode.false,
-            done=context.done_requested,
+            done=done.done,
             timings=Timings(done.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
         )
         return WorkerReply(
