@@ -133,7 +133,7 @@ def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
 
 
 def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
-    assert suite_names() == ["action-modes", "perception", "robustness", "smoke", "tabletop"]
+    assert suite_names() == ["action-modes", "perception", "robustness", "smoke", "tabletop", "tiers"]
     smoke = load_suite("smoke")
     assert smoke.tasks == tuple(TASKS) and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
     assert len(load_suite("tabletop").jobs()) == len(TASKS) * 20
@@ -145,7 +145,9 @@ def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
         (False, 3, False, 0.0),
         (False, 0, True, 0.0),
         (False, 0, False, 0.05),
+        (False, 0, False, 0.0),
     ]
+    assert not robustness.agents["codeact-physics"].env_config().physics.perfect
 
     modes = load_suite("action-modes")
     assert [a.mode for a in modes.agents.values()] == ["codeact", "json", "text"]

@@ -15,9 +15,10 @@ from codeact_robot.eval.store import ResultsStore
 OFF = {"paraphrase": False, "distractors": 0, "unseen_colours": False, "layout_shift": 0.0}
 
 
-def agent(name: str, mode: str = "codeact", **perturbation: object) -> dict:
+def agent(name: str, mode: str = "codeact", physics: dict | None = None, **perturbation: object) -> dict:
     """An agent as the suite definition stores it: its settings, the environment's among them."""
-    return {"name": name, "mode": mode, "llm": {"backend": "model"}, "env": {"perturbation": OFF | perturbation}}
+    env = {"perturbation": OFF | perturbation, "physics": {"grasp_slip": 0.0, "disturbance": 0.0} | (physics or {})}
+    return {"name": name, "mode": mode, "llm": {"backend": "model"}, "env": env}
 
 
 def make_store(folder: Path) -> Path:
@@ -29,6 +30,7 @@ def make_store(folder: Path) -> Path:
             agent("plain"),
             agent("plain-paraphrase", paraphrase=True),
             agent("plain-distractors", distractors=3),
+            agent("plain-slip", physics={"grasp_slip": 0.1}),
             agent("json", mode="json"),  # no perturbed twin: no row
             agent("json-shift", mode="json", layout_shift=0.05),  # no unperturbed twin ran: no row
         ],
@@ -39,6 +41,7 @@ def make_store(folder: Path) -> Path:
         rows.append(episode_row("plain-paraphrase", "PickPlace", seed, seed < 5))  # 5/10, all within plain's
         rows.append(episode_row("plain-distractors", "PickPlace", seed, 1 <= seed <= 8))  # 8/10, seed 0 lost, 8 won
         rows.append(episode_row("json-shift", "PickPlace", seed, True, mode="json"))
+        rows.append(episode_row("plain-slip", "PickPlace", seed, seed < 6))  # 6/10
     store = ResultsStore(folder, create=True)
     store.add_suite(SUITE_HASH, "robustness", json.dumps(definition, sort_keys=True), False)
     store.start_run(SUITE_HASH, {})
@@ -50,7 +53,10 @@ def make_store(folder: Path) -> Path:
 def test_drop_per_perturbation_matches_the_hand_count(tmp_path: Path) -> None:
     report = load_report(make_store(tmp_path / "eval"))
     drops = {row.perturbation: row for row in report.suites[0].robustness}
-    assert set(drops) == {"paraphrase", "distractors=3"}
+    assert set(drops) == {"paraphrase", "distractors=3", "physics.grasp_slip=0.1"}
+    slip = drops["physics.grasp_slip=0.1"].drop
+    assert (slip.a_rate, slip.b_rate, slip.a_only, slip.b_only) == (0.8, 0.6, 2, 0)
+    assert slip.difference == pytest.approx(0.2)
     paraphrase = drops["paraphrase"]
     assert (paraphrase.agent, paraphrase.perturbed) == ("plain", "plain-paraphrase")
     assert paraphrase.drop.pairs == 10

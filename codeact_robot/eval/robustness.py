@@ -2,7 +2,7 @@
 
 A suite such as ``robustness`` runs one agent several times, once plainly and once under
 each perturbation (the environment's ``perturbation`` setting, LIBERO-PRO style). Agents of
-a suite whose settings are the same but for their name and ``perturbation`` are the same
+a suite whose settings are the same but for their name, ``perturbation`` and ``physics`` are the same
 agent; the one without a perturbation is the baseline, and each other one is compared with
 it on the (task, seed, repeat) episodes both ran. The definition is read as data: an agent
 entry that is not a mapping, or one without settings, is simply not grouped.
@@ -38,9 +38,19 @@ class PerturbationDrop:
     drop: PairedDifference
 
 
-def perturbation_label(settings: Mapping[str, Any]) -> str:
-    """``"paraphrase+layout_shift=0.05"``: the perturbations that are on ("" when none is)."""
-    return "+".join(name if value is True else f"{name}={value}" for name, value in settings.items() if value)
+PERTURBING = ("perturbation", "physics")  # the environment settings that perturb an agent's episodes
+
+
+def perturbation_label(env: Mapping[str, Any]) -> str:
+    """``"paraphrase+physics.grasp_slip=0.1"``: the perturbations that are on ("" when none is)."""
+    parts = []
+    for setting in PERTURBING:
+        values = env.get(setting) if isinstance(env.get(setting), dict) else {}
+        prefix = "" if setting == "perturbation" else f"{setting}."
+        parts += [
+            prefix + name if value is True else f"{prefix}{name}={value}" for name, value in values.items() if value
+        ]
+    return "+".join(parts)
 
 
 def perturbation_drops(
