@@ -65,17 +65,13 @@ def perturbation_drops(
             returns None when the two ran no episode in common.
     """
     agents = definition.get("agents") if isinstance(definition, dict) else None
-    groups: dict[str, dict[str, str]] = {}  # the settings but name and perturbation -> label -> agent name
+    groups: dict[str, dict[str, str]] = {}  # the settings but name and perturbations -> label -> agent name
     for agent in agents if isinstance(agents, list) else []:
         env = agent.get("env") if isinstance(agent, dict) else None
-        if (
-            not isinstance(env, dict)
-            or not isinstance(env.get("perturbation"), dict)
-            or agent.get("name") not in by_agent
-        ):
+        if not isinstance(env, dict) or agent.get("name") not in by_agent:
             continue
-        rest = {**agent, "name": None, "env": {**env, "perturbation": None}}
-        groups.setdefault(json.dumps(rest, sort_keys=True), {})[perturbation_label(env["perturbation"])] = agent["name"]
+        rest = {**agent, "name": None, "env": {**env, **dict.fromkeys(PERTURBING)}}
+        groups.setdefault(json.dumps(rest, sort_keys=True), {})[perturbation_label(env)] = agent["name"]
     drops = []
     for twins in groups.values():
         baseline = twins.get("")
