@@ -28,6 +28,7 @@ from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.studio.server import StudioServer
 from codeact_robot.studio.studio import Studio
 from codeact_robot.worker.client import WorkerCrashed
+from codeact_robot.worker.config import EnvConfig
 
 EXAMPLES = (
     'codeact-robot studio --scene \'{"blocks": ["red", "green"], "bowls": ["blue"]}\'   # code mode, no model',
@@ -138,7 +139,11 @@ class StudioViewer:
                 store.add_suite(STUDIO_SUITE, STUDIO_SUITE, "episodes driven from the studio", heldout=False)
                 run = store.start_run(STUDIO_SUITE, {"command": "studio"})
                 key = EpisodeKey(agent=STUDIO_SUITE, task=record.task, seed=record.seed, repeat=self._opened)
-                episode = store.write_episode(episode_result(key, STUDIO_SUITE, record, 1), STUDIO_SUITE, run)
+                episode = store.write_episode(
+                    episode_result(key, STUDIO_SUITE, EnvConfig.model_validate(record.config).api, record, 1),
+                    STUDIO_SUITE,
+                    run,
+                )
                 store.finish_run(run, "finished")
             finally:
                 store.close()
