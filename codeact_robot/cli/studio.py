@@ -17,6 +17,7 @@ from codeact_robot.cli.chat import CHAT_TURNS
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, port_number, seed
 from codeact_robot.cli.scene import scene_options
 from codeact_robot.cli.settings import MODEL_CHOICES, resolve_config
+from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TABLETOP
 from codeact_robot.errors import UsageError
@@ -28,7 +29,6 @@ from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.studio.server import StudioServer
 from codeact_robot.studio.studio import Studio
 from codeact_robot.worker.client import WorkerCrashed
-from codeact_robot.worker.config import EnvConfig
 
 EXAMPLES = (
     'codeact-robot studio --scene \'{"blocks": ["red", "green"], "bowls": ["blue"]}\'   # code mode, no model',
@@ -140,7 +140,7 @@ class StudioViewer:
                 run = store.start_run(STUDIO_SUITE, {"command": "studio"})
                 key = EpisodeKey(agent=STUDIO_SUITE, task=record.task, seed=record.seed, repeat=self._opened)
                 episode = store.write_episode(
-                    episode_result(key, STUDIO_SUITE, EnvConfig.model_validate(record.config).api, record, 1),
+                    episode_result(key, STUDIO_SUITE, RunConfig.model_validate(record.config).env.api, record, 1),
                     STUDIO_SUITE,
                     run,
                 )
