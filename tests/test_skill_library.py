@@ -231,31 +231,48 @@ def test_the_names_a_skill_may_not_take_are_every_name_an_episode_sandbox_define
     assert {"pick_and_place", "save_skill", "len", "str", "help", "np", "math"} <= RESERVED_NAMES
 
 
-def test_adding_a_file_stores_each_function_callees_first_and_reports_what_it_refused(tmp_path: Path) -> None:
+def test_adding_a_file_stores_each_function_callees_first(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(
-        '"""My skills."""\nimport math\n\n'
+        '"""My skills."""\n\n'
         + source("stack_on_top", "Stack onto the top.", "return top_of()")
         + "\n"
         + source("top_of", "The top block.")
-        + "\n"
-        + "def no_doc():\n    return 1\n"
     )
     library = SkillLibrary(tmp_path / "library")
     results = add_file(library, path, VerifyRequest(tasks=("StackBlocks",), call="stack_on_top()"))
-    assert [(r.name, r.skill.ref if r.skill else None) for r in results] == [
-        ("line 2", None),
-        ("top_of", "top_of@1"),
-        ("stack_on_top", "stack_on_top@1"),
-        ("no_doc", None),
+    assert [(r.name, r.skill.ref if r.skill else None, r.refused) for r in results] == [
+        ("top_of", "top_of@1", None),
+        ("stack_on_top", "stack_on_top@1", None),
     ]
-    assert results[0].refused == "a Import statement; only functions are added"
     caller = library.get("stack_on_top")
     assert caller.meta.calls == {"top_of": 1} and caller.meta.provenance.file == str(path)
     assert (caller.status, caller.reason) == ("pending", "not verified yet")
     (tmp_path / "broken.py").write_text("def x(:\n")
     with pytest.raises(UsageError, match=r"broken.py is not valid Python: .* \(line 1\)"):
         add_file(library, tmp_path / "broken.py", VerifyRequest())
+
+
+def test_a_file_with_anything_refused_adds_nothing_and_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text(
+        '"""My skills."""\nimport math\nfrom os import path\nLIMIT = 3\nfor i in range(2):\n    pass\n\n'
+        + source("top_of", "The top block.")
+        + "\n@top_of\n"
+        + source("decorated", "Decorated.")
+        + "\ndef no_doc():\n    return 1\n"
+    )
+    library = SkillLibrary(tmp_path / "library")
+    results = add_file(library, path, VerifyRequest())
+    assert [(r.name, r.skill, r.refused) for r in results] == [
+        ("line 2", None, "an import; only functions are added"),
+        ("line 3", None, "an import; only functions are added"),
+        ("line 4", None, "an assignment; only functions are added"),
+        ("line 5", None, "a for loop; only functions are added"),
+        ("decorated", None, "skill decorated has a decorator; decorators run when the skill is loaded"),
+        ("no_doc", None, "skill no_doc needs a docstring saying what it does"),
+    ]
+    assert library.skills() == [] and not (tmp_path / "library").exists()
 
 
 def test_the_program_that_used_a_skill_keeps_everything_but_its_definition_and_saving() -> None:
@@ -443,7 +460,7 @@ def test_storing_a_skill_parses_its_source_once(tmp_path: Path, monkeypatch: pyt
 # --- orderings -----------------------------------------------------------------------------------
 
 
-def test_functions_of_a_file_that_call_each_other_are_refused_and_the_rest_added(tmp_path: Path) -> None:
+def test_functions_of_a_file_that_call_each_other_are_refused_and_nothing_added(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(
         source("ping", "Ping.", "return pong()")
@@ -455,11 +472,10 @@ def test_functions_of_a_file_that_call_each_other_are_refused_and_the_rest_added
     results = add_file(library, path, VerifyRequest())
     refused = "it calls itself back through the skills it calls: ping -> pong -> ping"
     assert [(r.name, r.skill.ref if r.skill else r.refused) for r in results] == [
-        ("top_of", "top_of@1"),
-        ("rally", "rally@1"),
         ("ping", refused),
         ("pong", refused.replace("ping -> pong -> ping", "pong -> ping -> pong")),
     ]
+    assert library.skills() == []
 
 
 def test_importing_skills_whose_metadata_makes_them_call_each_other_refuses_those_and_imports_the_rest(

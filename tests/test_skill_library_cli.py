@@ -51,11 +51,20 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
         == 1
     )
     out = capsys.readouterr().out.splitlines()
-    assert out == [
-        "added top_of@1  pending: not verified yet",
-        "added stack_blocks@1  pending: not verified yet",
+    assert out == [  # all or nothing: one refused function keeps the others out too
         "refused tidy: skill tidy has the default value 'go_home()'; defaults must be literals "
         "(numbers, strings, None, True/False, or tuples, lists, sets and dicts of those)",
+        f"nothing added from {tmp_path / 'mine.py'}: mend what was refused and add the file again",
+    ]
+    assert SkillLibrary(library).skills() == []
+    (tmp_path / "mine.py").write_text(SKILLS_FILE.split("\n\ndef tidy")[0] + "\n")
+    assert (
+        skills("add", str(tmp_path / "mine.py"), "--task", "stackblocks", "--call", "stack_blocks()", library=library)
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "added top_of@1  pending: not verified yet",
+        "added stack_blocks@1  pending: not verified yet",
     ]
     (tmp_path / "v2.py").write_text('def top_of(tower):\n    """The top block, again."""\n    return tower[-1]\n')
     assert skills("add", str(tmp_path / "v2.py"), library=library) == 0
@@ -92,6 +101,8 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
     assert skills("remove", "top_of", library=library) == 0
     assert capsys.readouterr().out == "removed top_of@2\n"
     assert [s.ref for s in SkillLibrary(library).skills()] == ["stack_blocks@1"]
+    assert skills("export", str(tmp_path / "one"), library=library) == 0
+    assert capsys.readouterr().out == f"exported 1 skill version to {tmp_path / 'one'}\n"
 
 
 @pytest.mark.parametrize(
