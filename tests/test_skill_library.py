@@ -296,6 +296,21 @@ def test_bm25_ranks_by_shared_words_and_offers_nothing_unrelated() -> None:
     assert words("stackBlocks put_in_bowl StackOnPlace") == ["stack", "blocks", "put", "bowl", "stack", "place"]
 
 
+def test_words_are_matched_by_their_stems() -> None:
+    assert BM25Retriever(["stack one block on another"]).top("stacking the blocks", 5) == [0]
+    assert BM25Retriever(["stack one block on another"], stem=list).top("stacking the blocks", 5) == []
+
+
+def test_a_skill_added_from_a_file_is_offered_on_the_tasks_it_was_verified_on(tmp_path: Path) -> None:
+    library = SkillLibrary(tmp_path)
+    store_skill(library, source("pile_up", "Pile things on each other."), Provenance(file="mine.py"))
+    skill = library.get("pile_up")
+    library.update(skill, verdict=Verdict(status="verified", source_sha256=skill.sha256, tasks=("StackBlocks",)))
+    index = SkillIndex(library.skills())
+    assert [s.ref for s in index.retrieve("stack all the blocks", 5)] == ["pile_up@1"]
+    assert index.retrieve("wave hello", 5) == []
+
+
 def test_only_verified_skills_are_offered_with_the_skills_they_call_at_their_pinned_versions(tmp_path: Path) -> None:
     library = SkillLibrary(tmp_path)
     store_skill(library, source("top_of", "The top block of a tower."), HERE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from pathlib import Path
 
 import pytest
@@ -197,3 +198,13 @@ def test_a_suite_naming_a_missing_library_is_refused(tmp_path: Path, capsys: pyt
     path.write_text(yaml.safe_dump(suite))
     assert main(["eval", "--suite", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "agents[0] (a): skills: library x is not a folder" in capsys.readouterr().err
+
+
+def test_the_documented_skill_example_adds_a_skill_that_verifies(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    page = (Path(__file__).parents[1] / "README.md").read_text()
+    [line] = [line for line in page.splitlines() if line.startswith("codeact-robot skills add my_skills.py")]
+    command = shlex.split(line, comments=True)
+    example = Path(__file__).parents[1] / "docs" / "examples" / command[3]
+    assert skills(*command[2:3], str(example), *command[4:], library=tmp_path) == 0
+    assert skills("verify", "--renderer", "tiny", library=tmp_path) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("stack_blocks@1  verified: the task's check held on")
