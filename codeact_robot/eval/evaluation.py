@@ -204,11 +204,19 @@ def _run(
     scheduler = _scheduler(suite, store.folder, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
     if options.videos.record != "none":
-        console.print(f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)", soft_wrap=True)
+        _say_where_videos_are(store.folder / VIDEO_FOLDER / suite.hash, options.videos.record, console)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
     print_report(build_report(store), console)
     return status
+
+
+def _say_where_videos_are(folder: Path, record: str, console: Console) -> None:
+    """The videos' folder, or that none was kept (no episode failed, with ``--videos failures``)."""
+    if any(folder.rglob("*.mp4")):
+        console.print(f"videos: {folder} (the viewer shows them)", soft_wrap=True)
+    else:
+        console.print(f"videos: none kept{' (no episode failed)' if record == 'failures' else ''}", soft_wrap=True)
 
 
 def _scheduler(
