@@ -691,3 +691,20 @@ def test_replay_never_takes_the_places_a_recording_names(tmp_path: Path) -> None
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert f"the recording used the skill library {str(library)!r}; give --skills DIR" in replay.stderr
     assert not library.exists()  # nothing was read from or written to the folder the file named
+
+
+@pytest.mark.parametrize("command", ["report", "eval"])
+def test_a_closed_pipe_ends_the_command_quietly_with_the_status_sigpipe_gives(command: str, tmp_path: Path) -> None:
+    from stores import synthetic_store
+
+    folder = synthetic_store(tmp_path / "store", 30)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: piped\ntasks: [PickPlace]\nseeds: [1]\nagents: [{name: expert, renderer: tiny}]\n")
+    args = {"report": ["report", str(folder)], "eval": ["eval", "--suite", str(suite), "--out", str(tmp_path / "e")]}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`| head`) has gone before the first line
+    try:
+        done = subprocess.run([*CLI, *args[command]], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from codeact_robot import __version__
-from codeact_robot.cli.options import INTERRUPTED, USAGE_ERROR, Parser
+from codeact_robot.cli.options import CLOSED_PIPE, INTERRUPTED, USAGE_ERROR, Parser
 from codeact_robot.errors import UsageError, printable
 
 
@@ -55,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
-    except BrokenPipeError:  # the reader went away (`| head`); say nothing more
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, with the status of a Unix tool that SIGPIPE
+        # ended, and send what is still buffered nowhere (flushing it at exit would fail again).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return CLOSED_PIPE

@@ -16,6 +16,7 @@ RUN = RunConfig()
 HELP_WIDTH = 79
 USAGE_ERROR = 2
 INTERRUPTED = 130
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool that a closed pipe ended (`yes | head`)
 N = TypeVar("N", int, float)
 
 
