@@ -85,7 +85,7 @@ def test_an_llm_file_sets_the_model_and_flags_still_win(tmp_path: Path) -> None:
     ("text", "fragments"),
     [
         ("bakend: openai\n", ["bakend: unknown setting (did you mean 'backend'?)", "settings here are: backend"]),
-        ("temperature: 9\n", ["temperature: Input should be less than or equal to 2"]),
+        ("temperature: 9\n", ["temperature: 9 is out of range; it must be at most 2"]),
         ("- openai\n", ["must hold a mapping of settings, not list"]),
     ],
 )

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -149,8 +150,11 @@ class SuiteFile(BaseModel):
         if isinstance(seeds, list):
             if not seeds:
                 raise ValueError("give at least one seed")
-            if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-                raise ValueError("seeds must be distinct non-negative integers")
+            negative = [s for s in seeds if s < 0]
+            repeated = sorted(s for s, count in Counter(seeds).items() if count > 1)
+            if negative or repeated:
+                wrong = f"{negative[0]} is negative" if negative else f"{repeated[0]} is given twice"
+                raise ValueError(f"{wrong}; seeds are distinct whole numbers from 0 up")
         return seeds
 
     @model_validator(mode="after")
@@ -270,6 +274,8 @@ def load_suite(name_or_path: str) -> Suite:
 
 def parse_suite(data: dict[str, Any], source: str) -> Suite:
     """Validate a suite's settings and resolve its tasks and seeds (see :func:`load_suite`)."""
+    if not data:
+        raise UsageError(f"{source} is empty; a suite needs name, tasks, seeds and agents")
     if isinstance(data.get("seeds"), dict):  # checked on its own: its errors then name its fields
         data = {**data, "seeds": validated(SeedRange, data["seeds"], f"{source}: seeds")}
     spec: SuiteFile = validated(SuiteFile, data, source)
