@@ -118,7 +118,7 @@ def test_an_empty_suite_says_what_a_suite_needs(tmp_path: Path) -> None:
         ({"seeds": [1, 1]}, ["seeds: 1 is given twice; seeds are distinct whole numbers from 0 up"]),
         ({"seeds": [3, -4]}, ["seeds: -4 is negative; seeds are distinct whole numbers from 0 up"]),
         ({"seeds": {"start": -4, "count": 3}}, ["seeds: start: -4 is out of range; it must be at least 0"]),
-        ({"seeds": {"start": 0, "cout": 3}}, ["seeds: missing count (each is required); cout: unknown setting (did you"]),
+        ({"seeds": {"start": 0, "cout": 3}}, ["seeds: missing count (each is required); cout: unknown setting"]),
         ({"name": None, "seeds": None}, ["name: Input should be a valid string; seeds:"]),
         ({"agents": [{"name": "x"}, {"name": "x"}]}, ["agent names must be unique; used twice: x"]),
         ({"agents": [{"name": "x", "mode": "json"}]}, ["the reference agent writes programs; use mode codeact"]),
