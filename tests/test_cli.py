@@ -708,3 +708,14 @@ def test_a_closed_pipe_ends_the_command_quietly_with_the_status_sigpipe_gives(co
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_an_error_with_json_asked_for_is_a_json_object_on_stdout_too() -> None:
+    for args, message in [
+        (["run", "--task", "Stack", "--agent", "reference"], "no task named 'Stack' (did you mean 'StackBlocks'?)"),
+        (["run", "--taks", "StackBlocks"], "unrecognized arguments: --taks StackBlocks (see `codeact-robot --help`)"),
+    ]:
+        result = cli(*args, "--json")
+        assert_usage_error(result, message)
+        error = json.loads(result.stdout)
+        assert error["exit_status"] == 2 and error["error"].startswith(message)

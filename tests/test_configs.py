@@ -105,3 +105,16 @@ def test_a_bad_recording_is_named_as_the_source(tmp_path: Path) -> None:
     path.write_text(json.dumps({**record, "instruction": "x", "mode": "codeact"}) + "\n")
     with pytest.raises(UsageError, match=f"invalid settings in the recording {path}: env.perception"):
         resolved("run", "--replay", str(path))
+
+
+def test_a_task_named_in_any_case_is_shown_by_its_own_name() -> None:
+    assert resolved("run", "--task", "stackblocks", "--agent", "reference").task == "StackBlocks"
+
+
+def test_a_model_url_without_its_scheme_says_what_it_must_start_with() -> None:
+    with pytest.raises(UsageError) as caught:
+        resolved("run", "--task", "PickPlace", "--llm", "localhost:8000/v1", "--model", "m")
+    assert str(caught.value) == (
+        "invalid settings in the command line: llm.base_url: 'localhost:8000/v1' must start with http:// or "
+        "https://, e.g. http://localhost:8000/v1"
+    )

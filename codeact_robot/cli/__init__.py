@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -46,11 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What a program prints may not be encodable here (a lone surrogate, a C locale): show an escape.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(arguments)
         return int(args.handler(args) or 0)
     except UsageError as error:
-        print(f"error: {printable(' '.join(str(error).splitlines()))}", file=sys.stderr)
+        message = " ".join(str(error).splitlines())
+        print(f"error: {printable(message)}", file=sys.stderr)
+        if "--json" in arguments:  # a script that asked for JSON gets JSON, the error and the exit status
+            print(json.dumps({"error": message, "exit_status": USAGE_ERROR}))
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from codeact_robot.config import AgentConfig, RunConfig
+from codeact_robot.errors import UsageError
 from codeact_robot.worker.config import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, EnvConfig
 
 RUN = RunConfig()
@@ -21,10 +22,10 @@ N = TypeVar("N", int, float)
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr and exit code 2."""
+    """An argument parser whose usage errors are :class:`UsageError`: one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def add_command(

@@ -242,7 +242,8 @@ class Suite:
                     update["backend"] = engine
                 if model is not None:
                     update["model"] = model
-                agent = agent.model_copy(update={"llm": agent.llm.model_copy(update=update)})
+                llm = validated(type(agent.llm), {**agent.llm.model_dump(), **update}, "--llm, --model and --engine")
+                agent = agent.model_copy(update={"llm": llm})
             agents[name] = agent
         return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source, self.libraries)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Backend = Literal["openai", "vllm", "reference", "replay"]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
@@ -35,6 +35,14 @@ class LLMConfig(BaseModel):
     stream: bool = False
     replay_path: str | None = None
     replay_episode: int = Field(0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            example = url.split("://")[-1] or "localhost:8000/v1"
+            raise ValueError(f"{url!r} must start with http:// or https://, e.g. http://{example}")
+        return url
 
     @property
     def uses_model(self) -> bool:
