@@ -1,4 +1,4 @@
-"""The configuration files: every one shipped in ``configs/`` loads with the option the README pairs it with."""
+"""The configuration files: every one shipped in ``configs/`` loads with the option docs/configuration.md names."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
-SECTION = README.split("## Configuration")[1].split("\n## ")[0]
+SECTION = (ROOT / "docs" / "configuration.md").read_text()
 PAIRED = dict(re.findall(r"^\| `(configs/[^`]+\.yaml)` \| `([^`]+)` \|", SECTION, re.MULTILINE))
 SHIPPED = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").glob("*.yaml"))
 
@@ -28,7 +27,7 @@ def resolved(*argv: str) -> RunConfig:
     return resolve_config(build_parser().parse_args(argv), [])
 
 
-def test_the_readme_pairs_every_shipped_yaml_file_with_an_option() -> None:
+def test_the_docs_pair_every_shipped_yaml_file_with_an_option() -> None:
     assert SHIPPED and sorted(PAIRED) == SHIPPED
 
 
@@ -53,10 +52,10 @@ def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
             assert template.name == data["models"][model]["chat_template"] and "{{" in template.read_text()
             assert template.parent == Path(configs.__file__).parent  # the shipped file, never a shared copy
     else:
-        pytest.fail(f"the README pairs {path} with {usage!r}, which this test does not know")
+        pytest.fail(f"the docs pair {path} with {usage!r}, which this test does not know")
 
 
-def test_the_readme_example_is_a_complete_valid_run_configuration(tmp_path: Path) -> None:
+def test_the_documented_example_is_a_complete_valid_run_configuration(tmp_path: Path) -> None:
     example = SECTION.split("```yaml\n")[1].split("```")[0]
     path = tmp_path / "example.yaml"
     path.write_text(example)

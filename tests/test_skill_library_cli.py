@@ -201,7 +201,7 @@ def test_a_suite_naming_a_missing_library_is_refused(tmp_path: Path, capsys: pyt
 
 
 def test_the_documented_skill_example_adds_a_skill_that_verifies(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    page = (Path(__file__).parents[1] / "README.md").read_text()
+    page = (Path(__file__).parents[1] / "docs" / "skills.md").read_text()
     [line] = [line for line in page.splitlines() if line.startswith("codeact-robot skills add my_skills.py")]
     command = shlex.split(line, comments=True)
     example = Path(__file__).parents[1] / "docs" / "examples" / command[3]
