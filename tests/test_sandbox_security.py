@@ -571,7 +571,7 @@ print(len(t.seen), round(math.hypot(3, 4)), list(itertools.pairwise([1, 2, 3])),
 
 
 def test_ids_and_hashes_reveal_no_addresses(env: CodeActEnv) -> None:
-    # A default repr still shows an address (see the README's threat model); id() and hash()
+    # A default repr still shows an address (see docs/sandbox.md, the threat model); id() and hash()
     # are what an exploit would read addresses from, and they no longer hold one.
     program = (
         "address = int(repr(pick).split(' at ')[1].rstrip('>'), 16)\n"

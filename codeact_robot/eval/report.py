@@ -144,7 +144,7 @@ class Report:
     compared: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json`` (the shape is documented in the README)."""
+        """Plain data for ``--json`` (the shape is documented in docs/reports.md)."""
         return dataclasses.asdict(self)
 
 
