@@ -73,7 +73,7 @@ class MemorySampler:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
                     continue
-                if b"codeact_robot.worker.process" not in cmdline or f"PPid:\t{os.getpid()}\n" not in status:
+                if b"codeact_robot.worker." not in cmdline or f"PPid:\t{os.getpid()}\n" not in status:
                     continue
                 rss = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
                 total += int(rss.split()[1]) / 1024

@@ -12,13 +12,17 @@ and modules side by side on one line do not import each other:
     llm | environments
                    llm is a leaf: it knows messages and completions, nothing else
     library        (the skill library on the host: the rule, retrieval, verification)
-    worker         (host client, protocol, the runtime inside the worker process)
+    worker         (host client, protocol; the episode slot's two processes:
+                    executor_* runs programs in the sandbox with skill stubs, and never
+                    imports the world; simulator_* holds the world and skills, and never
+                    imports what runs programs; channel: the plain data between them)
     sandbox | skills
                    sandbox imports nothing of the project
     envs           (the world: PyBullet scene, robot, cameras, tasks)
     errors, configs, files
 
-``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it.
+``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it,
+or on an import chain from the executor to the world or PyBullet.
 """
 
 from codeact_robot.environments import register_envs

@@ -1,12 +1,14 @@
-"""Object kinds (block, bowl, cup), the colour palette and its seen/unseen split.
+"""Object kinds (block, bowl, cup), their sizes, the colour palette and its seen/unseen split.
 
-Objects are named ``"<colour> <kind>"``. Their geometry lives in ``assets/*.urdf``
-(written by ``assets/generate.py`` from the sizes below); colour is applied at load.
+Objects are named ``"<colour> <kind>"``, or ``"<size> <colour> <kind>"`` when the scene
+gives the object a size (``"large red block"``). Their geometry lives in ``assets/*.urdf``
+(written by ``assets/generate.py`` from the sizes below), scaled at load for a sized
+object; colour is applied at load.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -74,12 +76,24 @@ class ObjectKind:
         """Radius of the circle that holds the object's footprint, in metres."""
         return 0.5 * (self.size[0] ** 2 + self.size[1] ** 2) ** 0.5
 
+    def scaled(self, factor: float) -> ObjectKind:
+        """The same kind with every extent multiplied by ``factor``."""
+        return replace(self, size=(self.size[0] * factor, self.size[1] * factor, self.size[2] * factor))
+
 
 KINDS: dict[str, ObjectKind] = {
     "block": ObjectKind("block", "block.urdf", (BLOCK_SIZE,) * 3, graspable=True),
     "bowl": ObjectKind("bowl", "bowl.urdf", (2 * BOWL_RADIUS, 2 * BOWL_RADIUS, BOWL_HEIGHT), graspable=False),
     "cup": ObjectKind("cup", "cup.urdf", (CUP_SIZE, CUP_SIZE, CUP_HEIGHT), graspable=True),
 }
+
+
+SIZES: dict[str, float] = {"small": 0.75, "medium": 1.0, "large": 1.25}
+"""Size words and the scale each applies to its kind's extents: a small block is 3 cm, a large one 5 cm."""
+SIZED_KINDS = ("block",)
+"""Kinds a scene may give a size."""
+NO_SIZE = ""
+"""The size of an object the scene gives none: its kind's own extents, and a name without a size word."""
 
 
 def asset_path(file_name: str) -> Path:
@@ -101,12 +115,40 @@ def check_kind(kind: str) -> ObjectKind:
     return KINDS[kind]
 
 
-def object_name(colour: str, kind: str) -> str:
-    """The name of a ``kind`` object of ``colour``: ``"red block"``."""
-    return f"{colour} {kind}"
+def check_size(kind: str, size: str) -> str:
+    """Return ``size`` if a ``kind`` object may have it, else raise with the valid ones."""
+    if size == NO_SIZE:
+        return size
+    if kind not in SIZED_KINDS:
+        raise ValueError(f"a {kind} has no size; kinds with sizes: {', '.join(SIZED_KINDS)}")
+    if size not in SIZES:
+        raise unknown_name_error("size", size, SIZES)
+    return size
+
+
+def kind_spec(kind: str, size: str = NO_SIZE) -> ObjectKind:
+    """The extents of a ``kind`` object of ``size`` (the kind's own when it has no size)."""
+    spec = check_kind(kind)
+    return spec.scaled(SIZES[check_size(kind, size)]) if size else spec
+
+
+def object_name(colour: str, kind: str, size: str = NO_SIZE) -> str:
+    """The name of a ``kind`` object of ``colour`` and ``size``: ``"red block"``, ``"large red block"``."""
+    return f"{size} {colour} {kind}" if size else f"{colour} {kind}"
 
 
 def split_name(name: str) -> tuple[str, str]:
-    """Split ``"red block"`` into (colour, kind)."""
-    colour, _, kind = name.rpartition(" ")
-    return colour, kind
+    """Split ``"red block"`` (or ``"large red block"``) into (colour, kind)."""
+    words = name.split(" ")
+    return words[-2] if len(words) > 1 else "", words[-1]
+
+
+def size_of(name: str) -> str:
+    """The size word of an object's name (``"large red block"`` -> ``"large"``), or ``NO_SIZE``."""
+    words = name.split(" ")
+    return words[0] if len(words) == 3 and words[0] in SIZES else NO_SIZE
+
+
+def spec_of(name: str) -> ObjectKind:
+    """The extents of the object called ``name``, its size word included."""
+    return kind_spec(split_name(name)[1], size_of(name))

@@ -76,6 +76,7 @@ class Simulation:
         position: Vector = (0.0, 0.0, 0.0),
         orientation: Vector = (0.0, 0.0, 0.0, 1.0),
         fixed: bool = False,
+        scale: float = 1.0,
     ) -> int:
         """Load a URDF file as a named body.
 
@@ -85,6 +86,7 @@ class Simulation:
             position: base position in metres.
             orientation: base orientation quaternion (x, y, z, w).
             fixed: whether the base is fixed to the world.
+            scale: factor applied to the body's geometry (a large or small block).
 
         Returns:
             The PyBullet body id.
@@ -97,6 +99,7 @@ class Simulation:
             baseOrientation=list(orientation),
             useFixedBase=fixed,
             flags=pybullet.URDF_ENABLE_CACHED_GRAPHICS_SHAPES,
+            globalScaling=scale,
         )
         self._bodies[name] = body
         self._names[body] = name

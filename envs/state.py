@@ -6,7 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from codeact_robot.envs.objects import KINDS, ObjectKind, check_colour, check_kind, object_name
+from codeact_robot.envs.objects import NO_SIZE, ObjectKind, check_colour, check_size, kind_spec, object_name
 
 
 @dataclass(frozen=True)
@@ -18,30 +18,49 @@ class ObjectPlacement:
         colour: a palette colour.
         position: (x, y, z) of the object's bounding-box centre, metres.
         yaw: rotation about z, radians.
+        size: a size word of ``SIZES`` (blocks only), or ``NO_SIZE``.
     """
 
     kind: str
     colour: str
     position: tuple[float, float, float]
     yaw: float = 0.0
+    size: str = NO_SIZE
 
     def __post_init__(self) -> None:
-        check_kind(self.kind)
         check_colour(self.colour)
+        kind_spec(self.kind, self.size)
 
     @property
     def name(self) -> str:
-        """The object's name, ``"<colour> <kind>"``."""
-        return object_name(self.colour, self.kind)
+        """The object's name, ``"<colour> <kind>"`` or ``"<size> <colour> <kind>"``."""
+        return object_name(self.colour, self.kind, self.size)
+
+    @property
+    def spec(self) -> ObjectKind:
+        """The object's extents, its size applied."""
+        return kind_spec(self.kind, self.size)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form (JSON-friendly)."""
-        return {"kind": self.kind, "colour": self.colour, "position": list(self.position), "yaw": self.yaw}
+        return {
+            "kind": self.kind,
+            "colour": self.colour,
+            "position": list(self.position),
+            "yaw": self.yaw,
+            "size": self.size,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ObjectPlacement:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["kind"], data["colour"], tuple(data["position"]), float(data.get("yaw", 0.0)))
+        return cls(
+            data["kind"],
+            data["colour"],
+            tuple(data["position"]),
+            float(data.get("yaw", 0.0)),
+            str(data.get("size", NO_SIZE)),
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,7 @@ class ObjectState:
         orientation: quaternion (x, y, z, w).
         linear_velocity: m/s.
         angular_velocity: rad/s.
+        size: the size word (blocks of a sized scene), or ``NO_SIZE``.
     """
 
     name: str
@@ -65,11 +85,15 @@ class ObjectState:
     orientation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)
     linear_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
     angular_velocity: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    size: str = NO_SIZE
+
+    def __post_init__(self) -> None:
+        check_size(self.kind, self.size)
 
     @property
     def spec(self) -> ObjectKind:
-        """The object's kind description (sizes, graspable)."""
-        return KINDS[self.kind]
+        """The object's kind description (extents with its size applied, graspable)."""
+        return kind_spec(self.kind, self.size)
 
     @property
     def yaw(self) -> float:
@@ -105,4 +129,5 @@ class ObjectState:
             orientation=tuple(data.get("orientation", (0.0, 0.0, 0.0, 1.0))),
             linear_velocity=tuple(data.get("linear_velocity", (0.0, 0.0, 0.0))),
             angular_velocity=tuple(data.get("angular_velocity", (0.0, 0.0, 0.0))),
+            size=str(data.get("size", NO_SIZE)),
         )

@@ -9,7 +9,7 @@ from typing import Any
 from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.camera import DEFAULT_CAMERAS, Camera, CameraConfig, CameraFrame
 from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMode
-from codeact_robot.envs.objects import COLOURS, KINDS, TABLE_CENTRE, TABLE_COLOUR, asset_path
+from codeact_robot.envs.objects import COLOURS, KINDS, SIZES, TABLE_CENTRE, TABLE_COLOUR, asset_path
 from codeact_robot.envs.physics import TIME_STEP
 from codeact_robot.envs.rendering import Renderer
 from codeact_robot.envs.robot import CLOSED_WIDTH, FINGER_JOINTS, Panda
@@ -80,8 +80,9 @@ class TabletopWorld:
 
     def _add(self, placement: ObjectPlacement) -> None:
         orientation = pybullet.getQuaternionFromEuler((0.0, 0.0, placement.yaw))
+        scale = SIZES[placement.size] if placement.size else 1.0
         body = self.sim.load_urdf(
-            placement.name, asset_path(KINDS[placement.kind].urdf), placement.position, orientation
+            placement.name, asset_path(KINDS[placement.kind].urdf), placement.position, orientation, scale=scale
         )
         self.sim.client.changeVisualShape(body, -1, rgbaColor=[*COLOURS[placement.colour], 1.0])
 
@@ -105,7 +106,14 @@ class TabletopWorld:
         position, orientation = self.sim.get_pose(name)
         linear, angular = self.sim.get_velocity(name)
         return ObjectState(
-            name, placement.kind, placement.colour, tuple(position), tuple(orientation), tuple(linear), tuple(angular)
+            name,
+            placement.kind,
+            placement.colour,
+            tuple(position),
+            tuple(orientation),
+            tuple(linear),
+            tuple(angular),
+            placement.size,
         )
 
     def object_states(self) -> dict[str, ObjectState]:
@@ -178,7 +186,7 @@ class TabletopWorld:
         if state.get("version") != STATE_VERSION:
             raise UsageError(f"unsupported world state version {state.get('version')!r}; expected {STATE_VERSION}")
         objects = [ObjectState.from_dict(o) for o in state["objects"]]
-        self.build(ObjectPlacement(o.kind, o.colour, o.position) for o in objects)
+        self.build(ObjectPlacement(o.kind, o.colour, o.position, size=o.size) for o in objects)
         if "bullet" in state:
             self.sim.restore_bullet(base64.b64decode(state["bullet"]))
         else:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS
+from codeact_robot.envs.objects import BOWL_INNER_RADIUS, spec_of
 from codeact_robot.skills.estimates import ObjectEstimate
 
 # The Panda gripper (collision shapes of pybullet_data's panda.urdf), relative to the point
@@ -116,7 +116,7 @@ def obstacles(estimates: Iterable[ObjectEstimate], handled: Iterable[str]) -> li
     for e in estimates:
         if e.name in skip:
             continue
-        width, depth, _ = KINDS[e.kind].size
+        width, depth, _ = spec_of(e.name).size
         footprint = Rectangle(e.position[:2], e.orientation[2], (width / 2, depth / 2))
         found.append(Obstacle(e.name, footprint, e.top, BOWL_INNER_RADIUS if e.kind == "bowl" else 0.0))
     return found

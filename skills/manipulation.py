@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, split_name
+from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, ObjectKind, spec_of
 from codeact_robot.envs.robot import CLOSED_WIDTH, MAX_GRIPPER_WIDTH, OPEN_WIDTH
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
@@ -88,7 +88,7 @@ class Manipulator:
                 gripper already holds another object.
         """
         target = self.perception.locate(name)
-        spec = KINDS[target.kind]
+        spec = spec_of(target.name)
         if not spec.graspable:
             graspable = ", ".join(k for k, v in KINDS.items() if v.graspable)
             raise ValueError(
@@ -136,14 +136,14 @@ class Manipulator:
             raise ValueError(f"cannot place the {held} on itself")
         if held is None:
             return False
-        kind = split_name(held)[1]
-        half = KINDS[kind].half_height
+        spec = spec_of(held)
+        half = spec.half_height
         carry = self._carry_height(held)
         into_bowl = isinstance(destination, ObjectEstimate) and destination.kind == "bowl"
         if into_bowl:
             contents = self._in_bowl(destination, held)
             spot = self._free_spot_in_bowl(destination, contents)
-            point = np.array([*spot, _fingertip_for_centre(kind, destination.top + half + DROP_ABOVE_RIM)])
+            point = np.array([*spot, _fingertip_for_centre(spec, destination.top + half + DROP_ABOVE_RIM)])
             supports = [destination.name, *(e.name for e in contents)]
         else:
             if isinstance(destination, ObjectEstimate):
@@ -153,10 +153,10 @@ class Manipulator:
                 spot, below = destination[:2], self._standing_at(destination[:2], held)
                 rest = max((e.top for e in below), default=0.0) + half
                 centre_z = rest if len(destination) == 2 else max(destination[2], half)
-            point = np.array([*spot, _fingertip_for_centre(kind, centre_z - LOWER_BELOW_REST)])
+            point = np.array([*spot, _fingertip_for_centre(spec, centre_z - LOWER_BELOW_REST)])
             supports = [e.name for e in below]
         # A drop into a bowl lets go above everything, so the fingers open fully and it falls free.
-        width = MAX_GRIPPER_WIDTH if into_bowl else min(KINDS[kind].size[0] + 2 * RELEASE_GAP, MAX_GRIPPER_WIDTH)
+        width = MAX_GRIPPER_WIDTH if into_bowl else min(spec.size[0] + 2 * RELEASE_GAP, MAX_GRIPPER_WIDTH)
         around = obstacles(self.perception.estimates().values(), handled=[held, *supports])
         yaw = clearest_yaw(point, _square_yaws(self.world.robot.ee_yaw()), width, around)
         controller = self.controller
@@ -194,7 +194,7 @@ class Manipulator:
         if not 0.0 < distance <= MAX_PUSH:
             raise ValueError(f"distance must be in (0, {MAX_PUSH}] metres, got {distance}")
         goal = target.position[:2] + unit * distance
-        half = KINDS[target.kind].size[0] / 2
+        half = spec_of(target.name).size[0] / 2
         for point, label in ((target.position[:2] - unit * (half + PUSH_GAP), "start"), (goal, "end")):
             if not WORKSPACE.contains(point):
                 raise ValueError(
@@ -247,7 +247,7 @@ class Manipulator:
 
     def _carry_height(self, held: str | None) -> float:
         tops = [e.top for e in self.perception.estimates().values() if e.name != held]
-        hang = KINDS[split_name(held)[1]].size[2] if held else 0.0
+        hang = spec_of(held).size[2] if held else 0.0
         height = max([MIN_CARRY_HEIGHT, *(top + hang + CLEARANCE for top in tops)])
         return min(height, WORKSPACE.high[2])
 
@@ -341,6 +341,6 @@ def _wrist_yaw(yaw: float) -> float:
     return (yaw - low) % math.pi + low
 
 
-def _fingertip_for_centre(kind: str, centre_z: float) -> float:
-    """Fingertip height that holds a ``kind`` object with its centre at ``centre_z``."""
-    return centre_z + KINDS[kind].half_height - GRASP_BELOW_TOP
+def _fingertip_for_centre(spec: ObjectKind, centre_z: float) -> float:
+    """Fingertip height that holds an object of extents ``spec`` with its centre at ``centre_z``."""
+    return centre_z + spec.half_height - GRASP_BELOW_TOP

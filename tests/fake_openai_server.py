@@ -12,7 +12,8 @@ conversations at once: the reply can depend on the conversation so far).
 ``latency_s`` delays every answer (a model that takes that long), and the server counts
 how many requests it answered at the same time (``max_concurrent``).
 Requests with ``"stream": true`` are answered as server-sent events, one chunk per word.
-Received request bodies are kept in ``server.requests`` and their headers in ``server.headers``.
+Received request bodies are kept in ``server.requests`` and their headers in ``server.headers``;
+the headers of ``GET /models`` (the pre-flight check) in ``server.model_list_headers``.
 
 Run as a script it serves a script of replies from a JSON file (or only the fallback):
     python tests/fake_openai_server.py --port 8000 [--script replies.json] [--model NAME]
@@ -61,6 +62,7 @@ class FakeOpenAIServer:
         self.respond = respond
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.model_list_headers: list[dict[str, str]] = []
         self.concurrent = 0
         self.max_concurrent = 0
         self._lock = threading.Lock()
@@ -105,6 +107,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/v1/models":
+                server.model_list_headers.append({k.lower(): v for k, v in self.headers.items()})
                 self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
             else:
                 self._json(404, {"error": {"message": "not found"}})

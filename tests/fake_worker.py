@@ -1,13 +1,14 @@
-"""A stand-in episode worker that keeps the protocol until the first code action, then breaks it.
+"""A stand-in simulator that keeps the protocol until the first code action, then breaks it.
 
 python tests/fake_worker.py BEHAVIOUR LOG_FOLDER FD SCRATCH
 
-It answers the handshake, ``reset`` and ``restore`` as a worker should (a restore echoes the
-state it was given), and answers ``execute`` as BEHAVIOUR says: garbage, a pickle, frames that
-announce a terabyte, stop halfway or never end, images of the wrong size or camera, NaN in the
-state, fields the schema does not have ... Every request it receives is appended to
-``LOG_FOLDER/requests.jsonl``; a pickle it sends would create ``LOG_FOLDER/pwned`` if the host
-ever unpickled it.
+It answers the handshake, ``reset`` and ``restore`` as a simulator should (a restore echoes
+the state it was given; the executor channels they carry are taken and left alone), and
+answers ``execute`` as BEHAVIOUR says: garbage, a pickle, frames that announce a terabyte,
+stop halfway or never end, images of the wrong size or camera, NaN in the state, fields
+the schema does not have ... Every request it receives is appended to
+``LOG_FOLDER/requests.jsonl``; a pickle it sends would create ``LOG_FOLDER/pwned`` if the
+host ever unpickled it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from codeact_robot.worker.protocol import (
     SceneSummary,
     WorkerReply,
     WorldState,
+    receive_channel,
     receive_request,
     send_failure,
     send_reply,
@@ -163,11 +165,14 @@ def main() -> None:
     connection = Connection(int(sys.argv[3]))
     config = EnvConfig.model_validate_json(connection.recv_bytes())
     connection.send_bytes(Hello(confinement="none (a stand-in worker)").model_dump_json().encode())
+    channels = []  # kept open: the executors wait on them
     while True:
         request = receive_request(connection)
         with open(log / "requests.jsonl", "a") as requests:
             requests.write(json.dumps(request) + "\n")
         verb = request["verb"]
+        if verb in ("reset", "restore", "attach"):
+            channels.append(receive_channel(connection))
         if verb == "close":
             return
         if verb == "reset":

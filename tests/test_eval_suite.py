@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from codeact_robot.cli import main
+from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.rows import EpisodeKey
 from codeact_robot.eval.store import STORE_FILE
@@ -58,14 +59,21 @@ def test_task_groups_seed_ranges_repeats_and_env_settings(tmp_path: Path) -> Non
         ],
     }
     suite = parse_suite(data, "groups.yaml")
-    assert suite.tasks == ("BlocksInCorners", "MismatchedBowls", "StackOnPlace", "PlaceRelativeToBowl", "BlocksInLine")
+    assert suite.tasks == tuple(name for name, task in TASKS.items() if task.split == "unseen")
+    assert suite.tasks[:5] == (
+        "BlocksInCorners",
+        "MismatchedBowls",
+        "StackOnPlace",
+        "PlaceRelativeToBowl",
+        "BlocksInLine",
+    )
     assert suite.seeds == (5, 6, 7)
-    assert len(suite.jobs()) == 5 * 3 * (2 + 1)
+    assert len(suite.jobs()) == len(suite.tasks) * 3 * (2 + 1)
     a, b = suite.agents["a"], suite.agents["b"]
     assert a.env_config().perception == "vision" and a.env_config().limits.time_limit_s == 7
     assert a.env_config().max_turns is None  # everything unset keeps the environment's default
     assert b.env_config().max_turns == 4 and b.llm_config().temperature == 0.7 and b.llm_config().max_tokens == 99
-    assert len(parse_suite({**data, "tasks": "all"}, "x").tasks) == 15
+    assert parse_suite({**data, "tasks": "all"}, "x").tasks == tuple(TASKS)
     assert parse_suite({**data, "tasks": ["feedback", "pickplace"]}, "x").tasks == (
         "FindHiddenBlock",
         "SortHiddenBlocks",
@@ -141,8 +149,8 @@ def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
 def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
     assert suite_names() == ["action-modes", "perception", "smoke", "tabletop"]
     smoke = load_suite("smoke")
-    assert len(smoke.tasks) == 15 and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
-    assert len(load_suite("tabletop").jobs()) == 15 * 20
+    assert smoke.tasks == tuple(TASKS) and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
+    assert len(load_suite("tabletop").jobs()) == len(TASKS) * 20
     modes = load_suite("action-modes")
     assert [a.mode for a in modes.agents.values()] == ["codeact", "json", "text"]
     assert [a.env_config().perception for a in load_suite("perception").agents.values()] == ["state", "vision"]

@@ -8,6 +8,8 @@ The table below is the one in ``codeact_robot/__init__.py``. Imports are read wi
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +24,7 @@ LAYERS: dict[str, float] = {
     "codeact_robot.llm": 6,
     "codeact_robot.environments": 6,
     "codeact_robot.library": 5.5,  # the skill library, on the host only: verification runs episode workers
-    "codeact_robot.worker": 5,
+    "codeact_robot.worker": 5,  # host side; executor and simulator sides apart: the tests below
     "codeact_robot.sandbox": 4,
     "codeact_robot.skills": 4,
     "codeact_robot.envs": 3,
@@ -128,8 +130,10 @@ def test_the_host_never_imports_what_runs_programs() -> None:
     # module (the command line, the agent, the environments' host side, the library)
     # reaches a module that runs it, so no host code path can.
     runs_programs = {
-        "codeact_robot.worker.runtime",
-        "codeact_robot.worker.process",
+        "codeact_robot.worker.executor_process",
+        "codeact_robot.worker.executor_stubs",
+        "codeact_robot.worker.simulator_process",
+        "codeact_robot.worker.simulator_runtime",
         "codeact_robot.sandbox.executor",
         "codeact_robot.skills.context",
     }
@@ -145,6 +149,74 @@ def test_the_host_never_imports_what_runs_programs() -> None:
             trail[target] = f"{trail[module]} -> {target}"
             pending.append(target)
     assert sorted(trail[m] for m in runs_programs & reached) == []
+
+
+def reached_from(start: str) -> dict[str, str]:
+    """Every module an import chain from ``start`` reaches, with the chain."""
+    edges = graph()
+    trail = {start: start}
+    pending = [start]
+    while pending:
+        module = pending.pop()
+        for target in edges[module] - set(trail):
+            trail[target] = f"{trail[module]} -> {target}"
+            pending.append(target)
+    return trail
+
+
+def test_the_executor_side_never_imports_the_world() -> None:
+    # Programs run in the executor; what it can reach after an escape is what it imported. No
+    # chain of imports from it reaches the simulator, the world, the skill implementations'
+    # context or a module that imports PyBullet.
+    trail = reached_from("codeact_robot.worker.executor_process")
+    simulator = {
+        "codeact_robot.worker.simulator_process",
+        "codeact_robot.worker.simulator_runtime",
+        "codeact_robot.skills.context",
+        "codeact_robot.envs.world",
+    }
+    every = modules()
+    bullet = {
+        module
+        for module in trail
+        if any(name.split(".")[0] == "pybullet" for name in third_party_imports(every[module]))
+    }
+    assert sorted(trail[m] for m in (simulator & set(trail)) | bullet) == []
+
+
+def test_an_executor_process_holds_no_physics() -> None:
+    # The same, at run time: everything the executor imports before it confines itself.
+    program = (
+        "import sys, codeact_robot.worker.executor_process as e\n"
+        "from codeact_robot.sandbox.executor import Sandbox\n"
+        "from codeact_robot.worker.config import Limits\n"
+        "Sandbox({}, Limits()).run('help(print)', '<warm-up>')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pybullet', 'pybullet_data', 'cv2')"
+        " or m in ('codeact_robot.envs.world', 'codeact_robot.skills.context')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_simulator_never_imports_what_runs_programs() -> None:
+    trail = reached_from("codeact_robot.worker.simulator_process")
+    runs_programs = {
+        "codeact_robot.sandbox.executor",
+        "codeact_robot.worker.executor_process",
+    }
+    assert sorted(trail[m] for m in runs_programs & set(trail)) == []
+
+
+def third_party_imports(path: Path) -> set[str]:
+    """Every module name a file imports, at any place (TYPE_CHECKING blocks included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
 
 
 def test_no_import_cycles() -> None:

@@ -232,6 +232,37 @@ ATTACKS: list[tuple[str, str, str, str]] = [
         "TypeError",
         "print(file=...) is not available",
     ),
+    # --- methods written in Python take any self unless the policy checks it (Counter.copy(x) is x.__class__(x))
+    (
+        "counter-copy-of-int-is-type",
+        "from collections import Counter\nT = Counter.copy(int)\nT('A', (), {})",
+        "TypeError",
+        "Counter.copy() takes a Counter as its first argument (self), not a type object",
+    ),
+    (
+        "counter-copy-of-array-is-ndarray",
+        "import collections\nnd = collections.Counter.copy(np.zeros(1))\nnd((1,), object)",
+        "TypeError",
+        "Counter.copy() takes a Counter as its first argument (self), not a ndarray object",
+    ),
+    (
+        "counter-copy-as-classmethod",
+        "from collections import Counter\nclass A:\n    c = classmethod(Counter.copy)\nA.c()",
+        "TypeError",
+        "Counter.copy() takes a Counter as its first argument (self), not a type object",
+    ),
+    (
+        "counter-update-mapped",
+        "from collections import Counter\nlist(map(getattr(Counter, 'update'), [np], [{}]))",
+        "TypeError",
+        "Counter.update() takes a Counter as its first argument (self), not a SafeModule object",
+    ),
+    (
+        "statistics-converts-to-program-class",
+        "import statistics\nclass R:\n    def as_integer_ratio(self):\n        return (1, 1)\nstatistics.mean([R()])",
+        "TypeError",
+        "statistics.mean() takes numbers (int, float or numpy numbers), not R",
+    ),
     # --- syntax the policy refuses (CVE-2025-22153 pattern: except* type confusion)
     (
         "try-star",

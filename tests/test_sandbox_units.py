@@ -9,8 +9,10 @@ needs, and look at what the hooks saw.
 from __future__ import annotations
 
 import collections
+import contextlib
 import re
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +21,7 @@ import pytest
 
 from codeact_robot.sandbox import arrays, compiler
 from codeact_robot.sandbox.arrays import Checked, Positions, SafeUfunc, checked_dtype, checked_result, view_of
-from codeact_robot.sandbox.classes import STR, ClassView, StrView
+from codeact_robot.sandbox.classes import STR, ClassView, SelfCheckedMethod, StrView
 from codeact_robot.sandbox.compiler import CHECK_SELF, DISPLAY, SELF_TYPES, TYPE, CompileError, compile_action
 from codeact_robot.sandbox.executor import Sandbox
 from codeact_robot.sandbox.output import KEEP_FACTOR, CappedOutput, Printer, plain_text
@@ -420,6 +422,102 @@ def test_str_is_a_view_that_converts_one_value_and_decodes_nothing() -> None:
         policy.make_class((object,))("S", (STR,), {})
     with pytest.raises(AttributeError):
         STR.__mro_entries__  # noqa: B018  (only public names pass through to str)
+
+
+# --- no offered callable takes a foreign self ------------------------------------------------
+
+SAMPLES = """
+from collections import Counter, OrderedDict, defaultdict, deque
+samples = [Counter("ab"), OrderedDict(a=1), defaultdict(int), deque([1]), np.zeros(2), np.float64(1.5),
+           np.int64(2), np.zeros(1).dtype, np.random.default_rng(0), "a", 1, 1.5, 1j, True, None, [1], (1,), {1: 2},
+           {1}, frozenset(), range(2), slice(1), {1: 2}.keys(), {1: 2}.values(), {1: 2}.items(), ValueError("x")]
+"""
+
+
+def takes_any_self(value: Any) -> bool:
+    """Whether ``value`` is a function written in a class body: called unbound, it takes any ``self``."""
+    if type(value) is not types.FunctionType:
+        return False
+    owner = value.__qualname__.rpartition(".")[0]
+    return bool(owner) and not owner.endswith("<locals>")
+
+
+def reachable(sandbox: Sandbox) -> dict[str, Any]:
+    """Everything a program can reach by name, import, attribute, ``dir()`` and ``type()``, by the path
+    that reached it first: builtins, modules and their members, the program's values of every offered
+    type, their attributes and classes, recursively. Classes, modules and callables are visited once
+    each, other values once per type (attributes are offered by type)."""
+    policy = sandbox.policy
+    roots = {**sandbox.namespace["__builtins__"], **sandbox.modules, **sandbox.namespace}
+    found: dict[str, Any] = {}
+    seen: set[Any] = set()
+    stack = [(name, value) for name, value in roots.items() if not name.startswith("_")]
+    while stack:
+        path, value = stack.pop()
+        key = value if isinstance(value, (type, SafeModule)) or callable(value) else ("instance", type(value))
+        try:
+            if key in seen:
+                continue
+            seen.add(key)
+        except TypeError:  # an unhashable callable: visited by identity
+            if any(other is value for other in found.values()):
+                continue
+        found[path] = value
+        names = value._names() if isinstance(value, SafeModule) else dir(value)
+        for name in names:
+            if policy.allows_attribute(value, name):
+                with contextlib.suppress(AttributeError):
+                    stack.append((f"{path}.{name}", policy.getattr(value, name)))
+        stack.append((f"type({path})", policy.type_of(value)))
+    return found
+
+
+def test_no_reachable_callable_takes_a_foreign_self() -> None:
+    sandbox = make_sandbox({"pick": lambda obj: obj == "red block"})
+    assert sandbox.run(SAMPLES, "<samples>").error is None
+    found = reachable(sandbox)
+    assert len(found) > 500 and "samples" in found and "np.linalg.norm" in found
+    assert [path for path, value in found.items() if takes_any_self(value)] == []
+    checked = [value for value in found.values() if type(value) is SelfCheckedMethod]
+    assert {"<method 'copy' of 'Counter' objects>", "<method 'update' of 'Counter' objects>"} <= set(map(repr, checked))
+    for method in checked:
+        with pytest.raises(RefusedOperation, match=r"takes a \w+ as its first argument \(self\), not a type object"):
+            method(int)
+    # what the walk looks for is there without the policy's stand-in
+    assert takes_any_self(collections.Counter.copy) and not takes_any_self(dict.copy)
+    assert not takes_any_self(found["help"]) and not takes_any_self(found["statistics.mean"])
+
+
+def test_a_python_method_of_a_host_class_runs_only_on_that_class() -> None:
+    policy = Policy()
+    copy = policy.getattr(collections.Counter, "copy")
+    assert type(copy) is SelfCheckedMethod and repr(copy) == "<method 'copy' of 'Counter' objects>"
+    assert copy(collections.Counter("aab")) == collections.Counter(a=2, b=1)
+    assert policy.getattr(collections.Counter, "most_common")(collections.Counter("aab"), 1) == [("a", 2)]
+    for foreign, name in [(int, "type"), (np.zeros(1), "ndarray"), ({}, "dict"), (policy, "Policy")]:
+        with pytest.raises(RefusedOperation, match=rf"Counter.copy\(\) takes a Counter .* not a {name} object"):
+            copy(foreign)
+    with pytest.raises(RefusedOperation, match="not nothing"):
+        copy()
+    # C methods check self themselves and pass as they are; a program class's own methods check it when called
+    assert policy.getattr(collections.Counter, "keys") is collections.Counter.keys
+    cls = policy.make_class((object,))("A", (object,), {"m": lambda self: 1})
+    assert policy.getattr(cls, "m") is cls.__dict__["m"]
+
+
+def test_statistics_takes_plain_numbers_only(sandbox: Sandbox) -> None:
+    statistics = sandbox.modules["statistics"]
+    assert statistics.mean([1, 2, 3]) == 2 and statistics.mean(np.array([1.0, 2.0])) == 1.5
+    assert statistics.stdev([1, 2, 3], 2) == 1.0 and statistics.mode("aab") == "a"
+
+    class Ratio:
+        def as_integer_ratio(self) -> tuple[int, int]:
+            return (1, 1)
+
+    with pytest.raises(RefusedOperation, match=r"statistics.mean\(\) takes numbers .*, not Ratio"):
+        statistics.mean([Ratio()])
+    with pytest.raises(RefusedOperation, match=r"statistics.variance\(\) takes numbers .*, not Ratio"):
+        statistics.variance([1.0, 2.0], Ratio())
 
 
 # --- the import hook -------------------------------------------------------------------------

@@ -165,3 +165,74 @@ def test_a_library_with_broken_files_and_no_index_still_loads_every_other_skill_
         assert info["error"] is None and reward == 1.0
     finally:
         env.close()
+
+
+# --- a verdict is about the skill ------------------------------------------------------------------
+
+STACKS_ITSELF = (
+    "wave()\nblocks = [n for n in get_object_names() if n.endswith(' block')]\n"
+    "for lower, upper in zip(blocks, blocks[1:]):\n    pick_and_place(upper, lower)"
+)
+"""A verification program that solves StackBlocks on its own, whatever ``wave`` does."""
+WAVE = 'def wave():\n    """Wave the gripper."""\n    return True\n'
+
+
+def test_imported_skills_wait_for_a_call_the_user_gives_and_a_program_that_needs_no_skill_proves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    theirs = SkillLibrary(tmp_path / "theirs")
+    store_skill(theirs, STACK_BLOCKS, Provenance(task="StackBlocks"), VerifyRequest(call="stack_blocks()", seeds=1))
+    store_skill(theirs, WAVE, Provenance(task="StackBlocks"), VerifyRequest(call=STACKS_ITSELF, seeds=1))
+    mine = str(tmp_path / "mine")
+    assert main(["skills", "import", str(tmp_path / "theirs"), "--library", mine]) == 0
+    imported = SkillLibrary(mine).get("wave")
+    assert imported.status == "pending" and imported.meta.verify.call is None
+    assert imported.meta.verify.imported_call == STACKS_ITSELF
+    capsys.readouterr()
+    assert main(["skills", "show", "wave", "--library", mine]) == 0
+    assert "the imported library's verification program (not run; give it with --call): wave()\n" in (
+        capsys.readouterr().out
+    )
+
+    # their program is not run: nothing is verified until the user gives one
+    assert main(["skills", "verify", "--library", mine, "--renderer", "tiny"]) == 1
+    out = capsys.readouterr().out
+    for ref in ("stack_blocks@1", "wave@1"):
+        assert (
+            f"{ref}  pending: its verification program came with an imported library and is not run: read it "
+            f"(skills show {ref}), then give it or your own with --call"
+        ) in out
+    assert {s.status for s in SkillLibrary(mine).skills()} == {"pending"}
+
+    # given, a program that stacks the blocks itself proves nothing about wave
+    verify = ["skills", "verify", "--library", mine, "--renderer", "tiny", "--seeds", "1"]
+    assert main([*verify, "wave", "--call", STACKS_ITSELF]) == 1
+    rejected = SkillLibrary(mine).get("wave")
+    seed = verification_seeds(rejected, 1)[0]
+    assert rejected.status == "rejected" and rejected.reason == (
+        f"failed on StackBlocks seed {seed}: the verification program solves the task without the skill too "
+        "(with wave replaced by a function that does nothing), so it proves nothing about the skill: give a "
+        "program that depends on it (--call)"
+    )
+    assert main([*verify, "stack_blocks", "--call", "stack_blocks()"]) == 0  # without it, nothing is stacked
+    assert SkillLibrary(mine).get("stack_blocks").status == "verified"
+
+
+def test_a_verification_that_cannot_run_leaves_the_skill_pending_with_the_error(tmp_path: Path) -> None:
+    # The program overflows the C stack: the worker dies of SIGSEGV, which says nothing about the skill.
+    overflow = "g = (x for x in [1])\nfor i in range(10**5):\n    g = (x for x in g)\nnext(g)"
+    library = SkillLibrary(tmp_path)
+    skill = store_skill(library, WAVE, Provenance(task="StackBlocks"), VerifyRequest(call=overflow, seeds=1))
+    verifier = Verifier(library, EnvConfig(renderer="tiny", limits={"time_limit_s": 10.0}))
+    try:
+        outcome = verifier.verify(skill)
+    finally:
+        verifier.close()
+    stopped = outcome.skill
+    assert not outcome.ran and stopped.status == "pending" and stopped.meta.verdict is None
+    assert stopped.meta.interrupted.seed == verification_seeds(skill, 1)[0]
+    assert "killed by SIGSEGV" in stopped.meta.interrupted.error
+    assert stopped.reason.startswith(
+        f"the verification could not run on StackBlocks seed {stopped.meta.interrupted.seed}, which says nothing "
+        "about the skill: "
+    ) and stopped.reason.endswith("; verify it again")

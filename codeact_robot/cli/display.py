@@ -2,7 +2,10 @@
 
 On a terminal each part is a panel and a status line says what the episode is waiting
 for; into a pipe or a file the same parts are plain text at full width (nothing is cut
-at 80 columns) and nothing is animated.
+at 80 columns) and nothing is animated. Every text passes :func:`~codeact_robot.errors.printable`
+on its way out: a model's turn, a program's output and a recording are data, and a terminal
+escape in them (a new window title, a clipboard write, a cleared screen, hidden text) is shown
+as ``\x1b``, never sent.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.cli.options import size_text
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.observation import number
+from codeact_robot.errors import printable
 
 PHASES = {"reset": "laying out the scene", "model": "the model is thinking", "code": "running the code"}
 """What the status line says while a session waits (see ``Session``'s phases)."""
@@ -50,8 +54,8 @@ def table_console() -> Console:
 
 
 def show(console: Console, text: str, style: str = "") -> None:
-    """One paragraph: word-wrapped on a terminal, a single full-width line elsewhere."""
-    console.print(Text(text, style=style), soft_wrap=not console.is_terminal)
+    """One paragraph, sanitised: word-wrapped on a terminal, a single full-width line elsewhere."""
+    console.print(Text(printable(text), style=style), soft_wrap=not console.is_terminal)
 
 
 def plural(count: int, noun: str) -> str:
@@ -134,6 +138,7 @@ class ConversationView:
         self._section("verdict", "\n".join(line for line in lines if line), "green" if record.success else "red")
 
     def _section(self, title: str, body: str, style: str, code: bool = False) -> None:
+        body = printable(body)
         if self.console.is_terminal:
             content = Syntax(body, "python", theme="ansi_dark", line_numbers=True) if code else Text(body)
             self.console.print(Panel(content, title=title, border_style=style))

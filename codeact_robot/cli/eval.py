@@ -9,7 +9,7 @@ from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.cli.options import add_command, add_video_camera_option, positive_int
+from codeact_robot.cli.options import add_api_key_option, add_command, add_video_camera_option, positive_int
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
@@ -46,6 +46,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--llm", metavar="URL", help="point every model-using agent at this OpenAI-compatible endpoint")
     model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
+    add_api_key_option(parser)
     parser.add_argument(
         "--workers", type=positive_int, metavar="N", help="worker processes computing at once (default: cores)"
     )
@@ -94,7 +95,7 @@ def eval_command(args: argparse.Namespace) -> int:
         raise UsageError("--address names a Ray cluster; add --backend ray")
     if args.video_camera and args.videos == "none":
         raise UsageError("--video-camera chooses what the videos show; give --videos failures or --videos all too")
-    suite = load_suite(args.suite).with_endpoint(args.llm, args.model, args.engine)
+    suite = load_suite(args.suite, args.api_key_env).with_endpoint(args.llm, args.model, args.engine)
     options = EvalOptions(
         workers=args.workers,
         max_in_flight=args.max_in_flight,

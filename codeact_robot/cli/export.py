@@ -12,7 +12,7 @@ from pathlib import Path
 
 from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file
-from codeact_robot.errors import UsageError
+from codeact_robot.errors import UsageError, printable
 from codeact_robot.eval.export import FORMATS
 from codeact_robot.eval.sft import SFTFilters, export_sft
 from codeact_robot.eval.store import ResultsStore
@@ -113,7 +113,7 @@ def _export_sft(store: ResultsStore, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     for line in result.unreadable:
-        print(f"skipped unreadable {line}", file=sys.stderr)
+        print(f"skipped unreadable {printable(line)}", file=sys.stderr)
     return 0 if result.written else 1
 
 

@@ -145,11 +145,7 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     )
     model = parser.add_argument_group("model settings")
     model.add_argument("--model", help=f"model name at the endpoint or to load in the engine (default: {llm.model})")
-    model.add_argument(
-        "--api-key-env",
-        metavar="NAME",
-        help=f"environment variable that holds the endpoint's API key, never logged (default: {llm.api_key_env})",
-    )
+    add_api_key_option(model)
     model.add_argument("--mode", choices=_choices(AgentConfig, "mode"), help=f"action mode (default: {agent.mode})")
     model.add_argument(
         "--send-images",
@@ -198,3 +194,14 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
 def _choices(model: type[Any], field: str) -> list[str]:
     """The values a ``Literal`` field allows."""
     return list(typing.get_args(model.model_fields[field].annotation))
+
+
+def add_api_key_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--api-key-env``: the only way to choose which variable's value is sent as the API key."""
+    parser.add_argument(
+        "--api-key-env",
+        metavar="NAME",
+        help="environment variable that holds the endpoint's API key, never logged (default: "
+        f"{RUN.llm.api_key_env} for a URL given on the command line, none for a URL a file gives; "
+        "a file that names a variable needs this option naming the same)",
+    )

@@ -40,7 +40,7 @@ from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.errors import UsageError
+from codeact_robot.errors import UsageError, printable
 from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
@@ -122,7 +122,7 @@ def run_command(args: argparse.Namespace) -> int:
         outputs["video_camera"] = args.video_camera
     config = config.model_copy(update={"env": config.env.with_overrides(outputs, "the output options")})
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     console = make_console()
     chatty = not (args.quiet or args.json)
     with closing(CodeActEnv(config.task, config.env, model=config.llm.label)) as env:
@@ -231,7 +231,7 @@ def _write_video(video: VideoRecorder, path: Path, status: StatusLine) -> Path |
             status.show("drawing the video")
             return video.write(path)
     except (VideoFailed, OSError) as failure:
-        print(f"warning: the video could not be written to {path}: {failure}", file=sys.stderr)
+        print(f"warning: the video could not be written to {path}: {printable(str(failure))}", file=sys.stderr)
         return None
 
 

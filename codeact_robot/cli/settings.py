@@ -1,7 +1,9 @@
 """The run configuration of ``run`` and ``chat``: a recorded episode, files, then the flags given.
 
 Each layer is checked on its own first, so that an error names the file it is in; a
-flag overrides a file or a recording only when the user gives it.
+flag overrides a file or a recording only when the user gives it. A recording is a file
+someone may hand you: it cannot raise a limit above the user's own settings (the defaults,
+``--config`` and the flags), and it names no places and no secrets.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig
+from codeact_robot.llm.config import key_settings
+from codeact_robot.worker.config import Limits
 
 AGENT_CHOICES = (
     "--agent reference (the scripted expert), --llm URL --model NAME (a model server), "
@@ -37,21 +41,26 @@ def resolve_config(
         UsageError: a file that is missing or invalid, a missing task or agent, or
             options that do not go together.
     """
-    layers: list[tuple[str, dict[str, Any]]] = []
+    own: list[tuple[str, dict[str, Any]]] = []  # the user's settings: files they named, then flags
     replay = getattr(args, "replay", None)
     if getattr(args, "episode", None) is not None and not replay:
         raise UsageError("--episode N picks an episode of the trajectory file given with --replay FILE")
-    if replay:
-        layers.append((f"the recording {replay}", _recorded(replay, args.episode, args.skills is not None, notes)))
     if args.config:
-        layers.append((args.config, _run_file(args.config)))
+        own.append((args.config, _run_file(args.config)))
     if args.llm_config:
-        layers.append((args.llm_config, {"llm": _llm_file(args.llm_config)}))
-    layers.append(("the command line", _flags(args)))
+        own.append((args.llm_config, {"llm": _llm_file(args.llm_config)}))
+    own.append(("the command line", _flags(args)))
+    layers = list(own)
+    if replay:
+        layers.insert(0, (f"the recording {replay}", _recorded(replay, args.episode, args.skills is not None, notes)))
     merged: dict[str, Any] = {}
     for source, data in layers:
         validated(RunConfig, data, source)
         merged = merge_settings(merged, data)
+    if replay:
+        merged = _within_own_limits(merged, own, notes)
+    files = [(source, data.get("llm", {})) for source, data in own[:-1]]  # the last is the command line
+    merged["llm"] = {**merged.get("llm", {}), **key_settings(files, args.api_key_env, args.llm)}
     if "task" not in merged and default_task is not None:
         merged["task"] = default_task
     if "task" not in merged:
@@ -76,14 +85,33 @@ def _recorded(path: str, episode: int | None, library_given: bool, notes: list[s
     record = read_trajectory(path, episode or 0)
     if episode is None and (held := count_episodes(path)) > 1:
         notes.append(f"{path} holds {held} episodes; replaying the first (choose one with --episode 0 to {held - 1})")
-    # A trajectory is a file someone may hand you: its settings are taken, the places it names
-    # are not. Its skill library is replaced by the user's own unless --skills names one.
+    # A trajectory is a file someone may hand you: its settings are taken, the places and secrets
+    # it names are not. Its skill library is replaced by the user's own unless --skills names one;
+    # its model endpoint and key variable are dropped (a replay asks no model).
     settings = merge_settings(record.config, {"task": record.task, "seed": record.seed})
     env = dict(settings.get("env", {}))
     recorded_library = env.pop("skill_library", None)
     if recorded_library is not None and not library_given:
         notes.append(f"the recording used the skill library {recorded_library!r}; give --skills DIR to replay with it")
-    return {**settings, "env": env}
+    llm = {k: v for k, v in settings.get("llm", {}).items() if k not in ("base_url", "api_key_env")}
+    return {**settings, "env": env, "llm": llm}
+
+
+def _within_own_limits(
+    merged: dict[str, Any], own: list[tuple[str, dict[str, Any]]], notes: list[str]
+) -> dict[str, Any]:
+    """``merged`` with each limit no higher than the user's own settings give it (a recording's may be lower)."""
+    own_limits: dict[str, Any] = {}
+    for _, data in own:
+        own_limits = merge_settings(own_limits, data.get("env", {}).get("limits", {}))
+    ceiling = Limits.model_validate(own_limits)
+    limits = dict(merged.get("env", {}).get("limits", {}))
+    for name, value in limits.items():
+        highest = getattr(ceiling, name)
+        if value > highest:
+            limits[name] = highest
+            notes.append(f"the recording asks for {name} {value}; replaying with your own limit, {highest}")
+    return {**merged, "env": {**merged.get("env", {}), "limits": limits}}
 
 
 def _run_file(path: str) -> dict[str, Any]:

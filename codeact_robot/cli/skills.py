@@ -135,10 +135,15 @@ def show_skill(args: argparse.Namespace) -> int:
         "calls: " + (", ".join(f"{n}@{v}" for n, v in sorted(meta.calls.items())) or "no library skills"),
         f"verified on: {', '.join(skill.verify_tasks) or 'no task yet'}, {meta.verify.seeds} fresh seeds each",
         f"verification program: {meta.verify.call or 'none yet'}",
+        *(
+            [f"the imported library's verification program (not run; give it with --call): {meta.verify.imported_call}"]
+            if meta.verify.imported_call
+            else []
+        ),
         "",
         library.source(skill).rstrip(),
     ]
-    print("\n".join(lines))
+    print(printable("\n".join(lines)))
     return 0
 
 
@@ -166,10 +171,10 @@ def verify_skills(args: argparse.Namespace) -> int:
     try:
         for skill in chosen:
             request = _request(args, skill.meta.verify) if _asks(args) else None
-            print(f"{skill.ref}: verifying ...", flush=True)
+            print(printable(f"{skill.ref}: verifying ..."), flush=True)
             outcome = verifier.verify(skill, request)
             failed = failed or outcome.skill.status != "verified"
-            print(f"{outcome.skill.ref}  {outcome.skill.status}: {outcome.skill.reason}")
+            print(printable(f"{outcome.skill.ref}  {outcome.skill.status}: {outcome.note or outcome.skill.reason}"))
     finally:
         verifier.close()
     return 1 if failed else 0
@@ -232,9 +237,9 @@ def _request(args: argparse.Namespace, current: VerifyRequest) -> VerifyRequest:
 def _report(results: list[Added], verb: str) -> int:
     for result in results:
         if result.refused is not None:
-            print(f"refused {result.name}: {result.refused}")
+            print(printable(f"refused {result.name}: {result.refused}"))
         elif result.skill is not None and not result.new:
-            print(f"skipped {result.name}: the same source is {result.skill.ref} here")
+            print(printable(f"skipped {result.name}: the same source is {result.skill.ref} here"))
         elif result.skill is not None:
-            print(f"{verb} {result.skill.ref}  {result.skill.status}: {result.skill.reason}")
+            print(printable(f"{verb} {result.skill.ref}  {result.skill.status}: {result.skill.reason}"))
     return 1 if any(r.refused is not None for r in results) else 0

@@ -32,7 +32,7 @@ from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import prepare_folder
-from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress
+from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress, say
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report import build_report
 from codeact_robot.eval.report_terminal import print_report
@@ -140,7 +140,7 @@ def run_evaluation(
     try:
         kept = prepare_folder(out, suite, options.new, options.force)
         if kept:
-            console.print(f"the earlier store of {out} is kept as {out / kept}", soft_wrap=True)
+            say(console, f"the earlier store of {out} is kept as {out / kept}")
         store = ResultsStore(out, create=True)
         cache = ResponseCache(out) if options.cache else None
         try:
@@ -151,7 +151,7 @@ def run_evaluation(
             )
         finally:
             if cache is not None:
-                console.print(f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
+                say(console, f"response cache: {cache.hits} hit(s), {cache.misses} miss(es)")
                 cache.close()
             store.close()
     finally:
@@ -160,18 +160,17 @@ def run_evaluation(
         if ray is not None:
             ray.close()
     if status == "interrupted":
-        console.print("interrupted: run the same command again to resume", soft_wrap=True)
+        say(console, "interrupted: run the same command again to resume")
         return INTERRUPTED
     if status == "failed":
         return SOME_ERRORS
     if errors:
         text, count = errors.most_common(1)[0]
-        console.print(
+        say(
+            console,
             f"{errors.total()} episode(s) ended in an infrastructure error (outcome error); "
             f"the most frequent ({count}): {text[:MAX_ERROR_SHOWN]}; "
             "run the same command with --retry-errors to run them again",
-            soft_wrap=True,
-            markup=False,
         )
         return SOME_ERRORS
     return FINISHED
@@ -194,10 +193,10 @@ def _run(
     jobs = todo[: options.limit] if options.limit is not None else todo
     total = len(suite.jobs())
     limited = f" (running {len(jobs)} now: --limit)" if len(jobs) < len(todo) else ""
-    console.print(
+    say(
+        console,
         f"suite {suite.name} ({suite.hash}): {total} episodes, {total - len(todo)} stored, {len(todo)} to run"
         f"{limited}; {workers} worker(s), up to {max_in_flight} in flight ({options.backend})",
-        soft_wrap=True,
     )
     run_id = store.start_run(suite.hash, _settings(options, workers, max_in_flight))
     progress = Progress(console, len(jobs), list(suite.agents), options.progress_every_s)
@@ -214,9 +213,9 @@ def _run(
 def _say_where_videos_are(folder: Path, record: str, console: Console) -> None:
     """The videos' folder, or that none was kept (no episode failed, with ``--videos failures``)."""
     if any(folder.rglob("*.mp4")):
-        console.print(f"videos: {folder} (the viewer shows them)", soft_wrap=True)
+        say(console, f"videos: {folder} (the viewer shows them)")
     else:
-        console.print(f"videos: none kept{' (no episode failed)' if record == 'failures' else ''}", soft_wrap=True)
+        say(console, f"videos: none kept{' (no episode failed)' if record == 'failures' else ''}")
 
 
 def _scheduler(
@@ -270,10 +269,10 @@ def _drive(
                         progress.finished(result.job.agent, result.facts.outcome, result.facts.success)
                     progress.refresh(scheduler.in_flight)
                 except sqlite3.OperationalError as error:  # a full disk, a folder gone read-only
-                    console.print(
+                    say(
+                        console,
                         f"could not write to {store.path}: {error}; the episodes stored so far are safe, "
                         "run the same command again to resume",
-                        soft_wrap=True,
                     )
                     scheduler.abandon()
                     return "failed"
@@ -283,10 +282,10 @@ def _drive(
                         break
                     status = "interrupted"
                     scheduler.drain()
-                    console.print(
+                    say(
+                        console,
                         f"stopping: {scheduler.in_flight} episode(s) in flight finish and are stored "
                         "(Ctrl-C again abandons them)",
-                        soft_wrap=True,
                     )
     finally:
         scheduler.close()
@@ -296,18 +295,18 @@ def _drive(
 def _write(store: ResultsStore, result: EpisodeResult, suite_hash: str, run_id: int, console: Console) -> None:
     job = result.job
     if result.video_problem:
-        console.print(f"{job}: no video: {result.video_problem}", soft_wrap=True)
+        say(console, f"{job}: no video: {result.video_problem}")
     video = result.video
     data = result.video_data
     if data is not None:  # made on another machine: saved here, before its row
         try:
             video = save_video(store.folder, suite_hash, job, lambda part: part.write_bytes(data))
         except OSError as error:
-            console.print(f"{job}: the video could not be written beside the store: {error}", soft_wrap=True)
+            say(console, f"{job}: the video could not be written beside the store: {error}")
     try:
         store.write_episode(result, suite_hash, run_id, video)
     except sqlite3.IntegrityError:  # another run on the same folder stored it first
-        console.print(f"{job} was already stored by another run; kept that one", soft_wrap=True)
+        say(console, f"{job} was already stored by another run; kept that one")
 
 
 def _settings(options: EvalOptions, workers: int, max_in_flight: int) -> dict[str, object]:

@@ -6,7 +6,10 @@ the whole conversation (``messages``). ``csv``: the flat metrics only, one row p
 episode. Every format is one writer in :data:`FORMATS`.
 
 A store is data another person may hand you: values are written out as they are stored,
-never interpreted (a transcript that does not parse exports with no messages).
+never interpreted (a transcript that does not parse exports with no messages). A CSV is
+opened in spreadsheets, which run a cell starting ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return as a formula: such a text cell is written with a leading ``'``, and control
+characters in text as ``\\xNN`` (:func:`spreadsheet_text`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from codeact_robot.errors import printable
 from codeact_robot.eval.rows import EpisodeFacts
 from codeact_robot.eval.store import ResultsStore
 
@@ -54,9 +58,19 @@ def write_csv(store: ResultsStore, out: TextIO) -> int:
     writer.writeheader()
     count = 0
     for row in episodes(store, with_messages=False):
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_text(v) if isinstance(v, str) else v for key, v in row.items()})
         count += 1
     return count
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula."""
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: a formula's first character behind a ``'``,
+    control characters (the tab and line feed aside) as ``\\xNN``."""
+    return ("'" if text.startswith(FORMULA_STARTS) else "") + printable(text)
 
 
 FORMATS: dict[str, Callable[[ResultsStore, TextIO], int]] = {"jsonl": write_jsonl, "csv": write_csv}

@@ -3,7 +3,9 @@
 Episodes done of the total, in flight, success so far per agent, episodes per minute,
 model tokens per second and the time left. On a terminal (rich ``Live``) the display
 refreshes in place; when stdout is not a terminal (CI logs, ``nohup``) a plain line is
-printed every ``every_s`` seconds and once at the end.
+printed every ``every_s`` seconds and once at the end. Names and errors come from suites,
+models and stores: every line passes :func:`~codeact_robot.errors.printable` and is never read
+as markup (:func:`say`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,18 @@ from collections import Counter
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
+from rich.text import Text
 
 from codeact_robot.agent.trajectory import TurnRecord
+from codeact_robot.errors import printable
 from codeact_robot.eval.rows import EpisodeKey
 
 PLAIN_EVERY_S = 30.0
+
+
+def say(console: Console, text: str) -> None:
+    """Print one line of an evaluation's account: sanitised, and never read as markup."""
+    console.print(Text(printable(text)), soft_wrap=True)
 
 
 class Progress:
@@ -59,7 +68,7 @@ class Progress:
             self._live.update(self._render(), refresh=True)
             self._live.stop()
         else:
-            self.console.print(self.line(), soft_wrap=True)
+            say(self.console, self.line())
 
     def turn(self, job: EpisodeKey, record: TurnRecord) -> None:
         """Count a finished model turn's tokens (called from the episodes' threads)."""
@@ -83,7 +92,7 @@ class Progress:
             self._live.update(self._render())
         elif time.monotonic() - self._last_line >= self.every_s:
             self._last_line = time.monotonic()
-            self.console.print(self.line(), soft_wrap=True)
+            say(self.console, self.line())
 
     def line(self) -> str:
         """The counts as one line of text."""
@@ -101,7 +110,7 @@ class Progress:
         table.add_column("rate", justify="right")
         for agent in self.agents:
             runs, wins = self.runs[agent], self.successes[agent]
-            table.add_row(agent, f"{wins}/{runs}", f"{wins / runs:.0%}" if runs else "-")
+            table.add_row(Text(printable(agent)), f"{wins}/{runs}", f"{wins / runs:.0%}" if runs else "-")
         errors = f"  [red]{self.errors} error(s)[/red]" if self.errors else ""
         head = (
             f"[bold]{self.done}/{self.total}[/bold] done  {self.in_flight} in flight{errors}  "

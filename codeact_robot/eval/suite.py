@@ -27,7 +27,9 @@ suite's identity; the folder's path is not.
 The suite's identity is the hash of its canonical definition (tasks resolved, seeds
 listed, every setting that changes results); how the model is reached (a server's
 ``base_url`` or the in-process engine, timeouts, retries, the key's variable) is not
-part of it, so the same suite can be pointed at another server and resumed.
+part of it, so the same suite can be pointed at another server and resumed. A suite is a
+file someone may hand you: it never chooses which of your secrets is sent where
+(:func:`~codeact_robot.llm.config.key_settings`).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_erro
 from codeact_robot.eval.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
-from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature
+from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature, key_settings
 from codeact_robot.worker.config import EnvConfig, Limits
 
 TASK_GROUPS = ("all", *SPLITS)
@@ -231,13 +233,19 @@ class Suite:
         ]
 
     def with_endpoint(self, base_url: str | None, model: str | None, engine: str | None = None) -> Suite:
-        """The suite with every model-using agent pointed at another server, model or engine."""
+        """The suite with every model-using agent pointed at another server, model or engine.
+
+        A server named here (the command line) gets the key of the default variable where the
+        suite file's own URL got none (see :func:`parse_suite`).
+        """
         agents = {}
         for name, agent in self.agents.items():
             if agent.llm.uses_model:
                 update: dict[str, Any] = {}
                 if base_url is not None:
                     update.update(backend="openai", base_url=base_url)
+                    if agent.llm.api_key_env is None:
+                        update["api_key_env"] = LLMConfig.model_fields["api_key_env"].default
                 if engine is not None:
                     update["backend"] = engine
                 if model is not None:
@@ -248,8 +256,12 @@ class Suite:
         return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source, self.libraries)
 
 
-def load_suite(name_or_path: str) -> Suite:
+def load_suite(name_or_path: str, api_key_env: str | None = None) -> Suite:
     """A shipped suite by name (``smoke``) or a suite file, validated and resolved.
+
+    Args:
+        name_or_path: the suite.
+        api_key_env: the key variable the command line names (``--api-key-env``), if any.
 
     Raises:
         UsageError: a missing file, invalid YAML, an unknown or misspelt field (naming the
@@ -270,11 +282,15 @@ def load_suite(name_or_path: str) -> Suite:
                 )
             raise unknown_name_error("suite", name_or_path, suite_names())
         path = shipped
-    return parse_suite(read_yaml(path), str(path))
+    return parse_suite(read_yaml(path), str(path), api_key_env)
 
 
-def parse_suite(data: dict[str, Any], source: str) -> Suite:
-    """Validate a suite's settings and resolve its tasks and seeds (see :func:`load_suite`)."""
+def parse_suite(data: dict[str, Any], source: str, api_key_env: str | None = None) -> Suite:
+    """Validate a suite's settings and resolve its tasks and seeds (see :func:`load_suite`).
+
+    An agent's ``llm`` that names ``api_key_env`` is refused unless ``api_key_env`` (the
+    command line's) names the same; one that names ``base_url`` sends no key unless it does.
+    """
     if not data:
         raise UsageError(f"{source} is empty; a suite needs name, tasks, seeds and agents")
     if isinstance(data.get("seeds"), dict):  # checked on its own: its errors then name its fields
@@ -292,6 +308,10 @@ def parse_suite(data: dict[str, Any], source: str) -> Suite:
         if agent.skills is not None:
             agent = _with_library_folder(agent, Path(source).parent, where)
             libraries[agent.name] = library_fingerprint(SkillLibrary(agent.skills.library))
+        written = {name: getattr(agent.llm, name) for name in agent.llm.model_fields_set}
+        keyed = key_settings([(where, written)], api_key_env, None)
+        if keyed:
+            agent = agent.model_copy(update={"llm": agent.llm.model_copy(update=keyed)})
         env = agent.env_config(where)
         _check_agent(agent, env, tasks, seeds[0], where)
         agents[agent.name] = agent

@@ -138,7 +138,9 @@ def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
     Sources are checked again here, calls are re-pinned to the versions they became, and
     verdicts are not carried over: a skill is verified by the physics where it is used,
     so every imported skill starts ``pending`` (with its provenance and verification
-    request kept). A version whose exact source this library holds already is skipped.
+    tasks kept). The other library's verification program is not trusted: it is kept as
+    ``imported_call``, shown and never run, until the user gives a call. A version whose
+    exact source this library holds already is skipped.
     Each version comes after the versions it calls and its name's older versions.
     """
     versions = other.versions()
@@ -168,13 +170,18 @@ def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
             continue
         calls = {n: renamed.get((n, v), v) for n, v in skill.meta.calls.items()}
         provenance = skill.meta.provenance.model_copy(update={"file": skill.meta.provenance.file or str(other.folder)})
-        stored = library.save(checked, provenance, calls, skill.meta.verify)
+        stored = library.save(checked, provenance, calls, _untrusted(skill.meta.verify))
         renamed[key] = stored.version
         results.append(Added(skill.ref, skill=stored))
     refs = {key: skill.ref for key, skill in versions.items()}
     return results + [
         Added(refs[key], refused=_calls_itself([refs[k] for k in cycles[key]])) for key in keys if key in cycles
     ]
+
+
+def _untrusted(request: VerifyRequest) -> VerifyRequest:
+    """Another library's verification request, its program kept only to be shown."""
+    return request.model_copy(update={"call": None, "imported_call": request.call or request.imported_call})
 
 
 def _callees_first(calls: Mapping[Node, set[Node]]) -> tuple[list[Node], dict[Node, list[Node]]]:

@@ -138,11 +138,14 @@ class VerifyRequest(_Data):
         tasks: the tasks whose fresh episodes verify it (none: the task it was written in).
         call: the program each episode runs (a call of the skill, or the program that used it).
         seeds: fresh episodes per task.
+        imported_call: the program another library came with: shown, never run (the library's
+            author chose it); the user gives a call (``skills verify NAME --call CODE``).
     """
 
     tasks: tuple[str, ...] = Field((), max_length=20)
     call: str | None = Field(None, max_length=100_000)
     seeds: int = Field(DEFAULT_VERIFY_SEEDS, ge=1, le=100)
+    imported_call: str | None = Field(None, max_length=100_000)
 
     @field_validator("tasks")
     @classmethod
@@ -191,6 +194,8 @@ class SkillMeta(_Data):
         provenance: where it came from.
         verify: how to verify it.
         verdict: the latest verification's outcome, or None.
+        interrupted: the episode of the latest verification that could not run (a worker
+            crash, a failed reset): no verdict about the skill, which stays pending.
     """
 
     format: Literal[1] = LIBRARY_FORMAT
@@ -200,6 +205,7 @@ class SkillMeta(_Data):
     provenance: Provenance = Field(default_factory=Provenance)
     verify: VerifyRequest = Field(default_factory=VerifyRequest)
     verdict: Verdict | None = None
+    interrupted: Failure | None = None
 
     @field_validator("calls")
     @classmethod
@@ -271,11 +277,17 @@ class LearnedSkill:
             return f"the task's check held on {', '.join(verdict.tasks)}, seeds {', '.join(map(str, verdict.seeds))}"
         if verdict is not None:
             return f"the source changed since it was {verdict.status}; verify it again"
+        if self.meta.interrupted is not None:
+            stopped = self.meta.interrupted
+            return (
+                f"the verification could not run on {stopped.task} seed {stopped.seed}, which says nothing about "
+                f"the skill: {stopped.error.strip().splitlines()[-1]}; verify it again"
+            )
         if not self.verify_tasks and self.meta.provenance.task:
             return f"written in {self.meta.provenance.task}, which has no success check: name the tasks to verify it on"
         if not self.verify_tasks:
             return "no task to verify it on: name one (skills verify NAME --task TASK)"
-        if not self.meta.verify.call:
+        if not self.meta.verify.call and not self.meta.verify.imported_call:
             return "no program to verify it with yet: give a call of it (skills verify NAME --call CODE)"
         return "not verified yet"
 

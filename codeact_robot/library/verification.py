@@ -5,6 +5,15 @@ its own settings, with the skill and the library skills it calls (at their pinne
 versions) loaded into the sandbox; the verification program runs as the episode's one
 code action, and the task's success check decides. Every episode must succeed; the first
 that does not is recorded with its seed and error, and the skill is ``rejected``.
+
+A verdict is about the skill:
+
+- the program runs once more with the skill replaced by a no-op (a function of its name
+  that does nothing and returns None); when the check still holds, the program solves the
+  task without the skill, which it therefore proves nothing about: ``rejected``, saying so;
+- an episode that cannot run (the worker crashed, the scene could not be reset) says
+  nothing about the skill: it stays ``pending``, with the error (``SkillMeta.interrupted``);
+- a program that came with an imported library is not run: the user gives a call.
 """
 
 from __future__ import annotations
@@ -37,11 +46,13 @@ class Outcome:
 
     Attributes:
         skill: the skill as the library now holds it (its status and reason updated).
-        ran: whether episodes ran (False: it stays pending, see ``skill.reason``).
+        ran: whether every episode ran (False: it stays pending, see ``note`` or ``skill.reason``).
+        note: why it was not verified now, where the skill's reason does not say (None: it does).
     """
 
     skill: LearnedSkill
     ran: bool
+    note: str | None = None
 
 
 def verification_seeds(skill: LearnedSkill, count: int) -> tuple[int, ...]:
@@ -54,6 +65,15 @@ def verification_seeds(skill: LearnedSkill, count: int) -> tuple[int, ...]:
             seeds.append(candidate)
         candidate = (candidate + 7919) % SEED_RANGE
     return tuple(seeds)
+
+
+class _Interrupted(Exception):
+    """A verification episode could not run (a worker crash, a failed reset): nothing about the skill."""
+
+
+def no_op_source(name: str) -> str:
+    """A skill of ``name`` that does nothing: what the verification program runs with instead of the skill."""
+    return f'def {name}(*args, **kwargs):\n    """Does nothing (the program without the skill)."""\n    return None\n'
 
 
 class Verifier:
@@ -86,6 +106,12 @@ class Verifier:
 
     def _verify(self, skill: LearnedSkill) -> Outcome:
         tasks, program = skill.verify_tasks, skill.meta.verify.call
+        if tasks and not program and skill.meta.verify.imported_call:
+            note = (
+                "its verification program came with an imported library and is not run: read it "
+                f"(skills show {skill.ref}), then give it or your own with --call"
+            )
+            return Outcome(skill, ran=False, note=note)
         if not tasks or not program:
             return Outcome(skill, ran=False)
         sources = [self.library.source(skill)]
@@ -96,22 +122,42 @@ class Verifier:
         for callee in needed:
             callee = self.library.get(callee.name, callee.version)  # verified meanwhile, as another's callee
             if callee.status == "pending":
-                callee = self._verify(callee).skill
+                verified = self._verify(callee)
+                callee = verified.skill
+                if callee.status == "pending":
+                    note = f"it calls {callee.ref}, which is still pending: {verified.note or callee.reason}"
+                    return Outcome(skill, ran=False, note=note)
             if callee.status != "verified":
                 reason = f"it calls {callee.ref}, which is {callee.status}: {callee.reason}"
                 return self._reject(skill, tasks, (), tasks[0], 0, reason)
             sources.append(self.library.source(callee))
         seeds = verification_seeds(skill, skill.meta.verify.seeds)
-        for task in tasks:
-            for seed in seeds:
-                error = self._episode(task, seed, sources, program)
-                if error is not None:
-                    return self._reject(skill, tasks, seeds, task, seed, error)
+        try:
+            for task in tasks:
+                for seed in seeds:
+                    error = self._episode(task, seed, sources, program)
+                    if error is not None:
+                        return self._reject(skill, tasks, seeds, task, seed, error)
+            task, seed = tasks[0], seeds[0]
+            if self._episode(task, seed, [no_op_source(skill.name), *sources[1:]], program) is None:
+                hollow = (
+                    f"the verification program solves the task without the skill too (with {skill.name} replaced "
+                    "by a function that does nothing), so it proves nothing about the skill: give a program that "
+                    "depends on it (--call)"
+                )
+                return self._reject(skill, tasks, seeds, task, seed, hollow)
+        except _Interrupted as interruption:
+            stopped = Failure(task=task, seed=seed, error=str(interruption)[-MAX_FAILURE_CHARS:])
+            return Outcome(self.library.update(skill, interrupted=stopped), ran=False)
         verdict = Verdict(status="verified", source_sha256=skill.sha256, tasks=tasks, seeds=seeds, time=now())
-        return Outcome(self.library.update(skill, verdict=verdict), ran=True)
+        return Outcome(self.library.update(skill, verdict=verdict, interrupted=None), ran=True)
 
     def _episode(self, task: str, seed: int, sources: list[str], program: str) -> str | None:
-        """Run one verification episode; None when the task's check holds, else what went wrong."""
+        """Run one verification episode; None when the task's check holds, else what went wrong.
+
+        Raises:
+            _Interrupted: the episode could not run (the worker crashed, or could not reset the scene).
+        """
         instance = get_task(task).instance(seed, None, self.config.colours)
         worker = self._worker = self._worker or WorkerClient(self.config)
         try:
@@ -121,7 +167,9 @@ class Verifier:
             reply = worker.execute(program, 1)
         except WorkerCrashed as crash:
             self.close()
-            return f"the episode worker crashed: {crash}"
+            raise _Interrupted(f"the episode worker crashed: {crash}") from None
+        if reply.report.origin == "crash":  # the worker died in the program and was restarted
+            raise _Interrupted(reply.report.error or "the episode worker crashed")
         if reply.report.error:
             return reply.report.error[-MAX_FAILURE_CHARS:]
         verdict = task_check(instance, reply)
@@ -138,7 +186,7 @@ class Verifier:
             failure=Failure(task=task, seed=seed, error=error[-MAX_FAILURE_CHARS:]),
             time=now(),
         )
-        return Outcome(self.library.update(skill, verdict=verdict), ran=True)
+        return Outcome(self.library.update(skill, verdict=verdict, interrupted=None), ran=True)
 
     def close(self) -> None:
         """Stop the episode worker; safe to call twice."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import os
+from collections.abc import Iterable, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from codeact_robot.errors import UsageError
 
 Backend = Literal["openai", "vllm", "reference", "replay"]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
@@ -25,7 +29,7 @@ class LLMConfig(BaseModel):
     backend: Backend = "reference"
     base_url: str = "http://localhost:8000/v1"
     model: str = "xingyaoww/CodeActAgent-Mistral-7b-v0.1"
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: str | None = "OPENAI_API_KEY"  # None: send no key (see key_settings)
     temperature: Temperature = 0.0
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: MaxTokens = 1024
@@ -45,6 +49,11 @@ class LLMConfig(BaseModel):
         return url
 
     @property
+    def api_key(self) -> str | None:
+        """The key to send: the value of ``api_key_env`` (None when it names no variable, or an unset one)."""
+        return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    @property
     def uses_model(self) -> bool:
         """Whether turns come from a language model (not the expert or a recording)."""
         return self.backend in ("openai", "vllm")
@@ -53,3 +62,41 @@ class LLMConfig(BaseModel):
     def label(self) -> str:
         """Who writes the turns, as records, rows and learned skills name it: the model, or the backend."""
         return self.model if self.uses_model else self.backend
+
+
+def key_settings(
+    files: Iterable[tuple[str, Mapping[str, Any]]], key_flag: str | None, url_flag: str | None
+) -> dict[str, str | None]:
+    """Which key variable a model endpoint gets, when files someone may have handed you set it up.
+
+    A file names where a model is and how it answers, never which of your secrets is sent
+    there: the key's variable comes from the command line (``--api-key-env``) alone. A file
+    that names ``api_key_env`` is refused unless the command line names the same variable;
+    a file that names ``base_url`` (and no ``--llm`` URL overrides it) gets no key sent
+    unless the command line names its variable.
+
+    Args:
+        files: (where it came from, the model settings as that file wrote them), for each file.
+        key_flag: ``--api-key-env`` (None: not given).
+        url_flag: the URL the command line gives (``--llm``; None: not given).
+
+    Returns:
+        The ``api_key_env`` override to apply last (empty: keep the default variable).
+
+    Raises:
+        UsageError: a file names a key variable the command line does not.
+    """
+    url_from_file = False
+    for source, settings in files:
+        named = settings.get("api_key_env")
+        if named is not None and named != key_flag:
+            raise UsageError(
+                f"{source} names the API key variable {named!r}: a file cannot choose which of your secrets is "
+                f"sent; give --api-key-env {named} to send it, or remove api_key_env from the file"
+            )
+        url_from_file = url_from_file or settings.get("base_url") is not None
+    if key_flag is not None:
+        return {"api_key_env": key_flag}
+    if url_from_file and url_flag is None:
+        return {"api_key_env": None}
+    return {}

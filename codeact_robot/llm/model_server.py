@@ -38,9 +38,13 @@ def served_models(base_url: str, api_key_env: str | None, timeout_s: float = CHE
         return [model.id for model in client.models.list()]
     except openai.APIStatusError as error:
         if error.status_code in (401, 403):
-            raise LLMError(
-                f"the model server at {base_url} refused the API key (HTTP {error.status_code}); "
+            remedy = (
                 f"put the key in ${api_key_env} or name its variable with --api-key-env"
+                if api_key_env
+                else "a file named this URL, so no key was sent: name the key's variable with --api-key-env"
+            )
+            raise LLMError(
+                f"the model server at {base_url} refused the API key (HTTP {error.status_code}); {remedy}"
             ) from None
         raise LLMError(
             f"the model server at {base_url} answered HTTP {error.status_code} to GET /models; "
@@ -67,7 +71,7 @@ def check_model_servers(configs: Iterable[LLMConfig]) -> None:
     Raises:
         UsageError: one line with the URL and what to do.
     """
-    wanted: dict[tuple[str, str], set[str]] = {}
+    wanted: dict[tuple[str, str | None], set[str]] = {}
     for config in configs:
         if config.backend == "openai":
             wanted.setdefault((config.base_url, config.api_key_env), set()).add(config.model)

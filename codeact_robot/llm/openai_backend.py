@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
@@ -30,7 +29,7 @@ class OpenAIBackend(LLMBackend):
         self.config = config
         self.client = openai.OpenAI(
             base_url=config.base_url,
-            api_key=os.environ.get(config.api_key_env) or "EMPTY",
+            api_key=config.api_key or "EMPTY",
             timeout=config.timeout_s,
             max_retries=config.max_retries,
         )

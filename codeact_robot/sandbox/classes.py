@@ -6,6 +6,11 @@ class for, printing it, comparing it and ``isinstance``, and offers no attribute
 it builds an object only where the view was given a checked constructor (``np.float64(x)``).
 ``str`` is a view too (:data:`STR`): it offers str's methods, and converts one value to text
 but never decodes a buffer (``str(array, "latin-1")`` would read the array's raw memory).
+
+A method read from a host class whose code is Python (``Counter.copy``) is a
+:class:`SelfCheckedMethod`: CPython's methods written in C refuse a ``self`` of another
+type, one written in Python takes anything (``Counter.copy(int)`` evaluates
+``int.__class__(int)``, the real ``type``).
 """
 
 from __future__ import annotations
@@ -107,6 +112,37 @@ _text.__name__ = _text.__qualname__ = "str"
 _text.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  (help(str) shows it)
     [inspect.Parameter("object", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="")]
 )
+
+
+class SelfCheckedMethod:
+    """A Python-level method read from a host class, callable only on an instance of exactly that class.
+
+    Args:
+        cls: the host class (``collections.Counter``).
+        name: the method's name.
+        function: the plain function the class holds.
+    """
+
+    __slots__ = ("_cls", "_function", "_name")
+
+    def __init__(self, cls: type, name: str, function: Callable[..., Any]) -> None:
+        self._cls = cls
+        self._name = name
+        self._function = function
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args or type(args[0]) is not self._cls:
+            given = f"a {type(args[0]).__name__} object" if args else "nothing"
+            owner = self._cls.__name__
+            raise RefusedOperation(f"{owner}.{self._name}() takes a {owner} as its first argument (self), not {given}")
+        return self._function(*args, **kwargs)
+
+    def _described(self) -> Callable[..., Any]:
+        """The method, for help() (host code only)."""
+        return self._function
+
+    def __repr__(self) -> str:
+        return f"<method '{self._name}' of '{self._cls.__name__}' objects>"
 
 
 STR = StrView()

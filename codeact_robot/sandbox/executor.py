@@ -28,7 +28,7 @@ from codeact_robot.sandbox.compiler import (
     CompileError,
     compile_action,
 )
-from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, StepBudget, recursion_limit, wall_clock_limit
+from codeact_robot.sandbox.limits import LimitExceeded, SandboxLimits, recursion_limit, wall_clock_limit
 from codeact_robot.sandbox.modules import build_modules
 from codeact_robot.sandbox.names import PREIMPORTED, SANDBOX_NAMES
 from codeact_robot.sandbox.output import CappedOutput, Printer, plain_text
@@ -89,8 +89,8 @@ class Sandbox:
 
     Args:
         skills: name -> host function; wrapped so they take and return copies.
-        limits: per-action limits (time, output, recursion; the step budget is charged by
-            the world through ``step_budget``).
+        limits: per-action limits (time, memory, output, recursion; the simulator keeps the
+            step budget).
         seed: seed of the sandbox's ``random`` module.
     """
 
@@ -98,7 +98,6 @@ class Sandbox:
         self.limits = limits
         self.policy = Policy()
         self.modules = build_modules(seed)
-        self.step_budget = StepBudget(limits.max_sim_steps, limits.max_sim_s)
         self.functions: dict[str, str] = {}  # source of every top-level def, for save_skill
         self._sources: dict[str, list[str]] = {}
         self._output = CappedOutput(limits.max_output_chars)
@@ -233,7 +232,6 @@ class Sandbox:
                 wall_clock_limit(self.limits.time_limit_s),
                 recursion_limit(self.limits.max_recursion),
             ):
-                self.step_budget.start()
                 exec(code, self.namespace)
         except LimitExceeded as stop:
             result.error, result.error_type, result.limit = stop.message, stop.kind, stop.kind
@@ -256,8 +254,6 @@ class Sandbox:
         except Exception as error:
             result.error, result.error_type = self._format(error), public_name(type(error))
             result.origin = _origin(error, id(error) in self._skill_errors)
-        finally:
-            self.step_budget.stop()
 
     def _format(self, error: BaseException) -> str:
         """The traceback cut to the program's own lines, then the exception (never raises)."""

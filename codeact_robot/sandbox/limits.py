@@ -109,6 +109,8 @@ def cap_memory(megabytes: int) -> None:
 class StepBudget:
     """A world step listener that stops a code action after ``limit`` physics steps.
 
+    Once spent it stays spent until the next action: every further step is refused too.
+
     Args:
         limit: physics steps allowed per action.
         limit_s: the same limit in simulated seconds (for the message).
@@ -134,7 +136,6 @@ class StepBudget:
             return
         self.used += 1
         if self.used > self.limit:
-            self.armed = False
             raise LimitExceeded(
                 "sim_steps",
                 f"SimulationLimitError: the code ran more than {self.limit} simulation steps "

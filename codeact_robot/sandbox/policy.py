@@ -5,7 +5,10 @@ type's entry names, or none at all. Classes and instances the sandbox defines it
 offer the attributes they define. Nothing starting with an underscore, no frame,
 code or generator internals, no ``str.format``. ``type()`` hands out a class only
 where the program could name it anyway; any other class is a
-:class:`~codeact_robot.sandbox.classes.ClassView`.
+:class:`~codeact_robot.sandbox.classes.ClassView`. No offered callable takes a foreign
+``self``: a method written in Python, read from a host class, is a
+:class:`~codeact_robot.sandbox.classes.SelfCheckedMethod` (the program's own methods check
+their ``self`` themselves: see :meth:`Policy.check_self`).
 
 This module also holds the whole numpy surface, with the reason each entry is safe.
 What every numpy entry relies on (:mod:`codeact_robot.sandbox.arrays`): no dtype
@@ -32,7 +35,7 @@ import numpy as np
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
 from codeact_robot.sandbox.arrays import SAFE_KINDS, Checked, SafeUfunc, checked_method, view_of
-from codeact_robot.sandbox.classes import STR, ClassView, StrView
+from codeact_robot.sandbox.classes import STR, ClassView, SelfCheckedMethod, StrView
 from codeact_robot.sandbox.refusals import RefusedAttribute, RefusedOperation, public_name
 from codeact_robot.sandbox.safemodule import SafeModule
 
@@ -231,7 +234,7 @@ NAMED_CLASSES = frozenset({type(None), *MUTABLE, *ATTRIBUTES, object, property, 
 anyway (``str`` is named by its view, :data:`~codeact_robot.sandbox.classes.STR`)."""
 
 _PLAIN_VALUES = (bool, int, float, complex, str)
-_STAND_INS = (SafeModule, Checked, SafeUfunc, ClassView)
+_STAND_INS = (SafeModule, Checked, SafeUfunc, ClassView, SelfCheckedMethod)
 MAX_CARRIED_DEPTH = 4
 _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 200
@@ -332,7 +335,10 @@ class Policy:
             if allowed:
                 if checked:
                     return self._exception_args(obj) if isinstance(obj, BaseException) else checked_method(obj, name)
-                return getattr(obj, name, default[0]) if default else getattr(obj, name)
+                value = getattr(obj, name, default[0]) if default else getattr(obj, name)
+                if is_class and type(value) is types.FunctionType and not self.is_sandbox_class(obj):
+                    return SelfCheckedMethod(obj, name, value)  # written in Python: it would take any self
+                return value
         if default:
             return default[0]
         raise RefusedAttribute(self._denial(obj, name))

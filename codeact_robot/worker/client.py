@@ -1,20 +1,24 @@
-"""The host's side of an episode worker: start it, talk to it, recover it when it dies.
+"""The host's side of an episode slot: start its two processes, talk to them, recover them.
 
-Before every code action the host holds the world state the worker last reported. If
-the action crashes or hangs the worker (a segfault, a long C call, exhausted memory,
-SIGKILL), or the worker answers with anything but a well-formed reply, the host kills
-it, starts a fresh one, restores that state and tells the agent. A worker that keeps
-dying ends the episode with :class:`WorkerCrashed`.
+An episode slot is a *simulator* (trusted: the world, the skills, the task's data; one per
+slot, reused across episodes) and an *executor* (untrusted: the sandbox where programs
+run; a fresh one for every episode, started ahead of time). The host starts both, makes
+the socket pair between them and hands each its end (:mod:`channel`).
+
+Before every code action the host holds the world state the simulator last reported. If
+an action crashes or hangs the executor, the simulator says so, the host kills it and
+attaches a fresh one: the scene stays as the action left it, the program's variables
+are gone. If the simulator dies, hangs or answers with anything but a well-formed reply,
+the host kills both, starts them again, restores that state and tells the agent. A slot
+that keeps dying ends the episode with :class:`WorkerCrashed`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import shutil
-import signal
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -22,17 +26,17 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from multiprocessing.connection import Connection
-from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from codeact_robot.sandbox.limits import time_message
+from codeact_robot.worker.child import ChildProcess
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_RENDER_POSES,
     ActionReport,
+    Hello,
     ProtocolError,
     ScenePose,
     WorkerFailed,
@@ -46,19 +50,24 @@ from codeact_robot.worker.protocol import (
 log = logging.getLogger(__name__)
 _reported: set[tuple[str, ...]] = set()  # confinement gaps already logged by this process
 
-GRACE_S = 5.0  # beyond the action's time limit before the host kills the worker
+GRACE_S = 5.0  # beyond the action's time limit before the host kills the simulator (twice: the executor's first)
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
 MAX_RESTARTS = 3  # per episode
-WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.process")
+WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.simulator_process")
+EXECUTOR_COMMAND = (sys.executable, "-m", "codeact_robot.worker.executor_process")
 Answer = TypeVar("Answer")
 RESTARTED = (
     "The interpreter was restarted: variables and functions from earlier actions are lost; "
     "the scene is as it was before this action."
 )
+EXECUTOR_RESTARTED = (
+    "The interpreter was restarted: variables and functions from earlier actions are lost; "
+    "the scene is as this action left it."
+)
 
 
 class WorkerCrashed(RuntimeError):
-    """The worker died more often than an episode allows, or could not be started."""
+    """The episode slot died more often than an episode allows, or could not be started."""
 
 
 class _WorkerLost(Exception):
@@ -68,16 +77,46 @@ class _WorkerLost(Exception):
         self.limit = limit
 
 
+class _Executor:
+    """An executor process and the simulator's end of its channel (until handed over)."""
+
+    def __init__(self, command: Sequence[str], config: EnvConfig) -> None:
+        self.channel, executor_end = socket.socketpair()
+        self.child = ChildProcess(command, [executor_end.fileno()], [str(executor_end.fileno())])
+        executor_end.close()
+        self.child.connection.send_bytes(config.model_dump_json().encode())
+
+    def ready(self) -> Hello:
+        """Its hello, once it has imported everything and confined itself.
+
+        Raises:
+            WorkerCrashed: it did not start.
+        """
+        try:
+            return receive_hello(self.child.connection, time.monotonic() + START_TIMEOUT_S)
+        except (TimeoutError, ProtocolError, EOFError, OSError):
+            reason = self.child.death_reason("executor")
+            self.kill()
+            raise WorkerCrashed(f"the executor could not start: {reason}") from None
+
+    def kill(self) -> None:
+        self.child.kill()
+        self.channel.close()
+
+
 class WorkerClient:
-    """An episode's world, skills and sandbox in a process of their own.
+    """An episode slot: the simulator (world, skills) and the executor (sandbox), each a process.
 
     Args:
-        config: the environment's settings, sent to the worker whole.
-        command: the program that serves as the worker, started with the socket's file
+        config: the environment's settings, sent to both processes whole.
+        command: the program that serves as the simulator, started with the socket's file
             descriptor and a scratch folder appended (tests start a hostile stand-in).
-        gate: held while the worker starts or answers a request (never while the host
+        gate: held while the simulator starts or answers a request (never while the host
             waits for anything else), so that an evaluation with many episodes in flight
             can bound how many workers compute at once (a ``threading.Semaphore``).
+        executor_command: the program that serves as the executor, started with the
+            socket's and the channel's file descriptors appended (tests start a stand-in
+            for an escaped sandbox; no setting or file can choose it).
     """
 
     def __init__(
@@ -85,19 +124,21 @@ class WorkerClient:
         config: EnvConfig,
         command: Sequence[str] = WORKER_COMMAND,
         gate: AbstractContextManager[Any] | None = None,
+        executor_command: Sequence[str] = EXECUTOR_COMMAND,
     ) -> None:
         self.config = config
         self.command = tuple(command)
+        self.executor_command = tuple(executor_command)
         self.gate = gate if gate is not None else nullcontext()
         self.restarts = 0
         width, height = config.camera_size
         self._image_shape = (height, width, 3)
         video_width, video_height = config.video_size
         self._frame_shape = (video_height, video_width, 3)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._connection: Connection | None = None
-        self._stderr: IO[bytes] | None = None
+        self._simulator: ChildProcess | None = None
         self._scratch: str | None = None
+        self._executor: _Executor | None = None  # attached to the simulator
+        self._spare: _Executor | None = None  # started ahead of time for the next attach
         self._terminated = False  # by terminate(): never started again
         self._seed = 0
         self._skills: list[str] = []
@@ -106,7 +147,7 @@ class WorkerClient:
     # --- requests ------------------------------------------------------------------------
 
     def reset(self, placements: list[dict[str, Any]], seed: int, skills: list[str]) -> WorkerReply:
-        """Lay out a new scene (starting the worker if needed).
+        """Lay out a new scene with a fresh executor (starting the simulator if needed).
 
         Args:
             placements: the scene's objects as plain data.
@@ -114,7 +155,7 @@ class WorkerClient:
             skills: sources of the learned skills to load into the sandbox.
 
         Raises:
-            WorkerCrashed: when the worker cannot be started.
+            WorkerCrashed: when the simulator or the executor cannot be started.
         """
         self.restarts = 0
         self._seed = seed
@@ -122,10 +163,10 @@ class WorkerClient:
         return self._set_up("reset", placements=placements)
 
     def restore(self, state: dict[str, Any]) -> WorkerReply:
-        """Put the world into a state from an earlier reply; the sandbox starts afresh.
+        """Put the world into a state from an earlier reply; a fresh executor starts afresh.
 
         Raises:
-            WorkerCrashed: when the worker cannot be started.
+            WorkerCrashed: when the simulator or the executor cannot be started.
         """
         return self._set_up("restore", state=state)
 
@@ -136,13 +177,43 @@ class WorkerClient:
             with self.gate:
                 self._start()
         try:
-            return self._checked(verb, START_TIMEOUT_S, seed=self._seed, skills=self._skills, **payload)
+            reply = self._attached(verb, **payload)
         except _WorkerLost as lost:
             self._kill()
             raise WorkerCrashed(f"the worker could not {verb}: {lost.reason}") from None
+        if reply.executor_lost is not None:
+            reason = self._executor_reason(reply)
+            self._kill()
+            raise WorkerCrashed(f"the worker could not {verb}: {reason}")
+        return reply
+
+    def _attached(self, verb: str, **payload: Any) -> WorkerReply:
+        """Send a request that hands the simulator a fresh executor's channel."""
+        if self._executor is not None:
+            self._executor.kill()  # nothing of an earlier program outlives it
+        executor = self._executor = self._next_executor()
+        try:
+            return self._checked(
+                verb,
+                START_TIMEOUT_S,
+                channel=executor.channel.fileno(),
+                seed=self._seed,
+                skills=self._skills,
+                **payload,
+            )
+        finally:
+            executor.channel.close()  # the simulator holds its end now
+
+    def _next_executor(self) -> _Executor:
+        """The spare executor (or a new one), ready; a new spare starts meanwhile."""
+        executor = self._spare or _Executor(self.executor_command, self.config)
+        self._spare = _Executor(self.executor_command, self.config)
+        hello = executor.ready()
+        _report_gaps("executors", hello)
+        return executor
 
     def execute(self, code: str, turn: int) -> WorkerReply:
-        """Run a code action; recover the worker if the action takes it down.
+        """Run a code action; recover the slot if the action takes a process down.
 
         Args:
             code: the program.
@@ -150,15 +221,61 @@ class WorkerClient:
                 (``<action 3>``) as the model and the user count turns.
 
         Raises:
-            WorkerCrashed: when the worker had to be restarted more than ``MAX_RESTARTS``
+            WorkerCrashed: when a process had to be restarted more than ``MAX_RESTARTS``
                 times in this episode, or does not come back.
         """
         if self._snapshot is None:
             raise RuntimeError("call reset() before execute()")
         try:
-            return self._checked("execute", self.config.limits.time_limit_s + GRACE_S, code=code, turn=turn)
+            reply = self._checked("execute", self.config.limits.time_limit_s + 2 * GRACE_S, code=code, turn=turn)
         except _WorkerLost as lost:
             return self._recover(lost)
+        if reply.executor_lost is not None:
+            return self._replace_executor(reply)
+        return reply
+
+    def _replace_executor(self, reply: WorkerReply) -> WorkerReply:
+        """The executor was lost during the action: attach a fresh one to the scene as it is."""
+        assert reply.executor_lost is not None
+        kind = reply.executor_lost.kind
+        reason = self._executor_reason(reply)
+        self.restarts += 1
+        if self.restarts > MAX_RESTARTS:
+            self._kill()
+            raise WorkerCrashed(f"the worker died {self.restarts} times in this episode; last: {reason}")
+        try:
+            attached = self._attached("attach")
+        except _WorkerLost as lost:
+            return self._recover(lost)
+        if attached.executor_lost is not None:
+            self._kill()
+            raise WorkerCrashed(f"the executor could not be replaced: {self._executor_reason(attached)}")
+        report = ActionReport(
+            error=f"{reason}. {EXECUTOR_RESTARTED}",
+            error_type="TimeoutError" if kind == "time" else "WorkerCrash",
+            limit="time" if kind == "time" else "crash",
+            origin="limit" if kind == "time" else "crash",
+            said=reply.report.said,
+            skill_calls=reply.report.skill_calls,
+            skill_false=reply.report.skill_false,
+            restarted=True,
+            timings=reply.report.timings,
+        )
+        return dataclasses.replace(reply, report=report, executor_lost=None, notes=attached.notes)
+
+    def _executor_reason(self, reply: WorkerReply) -> str:
+        """What happened to the executor the simulator lost, as the agent is told; the executor is ended."""
+        assert reply.executor_lost is not None and self._executor is not None
+        loss, child = reply.executor_lost, self._executor.child
+        if loss.kind == "time":
+            reason = time_message(self.config.limits.time_limit_s)
+        elif loss.kind == "protocol":
+            reason = f"WorkerCrash: the executor broke the protocol ({loss.detail})"
+        else:
+            reason = child.death_reason("executor")
+        self._executor.kill()
+        self._executor = None
+        return reason
 
     def _recover(self, lost: _WorkerLost) -> WorkerReply:
         self._kill()
@@ -184,10 +301,10 @@ class WorkerClient:
         )
 
     def render(self, poses: Sequence[ScenePose]) -> list[np.ndarray]:
-        """Video frames of poses the worker recorded (``EnvConfig.video_camera``), one per pose.
+        """Video frames of poses the simulator recorded (``EnvConfig.video_camera``), one per pose.
 
-        Drawing them moves the world, so the episode ends: a reset comes next. A worker
-        that died is started again first (any worker of the episode's scene draws it).
+        Drawing them moves the world, so the episode ends: a reset comes next. A simulator
+        that died is started again first (any simulator of the episode's scene draws it).
 
         Args:
             poses: at most ``MAX_RENDER_POSES`` poses from this episode's replies.
@@ -195,7 +312,7 @@ class WorkerClient:
         Raises:
             ValueError: more than ``MAX_RENDER_POSES`` poses.
             RuntimeError: no episode has been reset yet.
-            WorkerCrashed: the worker could not draw them.
+            WorkerCrashed: the simulator could not draw them.
         """
         if len(poses) > MAX_RENDER_POSES:
             raise ValueError(f"at most {MAX_RENDER_POSES} poses can be rendered at once, got {len(poses)}")
@@ -203,8 +320,8 @@ class WorkerClient:
             raise RuntimeError("call reset() before render()")
         if not self.alive:
             self.restore(self._snapshot)
-        connection = self._connection
-        assert connection is not None
+        assert self._simulator is not None
+        connection = self._simulator.connection
         try:
             return self._request(
                 "render",
@@ -219,71 +336,57 @@ class WorkerClient:
     # --- process management --------------------------------------------------------------
 
     def terminate(self) -> None:
-        """End the worker's process now, from any thread, and start no other.
+        """End the slot's processes now, from any thread, and start no others.
 
-        The request it is answering (if any) fails as a crash in the thread that made it,
-        which then closes the client (removing its scratch folder) as it always does.
+        The request the simulator is answering (if any) fails as a crash in the thread that
+        made it, which then closes the client (removing its scratch folder) as it always does.
         """
         self._terminated = True
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
+        for child in (self._simulator, *(e.child for e in (self._executor, self._spare) if e is not None)):
+            if child is not None and child.alive:
+                child.process.kill()
 
     @property
     def alive(self) -> bool:
-        """Whether the worker process is running."""
-        return self._process is not None and self._process.poll() is None
+        """Whether the simulator process is running."""
+        return self._simulator is not None and self._simulator.alive
 
     @property
     def pid(self) -> int | None:
-        """Process id of the worker (None when not running)."""
-        return self._process.pid if self.alive and self._process is not None else None
+        """Process id of the simulator (None when not running)."""
+        return self._simulator.process.pid if self.alive and self._simulator is not None else None
+
+    @property
+    def executor_pid(self) -> int | None:
+        """Process id of the executor attached to the simulator (None when there is none)."""
+        executor = self._executor
+        return executor.child.process.pid if executor is not None and executor.child.alive else None
 
     def _start(self) -> None:
-        # A fresh interpreter, not a fork: nothing of the host is inherited, and the
-        # caller's main module is never re-imported (no __main__ guard needed).
-        scratch = _scratch_folder()
-        host_end, worker_end = socket.socketpair()
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the process)
-        self._scratch = scratch
-        self._process = subprocess.Popen(
-            [*self.command, str(worker_end.fileno()), self._scratch],
-            pass_fds=[worker_end.fileno()],
-            cwd=tempfile.gettempdir(),  # a source checkout in the caller's folder must not shadow the install
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,  # C libraries print there; the sandbox captures Python output itself
-            stderr=self._stderr,
-            start_new_session=True,  # a Ctrl-C at the terminal reaches the host, which decides what stops
-        )
-        worker_end.close()
-        self._connection = Connection(host_end.detach())
-        self._connection.send_bytes(self.config.model_dump_json().encode())
+        self._scratch = tempfile.mkdtemp(prefix="codeact-worker-")
+        self._simulator = simulator = ChildProcess(self.command, extra_args=[self._scratch])
+        simulator.connection.send_bytes(self.config.model_dump_json().encode())
         try:
-            hello = receive_hello(self._connection, time.monotonic() + START_TIMEOUT_S)
+            hello = receive_hello(simulator.connection, time.monotonic() + START_TIMEOUT_S)
         except (TimeoutError, ProtocolError, EOFError, OSError):
-            reason = self._death_reason()
+            reason = simulator.death_reason("worker")
             self._kill()
             raise WorkerCrashed(f"the worker could not start: {reason}") from None
-        if hello.missing and hello.missing not in _reported:
-            _reported.add(hello.missing)
-            log.warning("episode workers run without full OS confinement: %s", "; ".join(hello.missing))
+        _report_gaps("simulators", hello)
 
     def _kill(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-            self._process.wait(timeout=5)
-        if self._connection is not None:
-            self._connection.close()
-        if self._stderr is not None:
-            self._stderr.close()
+        """End the simulator and the executor attached to it (the spare stays, for the next start)."""
+        if self._executor is not None:
+            self._executor.kill()
+        if self._simulator is not None:
+            self._simulator.kill()
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
-        self._process = self._connection = self._stderr = self._scratch = None
+        self._simulator = self._executor = self._scratch = None
 
     def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
-        connection = self._connection
-        assert connection is not None
+        assert self._simulator is not None
+        connection = self._simulator.connection
 
         def receive(deadline: float) -> WorkerReply:
             video = self.config.video_fps is not None
@@ -298,13 +401,14 @@ class WorkerClient:
             return self._exchange(verb, timeout, receive, **payload)
 
     def _exchange(self, verb: str, timeout: float, receive: Callable[[float], Answer], **payload: Any) -> Answer:
-        assert self._connection is not None and self._process is not None
-        # The watchdog ends a worker that stalls in the middle of a reply, where a blocking
+        simulator = self._simulator
+        assert simulator is not None
+        # The watchdog ends a simulator that stalls in the middle of a reply, where a blocking
         # read would otherwise wait for the rest forever.
-        watchdog = threading.Timer(timeout + GRACE_S, self._process.kill)
+        watchdog = threading.Timer(timeout + GRACE_S, simulator.process.kill)
         watchdog.start()
         try:
-            send_request(self._connection, verb, **payload)
+            send_request(simulator.connection, verb, **payload)
             return receive(time.monotonic() + timeout)
         except TimeoutError:
             reason = (
@@ -314,61 +418,38 @@ class WorkerClient:
         except ProtocolError as error:
             raise _WorkerLost(f"WorkerCrash: the worker broke the protocol ({error})", "crash") from None
         except (EOFError, OSError):
-            raise _WorkerLost(self._death_reason(), "crash") from None
+            raise _WorkerLost(simulator.death_reason("worker"), "crash") from None
         except WorkerFailed as failure:
-            # A worker that failed at a request of its own is not trusted with the next: a later
+            # A simulator that failed at a request of its own is not trusted with the next: a later
             # request starts a fresh one, and no snapshot of the last episode is kept.
             self._kill()
             self._snapshot = None
             raise WorkerCrashed(f"the worker failed to {verb}: {failure}") from None
         except KeyboardInterrupt:
-            # The answer was cut off part way: the connection is out of step, so the worker is
+            # The answer was cut off part way: the connection is out of step, so the simulator is
             # ended (a later request starts a fresh one from the snapshot before this request).
             self._kill()
             raise
         finally:
             watchdog.cancel()
 
-    def _death_reason(self) -> str:
-        assert self._process is not None and self._stderr is not None
-        try:
-            code = self._process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            return "WorkerCrash: the worker stopped answering"
-        if code < 0:
-            return f"WorkerCrash: the code crashed the interpreter (killed by {signal.Signals(-code).name})"
-        self._stderr.seek(0)
-        last = self._stderr.read().decode(errors="replace").strip().splitlines()[-1:]
-        detail = f": {last[0][:300]}" if last else ""
-        return f"WorkerCrash: the interpreter exited with code {code}{detail}"
-
     def close(self) -> None:
-        """Stop the worker; safe to call twice."""
-        if self._connection is not None and self._process is not None and self.alive:
+        """Stop the slot's processes; safe to call twice."""
+        simulator = self._simulator
+        if simulator is not None and simulator.alive:
             try:
-                send_request(self._connection, "close")
-                self._process.wait(timeout=5)
+                send_request(simulator.connection, "close")
+                simulator.process.wait(timeout=5)
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self._kill()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
 
 
-def _scratch_folder() -> str:
-    """A fresh scratch folder for a worker, in the temporary folder (``TMPDIR``).
-
-    A worker started by root runs as nobody, who must be able to pass through every
-    folder above its scratch folder.
-
-    Raises:
-        WorkerCrashed: a folder on the way lets only its owner in.
-    """
-    folder = tempfile.mkdtemp(prefix="codeact-worker-")
-    if os.geteuid() == 0:
-        closed = next((p for p in Path(folder).parents if not os.stat(p).st_mode & stat.S_IXOTH), None)
-        if closed is not None:
-            os.rmdir(folder)
-            raise WorkerCrashed(
-                f"the worker could not start: it runs as nobody, who may not pass through {closed} to its "
-                "scratch folder; point TMPDIR at a folder everyone may pass through, such as /tmp"
-            )
-    return folder
+def _report_gaps(processes: str, hello: Hello) -> None:
+    """Log once per process what confinement the kind of process runs without."""
+    if hello.missing and hello.missing not in _reported:
+        _reported.add(hello.missing)
+        log.warning("episode %s run without full OS confinement: %s", processes, "; ".join(hello.missing))

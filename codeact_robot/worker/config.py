@@ -26,7 +26,7 @@ class Limits(BaseModel):
 
     Attributes:
         time_limit_s: wall-clock seconds per code action.
-        memory_limit_mb: address-space cap of the episode worker process.
+        memory_limit_mb: address-space cap of the executor (and of the simulator) process.
         max_output_chars: printed characters shown to the model.
         max_sim_steps: physics steps per code action (``SIM_RATE_HZ`` per simulated second).
         max_recursion: Python call depth available to the program.

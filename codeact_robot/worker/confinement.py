@@ -10,8 +10,10 @@ In this order (each step needs what the step before it still allowed):
 1. the Landlock ruleset is built, while every allowed path can still be opened, and the
    seccomp filter compiled; nothing has changed yet, so a ``strict`` refusal comes here;
 2. resource limits are lowered (processes, open files, file size, no core dumps);
-3. a root worker hands its writable folders to ``nobody`` and becomes ``nobody``
-   (supplementary groups cleared, then gid, then uid);
+3. a root process asked to (the executor, which has loaded everything it will need) hands
+   its writable folders to ``nobody`` and becomes ``nobody`` (supplementary groups cleared,
+   then gid, then uid); the simulator, which runs only project code and reads assets
+   wherever the project is installed, stays who it is;
 4. ``PR_SET_NO_NEW_PRIVS``;
 5. Landlock restricts the filesystem (read-only allowances, writable allowances) and TCP
    (no bind, no connect) and, from ABI 6, signals and abstract sockets outside the worker;
@@ -155,6 +157,7 @@ def confine(
     strict: bool = False,
     without: Collection[Mechanism] = (),
     devices: Sequence[Path] = (),
+    drop_user: bool = True,
 ) -> Confinement:
     """Confine this process for good: it cannot be undone, and every child would inherit it.
 
@@ -171,6 +174,10 @@ def confine(
         without: mechanisms to leave out (``"landlock"``, ``"seccomp"``), as if the kernel lacked them.
         devices: device files the process may open for reading and writing and drive with
             ioctls afterwards (:func:`gpu_devices` for hardware rendering); missing ones are skipped.
+        drop_user: whether a root process becomes ``nobody``: only for a process that has
+            loaded everything it needs (nobody may be unable to read an installation under a
+            folder only its owner may enter, such as ``/root``). Where becoming nobody fails,
+            the process stays who it is and ``missing`` says so (``strict`` refuses).
 
     Returns:
         What was applied.
@@ -196,7 +203,11 @@ def confine(
         if strict and missing:
             raise ConfinementError(f"refusing to run the worker unconfined: {'; '.join(missing)}")
         rlimits = _lower_rlimits()
-        user = _become_nobody(writable)
+        user, failure = _become_nobody(writable) if drop_user else (_unchanged(), None)
+        if failure is not None:
+            if strict:
+                raise ConfinementError(f"refusing to run the worker unconfined: {failure}")
+            missing.append(failure)
         _set_no_new_privs()
         if ruleset is not None:
             py_landlock.restrict_self(ruleset, None)
@@ -357,19 +368,27 @@ def _lower_rlimits() -> dict[str, int]:
     return applied
 
 
-def _become_nobody(writable: Sequence[Path]) -> str:
+def _unchanged() -> str:
+    return f"unchanged ({pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else 'not root'})"
+
+
+def _become_nobody(writable: Sequence[Path]) -> tuple[str, str | None]:
+    """Who the process is afterwards, and why it could not become nobody (None when it did or need not)."""
     if os.geteuid() != 0:
-        return "unchanged (not root)"
+        return _unchanged(), None
     try:
         name = pwd.getpwuid(NOBODY).pw_name
     except KeyError:
         name = "unnamed user"
-    for folder in writable:
-        _hand_over(folder)
-    os.setgroups([])
-    os.setresgid(NOBODY, NOBODY, NOBODY)
-    os.setresuid(NOBODY, NOBODY, NOBODY)
-    return f"{name} ({NOBODY})"
+    try:
+        for folder in writable:
+            _hand_over(folder)
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    except OSError as error:  # a user namespace that does not map nobody, say
+        return _unchanged(), f"an unprivileged user (becoming nobody failed: {error})"
+    return f"{name} ({NOBODY})", None
 
 
 def _hand_over(folder: Path) -> None:

@@ -1,4 +1,4 @@
-"""What crosses the process boundary between the host and an episode worker: plain data only.
+"""What crosses the process boundary between the host and the simulator: plain data only.
 
 Every message is one length-prefixed frame on the socket (``send_bytes``/``recv_bytes``
 of :mod:`multiprocessing.connection`; nothing is pickled). A request is one JSON frame.
@@ -10,12 +10,15 @@ field), and checks each image's length against the configured camera size and ea
 video frame's against the configured video frame size. A reply that fails any check
 raises :class:`ProtocolError`, which the host treats as a crashed worker
 (restart, restore): a taken-over worker can lie about its own episode, but it cannot
-make the host run code or exhaust its memory.
+make the host run code or exhaust its memory. Requests that attach an executor carry the
+simulator's end of its channel as a file descriptor (``SCM_RIGHTS``) right after them; a
+reply says in ``executor_lost`` when the simulator lost that executor.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -130,6 +133,7 @@ class ObjectStateData(_Plain):
     orientation: tuple[float, float, float, float]
     linear_velocity: Vector3
     angular_velocity: Vector3
+    size: Name
 
 
 class RobotStateData(_Plain):
@@ -182,6 +186,19 @@ class Hello(_Plain):
     missing: tuple[Annotated[str, Field(max_length=500)], ...] = Field((), max_length=8)
 
 
+class ExecutorLoss(_Plain):
+    """How the simulator lost the executor during a request (the host replaces the executor).
+
+    Attributes:
+        kind: ``"crash"`` (it went away), ``"time"`` (no answer within the time limit and
+            its grace) or ``"protocol"`` (it broke the channel's rules).
+        detail: what the simulator saw.
+    """
+
+    kind: Literal["crash", "time", "protocol"]
+    detail: str = Field("", max_length=500)
+
+
 class ReplyHeader(_Plain):
     """The JSON part of a reply; the images follow as raw frames."""
 
@@ -193,6 +210,7 @@ class ReplyHeader(_Plain):
     poses: tuple[ScenePose, ...] = Field((), max_length=MAX_POSES)
     notes: tuple[Annotated[str, Field(max_length=MAX_NOTE_CHARS)], ...] = Field((), max_length=MAX_NOTES)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
+    executor_lost: ExecutorLoss | None = None
 
 
 class FramesHeader(_Plain):
@@ -231,6 +249,8 @@ class WorkerReply:
             without video. ``render`` turns them into frames.
         notes: messages about the episode set-up (a learned skill that did not load).
         saved_skills: functions the program saved for later episodes.
+        executor_lost: set when the simulator lost the executor during the request (the
+            host starts a fresh one); the scene is as the request left it.
     """
 
     report: ActionReport
@@ -240,6 +260,7 @@ class WorkerReply:
     poses: tuple[ScenePose, ...] = ()
     notes: tuple[str, ...] = ()
     saved_skills: tuple[SavedSkill, ...] = ()
+    executor_lost: ExecutorLoss | None = None
 
 
 class WorkerFailed(Exception):
@@ -261,6 +282,7 @@ def send_reply(connection: Connection, reply: WorkerReply) -> None:
         poses=reply.poses,
         notes=reply.notes,
         saved_skills=reply.saved_skills,
+        executor_lost=reply.executor_lost,
     )
     connection.send_bytes(header.model_dump_json().encode())
     for name in images:
@@ -287,12 +309,30 @@ def receive_request(connection: Connection) -> dict[str, Any]:
     return request
 
 
+def receive_channel(connection: Connection) -> Connection:
+    """The executor channel the host passes with ``reset``, ``restore`` and ``attach`` (a file descriptor)."""
+    carrier = socket.socket(fileno=connection.fileno())
+    try:
+        _, fds, _, _ = socket.recv_fds(carrier, 1, 1)
+    finally:
+        carrier.detach()
+    if len(fds) != 1:
+        raise ProtocolError("a request that attaches an executor came without its channel")
+    return Connection(fds[0])
+
+
 # --- the host's side -----------------------------------------------------------------------
 
 
-def send_request(connection: Connection, verb: str, **payload: Any) -> None:
-    """Send a request to the worker."""
+def send_request(connection: Connection, verb: str, channel: int | None = None, **payload: Any) -> None:
+    """Send a request to the simulator, with the file descriptor of an executor channel if given."""
     connection.send_bytes(json.dumps({"verb": verb, **payload}).encode())
+    if channel is not None:
+        carrier = socket.socket(fileno=connection.fileno())
+        try:
+            socket.send_fds(carrier, [b"c"], [channel])
+        finally:
+            carrier.detach()
 
 
 def receive_reply(
@@ -340,6 +380,7 @@ def receive_reply(
         poses=header.poses,
         notes=header.notes,
         saved_skills=header.saved_skills,
+        executor_lost=header.executor_lost,
     )
 
 

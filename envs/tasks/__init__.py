@@ -1,6 +1,7 @@
-"""The task suite: Code as Policies' tabletop families plus tasks that need feedback.
+"""The task suite: Code as Policies' tabletop families, tasks that need feedback, and tasks of many moves.
 
-``TASKS`` maps each task name to its :class:`Task`; :func:`get_task` looks one up.
+``TASKS`` maps each task name to its :class:`Task`; :func:`get_task` looks one up. The
+groups it is made of are named too, for tests and benchmarks that take one group.
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from codeact_robot.envs.state import ObjectState
+from codeact_robot.envs.tasks.arrangements import BuildPyramid, MakeLetter, MakeSquare, RowInColourOrder
 from codeact_robot.envs.tasks.base import CheckResult, Task, TaskInstance
 from codeact_robot.envs.tasks.bowls import BlocksInBowl, MatchingBowls, MismatchedBowls
 from codeact_robot.envs.tasks.free import FreeScene
 from codeact_robot.envs.tasks.hidden import FindHiddenBlock, SortHiddenBlocks
+from codeact_robot.envs.tasks.long_horizon import ReverseTower, SortManyIntoBowls
 from codeact_robot.envs.tasks.placing import (
     BlocksInCorners,
     BlocksInLine,
@@ -21,32 +24,45 @@ from codeact_robot.envs.tasks.placing import (
     PlaceRelativeToBowl,
 )
 from codeact_robot.envs.tasks.relations import PickByDirectionFromBowl, PickByDistanceToBowl, PickNthFromDirection
+from codeact_robot.envs.tasks.sizes import SortBySize, StackBySize
 from codeact_robot.envs.tasks.stacking import StackBlocks, StackOnPlace
 from codeact_robot.errors import unknown_name_error
 
-TASKS: dict[str, Task] = {
-    task.name: task
-    for task in (
-        # seen instructions
-        PickPlace(),
-        StackBlocks(),
-        BlocksOnPlace(),
-        BlocksInBowl(),
-        MatchingBowls(),
-        PickByDirectionFromBowl(),
-        PickByDistanceToBowl(),
-        PickNthFromDirection(),
-        # unseen instructions
-        BlocksInCorners(),
-        MismatchedBowls(),
-        StackOnPlace(),
-        PlaceRelativeToBowl(),
-        BlocksInLine(),
-        # need feedback between turns
-        FindHiddenBlock(),
-        SortHiddenBlocks(),
-    )
-}
+CAP_FAMILIES: tuple[Task, ...] = (
+    # Code as Policies' seen instructions
+    PickPlace(),
+    StackBlocks(),
+    BlocksOnPlace(),
+    BlocksInBowl(),
+    MatchingBowls(),
+    PickByDirectionFromBowl(),
+    PickByDistanceToBowl(),
+    PickNthFromDirection(),
+    # Code as Policies' unseen instructions
+    BlocksInCorners(),
+    MismatchedBowls(),
+    StackOnPlace(),
+    PlaceRelativeToBowl(),
+    BlocksInLine(),
+    # need feedback between turns
+    FindHiddenBlock(),
+    SortHiddenBlocks(),
+)
+"""Code as Policies' tabletop families and two with hidden blocks: one or a few pick-and-places each."""
+
+ARRANGEMENT_FAMILIES: tuple[Task, ...] = (
+    BuildPyramid(),
+    MakeSquare(),
+    RowInColourOrder(),
+    MakeLetter(),
+    SortBySize(),
+    StackBySize(),
+    ReverseTower(),
+    SortManyIntoBowls(),
+)
+"""Precise arrangements, blocks of three sizes and long horizons: many moves each."""
+
+TASKS: dict[str, Task] = {task.name: task for task in (*CAP_FAMILIES, *ARRANGEMENT_FAMILIES)}
 
 
 TABLETOP = FreeScene()
@@ -78,4 +94,15 @@ def evaluate(instance: TaskInstance, objects: Mapping[str, ObjectState]) -> Chec
     return get_task(instance.task).check(objects, instance.params)
 
 
-__all__ = ["TABLETOP", "TASKS", "CheckResult", "Task", "TaskInstance", "evaluate", "get_task", "sample_instance"]
+__all__ = [
+    "ARRANGEMENT_FAMILIES",
+    "CAP_FAMILIES",
+    "TABLETOP",
+    "TASKS",
+    "CheckResult",
+    "Task",
+    "TaskInstance",
+    "evaluate",
+    "get_task",
+    "sample_instance",
+]

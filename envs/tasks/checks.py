@@ -4,7 +4,8 @@ All success checks are built from these. Tolerances (metres):
 
 - resting: speed below 5 cm/s;
 - on the table: bottom within 1 cm of z = 0, upright (a block on any face);
-- on top of a block: centres within 2.5 cm horizontally, 3-5 cm apart vertically;
+- on top of a block: centres within 2.5 cm horizontally, and vertically within 1 cm of the sum of the two
+  half-heights (3-5 cm for two plain 4 cm blocks);
 - in a bowl: centre within the bowl's inner radius (6 cm) horizontally, below 12 cm;
 - at a place: centre within ``PLACE_RADIUS`` (8 cm) of the place horizontally.
 """
@@ -16,14 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from codeact_robot.envs.objects import BLOCK_SIZE, BOWL_INNER_RADIUS, object_name
+from codeact_robot.envs.objects import BOWL_INNER_RADIUS, object_name
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.base import CheckResult
 
 RESTING_SPEED = 0.05
 TABLE_TOLERANCE = 0.01
 STACK_XY_TOLERANCE = 0.025
-STACK_Z_RANGE = (0.03, 0.05)
+STACK_Z_TOLERANCE = 0.01
 IN_BOWL_MAX_Z = 0.12
 PLACE_RADIUS = 0.08
 UPRIGHT = 0.95  # z of the object's up axis; about 18 degrees of tilt
@@ -63,9 +64,10 @@ def is_on_table(state: ObjectState) -> bool:
 def is_on_top_of(upper: ObjectState, lower: ObjectState) -> bool:
     """Whether ``upper`` rests on ``lower`` (stacked blocks)."""
     dz = upper.position[2] - lower.position[2]
+    expected = upper.spec.half_height + lower.spec.half_height
     return (
         xy_distance(upper, lower.position) < STACK_XY_TOLERANCE
-        and STACK_Z_RANGE[0] <= dz <= STACK_Z_RANGE[1]
+        and abs(dz - expected) <= STACK_Z_TOLERANCE
         and is_resting(upper)
     )
 
@@ -127,5 +129,41 @@ def stack_failure(blocks_: Sequence[ObjectState]) -> str:
     heights = ", ".join(f"{b.name} z={b.position[2]:.3f}" for b in sorted(blocks_, key=lambda s: s.position[2]))
     return (
         f"the blocks do not form one tower of {len(blocks_)} on the table ({heights}; each block must sit "
-        f"within {STACK_XY_TOLERANCE * 100:.1f} cm of the one below and {BLOCK_SIZE * 100:.0f} cm above it)"
+        f"within {STACK_XY_TOLERANCE * 100:.1f} cm of the one below and resting on it)"
     )
+
+
+ROW_X_TOLERANCE = 0.025
+ROW_SPACING = (0.05, 0.12)
+
+
+def row_left_to_right(blocks_: Sequence[ObjectState]) -> tuple[list[ObjectState], list[tuple[bool, str]]]:
+    """The blocks ordered left to right (+y to -y, as the top camera sees them) and what keeps them from a row.
+
+    A row: every block standing on the table, each centre within ``ROW_X_TOLERANCE`` (2.5 cm)
+    of the blocks' median x, neighbouring centres ``ROW_SPACING`` (5-12 cm) apart along y.
+
+    Returns:
+        The ordered blocks, and (ok, failure message) pairs for :func:`all_hold`.
+    """
+    ordered = sorted(blocks_, key=lambda s: -s.position[1])
+    results = [(is_on_table(b), f"{describe(b)} is not standing on the table") for b in ordered]
+    line_x = float(np.median([b.position[0] for b in ordered]))
+    results += [
+        (
+            abs(b.position[0] - line_x) <= ROW_X_TOLERANCE,
+            f"{describe(b)} is {abs(b.position[0] - line_x) * 100:.1f} cm off the row's line x = {line_x:.3f} "
+            f"(at most {ROW_X_TOLERANCE * 100:.1f} cm)",
+        )
+        for b in ordered
+    ]
+    for left, right in itertools.pairwise(ordered):
+        gap = left.position[1] - right.position[1]
+        results.append(
+            (
+                ROW_SPACING[0] <= gap <= ROW_SPACING[1],
+                f"the {left.name} and the {right.name} are {gap * 100:.1f} cm apart along the row "
+                f"({ROW_SPACING[0] * 100:.0f}-{ROW_SPACING[1] * 100:.0f} cm needed)",
+            )
+        )
+    return ordered, results

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from codeact_robot.envs.objects import BLOCK_SIZE, KINDS
+from codeact_robot.envs.objects import BLOCK_SIZE, NO_SIZE, kind_spec
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.workspace import WORKSPACE, Bounds
 from codeact_robot.errors import SceneSamplingError
@@ -70,6 +70,7 @@ class Layout:
         colour: str,
         region: Bounds | None = None,
         accept: Callable[[np.ndarray], bool] | None = None,
+        size: str = NO_SIZE,
     ) -> ObjectPlacement:
         """Put a ``kind`` object of ``colour`` at a random free spot.
 
@@ -79,6 +80,7 @@ class Layout:
             region: where its centre may go (default: anywhere its footprint fits).
             accept: optional predicate on the candidate (x, y) array; candidates it
                 rejects are redrawn.
+            size: the object's size word, if the scene gives it one.
 
         Returns:
             The new placement (also kept in :attr:`placements`).
@@ -86,8 +88,7 @@ class Layout:
         Raises:
             SceneSamplingError: when no free spot is found.
         """
-        spec = KINDS[kind]
-        radius = spec.footprint_radius
+        radius = kind_spec(kind, size).footprint_radius
         region = region or self.bounds
         low = np.maximum(np.array(region.low[:2]), np.array(self.bounds.low[:2]) + radius)
         high = np.minimum(np.array(region.high[:2]), np.array(self.bounds.high[:2]) - radius)
@@ -96,18 +97,28 @@ class Layout:
         for _ in range(ATTEMPTS):
             xy = self.rng.uniform(low, high)
             if self._free(xy, radius) and (accept is None or accept(xy)):
-                return self.add_at(kind, colour, xy)
+                return self.add_at(kind, colour, xy, size=size)
         raise SceneSamplingError(
             f"cannot fit a {kind} on the table next to {len(self.placements)} other objects "
             f"({self.bounds.describe()}); use fewer or smaller objects"
         )
 
-    def add_at(self, kind: str, colour: str, xy: Sequence[float], z: float | None = None) -> ObjectPlacement:
+    def add_at(
+        self, kind: str, colour: str, xy: Sequence[float], z: float | None = None, size: str = NO_SIZE
+    ) -> ObjectPlacement:
         """Put an object at a given (x, y), resting on the table unless ``z`` is given."""
-        spec = KINDS[kind]
         yaw = float(self.rng.uniform(-np.pi / 4, np.pi / 4)) if kind != "bowl" else 0.0
-        height = spec.half_height if z is None else z
-        placement = ObjectPlacement(kind, colour, (float(xy[0]), float(xy[1]), height), yaw)
+        height = kind_spec(kind, size).half_height if z is None else z
+        placement = ObjectPlacement(kind, colour, (float(xy[0]), float(xy[1]), height), yaw, size)
+        self.placements.append(placement)
+        return placement
+
+    def stack_on(self, below: ObjectPlacement, colour: str, size: str = NO_SIZE) -> ObjectPlacement:
+        """Put a block of ``colour`` (and ``size``) squarely on top of ``below``, turned as it is."""
+        half = kind_spec("block", size).half_height
+        top = below.position[2] + below.spec.half_height
+        x, y, _ = below.position
+        placement = ObjectPlacement("block", colour, (x, y, top + half), below.yaw, size)
         self.placements.append(placement)
         return placement
 
@@ -122,6 +133,6 @@ class Layout:
     def _free(self, xy: np.ndarray, radius: float) -> bool:
         for other in self.placements:
             gap = np.hypot(xy[0] - other.position[0], xy[1] - other.position[1])
-            if gap < radius + KINDS[other.kind].footprint_radius + CLEARANCE:
+            if gap < radius + other.spec.footprint_radius + CLEARANCE:
                 return False
         return True

@@ -9,6 +9,10 @@ IN_BOWL_MAX_Z = 0.1
 ON_TOP_XY = 0.02  # centres this close horizontally (the check allows 2.5 cm)
 ON_TOP_DZ = (0.03, 0.05)  # one block height above
 AT_PLACE_RADIUS = 0.06  # centre this close to a place (the check allows 8 cm)
+RESTS_XY = 0.02  # a block rests on another: centres this close horizontally,
+RESTS_GAP = 0.008  # and its bottom this close to the other's top (any sizes)
+AT_SPOT = 0.01  # a block put at a spot of an arrangement stands this close to it
+OCCUPIED = 0.04  # a spot is taken by an object whose centre is closer than this (blocks may stand side by side)
 DIRECTION_VECTORS = {"left": (0, 1), "right": (0, -1), "top": (1, 0), "bottom": (-1, 0)}  # as in the top camera
 
 
@@ -37,6 +41,80 @@ def is_on(upper, lower):
 def is_at(obj, point, radius=AT_PLACE_RADIUS):
     """Whether obj stands within radius of a table point."""
     return xy_distance(get_object_position(obj), point) < radius
+
+
+def height(obj):
+    """The object's height from its bounding box (a small block 3 cm, a medium one 4, a large one 5)."""
+    low, high = get_object_bbox(obj)
+    return float(high[2] - low[2])
+
+
+def on_table(obj):
+    """Whether obj stands on the table itself."""
+    return float(get_object_bbox(obj)[0][2]) < RESTS_GAP
+
+
+def rests_on(upper, lower):
+    """Whether upper rests on top of lower, whatever their sizes."""
+    if xy_distance(get_object_position(upper), get_object_position(lower)) > RESTS_XY:
+        return False
+    return abs(float(get_object_bbox(upper)[0][2] - get_object_bbox(lower)[1][2])) < RESTS_GAP
+
+
+def clear(obj, avoid=()):
+    """Move whatever rests on obj (and on that, top first) to free table spots away from avoid."""
+    for _ in range(len(get_object_names())):
+        above = [o for o in names_of("block") if o != obj and rests_on(o, obj)]
+        if not above:
+            return
+        top = above[0]
+        while True:
+            higher = [o for o in names_of("block") if o != top and rests_on(o, top)]
+            if not higher:
+                break
+            top = higher[0]
+        move(top, free_spot(avoid=avoid, clearance=0.08))
+
+
+def build_tower(order):
+    """Stack the blocks of order bottom to top (any sizes), moving whatever is in the way; returns whether it stands."""
+    for _ in range(3 * len(order)):
+        built = 1 if on_table(order[0]) else 0
+        while built and built < len(order) and rests_on(order[built], order[built - 1]):
+            built += 1
+        if built == len(order):
+            return True
+        if built == 0:  # the bottom block stands on another: free it and set it on the table
+            clear(order[0])
+            move(order[0], free_spot(clearance=0.08))
+        else:
+            clear(order[built - 1])
+            clear(order[built])
+            move(order[built], order[built - 1])
+    return False
+
+
+def arrange(goal, tolerance=AT_SPOT):
+    """Stand each block of goal (name -> table point) at its point; returns whether all stand there.
+
+    A block whose point another object occupies waits; when every pending point is taken,
+    one pending block is moved aside to a free spot.
+    """
+    names = list(goal)
+    for _ in range(3 * len(names)):
+        pending = [b for b in names if not is_at(b, goal[b], tolerance)]
+        if not pending:
+            return True
+        ready = [
+            b
+            for b in pending
+            if all(xy_distance(get_object_position(o), goal[b]) > OCCUPIED for o in get_object_names() if o != b)
+        ]
+        if ready:
+            move(ready[0], goal[ready[0]])
+        else:
+            move(pending[0], free_spot(avoid=list(goal.values()), clearance=0.08))
+    return all(is_at(b, goal[b], tolerance) for b in names)
 
 
 def tower_from(base, blocks):
