@@ -140,7 +140,7 @@ def test_corrupt_rows_are_reported_and_left_out(hand_store: Path) -> None:
     assert report.episodes == 41
     assert len(report.skipped) == 3
     assert any(re.fullmatch(r"episode \d+: turns: .*integer.*", line) for line in report.skipped)
-    assert any("wall_s" in line and "out of range; it must be at least 0" in line for line in report.skipped)
+    assert any("wall_s" in line and "greater than or equal to 0" in line for line in report.skipped)
     assert report.suites[0].agents[0].success.successes == 13  # unchanged by the bad rows
 
 
