@@ -6,7 +6,7 @@ Layers, top to bottom; a module imports only from its own layer or below, never 
 and modules side by side on one line do not import each other:
 
     cli
-    eval           (suites, scheduler, results store, reports, viewer, exports)
+    eval | studio  (suites, scheduler, results store, reports, viewer, exports | the browser studio)
     agent, config  (the CodeAct loop, prompts, trajectories; the run configuration)
     expert         (answers like a model: builds on llm's backend interface)
     llm | environments
@@ -19,7 +19,7 @@ and modules side by side on one line do not import each other:
     sandbox | skills
                    sandbox imports nothing of the project
     envs           (the world: PyBullet scene, robot, cameras, tasks)
-    errors, configs, files
+    errors, configs, files, localweb (local web pages' Host/Origin checks and CSP)
 
 ``tests/test_layers.py`` holds the same table (as ranks) and fails on an import against it,
 or on an import chain from the executor to the world or PyBullet.

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from codeact_robot.configs import DEFAULT_PROMPT, PromptStyle
 from codeact_robot.errors import UsageError, settings_error
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.config import EnvConfig
@@ -26,6 +27,7 @@ class AgentConfig(BaseModel):
 
     mode: ActionMode = "codeact"
     images: bool = False  # send the front camera image with each observation (multimodal models)
+    prompt: PromptStyle = DEFAULT_PROMPT  # the system prompt: full, or compact for small contexts
 
 
 class RunConfig(BaseModel):

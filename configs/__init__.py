@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Literal
+
+PromptStyle = Literal["full", "compact"]
+"""The shipped system prompts: ``full`` (every function's whole docstring; about 4,200 tokens at three
+characters a token) or ``compact`` (one line per function; for models with a 4k context)."""
+DEFAULT_PROMPT: PromptStyle = "full"
+SYSTEM_PROMPTS: dict[str, str] = {"full": "prompts/system.md", "compact": "prompts/system_compact.md"}
 
 
 def read_text(name: str) -> str:

@@ -118,6 +118,15 @@ def api_reference(skills: Iterable[Skill] | None = None) -> str:
     return "\n\n".join(sections)
 
 
+def api_summary(skills: Iterable[Skill] | None = None) -> str:
+    """The API text of a compact system prompt: one line per skill, its call and what it does."""
+    skills = list(skills) if skills is not None else all_skills()
+    return "\n".join(
+        f"{s.name}{_format_signature(s.signature.replace(return_annotation=inspect.Signature.empty))}  # {s.summary}"
+        for s in skills
+    )
+
+
 JSON_TYPES = {str: "string", float: "number", int: "integer", bool: "boolean"}
 
 

@@ -3,7 +3,11 @@
 Each scripted reply is a dict:
     {"content": "..."}                  a normal answer (the request's stop sequences are honoured)
     {"content": "...", "ignore_stop": True}  an answer from a server that ignores stop sequences
-    {"status": 500 | 429, "body": ...}  an HTTP error
+    {"content": "...", "finish_reason": "length"}  an answer cut off at max_tokens
+    {"status": 500 | 429, "body": ...}  an HTTP error with a JSON body (see the ``*_error`` helpers)
+    {"status": 500, "text": "..."}      an HTTP error with a plain-text body
+    {"content": "...", "stream_error": {...}}  to a streamed request: HTTP 200, the content's chunks,
+                                        then ``data: {"error": {...}}`` and ``[DONE]``, as vLLM does
     {"delay": seconds, ...}             wait before answering (to exceed client timeouts)
     {"drop": True}                      close the connection without answering
 Replies are consumed in order; once they run out, every answer is ``fallback`` (by default
@@ -13,7 +17,20 @@ conversations at once: the reply can depend on the conversation so far).
 how many requests it answered at the same time (``max_concurrent``).
 Requests with ``"stream": true`` are answered as server-sent events, one chunk per word.
 Received request bodies are kept in ``server.requests`` and their headers in ``server.headers``;
-the headers of ``GET /models`` (the pre-flight check) in ``server.model_list_headers``.
+the headers of ``GET /models`` (the pre-flight check) in ``server.model_list_headers``;
+the paths of GET requests in ``server.gets``.
+
+Modes that mimic real servers, byte for byte where they answer an error:
+- ``max_model_len``: ``/v1/models`` lists it (as vLLM does) and a request whose prompt and
+  ``max_tokens`` do not fit is refused with HTTP 400 in vLLM's ``overflow_wording``: ``"old"``
+  (up to about 0.10: "... However, you requested N tokens (P in the messages, M in the
+  completion) ...") or ``"new"`` ("... your request has P input tokens ..."); ``list_length``
+  False keeps it out of the listing (a server that enforces a context it does not report).
+- ``images``: what a request with image parts meets: ``"read"`` (a multimodal model: each image
+  adds :data:`IMAGE_TOKENS` prompt tokens), ``"drop"`` (transformers serve: ignored unread),
+  ``"refuse"`` (vLLM serving a text model: HTTP 400 "... is not a multimodal model"),
+  ``"crash"`` (llama.cpp rendering our ChatML template before it handled lists: HTTP 500).
+The server's prompt-token count is a quarter of the characters of the messages' text.
 
 Run as a script it serves a script of replies from a JSON file (or only the fallback):
     python tests/fake_openai_server.py --port 8000 [--script replies.json] [--model NAME]
@@ -31,6 +48,57 @@ from pathlib import Path
 from typing import Any
 
 FALLBACK = {"content": "done"}
+IMAGE_TOKENS = 64
+TEXT_MODEL = "MistralForCausalLM"
+
+
+def vllm_error(message: str, status: int = 400, kind: str = "BadRequestError") -> dict[str, Any]:
+    """A scripted reply with the error body of current vLLM: ``{"error": {"message": ...}}``."""
+    return {"status": status, "body": {"error": {"message": message, "type": kind, "param": None, "code": status}}}
+
+
+def old_vllm_error(message: str, status: int = 400, kind: str = "BadRequestError") -> dict[str, Any]:
+    """A scripted reply with the error body of older vLLM: ``{"object": "error", "message": ...}`` at the top."""
+    body = {"object": "error", "message": message, "type": kind, "param": None, "code": status}
+    return {"status": status, "body": body}
+
+
+def detail_error(detail: Any, status: int = 422) -> dict[str, Any]:
+    """A scripted reply with a FastAPI error body (transformers serve): ``{"detail": ...}``."""
+    return {"status": status, "body": {"detail": detail}}
+
+
+def overflow_message(wording: str, length: int, prompt: int, max_tokens: int) -> str:
+    """vLLM's refusal of a prompt and ``max_tokens`` that do not fit ``length``, in its old or new wording."""
+    if wording == "old":
+        return (
+            f"This model's maximum context length is {length} tokens. However, you requested {prompt + max_tokens} "
+            f"tokens ({prompt} in the messages, {max_tokens} in the completion). "
+            "Please reduce the length of the messages or completion."
+        )
+    if prompt >= length:
+        return (
+            f"This model's maximum context length is {length} tokens. However, your request has {prompt} input "
+            "tokens. Please reduce the length of the input messages."
+        )
+    return (
+        f"'max_tokens' or 'max_completion_tokens' is too large: {max_tokens}. This model's maximum context length "
+        f"is {length} tokens and your request has {prompt} input tokens ({max_tokens} > {length} - {prompt})."
+    )
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return str(content or "")
+
+
+def _images(content: Any) -> int:
+    return (
+        sum(1 for p in content if isinstance(p, dict) and p.get("type") == "image_url")
+        if isinstance(content, list)
+        else 0
+    )
 
 
 class FakeOpenAIServer:
@@ -44,6 +112,7 @@ class FakeOpenAIServer:
         fallback: the reply once the script has run out.
         respond: picks the reply from the request once the script has run out (instead
             of ``fallback``).
+        max_model_len, overflow_wording, list_length, images: the modes of the module docstring.
     """
 
     def __init__(
@@ -54,9 +123,18 @@ class FakeOpenAIServer:
         latency_s: float = 0.0,
         fallback: dict[str, Any] | None = None,
         respond: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+        max_model_len: int | None = None,
+        overflow_wording: str = "new",
+        list_length: bool = True,
+        images: str = "read",
     ) -> None:
         self.replies = list(replies or [])
         self.model = model
+        self.max_model_len = max_model_len
+        self.overflow_wording = overflow_wording
+        self.list_length = list_length
+        self.images = images
+        self.gets: list[str] = []
         self.latency_s = latency_s
         self.fallback = fallback or FALLBACK
         self.respond = respond
@@ -76,7 +154,39 @@ class FakeOpenAIServer:
         """``http://127.0.0.1:PORT/v1``."""
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
+    def prompt_tokens(self, request: dict[str, Any]) -> int:
+        """The prompt's size as this server counts it."""
+        messages = request.get("messages", [])
+        images = sum(_images(m.get("content")) for m in messages) if self.images == "read" else 0
+        return sum(len(_text(m.get("content"))) for m in messages) // 4 + IMAGE_TOKENS * images
+
+    def refusal(self, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The error a real server of this mode answers the request with, or None."""
+        if any(_images(m.get("content")) for m in request.get("messages", [])):
+            if self.images == "refuse":
+                return vllm_error(f"{TEXT_MODEL} is not a multimodal model")
+            if self.images == "crash":
+                return {
+                    "status": 500,
+                    "body": {
+                        "error": {
+                            "code": 500,
+                            "message": 'can only concatenate str (not "list") to str',
+                            "type": "server_error",
+                        }
+                    },
+                }
+        if self.max_model_len is not None:
+            prompt, wanted = self.prompt_tokens(request), int(request.get("max_tokens") or 0)
+            if prompt + wanted > self.max_model_len:
+                message = overflow_message(self.overflow_wording, self.max_model_len, prompt, wanted)
+                return (old_vllm_error if self.overflow_wording == "old" else vllm_error)(message)
+        return None
+
     def next_reply(self, request: dict[str, Any]) -> dict[str, Any]:
+        refused = self.refusal(request)
+        if refused is not None:
+            return refused
         with self._lock:
             if self.replies:
                 return self.replies.pop(0)
@@ -106,9 +216,13 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            server.gets.append(self.path)
             if self.path.rstrip("/") == "/v1/models":
                 server.model_list_headers.append({k.lower(): v for k, v in self.headers.items()})
-                self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+                entry: dict[str, Any] = {"id": server.model, "object": "model", "owned_by": "vllm"}
+                if server.max_model_len is not None and server.list_length:
+                    entry["max_model_len"] = server.max_model_len
+                self._json(200, {"object": "list", "data": [entry]})
             else:
                 self._json(404, {"error": {"message": "not found"}})
 
@@ -132,16 +246,19 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
+            if "text" in reply:
+                self._send(reply["status"], reply["text"].encode(), "text/plain; charset=utf-8")
+                return
             if "status" in reply:
                 self._json(reply["status"], reply.get("body", {"error": {"message": f"scripted {reply['status']}"}}))
                 return
-            content, finish = reply.get("content", ""), "stop"
-            for stop in [] if reply.get("ignore_stop") else request.get("stop") or []:
+            content, finish = reply.get("content", ""), reply.get("finish_reason", "stop")
+            for stop in [] if reply.get("ignore_stop") or finish == "length" else request.get("stop") or []:
                 if stop in content:
                     content = content[: content.index(stop)]
-            prompt = sum(len(str(m.get("content", ""))) for m in request.get("messages", [])) // 4
+            prompt = server.prompt_tokens(request)
             if request.get("stream"):
-                self._stream(content, prompt)
+                self._stream(content, prompt, finish, reply.get("stream_error"))
                 return
             self._json(
                 200,
@@ -161,7 +278,7 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
-        def _stream(self, content: str, prompt: int) -> None:
+        def _stream(self, content: str, prompt: int, finish: str, error: dict[str, Any] | None) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.end_headers()
@@ -170,7 +287,21 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 {"choices": [{"index": 0, "delta": {"content": (" " if i else "") + w}, "finish_reason": None}]}
                 for i, w in enumerate(words)
             ]
-            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+            if error is not None:  # vLLM: the error as one event, then the end of the stream
+                for event in events:
+                    self._event(
+                        {
+                            "id": "stream",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": server.model,
+                            **event,
+                        }
+                    )
+                self._event({"error": error})
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
+            events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
             events.append(
                 {
                     "choices": [],
@@ -189,13 +320,19 @@ def _handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     "model": server.model,
                     **event,
                 }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self._event(chunk)
             self.wfile.write(b"data: [DONE]\n\n")
 
+        def _event(self, data: dict[str, Any]) -> None:
+            self.wfile.write(f"data: {json.dumps(data, separators=(',', ':'))}\n\n".encode())
+
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+            # compact, as Starlette's JSONResponse (vLLM, transformers serve) writes it; ASCII keeps lone surrogates
+            self._send(status, json.dumps(body, separators=(",", ":")).encode(), "application/json")
+
+        def _send(self, status: int, data: bytes, content_type: str) -> None:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

@@ -109,7 +109,7 @@ NO_DEFAULT |= {"--skills", "--video", "--images", "--library", "extra", "action"
 
 
 @pytest.mark.parametrize(
-    "name", ["tasks", "scene", "run", "chat", "serve", "skills", "eval", "report", "view", "export"]
+    "name", ["tasks", "scene", "run", "chat", "studio", "serve", "skills", "eval", "report", "view", "export"]
 )
 def test_every_command_explains_every_option_with_its_default_and_gives_examples(name: str) -> None:
     command = subcommands()[name]
@@ -361,6 +361,40 @@ def test_a_server_failing_mid_episode_ends_it_as_llm_error(tmp_path: Path) -> No
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "outcome: llm_error" in result.stdout and "answered HTTP 500" in result.stdout
     assert json.loads((tmp_path / "t.jsonl").read_text())["config"]["llm"]["max_retries"] == 0
+
+
+def test_images_to_a_text_only_model_are_refused_before_the_episode(tmp_path: Path) -> None:
+    with FakeOpenAIServer(images="refuse") as server:
+        result = cli(
+            *"run --task PickPlace --model fake-model --renderer tiny --send-images --llm".split(),
+            *(server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+        )
+    assert_usage_error(result, server.base_url, "MistralForCausalLM is not a multimodal model", "--send-images off")
+    assert len(server.requests) == 2 and not (tmp_path / "t.jsonl").exists()  # the probe only: no episode
+
+
+def test_a_server_that_loads_models_on_demand_is_let_past_the_check(tmp_path: Path) -> None:
+    with FakeOpenAIServer([{"content": "I will not move."}], model="loaded-model") as server:
+        result = cli(
+            *"run --task PickPlace --model on-demand --renderer tiny --skip-model-check --llm".split(),
+            *(server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+        )
+    assert result.returncode == 1 and "outcome: message" in result.stdout
+    assert [r["model"] for r in server.requests] == ["on-demand"]
+
+
+def test_a_stream_error_after_http_200_ends_the_run_as_llm_error(tmp_path: Path) -> None:
+    llm_config = tmp_path / "llm.yaml"
+    llm_config.write_text("stream: true\n")
+    error = {"message": "The engine died while generating", "type": "InternalServerError", "code": 500}
+    with FakeOpenAIServer([{"content": "I will", "stream_error": error}]) as server:
+        result = cli(
+            *"run --task PickPlace --model fake-model --renderer tiny --llm-config".split(),
+            *(str(llm_config), "--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl")),
+        )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "outcome: llm_error" in result.stdout and "The engine died while generating" in result.stdout
+    assert len(server.requests) == 1
 
 
 def test_unencodable_output_never_crashes_the_command(tmp_path: Path) -> None:
@@ -640,7 +674,7 @@ def test_serve_dry_run_shows_the_model_settings() -> None:
     assert result.returncode == 0
     command = result.stdout.split()
     assert command[:3] == ["vllm", "serve", "xingyaoww/CodeActAgent-Mistral-7b-v0.1"]
-    assert "--enable-prefix-caching" in command and command[command.index("--max-model-len") + 1] == "32768"
+    assert "--enable-prefix-caching" in command and command[command.index("--max-model-len") + 1] == "16384"
     assert "--chat-template" in command and command[command.index("--port") + 1] == "8123"
 
 

@@ -15,6 +15,7 @@ from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
+from codeact_robot.eval.prices import PriceTable, load_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = (ROOT / "docs" / "configuration.md").read_text()
@@ -51,6 +52,8 @@ def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
             template = Path(command[command.index("--chat-template") + 1])
             assert template.name == data["models"][model]["chat_template"] and "{{" in template.read_text()
             assert template.parent == Path(configs.__file__).parent  # the shipped file, never a shared copy
+    elif usage == "report --prices":
+        assert load_prices(full) == PriceTable()  # shipped empty: no price is given as fact
     else:
         pytest.fail(f"the docs pair {path} with {usage!r}, which this test does not know")
 
@@ -104,6 +107,27 @@ def test_a_bad_recording_is_named_as_the_source(tmp_path: Path) -> None:
     path.write_text(json.dumps({**record, "instruction": "x", "mode": "codeact"}) + "\n")
     with pytest.raises(UsageError, match=f"invalid settings in the recording {path}: env.perception"):
         resolved("run", "--replay", str(path))
+
+
+def test_the_chatml_template_renders_list_content_as_servers_render_it() -> None:
+    # vLLM and transformers render chat templates in jinja2's immutable sandbox; llama.cpp's renderer
+    # failed on list content ("can only concatenate str (not "list") to str") before the template handled it
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    template = ImmutableSandboxedEnvironment().from_string(configs.read_text("chatml.jinja"))
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    messages = [
+        {"role": "system", "content": "You are a robot."},
+        {"role": "user", "content": [{"type": "text", "text": "Observation:"}, image, {"type": "text", "text": "x"}]},
+        {"role": "assistant", "content": "<execute>\nprint(1)\n</execute>"},
+    ]
+    assert template.render(messages=messages, add_generation_prompt=True) == (
+        "<|im_start|>system\nYou are a robot.<|im_end|>\n"
+        "<|im_start|>user\nObservation:\n[image omitted: this model reads text only]\nx<|im_end|>\n"
+        "<|im_start|>assistant\n<execute>\nprint(1)\n</execute><|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+    assert template.render(messages=messages[:1], add_generation_prompt=False).endswith("robot.<|im_end|>\n")
 
 
 def test_a_task_named_in_any_case_is_shown_by_its_own_name() -> None:

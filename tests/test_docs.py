@@ -34,6 +34,10 @@ PARSED_ONLY = {
     "codeact-robot eval --suite smoke --out runs/smoke": "--videos failures above runs the same suite",
     "codeact-robot view runs/smoke": "a server until Ctrl-C: test_viewer.py serves and stops it",
     "codeact-robot view runs/action-modes": "a server until Ctrl-C: test_viewer.py serves and stops it",
+    "codeact-robot studio --task StackBlocks": "a server until Ctrl-C: test_studio.py serves and drives it",
+    'codeact-robot studio --scene \'{"blocks": ["red", "green"], "bowls": ["blue"]}\'': (
+        "a server until Ctrl-C: test_studio.py serves and drives it"
+    ),
     "codeact-robot run --task StackBlocks --agent reference --video runs/stack.mp4 --video-camera both": (
         "test_videos.py records the chosen camera"
     ),

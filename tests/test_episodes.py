@@ -8,12 +8,15 @@ import pytest
 from fake_openai_server import FakeOpenAIServer
 
 from codeact_robot.agent import make_backend
+from codeact_robot.agent.prompt import system_prompt
 from codeact_robot.agent.replay import ReplayBackend
 from codeact_robot.agent.session import Session, run_episode
 from codeact_robot.agent.trajectory import read_trajectory, write_trajectory
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.llm import LLMConfig
+from codeact_robot.llm.context import estimate_tokens
+from codeact_robot.worker.protocol import ActionReport
 
 SEED = 1
 PARAMS = get_task("PickPlace").sample(SEED).params  # the object to move and where to
@@ -54,7 +57,7 @@ def test_bug_error_observation_fix_success(env: CodeActEnv, tmp_path: Path) -> N
     assert second_request[: len(first_request)] == first_request
     assert second_request[len(first_request)]["content"].endswith("</execute>")  # stripped tag put back
     assert first_request[0]["role"] == "system" and "pick_and_place(obj: str" in first_request[0]["content"]
-    assert server.requests[0]["stop"] == ["</execute>"]
+    assert server.requests[0]["stop"] == ["</execute>", "<|im_end|>"]  # the code block's end, and the turn's
     # the trajectory records every message, code action, observation and the outcome
     path = write_trajectory(record, tmp_path / "t.jsonl")
     saved = read_trajectory(path)
@@ -109,7 +112,7 @@ def test_json_and_text_action_modes_drive_the_same_skills(env: CodeActEnv, mode:
     assert record.turns[0].report.stdout == "True\n"
     system = server.requests[0]["messages"][0]["content"]
     assert ('{"tool":' in system) if mode == "json" else ("pick_and_place, green block, red block" in system)
-    assert server.requests[0]["stop"] is None
+    assert server.requests[0]["stop"] == ["<|im_end|>"]  # the model's end of turn, in every mode
 
 
 def test_images_go_to_multimodal_models_as_image_parts(env: CodeActEnv) -> None:
@@ -164,3 +167,65 @@ def test_traceback_names_the_turn_the_model_sees(env: CodeActEnv) -> None:
     assert [t.kind for t in record.turns] == ["malformed", "action", "action", "message"]
     error = record.turns[2].report.error
     assert 'File "<action 3>", line 3' in error and 'File "<action 3>", line 2, in f' in error
+
+
+def test_a_reply_cut_off_inside_its_code_runs_nothing_and_the_model_is_told(env: CodeActEnv) -> None:
+    # llama.cpp and vLLM: a reply stopped at </execute> and one cut at max_tokens can be the same text;
+    # only the finish reason tells them apart
+    move = f"pick_and_place('{PARAMS['object']}', '{PARAMS['target']}')"
+    cut = {"content": f"I move it.\n<execute>\n{move}\n", "finish_reason": "length"}
+    with FakeOpenAIServer([cut, {"content": "I stop here."}]) as server:
+        record = run_episode(env, model(server), seed=SEED)
+    first = record.turns[0]
+    assert first.kind == "cut_off" and first.finish_reason == "length" and first.code is None
+    assert first.report == ActionReport() and not record.success  # nothing ran: the robot never moved
+    assert "Your reply was cut off at the length limit" in first.observation
+    assert "none of it was run" in first.observation
+    assert record.messages[2]["content"] == cut["content"]  # kept as written: no closing tag put back
+    assert record.turns[1].finish_reason == "stop" and record.outcome == "message"
+    assert len(server.requests) == 2
+
+
+def test_an_episode_that_ends_on_a_cut_off_reply_says_so() -> None:
+    env = CodeActEnv(task="PickPlace", renderer="tiny", max_turns=2)
+    cut = {"content": "Let me think about this at length", "finish_reason": "length"}
+    try:
+        with FakeOpenAIServer(fallback=cut) as server:
+            record = run_episode(env, model(server), seed=SEED)
+    finally:
+        env.close()
+    assert record.outcome == "reply_cut_off" and [t.kind for t in record.turns] == ["cut_off", "cut_off"]
+    assert len(server.requests) == 2
+
+
+def test_a_conversation_that_outgrows_the_context_ends_as_context_overflow(env: CodeActEnv) -> None:
+    # each turn prints about 2,000 characters; the system prompt alone is about 3,200 tokens by the server's count
+    act = {"content": "<execute>\nprint(get_object_names() * 40)\n</execute>"}
+    with FakeOpenAIServer(fallback=act, max_model_len=5000) as server:
+        record = run_episode(env, model(server), seed=SEED)
+    assert record.outcome == "context_overflow" and 1 < len(record.turns) < env.budget
+    assert record.error.startswith("the conversation no longer fits the model's context of 5000 tokens")
+    sent = [r["max_tokens"] for r in server.requests]
+    assert len(sent) == len(record.turns) and min(sent) < 1024  # the last replies were limited to the room left
+    assert all(server.prompt_tokens(r) + r["max_tokens"] <= 5000 for r in server.requests)  # none was refused
+
+
+def test_the_compact_prompt_keeps_a_ten_turn_episode_inside_a_4k_context() -> None:
+    # CodeActAgent's Llama-2 variant has a 4,096-token context; the full prompt alone is over it
+    look = "I look where everything is.\n<execute>\nfor name in get_object_names():\n"
+    look += "    print(name, get_object_position(name))\n</execute>"
+    env = CodeActEnv(task="PickPlace", renderer="tiny", max_turns=10)
+    try:
+        with FakeOpenAIServer(fallback={"content": look}, max_model_len=4096) as server:
+            record = run_episode(env, model(server), seed=SEED, prompt="compact")
+    finally:
+        env.close()
+    assert record.outcome == "turn_limit" and len(record.turns) == 10
+    system = record.messages[0]["content"]
+    full = system_prompt("codeact", env.instance, env.config.limits)
+    # a deterministic estimate: three characters a token (Llama-2's tokenizer makes about 3.2 of this text)
+    assert estimate_tokens([{"role": "system", "content": full}]) == 4214  # the full prompt: over 4,096 alone
+    assert estimate_tokens([{"role": "system", "content": system}]) == 1275  # the compact one
+    last = estimate_tokens(server.requests[-1]["messages"])
+    assert last == 3220 and last + 512 < 4096  # turn 10 still has room for a 512-token reply (876 left)
+    assert min(r["max_tokens"] for r in server.requests) >= 512

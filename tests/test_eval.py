@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from fake_openai_server import FakeOpenAIServer
+from fake_openai_server import FakeOpenAIServer, detail_error, old_vllm_error, overflow_message, vllm_error
 from rich.console import Console
 
 from codeact_robot.agent.trajectory import EpisodeRecord
@@ -256,6 +256,90 @@ def test_transient_model_failures_are_retried_then_stored_as_errors_and_rerun(tm
         assert evaluate(path, out, retries=FAST, retry_errors=True)[0] == 0
     (row,) = rows(out)
     assert row["outcome"] == "message" and row["error"] is None
+
+
+BROADCAST = "could not broadcast input array from shape (175,) into shape (105,)"
+STREAM_ERROR = {"message": "The engine died while generating", "type": "InternalServerError", "code": 500}
+OVERFLOW = overflow_message("old", 4096, 4300, 1024)
+OVERFLOW_NEW = overflow_message("new", 4096, 4300, 1024)
+
+
+def real_server_failures(request: dict[str, Any]) -> dict[str, Any]:
+    """Each model (one per agent) fails as a real server did, after this many good turns."""
+    model = request["model"]
+    observed = sum(str(m["content"]).startswith("Observation:") for m in request["messages"])
+    if model == "cut":
+        return {"content": "I will pick it up.\n<execute>\npick_and_place('red block',", "finish_reason": "length"}
+    if model == "stream" and observed == 1:
+        return {"content": "I will", "stream_error": STREAM_ERROR}
+    if model == "repeat" and observed == 2:
+        return {"status": 500, "body": {"error": {"code": 500, "message": BROADCAST, "type": "server_error"}}}
+    if model == "overflow":
+        return old_vllm_error(OVERFLOW)
+    if model == "overflow-new" and observed == 1:
+        return vllm_error(OVERFLOW_NEW)
+    if model == "detail":
+        return detail_error("Model detail is not loaded", 404)
+    return {"content": CLEAN}
+
+
+def test_what_real_servers_do_is_stored_with_its_reason_and_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAIServer(respond=real_server_failures, model="listed-model") as server:
+        agents = [
+            {**model_agent(server, max_turns=2), "name": "cut", "llm": {**model_agent(server)["llm"], "model": "cut"}},
+            {
+                **model_agent(server),
+                "name": "stream",
+                "llm": {**model_agent(server)["llm"], "model": "stream", "stream": True},
+            },
+            {**model_agent(server), "name": "repeat", "llm": {**model_agent(server)["llm"], "model": "repeat"}},
+            {**model_agent(server), "name": "overflow", "llm": {**model_agent(server)["llm"], "model": "overflow"}},
+            {**model_agent(server), "name": "new", "llm": {**model_agent(server)["llm"], "model": "overflow-new"}},
+            {**model_agent(server), "name": "detail", "llm": {**model_agent(server)["llm"], "model": "detail"}},
+        ]
+        path = suite_file(tmp_path, "servers", agents=agents)
+        out = tmp_path / "out"
+        with pytest.raises(Exception, match="no model named 'cut'"):  # the server lists only its loaded model
+            evaluate(path, out, retries=FAST)
+        assert evaluate(path, out, retries=FAST, skip_model_check=True)[0] == 0
+    models = ("cut", "stream", "repeat", "overflow", "overflow-new", "detail")
+    sent = {name: sum(r["model"] == name for r in server.requests) for name in models}
+    # cut: 2 turns; stream: a turn, then the error event (not retried); repeat: 2 turns, then the
+    # same 500 twice (not asked a third time); overflow: the 400, once; overflow-new: a turn, then
+    # the 400; detail: the 404, once
+    assert sent == {"cut": 2, "stream": 2, "repeat": 4, "overflow": 1, "overflow-new": 2, "detail": 1}
+    stored = {r["agent"]: r for r in rows(out)}
+    url = server.base_url
+    assert {a: (r["outcome"], r["failure_kind"], r["turns"], r["attempts"]) for a, r in stored.items()} == {
+        "cut": ("reply_cut_off", "reply_cut_off", 2, 1),
+        "stream": ("llm_error", "model_error", 1, 1),
+        "repeat": ("llm_error", "model_error", 2, 1),
+        "overflow": ("context_overflow", "context_overflow", 0, 1),
+        "new": ("context_overflow", "context_overflow", 1, 1),
+        "detail": ("llm_error", "model_error", 0, 1),
+    }
+    assert stored["cut"]["error"] is None
+    assert stored["stream"]["error"] == f"the model server at {url} failed while answering: {STREAM_ERROR['message']}"
+    assert stored["repeat"]["error"] == (
+        f"the model server at {url} answered HTTP 500: {BROADCAST} (the same answer 2 times in a row; not asked again)"
+    )
+    assert stored["overflow"]["error"] == f"the model server at {url} answered HTTP 400: {OVERFLOW}"
+    assert stored["new"]["error"] == f"the model server at {url} answered HTTP 400: {OVERFLOW_NEW}"
+    assert stored["detail"]["error"] == f"the model server at {url} answered HTTP 404: Model detail is not loaded"
+    store = ResultsStore(out)
+    record = store.record(stored["cut"]["id"])
+    store.close()
+    assert record is not None and [t["finish_reason"] for t in record["turns"]] == ["length", "length"]
+    assert [t["kind"] for t in record["turns"]] == ["cut_off", "cut_off"]
+
+    assert main(["export", str(out), "--format", "csv"]) == 0
+    exported = {row["agent"]: row for row in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert exported["repeat"]["error"] == stored["repeat"]["error"]
+    assert main(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "context_overflow" in printed and "reply_cut_off" in printed
 
 
 def test_a_folder_of_another_suite_is_refused_unless_new_or_force(

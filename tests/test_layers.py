@@ -18,6 +18,7 @@ FOLDERS = {"codeact_robot": "codeact_robot", "envs": "codeact_robot.envs", "skil
 LAYERS: dict[str, float] = {
     "codeact_robot.cli": 9,
     "codeact_robot.eval": 8,
+    "codeact_robot.studio": 8,  # beside eval: the two do not import each other
     "codeact_robot.agent": 7,
     "codeact_robot.config": 7,
     "codeact_robot.expert": 6.5,  # answers like a model: builds on llm's backend interface
@@ -30,6 +31,7 @@ LAYERS: dict[str, float] = {
     "codeact_robot.envs": 3,
     "codeact_robot.errors": 1,
     "codeact_robot.files": 1,
+    "codeact_robot.localweb": 1,  # what every local web page does to stay local (viewer, studio)
     "codeact_robot.configs": 1,
 }
 ONLY = {

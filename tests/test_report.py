@@ -23,6 +23,8 @@ from rich.console import Console
 from stores import SUITE_HASH, episode_row, suite_definition, write_rows
 from test_report_stats import wilson_by_hand
 
+from codeact_robot.cli import main
+from codeact_robot.eval.prices import load_prices
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_terminal import print_store_report
 from codeact_robot.eval.stats import paired_difference
@@ -283,3 +285,26 @@ def test_report_never_writes_to_the_store(hand_store: Path) -> None:
     finally:
         os.chmod(database, 0o644)
     assert (database.stat().st_mtime_ns, database.read_bytes()) == before
+
+
+def test_dollars_per_episode_and_per_success_from_the_users_price_table(
+    hand_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no price table of the user's own
+    (a, _) = load_report(hand_store).suites[0].agents
+    assert a.mean_cost_usd is None and a.cost_per_success_usd is None  # no price: no dollars
+    assert main(["report", str(hand_store)]) == 0 and "$ per" not in capsys.readouterr().out
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("models:\n  model-x: {prompt: 2.0, completion: 10.0}\n")
+    (a, _) = load_report(hand_store, prices=load_prices(prices)).suites[0].agents
+    # agent a: 34 scored turns of 100 prompt and 10 completion tokens each, 13 successes in 20 episodes
+    spent = (3400 * 2.0 + 340 * 10.0) / 1e6
+    assert a.mean_cost_usd == pytest.approx(spent / 20) and a.cost_per_success_usd == pytest.approx(spent / 13)
+    assert main(["report", str(hand_store), "--prices", str(prices)]) == 0
+    assert re.search(r"a\s+1\.70\s+170\s+17\s+288\s+\$0\.0005\s+\$0\.0008", capsys.readouterr().out)
+    (tmp_path / "config" / "codeact-robot").mkdir(parents=True)
+    (tmp_path / "config" / "codeact-robot" / "prices.yaml").write_text(prices.read_text())
+    assert main(["report", str(hand_store)]) == 0 and "$0.0008" in capsys.readouterr().out  # the user's own table
+    prices.write_text("models:\n  model-x: {prompt: -1, completion: 10.0}\n")
+    assert main(["report", str(hand_store), "--prices", str(prices)]) == 2
+    assert "prompt" in capsys.readouterr().err

@@ -1,7 +1,9 @@
 """Reading a model turn in each action mode: ``codeact``, ``json`` or ``text``.
 
 No string a model emits makes a parser raise: every turn is an action (code to run), a
-message to the user (no action), or malformed (answered with the expected format).
+message to the user (no action), or malformed (answered with the expected format). A reply
+the server cut off at the token limit is none of these (:func:`cut_off_turn`): only the
+finish reason tells it from a complete one, and its code never runs.
 """
 
 from __future__ import annotations
@@ -28,14 +30,15 @@ class Turn:
     """A parsed model turn.
 
     Attributes:
-        kind: ``"action"`` (code to run), ``"message"`` (to the user) or ``"malformed"``.
+        kind: ``"action"`` (code to run), ``"message"`` (to the user), ``"malformed"``, or
+            ``"cut_off"`` (stopped at the token limit: nothing runs).
         text: the turn as it goes into the conversation (a stripped closing tag put back).
         code: the program to run, for actions.
         note: what to tell the model with the observation (ignored extra blocks, or the
             expected format after a malformed turn).
     """
 
-    kind: Literal["action", "message", "malformed"]
+    kind: Literal["action", "message", "malformed", "cut_off"]
     text: str
     code: str | None = None
     note: str | None = None
@@ -68,6 +71,22 @@ def parse_turn(text: str, mode: str) -> Turn:
     if not text.strip():
         return Turn("malformed", text, note=format_reminder(mode, "Your reply was empty."))
     return {"codeact": _codeact, "json": _json, "text": _text}[mode](text)
+
+
+def cut_off_turn(text: str, mode: str, tokens: int | None) -> Turn:
+    """A reply that reached the token limit before it ended: kept as written, never run, answered with what to do.
+
+    Args:
+        text: the reply as the server sent it (no closing tag is put back).
+        mode: the action mode.
+        tokens: the tokens it took (the limit it reached), when the server says.
+    """
+    limit = f" of {tokens} tokens" if tokens else ""
+    note = (
+        f"Your reply was cut off at the length limit{limit} before it ended, so none of it was run. "
+        f"Reply again, shorter: {FORMATS[mode]}, with less reasoning and a shorter program."
+    )
+    return Turn("cut_off", plain_text(text if isinstance(text, str) else ""), note=note)
 
 
 def _codeact(text: str) -> Turn:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from codeact_robot.configs import read_text
+from codeact_robot.configs import DEFAULT_PROMPT, SYSTEM_PROMPTS, read_text
 from codeact_robot.envs.objects import COLOURS
 from codeact_robot.envs.tasks import TaskInstance, get_task
 from codeact_robot.envs.workspace import TABLE_PLACES, WORKSPACE
 from codeact_robot.sandbox.modules import build_modules
-from codeact_robot.skills.registry import all_skills, api_reference, argument_schema
+from codeact_robot.skills.registry import all_skills, api_reference, api_summary, argument_schema
 from codeact_robot.worker.config import Limits
 
-STOP_SEQUENCES = {"codeact": ["</execute>"], "json": None, "text": None}
+END_OF_TURN = "<|im_end|>"
+"""Where a ChatML model ends its turn. CodeActAgent-Mistral was fine-tuned on ChatML but its tokenizer's
+end-of-sequence token is ``</s>``, and ``<|im_end|>`` is no special token of it: a server stops at the end
+of a turn only when the request asks it to (its authors' client sends ``["<|im_end|>", "</execute>"]``)."""
+STOP_SEQUENCES = {"codeact": ["</execute>", END_OF_TURN], "json": [END_OF_TURN], "text": [END_OF_TURN]}
+"""What a turn stops at in each action mode: the end of the turn, and in codeact the end of the code block."""
 
 
 def fill(template: str, **values: str) -> str:
@@ -32,7 +37,13 @@ def action_format(mode: str) -> str:
     return text
 
 
-def system_prompt(mode: str, instance: TaskInstance | None, limits: Limits, learned: Sequence[str] = ()) -> str:
+def system_prompt(
+    mode: str,
+    instance: TaskInstance | None,
+    limits: Limits,
+    learned: Sequence[str] = (),
+    style: str = DEFAULT_PROMPT,
+) -> str:
     """The whole system prompt of an episode.
 
     Args:
@@ -41,6 +52,8 @@ def system_prompt(mode: str, instance: TaskInstance | None, limits: Limits, lear
         limits: the per-action limits, stated to the model.
         learned: headers of the learned skills loaded into the sandbox (signature and
             first docstring line each), listed after the built-in API.
+        style: ``"full"`` (every function's docstring) or ``"compact"`` (one line per
+            function, fewer words: for models with a 4k context).
     """
     task_rules = get_task(instance.task).rules if instance is not None else ""
     rules = f"- {task_rules}\n" if task_rules else ""
@@ -49,11 +62,11 @@ def system_prompt(mode: str, instance: TaskInstance | None, limits: Limits, lear
         headers = "\n".join(learned)
         learned_text = f"\n### learned skills (saved in earlier episodes)\n{headers}\n"
     return fill(
-        read_text("prompts/system.md"),
+        read_text(SYSTEM_PROMPTS[style]),
         workspace=WORKSPACE.describe(),
         colours=", ".join(COLOURS),
         places=", ".join(f'"{p}"' for p in TABLE_PLACES),
-        api=api_reference(),
+        api=api_summary() if style == "compact" else api_reference(),
         learned_skills=learned_text,
         time_limit=f"{limits.time_limit_s:g} s",
         sim_limit=f"{limits.max_sim_s:g} s",

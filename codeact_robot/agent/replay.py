@@ -23,6 +23,7 @@ class ReplayBackend(LLMBackend):
     def __init__(self, path: str | Path, index: int = 0) -> None:
         self.record = read_trajectory(path, index)
         self._turns = [str(m.get("content", "")) for m in self.record.messages if m.get("role") == "assistant"]
+        self._finish_reasons = [t.finish_reason for t in self.record.turns]  # a cut-off turn replays as one
         self._next = 0
 
     def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:
@@ -30,5 +31,6 @@ class ReplayBackend(LLMBackend):
         if self._next >= len(self._turns):
             return Completion(text=END_OF_RECORDING, finish_reason="stop")
         text = self._turns[self._next]
+        finish = self._finish_reasons[self._next] if self._next < len(self._finish_reasons) else None
         self._next += 1
-        return Completion(text=text, finish_reason="stop")
+        return Completion(text=text, finish_reason=finish or "stop")

@@ -23,7 +23,8 @@ class TurnRecord(BaseModel):
 
     Attributes:
         turn: 1 for the first turn of the episode.
-        kind: ``"action"``, ``"message"`` or ``"malformed"`` (see the parser).
+        kind: ``"action"``, ``"message"``, ``"malformed"`` or ``"cut_off"`` (the reply reached the
+            token limit before it ended: nothing of it ran; see the parser).
         assistant: the turn as it went into the conversation.
         code: the program that ran, for actions.
         note: what the observation added (an ignored second block, the expected format).
@@ -33,12 +34,13 @@ class TurnRecord(BaseModel):
         llm_s: seconds the model took.
         prompt_chars: characters of the conversation sent to the model.
         prompt_tokens, completion_tokens: as the backend reported them.
+        finish_reason: why the reply ended, as the backend reported it (``"stop"``, ``"length"`` ...).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     turn: int
-    kind: Literal["action", "message", "malformed"]
+    kind: Literal["action", "message", "malformed", "cut_off"]
     assistant: str
     code: str | None = None
     note: str | None = None
@@ -49,6 +51,7 @@ class TurnRecord(BaseModel):
     prompt_chars: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    finish_reason: str | None = None
 
 
 class EpisodeRecord(BaseModel):

@@ -1,4 +1,4 @@
-"""The ``codeact-robot`` command line: tasks, scene, run, chat, serve, skills, report, view, export."""
+"""The ``codeact-robot`` command line: tasks, scene, run, chat, studio, serve, skills, report, view, export."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from codeact_robot.errors import UsageError, printable
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    from codeact_robot.cli import chat, eval, export, report, run, scene, serve, skills, view
+    from codeact_robot.cli import chat, eval, export, report, run, scene, serve, skills, studio, view
 
     commands_in_order = (
         scene,
         run,
         chat,
+        studio,
         serve,
         eval,
         report,

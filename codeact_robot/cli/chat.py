@@ -17,13 +17,12 @@ from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agen
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
-from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, resolve_config
+from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, check_model_server, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.environments.observation import number
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
 from codeact_robot.errors import UsageError
-from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
 CHAT_TURNS = 200
@@ -72,7 +71,7 @@ def chat_command(args: argparse.Namespace) -> int:
         raise UsageError(f"chat needs a language model, not {agent_name(config.llm)}: give {MODEL_CHOICES}")
     options = scene_options(args.scene) if args.scene else {}
     folder = writable_folder(args.images or f"runs/chat-{time.strftime('%Y%m%d-%H%M%S')}", "the chat's images")
-    check_model_servers([config.llm])
+    check_model_server(config, args)
     chat_settings = {
         "end_on_success": False,
         "cameras": ("front", "top"),
@@ -97,7 +96,15 @@ def chat_command(args: argparse.Namespace) -> int:
                 saved = save_images(folder, record.turn, session.info.get("images", {}))
                 show(console, f"camera images: {', '.join(str(p) for p in saved)}", "dim")
 
-        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        session = Session(
+            env,
+            llm,
+            config.agent.mode,
+            config.agent.images,
+            config.model_dump(mode="json"),
+            on_phase,
+            config.agent.prompt,
+        )
         view = ConversationView(console, config.env.max_turns or CHAT_TURNS)
         try:
             _converse(console, session, status, options, config.seed, on_turn)
@@ -150,7 +157,7 @@ def _converse(
         reply = session.messages[-1]
         if outcome in ("message", "success") and reply["role"] == "assistant" and isinstance(reply["content"], str):
             show(console, f"robot> {reply['content'].strip()}")
-        elif outcome in ("worker_crash", "llm_error", "turn_limit"):
+        elif outcome in ("worker_crash", "llm_error", "context_overflow", "turn_limit", "reply_cut_off"):
             error = session.record.error if session.record is not None else None
             show(console, f"the session ended: {outcome}" + (f": {error}" if error else ""), "red")
             break

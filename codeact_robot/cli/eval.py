@@ -9,9 +9,16 @@ from pathlib import Path
 from types import FrameType
 
 from codeact_robot.cli.display import table_console
-from codeact_robot.cli.options import add_api_key_option, add_command, add_video_camera_option, positive_int
+from codeact_robot.cli.options import (
+    SKIP_MODEL_CHECK_HELP,
+    add_api_key_option,
+    add_command,
+    add_video_camera_option,
+    positive_int,
+)
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
+from codeact_robot.eval.prices import load_prices
 from codeact_robot.eval.runner import Retries, VideoRecord, Videos
 from codeact_robot.eval.suite import load_suite, suite_names
 
@@ -47,6 +54,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     model.add_argument("--engine", choices=["vllm"], help="run every model-using agent on one in-process vLLM engine")
     parser.add_argument("--model", help="the model every model-using agent asks for")
     add_api_key_option(parser)
+    parser.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     parser.add_argument(
         "--workers", type=positive_int, metavar="N", help="worker processes computing at once (default: cores)"
     )
@@ -108,6 +116,8 @@ def eval_command(args: argparse.Namespace) -> int:
         force=args.force,
         retries=Retries(attempts=args.attempts),
         videos=Videos(args.videos, args.video_camera),
+        skip_model_check=args.skip_model_check,
+        prices=load_prices(),  # the user's own table, read before any episode runs
     )
     previous = signal.signal(signal.SIGTERM, _interrupt)  # a cluster's scheduler stops jobs with SIGTERM
     try:

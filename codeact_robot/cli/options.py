@@ -125,6 +125,12 @@ def add_video_camera_option(parser: argparse.ArgumentParser | argparse._Argument
     )
 
 
+SKIP_MODEL_CHECK_HELP = (
+    "start even if the server does not list the model (a server that loads models on demand lists only "
+    "the loaded ones); the server must still answer"
+)
+
+
 def add_agent_options(parser: argparse.ArgumentParser) -> None:
     """The settings of the environment, the agent and its model, for ``run`` and ``chat``.
 
@@ -146,7 +152,14 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model settings")
     model.add_argument("--model", help=f"model name at the endpoint or to load in the engine (default: {llm.model})")
     add_api_key_option(model)
+    model.add_argument("--skip-model-check", action="store_true", help=SKIP_MODEL_CHECK_HELP)
     model.add_argument("--mode", choices=_choices(AgentConfig, "mode"), help=f"action mode (default: {agent.mode})")
+    model.add_argument(
+        "--prompt",
+        choices=_choices(AgentConfig, "prompt"),
+        help=f"system prompt: full, or compact (one line per function) for models with a 4k context "
+        f"(default: {agent.prompt})",
+    )
     model.add_argument(
         "--send-images",
         action="store_true",

@@ -10,6 +10,7 @@ from pathlib import Path
 from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file, writable_folder
+from codeact_robot.eval.prices import default_prices_path, load_prices
 from codeact_robot.eval.report import load_report
 from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, check_viewer_url, html_report
 from codeact_robot.eval.report_markdown import markdown_report
@@ -44,6 +45,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="compare two agents (AGENT or SUITE:AGENT) on their common episodes",
     )
     report.add_argument(
+        "--prices",
+        metavar="FILE",
+        help="price table in US dollars per million tokens (like configs/prices.example.yaml) for dollars per "
+        f"episode and per success (default: {default_prices_path()}, if it exists)",
+    )
+    report.add_argument(
         "--viewer-url",
         default=DEFAULT_VIEWER_URL,
         help="where `view` serves this folder, for the HTML report's links (default: %(default)s)",
@@ -59,7 +66,7 @@ def report_command(args: argparse.Namespace) -> int:
     if args.plots:
         writable_folder(args.plots, "the plots")
     check_viewer_url(args.viewer_url)
-    report = load_report(args.folder, args.compare)
+    report = load_report(args.folder, args.compare, load_prices(args.prices))
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -36,12 +36,11 @@ from codeact_robot.cli.options import (
     seed,
 )
 from codeact_robot.cli.outputs import save_images, trajectory_file, video_file, writable_folder
-from codeact_robot.cli.settings import resolve_config
+from codeact_robot.cli.settings import check_model_server, resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError, printable
-from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.client import WorkerCrashed
 
 EXAMPLES = (
@@ -113,7 +112,7 @@ def run_command(args: argparse.Namespace) -> int:
         raise UsageError("--video-camera chooses what the video shows; give --video FILE too")
     video_path = video_file(args.video) if args.video else None
     images = writable_folder(args.images, "the images") if args.images else None
-    check_model_servers([config.llm])
+    check_model_server(config, args)
     outputs: dict[str, Any] = {
         "video_fps": VIDEO_FPS if video_path else None,
         "cameras": ("front", "top") if images else ("front",),
@@ -181,7 +180,15 @@ def _episode(
             if view is not None:
                 view.turn(record)
 
-        session = Session(env, llm, config.agent.mode, config.agent.images, config.model_dump(mode="json"), on_phase)
+        session = Session(
+            env,
+            llm,
+            config.agent.mode,
+            config.agent.images,
+            config.model_dump(mode="json"),
+            on_phase,
+            config.agent.prompt,
+        )
         video = VideoRecorder(session) if record_video else None
         interrupted = False
         if chatty:

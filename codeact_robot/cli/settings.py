@@ -17,6 +17,7 @@ from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig
 from codeact_robot.llm.config import key_settings
+from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.worker.config import Limits
 
 AGENT_CHOICES = (
@@ -27,7 +28,11 @@ MODEL_CHOICES = "--llm URL --model NAME (a model server) or --engine vllm (the m
 
 
 def resolve_config(
-    args: argparse.Namespace, notes: list[str], agents: str = AGENT_CHOICES, default_task: str | None = None
+    args: argparse.Namespace,
+    notes: list[str],
+    agents: str = AGENT_CHOICES,
+    default_task: str | None = None,
+    agent_required: bool = True,
 ) -> RunConfig:
     """The configuration ``run`` or ``chat`` asks for.
 
@@ -36,6 +41,7 @@ def resolve_config(
         notes: where to add remarks for the user (a trajectory holding other episodes).
         agents: the agent options of the command, for the error when none is given.
         default_task: the task when neither a flag nor a file names one (None: one must).
+        agent_required: whether an agent must be named (the studio runs without one).
 
     Raises:
         UsageError: a file that is missing or invalid, a missing task or agent, or
@@ -67,12 +73,24 @@ def resolve_config(
         raise UsageError("which task? give --task NAME (see `codeact-robot tasks`) or a --config file that names one")
     if isinstance(merged["task"], str):
         merged["task"] = get_task(merged["task"]).name  # `stackblocks` is StackBlocks, and is shown so
-    if "backend" not in merged.get("llm", {}):
+    if agent_required and "backend" not in merged.get("llm", {}):
         raise UsageError(f"which agent? give {agents}")
     config: RunConfig = validated(RunConfig, merged, "the command line")
     if args.model and not config.llm.uses_model:
         raise UsageError(f"--model names the model behind --llm or --engine; {agent_name(config.llm)} has none")
     return config
+
+
+def check_model_server(config: RunConfig, args: argparse.Namespace) -> None:
+    """The pre-flight of ``run`` and ``chat``: the server answers, lists the model (unless
+    ``--skip-model-check``) and, when images are sent, takes them.
+
+    Raises:
+        UsageError: one line saying what is wrong and what to do.
+    """
+    check_model_servers(
+        [config.llm], with_images=[config.llm] if config.agent.images else [], require_listed=not args.skip_model_check
+    )
 
 
 def agent_name(llm: LLMConfig) -> str:
@@ -160,7 +178,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
             "max_turns": args.max_turns,
             "strict_isolation": args.strict_isolation,
         },
-        "agent": {"mode": args.mode, "images": args.send_images},
+        "agent": {"mode": args.mode, "images": args.send_images, "prompt": args.prompt},
         "llm": llm,
     }
     return merge_settings({}, flags)  # without the options not given

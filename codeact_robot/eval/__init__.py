@@ -17,6 +17,7 @@ Reading the store:
 - ``report.py``: the numbers of a report (``stats.py``: Wilson intervals, McNemar, the
   paired bootstrap), rendered by ``report_terminal.py``, ``report_markdown.py`` and
   ``report_html.py`` through ``report_tables.py``, with ``plots.py`` (matplotlib);
+  ``prices.py``: the user's price table, for dollars beside tokens;
 - ``viewer/``: the episode viewer, a local web server and its page;
 - ``export.py``: episodes as JSON Lines or CSV; ``sft.py``: fine-tuning conversations.
 """

@@ -6,6 +6,9 @@ when sampling is random (temperature > 0), which sample of the episode it is (th
 suite's ``repeat``), so repeats stay independent samples while a temperature-0 suite
 re-runs from the cache alone. ``DIR/llm_cache.sqlite`` holds it, apart from the results.
 
+``max_tokens`` in the key is the configured limit: a reply the backend limited to the room
+left in the context window is keyed by its conversation, which holds what decided that room.
+
 A cache file is data another person may hand you: an entry that does not parse as a
 completion is treated as a miss.
 """

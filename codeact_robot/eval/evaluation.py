@@ -32,6 +32,7 @@ from codeact_robot.eval.batching import SharedEngines
 from codeact_robot.eval.cache import ResponseCache
 from codeact_robot.eval.pool import WorkerPool
 from codeact_robot.eval.preflight import prepare_folder
+from codeact_robot.eval.prices import PriceTable
 from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress, say
 from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
 from codeact_robot.eval.report import build_report
@@ -75,6 +76,9 @@ class EvalOptions:
         retries: the retry policy for transient failures.
         videos: which episodes get a video (``DIR/videos``, linked from their rows).
         progress_every_s: seconds between progress lines when stdout is not a terminal.
+        skip_model_check: let models the server does not list pass the pre-flight (a
+            server that loads models on demand lists only the loaded ones).
+        prices: the models' token prices, for the closing report's dollars.
     """
 
     workers: int | None = None
@@ -89,6 +93,8 @@ class EvalOptions:
     retries: Retries = dataclasses.field(default_factory=Retries)
     videos: Videos = dataclasses.field(default_factory=Videos)
     progress_every_s: float = PLAIN_EVERY_S
+    skip_model_check: bool = False
+    prices: PriceTable = dataclasses.field(default_factory=PriceTable)
 
 
 def pending_jobs(suite: Suite, store: ResultsStore, retry_errors: bool) -> list[EpisodeKey]:
@@ -132,7 +138,11 @@ def run_evaluation(
             "--backend ray runs episodes on other machines: it takes neither --cache nor the in-process "
             "engine (point --llm at a vLLM server instead)"
         )
-    check_model_servers(a.llm_config() for a in suite.agents.values())
+    check_model_servers(
+        [a.llm_config() for a in suite.agents.values()],
+        with_images=[a.llm_config() for a in suite.agents.values() if a.images],
+        require_listed=not options.skip_model_check,
+    )
     if engines is None and in_process_engine:
         engines = SharedEngines()
         engines.load([a.llm_config() for a in suite.agents.values() if a.llm.backend == "vllm"])
@@ -206,7 +216,7 @@ def _run(
         _say_where_videos_are(store.folder / VIDEO_FOLDER / suite.hash, options.videos.record, console)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
-    print_report(build_report(store), console)
+    print_report(build_report(store, prices=options.prices), console)
     return status
 
 

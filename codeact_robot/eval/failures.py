@@ -6,8 +6,14 @@ The kinds, in the order they are decided (the first that applies wins):
    stayed unreachable, a worker would not start, a bug of the harness). Never a task
    failure; ``eval --retry-errors`` runs it again.
 2. ``success``: the task's check held at the end.
-3. ``model_error``: the model refused the conversation (outcome ``llm_error``: a prompt
-   longer than its context, an unknown model ...).
+3. ``model_error``: the model could not answer (outcome ``llm_error``: an unknown model,
+   a request the server refused, the same server failure repeated ...; the server's own
+   reason is the row's ``error``).
+   ``context_overflow``: the conversation outgrew the model's context window (outcome
+   ``context_overflow``, found before sending or refused by the server): neither an
+   infrastructure error nor retried.
+   ``reply_cut_off``: the turn limit came with a reply cut off at the token limit (outcome
+   ``reply_cut_off``).
 4. ``worker_crash``: the episode's worker died more often than an episode allows.
 5. ``wrong_final_state``: the agent said it had finished while the check failed: it
    called ``done()``, or it ended with a final message right after an action that ran
@@ -17,7 +23,8 @@ The kinds, in the order they are decided (the first that applies wins):
 7. At the turn limit, the problem of the last turn, if it had one (the agent was stuck
    on it), else ``turn_limit`` (it acted cleanly but not enough).
 
-A turn's problem, in this order: ``format_error`` (no valid action in the reply),
+A turn's problem, in this order: ``reply_cut_off`` (the reply reached the token limit
+before it ended; nothing of it ran), ``format_error`` (no valid action in the reply),
 ``syntax_error`` (not valid Python), ``sandbox_violation`` (a sandbox rule refused the
 program), ``limit`` (time, simulation steps, memory or recursion), ``worker_crash``
 (the action took the worker down; it was restarted), ``api_misuse`` (a skill refused
@@ -45,6 +52,8 @@ FAILURE_KINDS = (
     "api_misuse",
     "program_error",
     "physical_failure",
+    "reply_cut_off",
+    "context_overflow",
     "model_error",
     INFRASTRUCTURE_ERROR,
 )
@@ -62,6 +71,8 @@ _ORIGIN_KINDS = {
 
 def turn_problem(turn: TurnRecord) -> str | None:
     """What went wrong in one turn (see the module docstring), or None for a clean turn."""
+    if turn.kind == "cut_off":
+        return "reply_cut_off"
     if turn.kind == "malformed":
         return "format_error"
     origin = turn.report.origin
@@ -85,6 +96,8 @@ def failure_kind(record: EpisodeRecord | None, outcome: str) -> str:
         return "success"
     if outcome == "llm_error":
         return "model_error"
+    if outcome in ("context_overflow", "reply_cut_off"):
+        return outcome
     if outcome == "worker_crash":
         return "worker_crash"
     if outcome == "done":

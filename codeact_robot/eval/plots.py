@@ -36,6 +36,8 @@ KIND_COLOURS = {
     "worker_crash": "#999999",
     "model_error": "#44AA99",
     "format_error": "#AA4499",
+    "reply_cut_off": "#117733",
+    "context_overflow": "#661100",
 }
 OTHER_KIND_COLOUR = "#DDDDDD"
 DPI = 110

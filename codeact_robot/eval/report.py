@@ -22,6 +22,7 @@ from codeact_robot.config import ActionMode
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
 from codeact_robot.eval.failures import FAILURE_KINDS
+from codeact_robot.eval.prices import PriceTable
 from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
 from codeact_robot.eval.store import ResultsStore
@@ -54,6 +55,9 @@ class AgentReport:
         mean_turns: model turns per episode.
         mean_prompt_tokens, mean_completion_tokens: per episode (None when unknown).
         tokens_per_success: all tokens spent / successes (None without either).
+        mean_cost_usd, cost_per_success_usd: US dollars per episode and per success, from the
+            price table (None unless every scored episode's model has a price and its tokens
+            are known).
         mean_llm_s, mean_sim_s, mean_wall_s: model, simulated and wall-clock seconds per episode.
         failure_kinds: kind -> count and share of the scored episodes (kinds that occurred).
         turns_histogram: number of turns -> episodes.
@@ -71,6 +75,8 @@ class AgentReport:
     mean_prompt_tokens: float | None
     mean_completion_tokens: float | None
     tokens_per_success: float | None
+    mean_cost_usd: float | None
+    cost_per_success_usd: float | None
     mean_llm_s: float | None
     mean_sim_s: float | None
     mean_wall_s: float | None
@@ -148,25 +154,26 @@ class Report:
         return dataclasses.asdict(self)
 
 
-def load_report(folder: str | Path, compare: Sequence[str] | None = None) -> Report:
-    """Open the store in ``folder`` read-only and build its report.
+def load_report(folder: str | Path, compare: Sequence[str] | None = None, prices: PriceTable | None = None) -> Report:
+    """Open the store in ``folder`` read-only and build its report (see :func:`build_report`).
 
     Raises:
         UsageError: no store there, or ``compare`` names an agent the store lacks.
     """
     store = ResultsStore(folder, read_only=True)
     try:
-        return build_report(store, compare)
+        return build_report(store, compare, prices)
     finally:
         store.close()
 
 
-def build_report(store: ResultsStore, compare: Sequence[str] | None = None) -> Report:
+def build_report(store: ResultsStore, compare: Sequence[str] | None = None, prices: PriceTable | None = None) -> Report:
     """The report of every suite in a store.
 
     Args:
         store: the results store.
         compare: two agent names (``AGENT`` or ``SUITE:AGENT``) to compare on their common episodes.
+        prices: the models' token prices (None or an empty table: no costs).
 
     Raises:
         UsageError: ``compare`` names an unknown agent, or one that ran the same episode in several suites.
@@ -179,7 +186,7 @@ def build_report(store: ResultsStore, compare: Sequence[str] | None = None) -> R
     suites = []
     for suite_hash in sorted(by_suite, key=lambda h: (known.get(h, {}).get("created_at", ""), h)):
         info = known.get(suite_hash, {"name": suite_hash[:12], "heldout": False, "definition": None})
-        suites.append(_suite_report(info, suite_hash, by_suite[suite_hash]))
+        suites.append(_suite_report(info, suite_hash, by_suite[suite_hash], prices or PriceTable()))
     compared = None
     if compare:
         if compare[0] == compare[1]:
@@ -206,12 +213,14 @@ def compare_agents(a_name: str, a: Iterable[EpisodeRow], b_name: str, b: Iterabl
     return Comparison(a_name, b_name, overall, families)
 
 
-def agent_report(name: str, episodes: Sequence[EpisodeRow]) -> AgentReport:
-    """The numbers of one agent over its episodes (infrastructure errors counted apart)."""
+def agent_report(name: str, episodes: Sequence[EpisodeRow], prices: PriceTable | None = None) -> AgentReport:
+    """The numbers of one agent over its episodes (infrastructure errors counted apart), costs from ``prices``."""
     counted = list(scored(episodes))
     successes = [e for e in counted if e.success]
     tokens = [e.tokens for e in counted if e.tokens is not None]
     kinds = Counter(e.failure_kind for e in counted)
+    costs = [episode_cost(e, prices or PriceTable()) for e in counted]
+    known = [c for c in costs if c is not None] if counted and None not in costs else []
     return AgentReport(
         name=name,
         mode=_joined(e.mode for e in episodes),
@@ -225,6 +234,8 @@ def agent_report(name: str, episodes: Sequence[EpisodeRow]) -> AgentReport:
         mean_prompt_tokens=mean(e.prompt_tokens for e in counted if e.prompt_tokens is not None),
         mean_completion_tokens=mean(e.completion_tokens for e in counted if e.completion_tokens is not None),
         tokens_per_success=sum(tokens) / len(successes) if tokens and successes else None,
+        mean_cost_usd=mean(known) if known else None,
+        cost_per_success_usd=sum(known) / len(successes) if known and successes else None,
         mean_llm_s=mean(e.llm_s for e in counted),
         mean_sim_s=mean(e.sim_s for e in counted),
         mean_wall_s=mean(e.wall_s for e in counted),
@@ -235,12 +246,20 @@ def agent_report(name: str, episodes: Sequence[EpisodeRow]) -> AgentReport:
     )
 
 
-def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeRow]) -> SuiteReport:
+def episode_cost(episode: EpisodeRow, prices: PriceTable) -> float | None:
+    """An episode's cost in US dollars: None without a price for its model, or with turns whose tokens are unknown."""
+    price = prices.models.get(episode.model)
+    if price is None or (episode.turns and (episode.prompt_tokens is None or episode.completion_tokens is None)):
+        return None
+    return price.cost(episode.prompt_tokens or 0, episode.completion_tokens or 0)
+
+
+def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeRow], prices: PriceTable) -> SuiteReport:
     by_agent: dict[str, list[EpisodeRow]] = defaultdict(list)
     for episode in episodes:
         by_agent[episode.agent].append(episode)
     names = _agent_order(info.get("definition"), by_agent)
-    agents = [agent_report(name, by_agent[name]) for name in names]
+    agents = [agent_report(name, by_agent[name], prices) for name in names]
     comparisons = [
         comparison
         for a, b in itertools.combinations(names, 2)

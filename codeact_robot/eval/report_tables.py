@@ -62,6 +62,11 @@ def number(value: float | None, digits: int = 1) -> str:
     return DASH if value is None else f"{value:,.{digits}f}"
 
 
+def dollars(value: float | None) -> str:
+    """US dollars with four decimals (an episode of a small model costs fractions of a cent), or a dash."""
+    return DASH if value is None else f"${value:,.4f}"
+
+
 def difference_text(difference: PairedDifference) -> str:
     """``"+12.0 pp [4.1, 19.9]"``: the difference in percentage points with its bootstrap interval."""
     value = f"{100 * difference.difference:+.1f} pp"
@@ -164,6 +169,7 @@ def _success_table(suite: SuiteReport) -> Table:
 
 
 def _cost_table(suite: SuiteReport) -> Table:
+    priced = any(agent.mean_cost_usd is not None for agent in suite.agents)  # dollars only where a price is known
     rows = [
         [
             Cell(agent.name, _agent_link(suite, agent)),
@@ -171,6 +177,7 @@ def _cost_table(suite: SuiteReport) -> Table:
             Cell(number(agent.mean_prompt_tokens, 0)),
             Cell(number(agent.mean_completion_tokens, 0)),
             Cell(number(agent.tokens_per_success, 0)),
+            *([Cell(dollars(agent.mean_cost_usd)), Cell(dollars(agent.cost_per_success_usd))] if priced else []),
             Cell(number(agent.mean_llm_s, 2)),
             Cell(number(agent.mean_sim_s, 2)),
             Cell(number(agent.mean_wall_s, 2)),
@@ -185,11 +192,15 @@ def _cost_table(suite: SuiteReport) -> Table:
             "prompt tokens",
             "completion tokens",
             "tokens per success",
+            *(["$ per episode", "$ per success"] if priced else []),
             "model s",
             "simulated s",
             "wall s",
         ],
         rows=rows,
+        note="Dollars from the price table (prices.yaml in the user's configuration folder, or report --prices)."
+        if priced
+        else "",
         key="cost",
     )
 

@@ -64,14 +64,16 @@ class EpisodeFacts(BaseModel):
         mode: the action mode (``codeact``, ``json``, ``text``).
         model: who wrote the turns (``LLMConfig.label``: the model, or ``reference``).
         outcome: how the episode ended (``success``, ``done``, ``message``, ``turn_limit``,
-            ``worker_crash``, ``llm_error``, or ``error`` when it could not run at all).
+            ``reply_cut_off``, ``worker_crash``, ``llm_error``, ``context_overflow``, or
+            ``error`` when it could not run at all).
         success: whether the task's check held at the end.
         failure_kind: the one reason it failed, from structured facts (``success`` if it did not).
         turns: model turns.
         prompt_tokens, completion_tokens: summed over the turns (None when unknown).
         llm_s, exec_s, sim_s, wall_s: model, code, simulated and total seconds.
         instruction: what the agent was asked.
-        error: the infrastructure error for outcome ``error``, else None.
+        error: what went wrong for outcomes ``error``, ``llm_error`` and ``context_overflow``
+            (the server's own reason included), else None.
         attempts: how many times the episode was started (retries of transient failures).
     """
 

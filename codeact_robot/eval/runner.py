@@ -130,23 +130,28 @@ TurnListener = Callable[[EpisodeKey, TurnRecord], None]
 
 
 class _TransientGuard(LLMBackend):
-    """Turns a transient model failure into :class:`TransientFailure`, which ends the attempt.
+    """Turns a transient model failure before the first answer into :class:`TransientFailure`, which ends the attempt.
 
     Any other model failure stays an :class:`LLMError`, which the agent loop records as
-    the episode's outcome ``llm_error`` (a failure of the model, not of the harness).
+    the episode's outcome ``llm_error`` (a failure of the model, not of the harness). So
+    does a transient one once the model has answered: the episode keeps the turns it made
+    (starting it again would throw them away and ask for all of them anew).
     """
 
     def __init__(self, inner: LLMBackend) -> None:
         self.inner = inner
         self.name = inner.name
+        self.answered = False
 
     def complete(self, messages: list[Message], stop: list[str] | None = None) -> Completion:
         try:
-            return self.inner.complete(messages, stop)
+            completion = self.inner.complete(messages, stop)
         except LLMError as error:
-            if error.transient:
+            if error.transient and not self.answered:
                 raise TransientFailure(str(error)) from None
             raise
+        self.answered = True
+        return completion
 
     def close(self) -> None:
         self.inner.close()
@@ -206,7 +211,7 @@ class EpisodeRunner:
             try:
                 return self._attempt(job, attempt)
             except TransientFailure as failure:
-                error = f"{failure} (after {attempt} attempt(s))"
+                error = f"{failure}; the episode was started {attempt} time(s)"  # the requests are counted inside
             except Abandoned:
                 raise
             except Exception as failure:  # a failure of the harness: recorded, never raised
@@ -233,7 +238,14 @@ class EpisodeRunner:
     def _episode(
         self, job: EpisodeKey, attempt: int, agent: AgentSettings, env: CodeActEnv, llm: LLMBackend
     ) -> EpisodeResult:
-        session = Session(env, llm, agent.spec.mode, agent.spec.images, record_config(self.suite, agent, job))
+        session = Session(
+            env,
+            llm,
+            agent.spec.mode,
+            agent.spec.images,
+            record_config(self.suite, agent, job),
+            prompt=agent.spec.prompt,
+        )
         images: list[TurnImage] = []
         video = VideoRecorder(session) if self.videos.record != "none" else None
 
@@ -351,7 +363,7 @@ def episode_result(
         sim_s=totals["sim_s"],
         wall_s=record.wall_s,
         instruction=record.instruction,
-        error=record.error if record.outcome == INFRASTRUCTURE_ERROR else None,
+        error=record.error,
         attempts=attempts,
     )
     return EpisodeResult(

@@ -45,6 +45,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from codeact_robot.config import ActionMode, AgentConfig, read_yaml, validated
+from codeact_robot.configs import PromptStyle
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
 from codeact_robot.eval.rows import SPLITS, EpisodeKey
@@ -92,6 +93,7 @@ class _AgentBase(BaseModel):
     mode: ActionMode = AgentConfig.model_fields["mode"].default
     llm: LLMConfig = Field(default_factory=LLMConfig)
     images: bool = AgentConfig.model_fields["images"].default
+    prompt: PromptStyle = AgentConfig.model_fields["prompt"].default
     temperature: Temperature | None = None  # over the llm's own
     max_tokens: MaxTokens | None = None
     repeats: int = Field(1, ge=1, le=1000)

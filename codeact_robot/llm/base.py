@@ -28,15 +28,19 @@ class LLMError(RuntimeError):
     """The model could not answer (server down, HTTP errors after retries, timeouts).
 
     Args:
-        message: what went wrong, naming the endpoint.
+        message: what went wrong, naming the endpoint and giving the server's own reason.
         transient: whether asking again later may succeed (the server was unreachable,
-            overloaded, timed out or failed with a 5xx), as opposed to a refusal of this
-            request (a prompt longer than the context, an unknown model).
+            overloaded, timed out or failed with a 5xx that changed between attempts), as
+            opposed to a refusal of this request (an unknown model, a bad argument, the
+            same server failure again and again).
+        context_overflow: the conversation no longer fits the model's context window
+            (never transient: the same conversation will not fit later either).
     """
 
-    def __init__(self, message: str, transient: bool = False) -> None:
+    def __init__(self, message: str, transient: bool = False, context_overflow: bool = False) -> None:
         super().__init__(message)
         self.transient = transient
+        self.context_overflow = context_overflow
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class Completion:
         prompt_tokens: tokens in the prompt, when the backend reports them.
         completion_tokens: tokens generated, when the backend reports them.
         latency_s: wall time of the request.
-        finish_reason: ``"stop"``, ``"length"`` ... as the backend reports it.
+        finish_reason: ``"stop"``, ``"length"`` ... as the backend reports it; ``"length"``
+            means the reply was cut off at the token limit (its code must not run).
     """
 
     text: str

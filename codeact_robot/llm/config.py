@@ -13,6 +13,9 @@ from codeact_robot.errors import UsageError
 Backend = Literal["openai", "vllm", "reference", "replay"]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 MaxTokens = Annotated[int, Field(gt=0)]
+Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""A sampling seed: a non-negative signed 64-bit integer, the widest range that every server and vLLM's
+engine parse (OpenAI's API and vLLM take int64; a larger number is a 400 on one server, a stream error on another)."""
 
 
 class LLMConfig(BaseModel):
@@ -22,6 +25,10 @@ class LLMConfig(BaseModel):
     ``vllm`` the in-process vLLM engine; ``reference`` the scripted expert; ``replay``
     the assistant turns of a recorded trajectory (``replay_path``, ``replay_episode``).
     How vLLM holds a model (context length, dtype ...) is the model's, in ``configs/serve.yaml``.
+    ``context_length`` is the model's context window where the server does not report it
+    (vLLM's ``GET /models`` gives ``max_model_len``, which wins): replies are limited to the
+    room left in it, and an episode whose conversation outgrows it ends ``context_overflow``.
+    None: unknown, and only the server's refusal tells.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,7 +40,8 @@ class LLMConfig(BaseModel):
     temperature: Temperature = 0.0
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: MaxTokens = 1024
-    seed: int | None = None
+    seed: Seed | None = None
+    context_length: int | None = Field(None, gt=0)
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(3, ge=0)
     stream: bool = False

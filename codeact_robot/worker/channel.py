@@ -7,7 +7,7 @@ and hands the other to the simulator. Over it:
 - executor -> simulator: ``call`` (a skill's name and arguments), then ``started`` or
   ``finished`` (what the program did);
 - simulator -> executor, for each call: ``answer`` (the value), ``raise`` (the exception's
-  type and arguments) or ``limit`` (the action hit the simulator's step or time limit),
+  type and arguments) or ``limit`` (the action hit the simulator's step or time limit, or the user stopped it),
   each with what the skill printed.
 
 A message is one frame: a 4-byte length, a JSON header, then the raw bytes of every array
@@ -108,7 +108,7 @@ class Finished(_Plain):
     stdout_cut: int = Field(0, ge=0)
     error: str | None = Field(None, max_length=MAX_ERROR_CHARS)
     error_type: Annotated[str, Field(max_length=MAX_NAME_CHARS)] | None = None
-    limit: Literal["time", "sim_steps", "memory", "recursion"] | None = None
+    limit: Literal["time", "sim_steps", "memory", "recursion", "stopped"] | None = None
     origin: Literal["syntax", "sandbox", "skill", "program", "limit"] | None = None
     local_calls: int = Field(0, ge=0)
     duration_s: float = Field(0.0, ge=0)

@@ -35,8 +35,11 @@ from codeact_robot.worker.child import ChildProcess
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
     MAX_RENDER_POSES,
+    STOP_GRACE_S,
     ActionReport,
     Hello,
+    LiveView,
+    PoseCallback,
     ProtocolError,
     ScenePose,
     WorkerFailed,
@@ -143,6 +146,9 @@ class WorkerClient:
         self._seed = 0
         self._skills: list[str] = []
         self._snapshot: dict[str, Any] | None = None
+        self._live: tuple[LiveView, PoseCallback] | None = None
+        self._sending = threading.Lock()  # Stop sends from another thread than the requests
+        self._running = False  # an action is running (a stop may be sent)
 
     # --- requests ------------------------------------------------------------------------
 
@@ -212,6 +218,31 @@ class WorkerClient:
         _report_gaps("executors", hello)
         return executor
 
+    def watch(self, live: LiveView | None, on_pose: PoseCallback | None = None) -> None:
+        """Have the next actions send the scene's pose to ``on_pose`` while they run (None: no live view).
+
+        ``on_pose`` runs in the thread that called :meth:`execute`, while the action runs.
+        """
+        if (live is None) != (on_pose is None):
+            raise ValueError("a live view and what takes its poses come together")
+        self._live = (live, on_pose) if live is not None and on_pose is not None else None
+
+    def stop(self) -> bool:
+        """Stop the action that is running, from any thread; the scene stays where the arm left it.
+
+        The simulator stops the program at its next physics step or skill call, with a
+        ``StoppedByUser`` error; a program that calls no skill is ended with its executor
+        after ``STOP_GRACE_S`` (its variables are lost, as after a crash).
+
+        Returns:
+            Whether an action was running to stop.
+        """
+        with self._sending:
+            if not self._running or self._simulator is None:
+                return False
+            send_request(self._simulator.connection, "stop")
+            return True
+
     def execute(self, code: str, turn: int) -> WorkerReply:
         """Run a code action; recover the slot if the action takes a process down.
 
@@ -226,8 +257,12 @@ class WorkerClient:
         """
         if self._snapshot is None:
             raise RuntimeError("call reset() before execute()")
+        live = self._live
+        timeout = self.config.limits.time_limit_s + 2 * GRACE_S
         try:
-            reply = self._checked("execute", self.config.limits.time_limit_s + 2 * GRACE_S, code=code, turn=turn)
+            reply = self._checked(
+                "execute", timeout, live[1] if live else None, code=code, turn=turn, live=live and live[0].model_dump()
+            )
         except _WorkerLost as lost:
             return self._recover(lost)
         if reply.executor_lost is not None:
@@ -250,11 +285,12 @@ class WorkerClient:
         if attached.executor_lost is not None:
             self._kill()
             raise WorkerCrashed(f"the executor could not be replaced: {self._executor_reason(attached)}")
+        limit = kind if kind in ("time", "stopped") else "crash"
         report = ActionReport(
             error=f"{reason}. {EXECUTOR_RESTARTED}",
-            error_type="TimeoutError" if kind == "time" else "WorkerCrash",
-            limit="time" if kind == "time" else "crash",
-            origin="limit" if kind == "time" else "crash",
+            error_type={"time": "TimeoutError", "stopped": "StoppedByUser"}.get(kind, "WorkerCrash"),
+            limit=limit,
+            origin="crash" if limit == "crash" else "limit",
             said=reply.report.said,
             skill_calls=reply.report.skill_calls,
             skill_false=reply.report.skill_false,
@@ -269,6 +305,8 @@ class WorkerClient:
         loss, child = reply.executor_lost, self._executor.child
         if loss.kind == "time":
             reason = time_message(self.config.limits.time_limit_s)
+        elif loss.kind == "stopped":
+            reason = f"StoppedByUser: the action was stopped by the user and did not end within {STOP_GRACE_S:g} s"
         elif loss.kind == "protocol":
             reason = f"WorkerCrash: the executor broke the protocol ({loss.detail})"
         else:
@@ -384,13 +422,15 @@ class WorkerClient:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._simulator = self._executor = self._scratch = None
 
-    def _checked(self, verb: str, timeout: float, **payload: Any) -> WorkerReply:
+    def _checked(
+        self, verb: str, timeout: float, on_pose: PoseCallback | None = None, **payload: Any
+    ) -> WorkerReply:
         assert self._simulator is not None
         connection = self._simulator.connection
 
         def receive(deadline: float) -> WorkerReply:
             video = self.config.video_fps is not None
-            return receive_reply(connection, self._image_shape, self.config.cameras, video, deadline)
+            return receive_reply(connection, self._image_shape, self.config.cameras, video, deadline, on_pose)
 
         reply = self._request(verb, timeout, receive, **payload)
         self._snapshot = reply.state.model_dump()
@@ -408,7 +448,9 @@ class WorkerClient:
         watchdog = threading.Timer(timeout + GRACE_S, simulator.process.kill)
         watchdog.start()
         try:
-            send_request(simulator.connection, verb, **payload)
+            with self._sending:
+                send_request(simulator.connection, verb, **payload)
+                self._running = verb == "execute"
             return receive(time.monotonic() + timeout)
         except TimeoutError:
             reason = (
@@ -432,6 +474,8 @@ class WorkerClient:
             raise
         finally:
             watchdog.cancel()
+            with self._sending:
+                self._running = False
 
     def close(self) -> None:
         """Stop the slot's processes; safe to call twice."""

@@ -98,7 +98,7 @@ def _outcome(answer: dict[str, Any], data: Any) -> Any:
         if kind in RAISABLE:
             raise RAISABLE[kind](*arguments)
         raise RuntimeError(f"{kind[:60]}: {', '.join(map(str, arguments))}")
-    if op == "limit" and answer.get("kind") in ("time", "sim_steps") and type(answer.get("message")) is str:
+    if op == "limit" and answer.get("kind") in ("time", "sim_steps", "stopped") and type(answer.get("message")) is str:
         raise LimitExceeded(answer["kind"], answer["message"])
     raise ChannelError(f"an answer of an unknown form ({str(op)[:20]!r})")
 

@@ -7,7 +7,13 @@ A reply is a JSON header followed by one raw frame per camera image it announces
 one raw frame per video frame. The host reads every frame with a size cap, validates
 the header against :class:`ReplyHeader` or :class:`FramesHeader` (a cap on every
 field), and checks each image's length against the configured camera size and each
-video frame's against the configured video frame size. A reply that fails any check
+video frame's against the configured video frame size. While an action runs with a live
+view (``execute`` with ``live``), the simulator sends the scene's pose a few times a
+second before its reply, each one JSON frame (:class:`PoseHeader`), read with the same
+checks and only when asked for; the host draws them where it likes (drawing in the
+simulator would slow the action down by the drawing time). The host may send one
+request while an action runs: ``stop``, which the simulator honours between physics
+steps. A reply that fails any check
 raises :class:`ProtocolError`, which the host treats as a crashed worker
 (restart, restore): a taken-over worker can lie about its own episode, but it cannot
 make the host run code or exhaust its memory. Requests that attach an executor carry the
@@ -20,6 +26,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Annotated, Any, Literal
@@ -42,6 +49,8 @@ MAX_OUTPUT_CHARS = 100_000
 MAX_NOTES = 32
 MAX_NOTE_CHARS = 1000
 MAX_SAVED_SKILLS = 16
+MAX_LIVE_FPS = 30.0
+STOP_GRACE_S = 2.0  # after a stop, for a program that calls no skill, before its executor is ended
 
 MAX_NAME_CHARS = 64
 Name = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
@@ -80,7 +89,7 @@ class ActionReport(_Plain):
         stdout_cut: how many printed characters were not shown.
         error: the error as the model sees it (traceback cut to its own lines), or None.
         error_type: the exception's class name (``"ValueError"``), or the limit's kind.
-        limit: the limit that stopped the program, or None.
+        limit: the limit that stopped the program (``"stopped"``: the user stopped it), or None.
         said: what the program said to the user with ``say()``.
         done: whether the program called ``done()``.
         origin: where the error came from (``"syntax"``, ``"sandbox"``, ``"skill"``,
@@ -95,7 +104,7 @@ class ActionReport(_Plain):
     stdout_cut: int = Field(0, ge=0)
     error: Text | None = None
     error_type: Name | None = None
-    limit: Literal["time", "sim_steps", "memory", "recursion", "crash"] | None = None
+    limit: Literal["time", "sim_steps", "memory", "recursion", "crash", "stopped"] | None = None
     said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
     origin: Literal["syntax", "sandbox", "skill", "program", "limit", "crash"] | None = None
     skill_calls: int = Field(0, ge=0)
@@ -191,11 +200,12 @@ class ExecutorLoss(_Plain):
 
     Attributes:
         kind: ``"crash"`` (it went away), ``"time"`` (no answer within the time limit and
-            its grace) or ``"protocol"`` (it broke the channel's rules).
+            its grace), ``"protocol"`` (it broke the channel's rules) or ``"stopped"`` (the
+            user stopped the action and it did not end within ``STOP_GRACE_S``).
         detail: what the simulator saw.
     """
 
-    kind: Literal["crash", "time", "protocol"]
+    kind: Literal["crash", "time", "protocol", "stopped"]
     detail: str = Field("", max_length=500)
 
 
@@ -220,6 +230,23 @@ class FramesHeader(_Plain):
     frames: int = Field(ge=0, le=MAX_RENDER_POSES)
 
 
+class LiveView(_Plain):
+    """A live view of an action: the scene's pose about ``fps`` times a second of wall time while it runs.
+
+    A pose is read between two physics steps (a fraction of a millisecond) and never
+    moves the world: an action with a live view ends exactly where it would without one.
+    """
+
+    fps: float = Field(gt=0, le=MAX_LIVE_FPS)
+
+
+class PoseHeader(_Plain):
+    """A live pose of the scene, sent while an action runs."""
+
+    status: Literal["pose"]
+    pose: ScenePose
+
+
 class FailureHeader(_Plain):
     """A reply saying the worker itself failed at a request (not the program)."""
 
@@ -227,9 +254,11 @@ class FailureHeader(_Plain):
     message: str = Field(max_length=2000)
 
 
-_HEADER: TypeAdapter[ReplyHeader | FailureHeader] = TypeAdapter(
-    Annotated[ReplyHeader | FailureHeader, Field(discriminator="status")]
+_HEADER: TypeAdapter[ReplyHeader | PoseHeader | FailureHeader] = TypeAdapter(
+    Annotated[ReplyHeader | PoseHeader | FailureHeader, Field(discriminator="status")]
 )
+PoseCallback = Callable[[ScenePose], None]
+"""Takes a live pose of the scene."""
 _FRAMES_HEADER: TypeAdapter[FramesHeader | FailureHeader] = TypeAdapter(
     Annotated[FramesHeader | FailureHeader, Field(discriminator="status")]
 )
@@ -296,6 +325,11 @@ def send_frames(connection: Connection, frames: list[np.ndarray]) -> None:
         connection.send_bytes(np.ascontiguousarray(frame, dtype=np.uint8).reshape(-1).data)
 
 
+def send_live_pose(connection: Connection, pose: ScenePose) -> None:
+    """Send the scene's pose while an action runs with a live view."""
+    connection.send_bytes(PoseHeader(status="pose", pose=pose).model_dump_json().encode())
+
+
 def send_failure(connection: Connection, message: str) -> None:
     """Tell the host the worker could not carry out its request."""
     connection.send_bytes(FailureHeader(status="error", message=message[:2000]).model_dump_json().encode())
@@ -341,8 +375,9 @@ def receive_reply(
     cameras: tuple[str, ...],
     video: bool,
     deadline: float,
+    on_pose: PoseCallback | None = None,
 ) -> WorkerReply:
-    """Read and check one reply.
+    """Read and check one reply (and the live poses before it).
 
     Args:
         connection: the host's end of the socket.
@@ -351,6 +386,7 @@ def receive_reply(
         video: whether poses for a video are recorded (else a reply carrying some
             breaks the protocol).
         deadline: ``time.monotonic()`` by which the whole reply must have arrived.
+        on_pose: what takes the live poses of an action with a live view; None: a pose breaks the protocol.
 
     Raises:
         TimeoutError: the reply did not arrive by the deadline.
@@ -358,13 +394,12 @@ def receive_reply(
         ProtocolError: a malformed, oversized or truncated reply.
         WorkerFailed: the worker reported a failure of its own.
     """
-    raw = _frame(connection, MAX_HEADER_BYTES, deadline)
-    try:
-        header = _HEADER.validate_json(raw)
-    except ValidationError as error:
-        raise ProtocolError(
-            f"malformed reply header: {error.error_count()} problem(s), first: {_first(error)}"
-        ) from None
+    header = _reply_header(connection, deadline)
+    while isinstance(header, PoseHeader):
+        if on_pose is None:
+            raise ProtocolError("a live pose came unasked")
+        on_pose(header.pose)
+        header = _reply_header(connection, deadline)
     if isinstance(header, FailureHeader):
         raise WorkerFailed(header.message)
     if len(set(header.images)) != len(header.images) or set(header.images) != set(cameras):
@@ -382,6 +417,16 @@ def receive_reply(
         saved_skills=header.saved_skills,
         executor_lost=header.executor_lost,
     )
+
+
+def _reply_header(connection: Connection, deadline: float) -> ReplyHeader | PoseHeader | FailureHeader:
+    raw = _frame(connection, MAX_HEADER_BYTES, deadline)
+    try:
+        return _HEADER.validate_json(raw)
+    except ValidationError as error:
+        raise ProtocolError(
+            f"malformed reply header: {error.error_count()} problem(s), first: {_first(error)}"
+        ) from None
 
 
 def receive_frames(

@@ -14,7 +14,9 @@ request is a JSON object (see :mod:`protocol`):
 - ``{"verb": "restore", "state": {...}, "seed": int, "skills": [source, ...]}`` + channel
 - ``{"verb": "attach", "seed": int, "skills": [source, ...]}`` + channel (a fresh executor;
   the scene stays as it is)
-- ``{"verb": "execute", "code": str, "turn": int}``
+- ``{"verb": "execute", "code": str, "turn": int, "live": {"fps": float} | null}`` (with
+  ``live``, live poses precede the reply; a ``{"verb": "stop"}`` sent while it runs stops
+  it, and one that arrives after it ended is ignored)
 - ``{"verb": "render", "poses": [...]}`` (video frames of recorded poses; ends the episode)
 - ``{"verb": "close"}``
 
@@ -54,7 +56,7 @@ def serve(connection: Connection, scratch: Path) -> None:
     """
     config = EnvConfig.model_validate_json(connection.recv_bytes())
     cap_memory(config.limits.memory_limit_mb)
-    runtime = SimulatorRuntime(config)
+    runtime = SimulatorRuntime(config, connection)
     tempfile.tempdir = str(scratch)  # the world saves PyBullet state through temporary files
     devices = gpu_devices() if runtime.world.renderer.kind == "egl" else []  # hardware rendering drives the GPU
     confinement = confine(runtime_paths(), [scratch], strict=config.strict_isolation, devices=devices, drop_user=False)
@@ -63,7 +65,7 @@ def serve(connection: Connection, scratch: Path) -> None:
         "reset": lambda r, c: runtime.reset(r["placements"], c, r["seed"], r["skills"]),
         "restore": lambda r, c: runtime.restore(r["state"], c, r["seed"], r["skills"]),
         "attach": lambda r, c: runtime.attach(c, r["seed"], r["skills"]),
-        "execute": lambda r, c: runtime.execute(r["code"], r["turn"]),
+        "execute": lambda r, c: runtime.execute(r["code"], r["turn"], r.get("live")),
         "render": lambda r, c: runtime.render(r["poses"]),
     }
     try:
@@ -75,6 +77,8 @@ def serve(connection: Connection, scratch: Path) -> None:
                 return
             if request["verb"] == "close":
                 return
+            if request["verb"] == "stop":  # for an action that had ended before it arrived
+                continue
             try:
                 reply = handlers[request["verb"]](request, channel)
             except Exception as error:  # a failure of the simulator itself, not of a code action

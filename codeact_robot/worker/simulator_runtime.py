@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import numpy as np
@@ -46,18 +46,23 @@ from codeact_robot.worker.protocol import (
     MAX_OUTPUT_CHARS,
     MAX_POSES,
     MAX_RENDER_POSES,
+    STOP_GRACE_S,
     ActionReport,
     ExecutorLoss,
     GripperSummary,
+    LiveView,
     ScenePose,
     SceneSummary,
     Timings,
     WorkerReply,
     WorldState,
+    receive_request,
+    send_live_pose,
 )
 
 GRACE_S = 5.0  # beyond the action's time limit before the simulator gives up on the executor
 START_TIMEOUT_S = 60.0  # an executor is started (and has imported) before it is attached
+STOPPED = "StoppedByUser: the action was stopped by the user; the scene is where the arm left it"
 
 
 class ExecutorLost(Exception):
@@ -80,6 +85,9 @@ class _Episode:
         self.poses: list[ScenePose] = []
         self.pose_every = 0  # physics steps between recorded poses in the current action
         self.calls = self.false = 0
+        self.live_every = 0.0  # wall-clock seconds between live poses of the current action (0: none)
+        self.live_due = 0.0
+        self.stopped = False  # the host stopped the current action
 
 
 class SimulatorRuntime:
@@ -87,10 +95,13 @@ class SimulatorRuntime:
 
     Args:
         config: the environment's settings (perception, rendering, limits ...).
+        host: the connection to the host, watched while an action runs for a ``stop`` and
+            sent live poses (None: actions can be neither stopped nor watched).
     """
 
-    def __init__(self, config: EnvConfig) -> None:
+    def __init__(self, config: EnvConfig, host: Connection | None = None) -> None:
         self.config = config
+        self.host = host
         self.world = TabletopWorld(camera_size=config.camera_size, renderer=config.renderer, on_step=self._on_step)
         self._frame_every = round(SIM_RATE_HZ / config.video_fps) if config.video_fps else 0
         self._video_cameras = self._video_views(config) if config.video_fps else ()
@@ -133,9 +144,22 @@ class SimulatorRuntime:
             return self._reply(None, 0, loss=lost.loss)
         return self._reply(None, 0, notes=started.notes)
 
-    def execute(self, code: str, turn: int) -> WorkerReply:
-        """Have the executor run one code action (turn ``turn``), answering its skill calls, and report."""
+    def execute(self, code: str, turn: int, live: dict[str, Any] | None = None) -> WorkerReply:
+        """Have the executor run one code action (turn ``turn``), answering its skill calls, and report.
+
+        Args:
+            code: the program.
+            turn: names the program in tracebacks.
+            live: a :class:`LiveView` as plain data: send the host the scene's pose while it runs.
+
+        Raises:
+            ValueError: a live view without a host to send it to.
+        """
         episode = self._current()
+        if live is not None and self.host is None:
+            raise ValueError("a live view needs a host to send it to")
+        episode.live_every = 1.0 / LiveView.model_validate(live).fps if live is not None else 0.0
+        episode.live_due, episode.stopped = 0.0, False
         episode.context.start_action()
         episode.poses.clear()
         episode.pose_every = self._frame_every
@@ -154,6 +178,7 @@ class SimulatorRuntime:
         finally:
             episode.budget.stop()
             episode.deadline = float("inf")
+            episode.live_every = 0.0
         return self._reply(finished, self.world.sim.step_count - start)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
@@ -202,10 +227,16 @@ class SimulatorRuntime:
         """
         channel = self._channel
         assert channel is not None
+        watched = [channel] if self.host is None or expected != "finished" else [channel, self.host]
         try:
             while True:
-                if not channel.poll(max(0.0, until - time.monotonic())):
-                    raise ExecutorLost("time")
+                ready = wait(watched, max(0.0, until - time.monotonic()))
+                if self.host in ready and self._stop_asked():
+                    # A program that calls no skill is not stopped by the skills: it has the grace to end.
+                    watched, until = [channel], min(until, time.monotonic() + STOP_GRACE_S)
+                    continue
+                if channel not in ready:
+                    raise ExecutorLost("stopped" if self._current().stopped else "time")
                 header, data = receive_message(channel, MAX_CALL_BYTES)
                 if header["op"] != "call" or expected != "finished":
                     return checked(header, (expected,))
@@ -228,6 +259,8 @@ class SimulatorRuntime:
         answer: dict[str, Any]
         with contextlib.redirect_stdout(printed):
             try:
+                if episode.stopped:
+                    raise LimitExceeded("stopped", STOPPED)
                 if skill is None:
                     raise ValueError(f"there is no skill named {str(name)[:60]!r}")
                 episode.calls += 1
@@ -255,8 +288,14 @@ class SimulatorRuntime:
         if episode is None:
             return
         episode.budget(step)
-        if time.monotonic() > episode.deadline:  # the executor stops the program at the same moment
+        now = time.monotonic()
+        if now > episode.deadline:  # the executor stops the program at the same moment
             raise LimitExceeded("time", time_message(self.config.limits.time_limit_s))
+        if episode.budget.armed and self._stop_asked():
+            raise LimitExceeded("stopped", STOPPED)
+        if episode.live_every and now >= episode.live_due and self.host is not None:
+            episode.live_due = now + episode.live_every
+            send_live_pose(self.host, self._pose())
         if episode.pose_every and step % episode.pose_every == 0:
             if len(episode.poses) >= MAX_POSES - 1:  # the last place is kept for the scene as the action ends
                 # A long action: keep every other pose and record half as often from now on, so
@@ -265,6 +304,14 @@ class SimulatorRuntime:
                 episode.pose_every *= 2
             if step % episode.pose_every == 0:
                 episode.poses.append(self._pose())
+
+    def _stop_asked(self) -> bool:
+        """Whether the host has stopped the running action (reading its ``stop`` if one came)."""
+        episode = self._current()
+        if not episode.stopped and self.host is not None and self.host.poll(0):
+            receive_request(self.host)  # while an action runs the host sends nothing but a stop
+            episode.stopped = True
+        return episode.stopped
 
     # --- video -------------------------------------------------------------------------------
 
