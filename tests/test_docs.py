@@ -99,3 +99,15 @@ def test_the_robot_api_page_is_what_the_skill_registry_says() -> None:
     page = (ROOT / "docs" / "robot-api.md").read_text()
     assert page == generator["robot_api_page"](), "run `python docs/gen_robot_api.py` and commit docs/robot-api.md"
     assert all(f"`{name}`" in page for name in ("pick_and_place", "detect_objects", "save_skill"))
+
+
+def test_the_python_api_example_runs_as_shown() -> None:
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    example = re.findall(r"```python\n(.*?)```", page, re.S)[0]
+    namespace: dict[str, object] = {}
+    exec(compile(example, "getting-started.md", "exec"), namespace)  # the page's own code, as a reader runs it
+    try:
+        assert namespace["info"]["instruction"] == "put the red block in the blue bowl"
+    finally:
+        namespace["env"].close()
+        namespace["ctrl"].close()
