@@ -37,8 +37,9 @@ from pathlib import Path
 
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import Provenance, SkillLibrary, VerifyRequest
+from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, Stemmer, skill_index, snowball
+from codeact_robot.library.skill import Provenance, VerifyRequest
 from codeact_robot.library.verification import Verifier
 from codeact_robot.worker.config import EnvConfig
 

@@ -15,7 +15,7 @@ from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.prices import PriceTable, load_prices
+from codeact_robot.eval.reports.prices import PriceTable, load_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = (ROOT / "docs" / "configuration.md").read_text()

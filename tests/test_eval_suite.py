@@ -10,9 +10,9 @@ import yaml
 from codeact_robot.cli import main
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.store import STORE_FILE
-from codeact_robot.eval.suite import load_suite, parse_suite, suite_names
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import STORE_FILE
+from codeact_robot.eval.running.suite import load_suite, parse_suite, suite_names
 
 MINIMAL = """\
 name: my-suite

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.library.files import SkillLibrary, Verdict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Verdict
 from codeact_robot.worker.task_episode import start_episode
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}

@@ -17,18 +17,10 @@ import pytest
 
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import add_file, import_library, store_skill
-from codeact_robot.library.files import (
-    INDEX_FILE,
-    MAX_SOURCE_BYTES,
-    Failure,
-    Provenance,
-    SkillLibrary,
-    Verdict,
-    VerifyRequest,
-    parse_ref,
-)
+from codeact_robot.library.files import INDEX_FILE, MAX_SOURCE_BYTES, SkillLibrary
 from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, library_fingerprint, offerable, words
 from codeact_robot.library.rules import RESERVED_NAMES, SkillRejected, program_using
+from codeact_robot.library.skill import Failure, Provenance, Verdict, VerifyRequest, parse_ref
 from codeact_robot.sandbox.executor import Sandbox
 from codeact_robot.skills import SKILLS
 from codeact_robot.worker.config import Limits

@@ -11,12 +11,13 @@ import yaml
 from rich.console import Console
 
 from codeact_robot.cli import main
-from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
-from codeact_robot.eval.report import load_report
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import load_suite
+from codeact_robot.eval.reports.report import load_report
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.running.suite import load_suite
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import Provenance, SkillLibrary, Verdict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Provenance, Verdict
 
 SKILLS_FILE = '''"""Skills written by hand."""
 

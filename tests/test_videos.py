@@ -34,10 +34,10 @@ from codeact_robot.cli import main
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.runner import video_path
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import load_suite
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.runner import video_path
+from codeact_robot.eval.running.suite import load_suite
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.protocol import (
     ActionReport,

@@ -19,7 +19,7 @@ from stores import HOSTILE, RealStore, episode_row, real_store, synthetic_store
 from test_report import CLI, insert_corrupt_row, make_store
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.eval.viewer import ViewerServer
 
 

@@ -20,7 +20,7 @@ from stores import HOSTILE, SUITE_HASH, RealStore, real_store, synthetic_store
 from test_report import cli, hand_rows, make_store
 from test_viewer import serving
 
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.store import ResultsStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -219,7 +219,7 @@ def test_reload_shows_episodes_another_process_wrote(tmp_path: Path, page: Any) 
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from stores import SUITE_HASH, hand_result
-        from codeact_robot.eval.store import ResultsStore
+        from codeact_robot.eval.results.store import ResultsStore
         store = ResultsStore({str(folder)!r})
         for seed in range(20, 22):
             store.write_episode(hand_result("c", "StackBlocks", seed, True), SUITE_HASH, 1)

@@ -13,13 +13,8 @@ from codeact_robot.cli.display import plural
 from codeact_robot.cli.options import add_command, add_render_options, positive_int
 from codeact_robot.errors import UsageError, printable, settings_error
 from codeact_robot.library.authoring import Added, add_file, import_library
-from codeact_robot.library.files import (
-    DEFAULT_VERIFY_SEEDS,
-    SkillLibrary,
-    VerifyRequest,
-    default_library_folder,
-    parse_ref,
-)
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import DEFAULT_VERIFY_SEEDS, VerifyRequest, default_library_folder, parse_ref
 from codeact_robot.library.verification import Verifier
 from codeact_robot.worker.config import EnvConfig
 

@@ -18,16 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from codeact_robot.errors import UsageError
-from codeact_robot.library.files import (
-    MAX_SOURCE_BYTES,
-    LearnedSkill,
-    Provenance,
-    SkillLibrary,
-    VerifyRequest,
-    now,
-    read_text,
-)
+from codeact_robot.library.files import MAX_SOURCE_BYTES, SkillLibrary, read_text
 from codeact_robot.library.rules import CheckedSkill, SkillRejected, called_skills, check_skill
+from codeact_robot.library.skill import LearnedSkill, Provenance, VerifyRequest, now
 
 Node = TypeVar("Node", bound=Hashable)
 

@@ -21,7 +21,8 @@ import numpy as np
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError, UsageError
-from codeact_robot.library.files import LearnedSkill, SkillLibrary, callees, load_conflict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import LearnedSkill, callees, load_conflict
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 STOPWORDS = frozenset(

@@ -28,20 +28,20 @@ from rich.console import Console
 
 from codeact_robot import __version__
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.batching import SharedEngines
-from codeact_robot.eval.cache import ResponseCache
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.preflight import prepare_folder
-from codeact_robot.eval.prices import PriceTable
-from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress, say
-from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
-from codeact_robot.eval.report import build_report
-from codeact_robot.eval.report_terminal import print_report
-from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
-from codeact_robot.eval.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
-from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import Suite
+from codeact_robot.eval.reports.prices import PriceTable
+from codeact_robot.eval.reports.report import build_report
+from codeact_robot.eval.reports.terminal import print_report
+from codeact_robot.eval.results.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.preflight import prepare_folder
+from codeact_robot.eval.running.progress import PLAIN_EVERY_S, Progress, say
+from codeact_robot.eval.running.ray_backend import RayConnection, RayScheduler, connect
+from codeact_robot.eval.running.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
+from codeact_robot.eval.running.scheduler import LocalScheduler, Scheduler
+from codeact_robot.eval.running.suite import Suite
+from codeact_robot.llm.batching import SharedEngines
+from codeact_robot.llm.cache import ResponseCache
 from codeact_robot.llm.model_server import check_model_servers
 
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130

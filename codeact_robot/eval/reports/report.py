@@ -21,11 +21,11 @@ from typing import Any, get_args
 from codeact_robot.config import ActionMode
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
-from codeact_robot.eval.failures import FAILURE_KINDS
-from codeact_robot.eval.prices import PriceTable
-from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
-from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.reports.prices import PriceTable
+from codeact_robot.eval.reports.stats import PairedDifference, Rate, paired_difference, wilson
+from codeact_robot.eval.results.failures import FAILURE_KINDS
+from codeact_robot.eval.results.rows import SPLITS, EpisodeRow, check_rows, mean, scored
+from codeact_robot.eval.results.store import ResultsStore
 
 MODES = get_args(ActionMode)
 PairKey = tuple[str, int, int]  # task, seed, repeat

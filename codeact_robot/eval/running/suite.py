@@ -48,7 +48,7 @@ from codeact_robot.config import ActionMode, AgentConfig, read_yaml, validated
 from codeact_robot.configs import PromptStyle
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
-from codeact_robot.eval.rows import SPLITS, EpisodeKey
+from codeact_robot.eval.results.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature, key_settings
