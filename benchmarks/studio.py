@@ -47,9 +47,7 @@ def main() -> None:
     parser.add_argument("--view", choices=VIEWS, default="front")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
-    config = EnvConfig(
-        renderer="tiny", camera_size=(width, height), video_fps=10, skills_top_k=0, end_on_success=False
-    )
+    config = EnvConfig(renderer="tiny", camera_size=(width, height), video_fps=10, skills_top_k=0, end_on_success=False)
     studio = Studio(CodeActEnv("Tabletop", config), None, 0, SCENE, {})
     try:
         studio.start()

@@ -31,7 +31,7 @@ from codeact_robot.eval.running.pool import WorkerPool
 from codeact_robot.eval.running.runner import EpisodeRunner, Retries, Videos
 from codeact_robot.eval.running.suite import parse_suite
 from codeact_robot.worker.config import EnvConfig
-from codeact_robot.worker.runtime import EpisodeRuntime
+from codeact_robot.worker.simulator_runtime import SimulatorRuntime
 
 TASKS = ["PickPlace", "StackBlocks", "BlocksInBowl", "BlocksOnPlace"]
 VARIANTS: dict[str, Videos] = {
@@ -86,18 +86,17 @@ def per_frame(repeats: int = 40) -> None:
     *_, info = env.step("pick_and_place('red block', 'green block')")
     poses = info["poses"]
     env.close()
-    placements = [p.to_dict() for p in get_task("StackBlocks").instance(0, None, "seen").placements]
-    runtime = EpisodeRuntime(EnvConfig(renderer="tiny", video_fps=VIDEO_FPS))
-    runtime.reset(placements, seed=0, skills=[])
+    runtime = SimulatorRuntime(EnvConfig(renderer="tiny", video_fps=VIDEO_FPS))
+    runtime.world.build(get_task("StackBlocks").instance(0, None, "seen").placements)
     start = time.perf_counter()
     for _ in range(repeats * 10):
-        runtime._pose()  # what the worker does at each video step during an action
+        runtime._pose()  # what the simulator does at each video step during an action
     pose_ms = (time.perf_counter() - start) / (repeats * 10) * 1000
     world = runtime.world
     print("## Per frame (320x240 cameras, TinyRenderer)\n")
     print("| step | ms per frame |")
     print("|---|---|")
-    print(f"| record a pose during an action (the worker) | {pose_ms:.2f} |")
+    print(f"| record a pose during an action (the simulator) | {pose_ms:.2f} |")
     cameras = {"front (video)": Camera(VIDEO_CAMERA, world.renderer), "top": world.cameras["top"]}
     frames = {}
     for name, camera in cameras.items():
@@ -105,7 +104,7 @@ def per_frame(repeats: int = 40) -> None:
         start = time.perf_counter()
         for _ in range(repeats):
             frames[name] = camera.render().rgb
-        print(f"| render {name} (the worker, at the end) | {(time.perf_counter() - start) / repeats * 1000:.1f} |")
+        print(f"| render {name} (the simulator, at the end) | {(time.perf_counter() - start) / repeats * 1000:.1f} |")
     runtime.close()
     both = np.concatenate(list(frames.values()), axis=1)
     for name, frame in (("front or top", frames["top"]), ("both", both)):

@@ -50,7 +50,8 @@ def robot_api_page() -> str:
         reference.append(f"### {group}")
         for s in members:
             body = "\n".join("    " + line if line else "" for line in s.doc.splitlines())
-            reference.append(f'<a id="{s.name}"></a>\n\n```python\n{s.header()}\n{body}\n```')
+            tiers = f"Tiers: {', '.join(s.tiers)} (see [API tiers](tasks.md#api-tiers))."
+            reference.append(f'<a id="{s.name}"></a>\n\n```python\n{s.header()}\n{body}\n```\n\n{tiers}')
     return "\n\n".join([INTRO.rstrip(), "\n".join(table), *reference]) + "\n"
 
 

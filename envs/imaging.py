@@ -15,3 +15,10 @@ RENDERER_MODES: tuple[str, ...] = get_args(RendererMode)
 DEFAULT_RENDERER: RendererMode = "auto"
 IMAGE_SIZE: tuple[int, int] = (320, 240)
 """(width, height) of camera images, in pixels."""
+CAMERA_CAPTIONS = {
+    "front": "the front camera, across the table, facing the robot: the robot's left is on the image's right, "
+    "the far edge of the table (+x) at the image's bottom",
+    "top": "the top camera, looking straight down: the image's top is the far edge of the table (+x), "
+    "its left the robot's left (+y)",
+}
+"""What each of the agent's camera images shows, and how its left and right relate to the robot's."""

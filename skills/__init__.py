@@ -5,6 +5,6 @@ modules are named after the groups of the API.
 """
 
 from codeact_robot.skills import episode, gripper, motion, scene, vision  # noqa: F401  (registration)
-from codeact_robot.skills.registry import SKILLS, Skill, all_skills, api_reference, bind
+from codeact_robot.skills.registry import SKILLS, Skill, all_skills, api_reference, bind, skills_for
 
-__all__ = ["SKILLS", "Skill", "all_skills", "api_reference", "bind"]
+__all__ = ["SKILLS", "Skill", "all_skills", "api_reference", "bind", "skills_for"]

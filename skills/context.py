@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import numpy as np
 
 from codeact_robot.envs.camera import CameraFrame
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.controller import ArmController
 from codeact_robot.skills.detector import Detection, detect
-from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
+from codeact_robot.skills.episode import EpisodeTalk
+from codeact_robot.skills.imperfections import Imperfections
 from codeact_robot.skills.manipulation import Manipulator
 from codeact_robot.skills.perception import make_perception
 
-SkillSaver = Callable[[Any], str]
-"""Stores a function a program defined (``save_skill``) and says what was done."""
 
-
-class SkillContext:
-    """The episode-wide state behind the skill functions.
+class SkillContext(EpisodeTalk):
+    """The episode-wide state behind the world's skill functions (and, in a process that runs
+    programs next to the world, the episode skills': no skill library to save to).
 
     Args:
         world: the tabletop world the robot acts in.
         perception: ``"state"`` (simulator poses of the objects the cameras can see) or
             ``"vision"`` (poses estimated from the RGB-D images).
-        save_skill: what ``save_skill(f)`` does; None when the episode has no skill library.
+        imperfections: the episode's imperfect physics (None: perfect).
     """
 
-    def __init__(self, world: TabletopWorld, perception: str = "state", save_skill: SkillSaver | None = None) -> None:
+    def __init__(
+        self, world: TabletopWorld, perception: str = "state", imperfections: Imperfections | None = None
+    ) -> None:
+        super().__init__()
         self.world = world
-        self.perception = make_perception(perception, world, self.frame)
-        self.controller = ArmController(world)
+        self.imperfections = imperfections
+        noise = imperfections.noisy if imperfections is not None else None
+        self.perception = make_perception(perception, world, self.frame, noise)
+        self.controller = ArmController(world, imperfections.slips if imperfections is not None else None)
         self.manipulator = Manipulator(world, self.controller, self.perception)
-        self.save_skill = save_skill
-        self.said: list[str] = []
-        self.done_requested = False
         self._frames: dict[str, tuple[tuple[int, int], CameraFrame]] = {}
 
     def frame(self, camera: str) -> CameraFrame:
@@ -50,18 +50,12 @@ class SkillContext:
         """The OpenCV detector's findings in the camera's current view."""
         return detect(self.frame(camera), camera)
 
-    def say(self, message: str) -> str:
-        """Record a message to the user (kept within ``MAX_SAID`` messages of ``MAX_SAID_CHARS``).
-
-        Returns:
-            The message as recorded.
-        """
-        text = message[:MAX_SAID_CHARS]
-        if len(self.said) < MAX_SAID:
-            self.said.append(text)
-        return text
-
-    def start_action(self) -> None:
-        """Forget what the previous code action said and whether it asked to finish."""
-        self.said.clear()
-        self.done_requested = False
+    def disturb(self) -> str | None:
+        """Between turns: maybe nudge a visible object (see :class:`Imperfections`); says what happened."""
+        if self.imperfections is None:
+            return None
+        visible: set[int] = set()
+        for camera in self.world.cameras:
+            visible.update(np.unique(self.frame(camera).segmentation).tolist())
+        names = {n for n in self.world.object_names if self.world.sim.body_id(n) in visible}
+        return self.imperfections.disturb(self.world, names)

@@ -17,6 +17,7 @@ CONTROL_PERIOD = 4  # physics steps per IK update (60 Hz)
 SETTLE_STEPS = 240  # at most one simulated second to settle after a motion
 REACHED = 0.006  # fingertip error in metres under which a motion counts as reached
 GRIPPER_STEPS = 120  # at most half a simulated second for the fingers
+SLIP_OPENING = 0.01  # a slipping grasp's fingers part this much, letting the object go
 
 
 class ContactWatch:
@@ -63,11 +64,14 @@ class ArmController:
 
     Args:
         world: the world whose robot to move.
+        slips: asked once per grasp that closes on something: whether it slips (None: never).
     """
 
-    def __init__(self, world: TabletopWorld) -> None:
+    def __init__(self, world: TabletopWorld, slips: Callable[[], bool] | None = None) -> None:
         self.world = world
+        self.slips = slips
         self._watch: ContactWatch | None = None
+        self._slipping = False  # a grasp slipped: the next arm motion leaves the object behind
 
     @property
     def _robot(self) -> Panda:
@@ -109,6 +113,9 @@ class ArmController:
         Returns:
             Whether the fingertips ended within ``REACHED`` of the target (or ``stop`` fired).
         """
+        slipped = self._slipping
+        if slipped:
+            self.gripper(self._robot.gripper_width() + SLIP_OPENING)
         robot = self._robot
         start = robot.ee_position()
         target = np.asarray(target, dtype=float)
@@ -124,7 +131,10 @@ class ArmController:
             if stop is not None and stop():
                 self.hold()
                 return True
-        return self._settle(target, end_yaw, stop)
+        reached = self._settle(target, end_yaw, stop)
+        if slipped:
+            self.gripper(0.0)
+        return reached
 
     def _settle(self, target: np.ndarray, yaw: float, stop: Callable[[], bool] | None) -> bool:
         robot = self._robot
@@ -180,6 +190,7 @@ class ArmController:
         Returns:
             The final distance between the fingers, metres.
         """
+        self._slipping = False
         robot = self._robot
         robot.set_gripper_target(width)
         previous = robot.gripper_width()
@@ -198,8 +209,16 @@ class ArmController:
         return self.gripper(MAX_GRIPPER_WIDTH)
 
     def close_gripper(self) -> float:
-        """Close the fingers (they stop on whatever is between them); returns the final width."""
-        return self.gripper(0.0)
+        """Close the fingers (they stop on whatever is between them); returns the final width.
+
+        A grasp that slips has closed on the object (the width says so), but the next arm
+        motion leaves it behind: the fingers let go as the arm starts and close on nothing
+        once it has arrived, so ``is_holding`` and the width tell the truth.
+        """
+        width = self.gripper(0.0)
+        if self.world.held_object() is not None and self.slips is not None and self.slips():
+            self._slipping = True
+        return width
 
 
 def _angle_difference(a: float, b: float) -> float:

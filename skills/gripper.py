@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from codeact_robot.skills.registry import skill
+from codeact_robot.skills.registry import WITH_OBJECT_STATE, skill
 from codeact_robot.skills.validation import as_name
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def get_gripper_width(ctx: SkillContext) -> float:
     return ctx.world.robot.gripper_width()
 
 
-@skill("gripper")
+@skill("gripper", WITH_OBJECT_STATE)
 def is_holding(ctx: SkillContext, name: str | None = None) -> bool:
     """Whether the gripper holds an object (sensed by touch, between both fingers).
 
@@ -50,7 +50,7 @@ def is_holding(ctx: SkillContext, name: str | None = None) -> bool:
         True if the named object (or any object, for None) is held.
 
     Example:
-        if not is_holding("red block"): pick("red block")
+        if not is_holding("red block"): print("the red block slipped")
     """
     held = ctx.world.held_object()
     if name is None:

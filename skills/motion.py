@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from codeact_robot.envs.workspace import DIRECTIONS
-from codeact_robot.skills.registry import skill
+from codeact_robot.skills.registry import HIGH_ONLY, skill
 from codeact_robot.skills.validation import as_name, as_number, as_vector, as_workspace_position
 
 if TYPE_CHECKING:
@@ -63,12 +63,12 @@ def close_gripper(ctx: SkillContext) -> bool:
         True if something is between the fingers, False if they closed on nothing.
 
     Example:
-        move_to(get_object_position("red block")); close_gripper()
+        move_to([0.45, 0.1, 0.02]); close_gripper()
     """
     return bool(ctx.manipulator.close_gripper())
 
 
-@skill("motion")
+@skill("motion", HIGH_ONLY)
 def pick(ctx: SkillContext, name: str) -> bool:
     """Pick up an object: open, approach from above, grasp, lift to a safe height.
 
@@ -93,7 +93,7 @@ def pick(ctx: SkillContext, name: str) -> bool:
     return bool(ctx.manipulator.pick(as_name(name)))
 
 
-@skill("motion")
+@skill("motion", HIGH_ONLY)
 def place(ctx: SkillContext, target: str | Sequence[float]) -> bool:
     """Put the held object down and release it, then move the arm back home.
 
@@ -119,7 +119,7 @@ def place(ctx: SkillContext, target: str | Sequence[float]) -> bool:
     return bool(ctx.manipulator.place(target))
 
 
-@skill("motion")
+@skill("motion", HIGH_ONLY)
 def pick_and_place(ctx: SkillContext, obj: str, target: str | Sequence[float]) -> bool:
     """Pick up an object and place it on a target (see pick and place).
 
@@ -140,7 +140,7 @@ def pick_and_place(ctx: SkillContext, obj: str, target: str | Sequence[float]) -
     return bool(ctx.manipulator.pick_and_place(as_name(obj, "obj"), target))
 
 
-@skill("motion")
+@skill("motion", HIGH_ONLY)
 def push(ctx: SkillContext, name: str, direction: str | Sequence[float], distance: float) -> bool:
     """Push an object along the table with the closed gripper.
 
@@ -182,7 +182,7 @@ def _push_direction(direction: object) -> np.ndarray:
     return vector / norm
 
 
-@skill("motion")
+@skill("motion", HIGH_ONLY)
 def go_home(ctx: SkillContext) -> bool:
     """Move the arm back to its home pose, clear of the cameras' view.
 

@@ -17,6 +17,9 @@ from codeact_robot.skills.estimates import ObjectEstimate
 FrameSource = Callable[[str], CameraFrame]
 """The current image of a camera, by name (rendered at most once per scene revision)."""
 
+Noise = Callable[[dict[str, ObjectEstimate]], dict[str, ObjectEstimate]]
+"""Perturbs fresh estimates (the imperfect-physics state noise)."""
+
 CAMERAS = ("top", "front")
 
 
@@ -26,13 +29,15 @@ class Perception(ABC):
     Args:
         world: the world perceived.
         frame: the camera images to perceive it by.
+        noise: adds the episode's state noise to fresh estimates (None: none).
     """
 
     mode: str
 
-    def __init__(self, world: TabletopWorld, frame: FrameSource) -> None:
+    def __init__(self, world: TabletopWorld, frame: FrameSource, noise: Noise | None = None) -> None:
         self.world = world
         self.frame = frame
+        self.noise = noise
         self._cache: tuple[tuple[int, int], dict[str, ObjectEstimate]] | None = None
 
     def estimates(self) -> dict[str, ObjectEstimate]:
@@ -40,6 +45,8 @@ class Perception(ABC):
         revision = self.world.revision
         if self._cache is None or self._cache[0] != revision:
             found = self._perceive()
+            if self.noise is not None:
+                found = self.noise(found)
             self._cache = (revision, {name: found[name] for name in sorted(found)})
         return self._cache[1]
 
@@ -102,9 +109,9 @@ class VisionPerception(Perception):
         return fuse([detect(self.frame(camera), camera) for camera in CAMERAS])
 
 
-def make_perception(mode: str, world: TabletopWorld, frame: FrameSource) -> Perception:
-    """The perception of ``mode`` (``"state"`` or ``"vision"``) of ``world`` through ``frame``."""
+def make_perception(mode: str, world: TabletopWorld, frame: FrameSource, noise: Noise | None = None) -> Perception:
+    """The perception of ``mode`` (``"state"`` or ``"vision"``) of ``world`` through ``frame``, with ``noise``."""
     modes = {"state": StatePerception, "vision": VisionPerception}
     if mode not in modes:
         raise unknown_name_error("perception mode", mode, modes)
-    return modes[mode](world, frame)
+    return modes[mode](world, frame, noise)

@@ -1,8 +1,15 @@
-"""The one place skills are registered.
+"""The one place skills are registered, each with the API tiers that offer it.
 
 From the registry come the sandbox namespace (:func:`bind`), the prompt's API text
 (:func:`api_reference`) and the argument schemas of the JSON and text action modes
-(:func:`argument_schema`).
+(:func:`argument_schema`), each for one API tier (:func:`skills_for`):
+
+- ``high``: every skill;
+- ``primitive``: no compound motions (no ``pick``, ``place``, ``pick_and_place``, ``push``,
+  ``go_home``): programs compute approach, grasp height, release and retreat themselves;
+- ``pixels``: ``primitive`` without object state from the simulator (no names, poses,
+  bounding boxes, held object's name, and no detector): programs find objects in the
+  camera images, whose intrinsics and extrinsics ``get_camera_info`` gives.
 """
 
 from __future__ import annotations
@@ -14,8 +21,16 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
+from codeact_robot.errors import unknown_name_error
+
+ApiTier = Literal["high", "primitive", "pixels"]
+"""An API tier: which skills a program may call."""
+TIERS: tuple[str, ...] = get_args(ApiTier)
+DEFAULT_API: ApiTier = "high"
+HIGH_ONLY: tuple[str, ...] = ("high",)  # compound motions
+WITH_OBJECT_STATE: tuple[str, ...] = ("high", "primitive")  # what the simulator knows of the objects
 GROUPS = ("scene", "gripper", "vision", "motion", "other")  # "other": the episode skills (say, done ...)
 
 
@@ -27,11 +42,13 @@ class Skill:
         name: function name in the sandbox.
         group: one of ``GROUPS``.
         function: the host implementation; its first parameter is the skill context.
+        tiers: the API tiers that offer it.
     """
 
     name: str
     group: str
     function: Callable[..., Any]
+    tiers: tuple[str, ...] = TIERS
 
     @functools.cached_property  # bound to a fresh sandbox at every reset; the signature never changes
     def signature(self) -> inspect.Signature:
@@ -66,13 +83,16 @@ class Skill:
 SKILLS: dict[str, Skill] = {}
 
 
-def skill(group: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator that registers a function as a skill of ``group``."""
+def skill(group: str, tiers: tuple[str, ...] = TIERS) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator that registers a function as a skill of ``group``, offered in ``tiers``."""
     if group not in GROUPS:
         raise ValueError(f"unknown skill group {group!r}; groups are: {', '.join(GROUPS)}")
+    unknown = [t for t in tiers if t not in TIERS]
+    if unknown:
+        raise ValueError(f"unknown API tier(s) {unknown}; tiers are: {', '.join(TIERS)}")
 
     def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        SKILLS[function.__name__] = Skill(function.__name__, group, function)
+        SKILLS[function.__name__] = Skill(function.__name__, group, function, tuple(tiers))
         return function
 
     return register
@@ -85,9 +105,25 @@ def all_skills() -> list[Skill]:
     return sorted(SKILLS.values(), key=lambda s: GROUPS.index(s.group))
 
 
-def bind(context: Any) -> dict[str, Callable[..., Any]]:
-    """Every skill with its context bound: the functions code actions call (before copying)."""
-    return {s.name: _bound(s, context) for s in all_skills()}
+def skills_for(api: str = DEFAULT_API) -> list[Skill]:
+    """The skills API tier ``api`` offers, grouped in ``GROUPS`` order.
+
+    Raises:
+        UnknownNameError: ``api`` is not a tier; the message lists the tiers.
+    """
+    if api not in TIERS:
+        raise unknown_name_error("API tier", api, TIERS)
+    return [s for s in all_skills() if api in s.tiers]
+
+
+def has_object_state(api: str) -> bool:
+    """Whether tier ``api`` tells programs (and observations) which objects there are and where."""
+    return api in WITH_OBJECT_STATE
+
+
+def bind(context: Any, skills: Iterable[Skill] | None = None) -> dict[str, Callable[..., Any]]:
+    """Skills (default: every one) with their context bound: the functions code actions call (before copying)."""
+    return {s.name: _bound(s, context) for s in (all_skills() if skills is None else skills)}
 
 
 def _bound(s: Skill, context: Any) -> Callable[..., Any]:
@@ -102,9 +138,9 @@ def _bound(s: Skill, context: Any) -> Callable[..., Any]:
     return call
 
 
-def api_reference(skills: Iterable[Skill] | None = None) -> str:
-    """The API text a system prompt includes: every signature and docstring, by group."""
-    skills = list(skills) if skills is not None else all_skills()
+def api_reference(api: str = DEFAULT_API) -> str:
+    """The API text a system prompt includes: every signature and docstring of the tier's skills, by group."""
+    skills = skills_for(api)
     sections = []
     for group in GROUPS:
         members = [s for s in skills if s.group == group]
@@ -118,9 +154,9 @@ def api_reference(skills: Iterable[Skill] | None = None) -> str:
     return "\n\n".join(sections)
 
 
-def api_summary(skills: Iterable[Skill] | None = None) -> str:
-    """The API text of a compact system prompt: one line per skill, its call and what it does."""
-    skills = list(skills) if skills is not None else all_skills()
+def api_summary(api: str = DEFAULT_API) -> str:
+    """The API text of a compact system prompt: one line per skill of the tier, its call and what it does."""
+    skills = skills_for(api)
     return "\n".join(
         f"{s.name}{_format_signature(s.signature.replace(return_annotation=inspect.Signature.empty))}  # {s.summary}"
         for s in skills
@@ -139,6 +175,11 @@ def argument_schema(s: Skill) -> dict[str, Any]:
         if parameter.default is inspect.Parameter.empty:
             required.append(parameter.name)
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def argument_schemas(api: str = DEFAULT_API) -> dict[str, dict[str, Any]]:
+    """JSON Schema of every argument list in tier ``api``, by skill name."""
+    return {s.name: argument_schema(s) for s in skills_for(api)}
 
 
 def _json_type(annotation: Any) -> dict[str, Any]:

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from codeact_robot.envs.workspace import WORKSPACE, place_position
-from codeact_robot.skills.registry import skill
+from codeact_robot.skills.registry import WITH_OBJECT_STATE, skill
 from codeact_robot.skills.validation import as_name
 
 if TYPE_CHECKING:
     from codeact_robot.skills.context import SkillContext
 
 
-@skill("scene")
+@skill("scene", WITH_OBJECT_STATE)
 def get_object_names(ctx: SkillContext) -> list[str]:
     """Names of the objects the robot can see, sorted.
 
@@ -30,7 +30,7 @@ def get_object_names(ctx: SkillContext) -> list[str]:
     return ctx.perception.names()
 
 
-@skill("scene")
+@skill("scene", WITH_OBJECT_STATE)
 def get_object_position(ctx: SkillContext, name: str) -> np.ndarray:
     """Position of an object's centre (the centre of its bounding box).
 
@@ -49,7 +49,7 @@ def get_object_position(ctx: SkillContext, name: str) -> np.ndarray:
     return ctx.perception.locate(as_name(name)).position.copy()
 
 
-@skill("scene")
+@skill("scene", WITH_OBJECT_STATE)
 def get_object_orientation(ctx: SkillContext, name: str) -> tuple[float, float, float]:
     """Orientation of an object as (roll, pitch, yaw) in radians.
 
@@ -71,7 +71,7 @@ def get_object_orientation(ctx: SkillContext, name: str) -> tuple[float, float, 
     return ctx.perception.locate(as_name(name)).orientation
 
 
-@skill("scene")
+@skill("scene", WITH_OBJECT_STATE)
 def get_object_bbox(ctx: SkillContext, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Axis-aligned bounding box of an object.
 
@@ -109,7 +109,7 @@ def get_location(ctx: SkillContext, name: str) -> np.ndarray:
         ValueError: unknown place; the message lists the valid names.
 
     Example:
-        place(get_location("top left corner"))
+        x, y = get_location("top left corner"); move_to([x, y, 0.1])
     """
     return np.array(place_position(as_name(name, "place name")), dtype=float)
 

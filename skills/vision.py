@@ -1,4 +1,4 @@
-"""Vision skills: camera images and an OpenCV object detector (no simulator state)."""
+"""Vision skills: camera images, their calibration, and an OpenCV object detector (no simulator state)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from codeact_robot.errors import unknown_name_error
-from codeact_robot.skills.registry import skill
+from codeact_robot.skills.registry import WITH_OBJECT_STATE, skill
 from codeact_robot.skills.validation import as_name
 
 if TYPE_CHECKING:
@@ -57,6 +57,37 @@ def get_depth_image(ctx: SkillContext, camera: str = "front") -> np.ndarray:
 
 
 @skill("vision")
+def get_camera_info(ctx: SkillContext, camera: str = "front") -> dict[str, Any]:
+    """A camera's calibration: what turns a pixel and its depth into a world point.
+
+    A pixel (u, v) = (column, row) with depth d (from get_depth_image) is the point
+    p = d * inv(K) @ [u, v, 1] in the camera's frame (x right, y down, z forward), and
+    camera_to_world @ [*p, 1] in the world.
+
+    Args:
+        camera: "front" or "top".
+
+    Returns:
+        {"K": 3x3 intrinsic matrix in pixels, "camera_to_world": 4x4 transform,
+        "width": pixels, "height": pixels}; the matrices are np.ndarray.
+
+    Example:
+        info = get_camera_info("top"); depth = get_depth_image("top")
+        u, v = 160, 120; d = depth[v, u]
+        p = d * np.linalg.inv(info["K"]) @ [u, v, 1]
+        world = (info["camera_to_world"] @ [*p, 1])[:3]
+    """
+    frame = ctx.frame(_camera(ctx, camera))
+    height, width = frame.depth.shape
+    return {
+        "K": frame.intrinsics.copy(),
+        "camera_to_world": frame.extrinsics.copy(),
+        "width": int(width),
+        "height": int(height),
+    }
+
+
+@skill("vision", WITH_OBJECT_STATE)
 def detect_objects(ctx: SkillContext, camera: str = "front") -> list[dict[str, Any]]:
     """Find objects in one camera's RGB-D image by colour and shape (OpenCV).
 

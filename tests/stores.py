@@ -84,7 +84,7 @@ def _run(
         record = run_episode(env, backend, seed, options=options, on_turn=keep_image)
     finally:
         env.close()
-    result = episode_result(EpisodeKey(agent, task, seed, 0), llm.label, record, 1, tuple(images))
+    result = episode_result(EpisodeKey(agent, task, seed, 0), llm.label, env.config.api, record, 1, tuple(images))
     return store.write_episode(result, SUITE_HASH, run_id)
 
 
@@ -212,6 +212,7 @@ def synthetic_rows(
             repeat=0,
             split=TASKS[task].split,
             mode=agents[agent_index] if agents[agent_index] in ("codeact", "json", "text") else "codeact",
+            api="high",
             model="fake-model",
             outcome=OUTCOME_OF_KIND.get(kind, "done"),
             success=success,
@@ -258,6 +259,7 @@ def hand_result(
         repeat=repeat,
         split=TASKS[task].split,
         mode=mode,
+        api=facts.pop("api", "high"),
         model=facts.pop("model", "model-x"),
         outcome=OUTCOME_OF_KIND.get(kind, "done"),
         success=success,

@@ -34,6 +34,7 @@ PARSED_ONLY = {
     "codeact-robot eval --suite smoke --out runs/smoke": "--videos failures above runs the same suite",
     "codeact-robot view runs/smoke": "a server until Ctrl-C: test_viewer.py serves and stops it",
     "codeact-robot view runs/action-modes": "a server until Ctrl-C: test_viewer.py serves and stops it",
+    "codeact-robot run --task StackBlocks --agent reference --api pixels": "test_tiers.py: the expert at every tier",
     "codeact-robot studio --task StackBlocks": "a server until Ctrl-C: test_studio.py serves and drives it",
     'codeact-robot studio --scene \'{"blocks": ["red", "green"], "bowls": ["blue"]}\'': (
         "a server until Ctrl-C: test_studio.py serves and drives it"

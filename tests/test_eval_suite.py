@@ -147,7 +147,7 @@ def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
 
 
 def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
-    assert suite_names() == ["action-modes", "perception", "smoke", "tabletop"]
+    assert suite_names() == ["action-modes", "perception", "smoke", "tabletop", "tiers"]
     smoke = load_suite("smoke")
     assert smoke.tasks == tuple(TASKS) and smoke.seeds == (0, 1) and list(smoke.agents) == ["expert"]
     assert len(load_suite("tabletop").jobs()) == len(TASKS) * 20

@@ -163,7 +163,8 @@ def test_json_output_has_the_documented_shape(hand_store: Path) -> None:
     data = json.loads(result.stdout)
     assert set(data) == {"folder", "episodes", "skipped", "suites", "compared"}
     suite = data["suites"][0]
-    assert set(suite) == {"name", "suite_hash", "heldout", "episodes", "agents", "comparisons", "modes"}
+    assert set(suite) == {"name", "suite_hash", "heldout", "episodes", "agents", "comparisons", "modes", "tiers"}
+    assert suite["tiers"][0]["api"] == "high"
     agent = suite["agents"][0]
     assert agent["success"] == {
         "successes": 13,
@@ -226,10 +227,10 @@ def test_markdown_and_html_files_and_plots(hand_store: Path, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     markdown = md.read_text()
     assert (
-        "| a | codeact | model-x | 20 | 65.0% [43.3, 81.9] 13/20 | 100.0% [72.2, 100.0] | 30.0% [10.8, 60.3] | 1 |"
-        in markdown
+        "| a | codeact | high | model-x | 20 | 65.0% [43.3, 81.9] 13/20 | 100.0% [72.2, 100.0] | "
+        "30.0% [10.8, 60.3] | 1 |" in markdown
     )
-    assert "|---|---|---|---:|" in markdown
+    assert "|---|---|---|---|---:|" in markdown
     html = page.read_text()
     assert html.count("<img src='data:image/png;base64,") == 5
     assert "<script" not in html and not re.search(r"src=['\"](?!data:)", html)  # self-contained

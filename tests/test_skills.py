@@ -192,7 +192,7 @@ def test_camera_images_are_fresh_copies(world: TabletopWorld) -> None:
 def test_api_reference_documents_every_skill_from_one_registry() -> None:
     text = api_reference()
     skills = all_skills()
-    assert len(skills) == 23
+    assert len(skills) == 24
     for skill in skills:
         assert skill.header() in text
         assert "Example:" in skill.doc, f"{skill.name} has no example"

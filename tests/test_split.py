@@ -84,8 +84,9 @@ def test_an_escaped_program_can_ask_the_simulator_for_nothing_but_skills(escaped
     )
     _, reward, terminated, _, info = escaped.step(forged)
     assert info["restarted"] and reward == 0.0 and not terminated and not info["success"]
-    assert "WorkerCrash: the executor broke the protocol (a malformed finished message: success: Extra inputs" in (
-        info["error"]
+    assert (
+        "WorkerCrash: the executor broke the protocol (a malformed finished message: success: Extra inputs"
+        in (info["error"])
     )
     assert "the scene is as this action left it" in info["error"]
     assert positions(info) == positions(before)
@@ -207,7 +208,7 @@ def test_an_episode_runs_from_a_tree_only_its_owner_may_enter(tmp_path: Path) ->
         "env = CodeActEnv(task='PickPlace', renderer='tiny')\n"
         "env.reset(seed=0)\n"
         "p = env.instance.params\n"
-        "_, reward, _, _, info = env.step(f'print(pick_and_place({p[\"object\"]!r}, {p[\"target\"]!r}))')\n"
+        '_, reward, _, _, info = env.step(f\'print(pick_and_place({p["object"]!r}, {p["target"]!r}))\')\n'
         "env.close()\n"
         "print(json.dumps({'file': codeact_robot.__file__, 'reward': reward, 'stdout': info['stdout']}))\n"
     )
@@ -218,3 +219,49 @@ def test_an_episode_runs_from_a_tree_only_its_owner_may_enter(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"file": str(package / "__init__.py"), "reward": 1.0, "stdout": "True\n"}
+
+
+USER_NAMESPACE = ("unshare", "--user", "--map-root-user")
+NO_NOBODY = (
+    "import logging, sys\n"
+    "from codeact_robot.worker.client import WorkerClient, WorkerCrashed\n"
+    "from codeact_robot.worker.config import EnvConfig\n"
+    "logging.basicConfig(level=logging.WARNING, format='%(message)s', stream=sys.stdout)\n"
+    "worker = WorkerClient(EnvConfig(renderer='tiny', strict_isolation=sys.argv[1] == 'strict'))\n"
+    "try:\n"
+    "    worker.reset([], 0, [])\n"
+    "    print('printed', worker.execute('print(6 * 7)', 1).report.stdout.strip())\n"
+    "except WorkerCrashed as crash:\n"
+    "    print('refused', crash)\n"
+    "finally:\n"
+    "    worker.close()\n"
+)
+
+
+def in_a_user_namespace_without_nobody(mode: str) -> str:
+    done = subprocess.run(
+        [*USER_NAMESPACE, sys.executable, "-c", NO_NOBODY, mode], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def user_namespaces_missing() -> str | None:
+    try:
+        subprocess.run([*USER_NAMESPACE, "true"], check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.CalledProcessError) as error:
+        return str(error)
+    return None
+
+
+@pytest.mark.skipif(user_namespaces_missing() is not None, reason="no user namespaces here")
+def test_an_executor_that_cannot_become_nobody_says_so_once_and_strict_refuses() -> None:
+    # In a user namespace that maps only root, there is no nobody to become.
+    gap = "an unprivileged user (becoming nobody failed: [Errno 1] Operation not permitted)"
+    lines = in_a_user_namespace_without_nobody("lenient").splitlines()
+    assert lines == [f"episode executors run without full OS confinement: {gap}", "printed 42"]
+    refused = in_a_user_namespace_without_nobody("strict")
+    assert refused.strip() == (
+        "refused the executor could not start: WorkerCrash: the interpreter exited with code 1: "
+        f"codeact_robot.worker.confinement.ConfinementError: refusing to run the worker unconfined: {gap}"
+    )

@@ -39,6 +39,7 @@ def result(
         repeat=0,
         split="seen",
         mode="codeact",
+        api="high",
         model="reference",
         outcome=outcome,
         success=outcome == "success",
@@ -164,6 +165,21 @@ def test_a_store_that_lost_a_column_is_refused_by_name(store: ResultsStore, tmp_
     store.db.execute("ALTER TABLE episodes DROP COLUMN search_text")
     with pytest.raises(UsageError, match="is a damaged results store: episodes lacks search_text"):
         ResultsStore(tmp_path, read_only=True)
+
+
+def test_a_store_from_before_the_api_tiers_reads_as_high_and_gains_the_column_when_written(
+    store: ResultsStore, tmp_path: Path
+) -> None:
+    run = store.start_run(SUITE, {})
+    store.write_episode(result(seed=0), SUITE, run)
+    store.db.execute("ALTER TABLE episodes DROP COLUMN api")
+    reader = ResultsStore(tmp_path, read_only=True)
+    assert [row["api"] for row in reader.summaries()] == ["high"] and reader.distinct("api") == {"high": 1}
+    reader.close()
+    writer = ResultsStore(tmp_path)
+    writer.write_episode(result(seed=1, api="pixels"), SUITE, run)
+    assert [row["api"] for row in writer.summaries()] == ["high", "pixels"]
+    writer.close()
 
 
 def test_a_store_with_a_trigger_or_view_is_refused(store: ResultsStore, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from codeact_robot.sandbox.output import plain_text
-from codeact_robot.skills.registry import all_skills
+from codeact_robot.skills.registry import DEFAULT_API, skills_for
 
 OPEN, CLOSE = "<execute>", "</execute>"
 _BLOCK = re.compile(re.escape(OPEN) + r"(.*?)" + re.escape(CLOSE), re.DOTALL)
@@ -59,8 +59,8 @@ def format_reminder(mode: str, problem: str) -> str:
     )
 
 
-def parse_turn(text: str, mode: str) -> Turn:
-    """Parse one model turn in the given action mode.
+def parse_turn(text: str, mode: str, api: str = DEFAULT_API) -> Turn:
+    """Parse one model turn in the given action mode; JSON and text calls name a skill of tier ``api``.
 
     The turn's text is made encodable first: a lone surrogate (which no UTF-8 console,
     file or HTTP request can carry) becomes U+FFFD.
@@ -70,7 +70,10 @@ def parse_turn(text: str, mode: str) -> Turn:
     text = plain_text(text)
     if not text.strip():
         return Turn("malformed", text, note=format_reminder(mode, "Your reply was empty."))
-    return {"codeact": _codeact, "json": _json, "text": _text}[mode](text)
+    if mode == "codeact":
+        return _codeact(text)
+    names = {s.name for s in skills_for(api)}
+    return _json(text, names) if mode == "json" else _text(text, names)
 
 
 def cut_off_turn(text: str, mode: str, tokens: int | None) -> Turn:
@@ -116,17 +119,13 @@ def _unfenced(block: str) -> str:
     return fenced.group(1) if fenced else block
 
 
-def _skill_names() -> set[str]:
-    return {s.name for s in all_skills()}
-
-
 def _call(tool: str, args: list[Any] | None = None, kwargs: dict[str, Any] | None = None) -> str:
     """Source of a call with literal arguments (the program is just this call)."""
     parts = [repr(a) for a in args or []] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
     return f"{tool}({', '.join(parts)})"
 
 
-def _json(text: str) -> Turn:
+def _json(text: str, names: set[str]) -> Turn:
     decoder = json.JSONDecoder()
     found_brace = False
     for start in (m.start() for m in re.finditer(r"\{", text)):
@@ -136,15 +135,14 @@ def _json(text: str) -> Turn:
         except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict) and "tool" in value:
-            return _json_call(text, value)
+            return _json_call(text, value, names)
     if found_brace:
         return Turn("malformed", text, note=format_reminder("json", 'No JSON object with a "tool" key was found.'))
     return Turn("message", text)
 
 
-def _json_call(text: str, value: dict[str, Any]) -> Turn:
+def _json_call(text: str, value: dict[str, Any], names: set[str]) -> Turn:
     tool, args = value.get("tool"), value.get("args", {})
-    names = _skill_names()
     if not isinstance(tool, str) or tool not in names:
         problem = f"Unknown tool {tool!r}; tools are: {', '.join(sorted(names))}."
         return Turn("malformed", text, note=format_reminder("json", problem))
@@ -156,8 +154,7 @@ def _json_call(text: str, value: dict[str, Any]) -> Turn:
 _TEXT_CALL = re.compile(r"^\s*`?([A-Za-z_]\w*)\s*(?:,(.*?))?`?\s*$")
 
 
-def _text(text: str) -> Turn:
-    names = _skill_names()
+def _text(text: str, names: set[str]) -> Turn:
     for line in reversed(text.strip().splitlines()):
         match = _TEXT_CALL.match(line)
         if match and match.group(1) in names:

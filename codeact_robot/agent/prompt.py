@@ -10,7 +10,13 @@ from codeact_robot.envs.objects import COLOURS
 from codeact_robot.envs.tasks import TaskInstance, get_task
 from codeact_robot.envs.workspace import TABLE_PLACES, WORKSPACE
 from codeact_robot.sandbox.modules import build_modules
-from codeact_robot.skills.registry import all_skills, api_reference, api_summary, argument_schema
+from codeact_robot.skills.registry import (
+    DEFAULT_API,
+    api_reference,
+    api_summary,
+    argument_schemas,
+    has_object_state,
+)
 from codeact_robot.worker.config import Limits
 
 END_OF_TURN = "<|im_end|>"
@@ -28,11 +34,20 @@ def fill(template: str, **values: str) -> str:
     return template
 
 
-def action_format(mode: str) -> str:
-    """The format section for an action mode (for JSON, with every function's argument schema)."""
+TIER_NOTES = {
+    "high": "",
+    "primitive": "The arm moves only where move_to sends it: approach, grasp height, release and retreat are yours "
+    "to compute.\n",
+    "pixels": "No function reports objects: find them in the camera images (colour, depth, and the cameras' "
+    "calibration from get_camera_info), and the arm moves only where move_to sends it.\n",
+}
+
+
+def action_format(mode: str, api: str = DEFAULT_API) -> str:
+    """The format section for an action mode (for JSON, with every function's argument schema in the tier)."""
     text = read_text(f"prompts/format_{mode}.md").strip()
     if mode == "json":
-        schemas = "\n".join(f"- {s.name}: {json.dumps(argument_schema(s))}" for s in all_skills())
+        schemas = "\n".join(f"- {name}: {json.dumps(schema)}" for name, schema in argument_schemas(api).items())
         text = fill(text, schemas=schemas)
     return text
 
@@ -43,6 +58,7 @@ def system_prompt(
     limits: Limits,
     learned: Sequence[str] = (),
     style: str = DEFAULT_PROMPT,
+    api: str = DEFAULT_API,
 ) -> str:
     """The whole system prompt of an episode.
 
@@ -54,6 +70,7 @@ def system_prompt(
             first docstring line each), listed after the built-in API.
         style: ``"full"`` (every function's docstring) or ``"compact"`` (one line per
             function, fewer words: for models with a 4k context).
+        api: the API tier whose skills the prompt documents.
     """
     task_rules = get_task(instance.task).rules if instance is not None else ""
     rules = f"- {task_rules}\n" if task_rules else ""
@@ -66,12 +83,14 @@ def system_prompt(
         workspace=WORKSPACE.describe(),
         colours=", ".join(COLOURS),
         places=", ".join(f'"{p}"' for p in TABLE_PLACES),
-        api=api_summary() if style == "compact" else api_reference(),
+        api=api_summary(api) if style == "compact" else api_reference(api),
+        tier_note=TIER_NOTES[api],
+        scene_note="" if has_object_state(api) else " (objects are not listed at this API tier)",
         learned_skills=learned_text,
         time_limit=f"{limits.time_limit_s:g} s",
         sim_limit=f"{limits.max_sim_s:g} s",
         max_output=str(limits.max_output_chars),
         modules=", ".join(sorted(build_modules(0))),
         task_rules=rules,
-        format=action_format(mode),
+        format=action_format(mode, api),
     )

@@ -26,6 +26,7 @@ from codeact_robot.agent.prompt import STOP_SEQUENCES, system_prompt
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.configs import DEFAULT_PROMPT
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs.imaging import CAMERA_CAPTIONS
 from codeact_robot.llm.base import LLMBackend, LLMError, Message, message_text
 
 TurnCallback = Callable[[TurnRecord], None]
@@ -98,7 +99,8 @@ class Session:
         instance = self.env.instance
         assert instance is not None
         text = observation["text"]
-        prompt = system_prompt(self.mode, instance, self.env.config.limits, self.info["skills"], self.prompt)
+        config = self.env.config
+        prompt = system_prompt(self.mode, instance, config.limits, self.info["skills"], self.prompt, config.api)
         self.messages = [{"role": "system", "content": prompt}, self._user(text, observation["rgb"])]
         self.record = EpisodeRecord(
             config=self.config,
@@ -142,7 +144,7 @@ class Session:
             if completion.finish_reason == "length":
                 turn = cut_off_turn(completion.text, self.mode, completion.completion_tokens)
             else:
-                turn = parse_turn(completion.text, self.mode)
+                turn = parse_turn(completion.text, self.mode, self.env.config.api)
             record = self._open_turn(
                 turn,
                 llm_s=completion.latency_s,
@@ -286,7 +288,10 @@ class Session:
             return {"role": "user", "content": text}
         return {
             "role": "user",
-            "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": _data_url(rgb)}}],
+            "content": [
+                {"type": "text", "text": f"{text}\nImage: {CAMERA_CAPTIONS['front']}"},
+                {"type": "image_url", "image_url": {"url": _data_url(rgb)}},
+            ],
         }
 
 

@@ -12,6 +12,7 @@ from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import (
     SKIP_MODEL_CHECK_HELP,
     add_api_key_option,
+    add_api_option,
     add_command,
     add_video_camera_option,
     positive_int,
@@ -94,6 +95,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="record videos of no episode, of the failed ones or of all, into DIR/videos (default: %(default)s)",
     )
     add_video_camera_option(parser)
+    add_api_option(parser, "each agent's own")
     parser.set_defaults(handler=eval_command)
 
 
@@ -104,6 +106,8 @@ def eval_command(args: argparse.Namespace) -> int:
     if args.video_camera and args.videos == "none":
         raise UsageError("--video-camera chooses what the videos show; give --videos failures or --videos all too")
     suite = load_suite(args.suite, args.api_key_env).with_endpoint(args.llm, args.model, args.engine)
+    if args.api:
+        suite = suite.with_api(args.api)
     options = EvalOptions(
         workers=args.workers,
         max_in_flight=args.max_in_flight,

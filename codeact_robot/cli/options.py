@@ -167,6 +167,7 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         help="attach the front camera image to every observation, for multimodal models (default: off)",
     )
     world = parser.add_argument_group("environment")
+    add_api_option(world)
     world.add_argument(
         "--perception",
         choices=_choices(EnvConfig, "perception"),
@@ -202,6 +203,21 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         help="refuse to run code unless the worker can confine itself (Landlock, seccomp) (default: off)",
     )
     add_render_options(world, defaults=False)
+
+
+def add_api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: str | None = None) -> None:
+    """``--api TIER``: the skills programs see.
+
+    Args:
+        parser: where to add it.
+        default: the default to state in the help (None: the environment's).
+    """
+    parser.add_argument(
+        "--api",
+        choices=_choices(EnvConfig, "api"),
+        help="the API tier programs see: high (every skill), primitive (no pick/place/push/go_home), "
+        f"pixels (primitive without object state) (default: {default or EnvConfig().api})",
+    )
 
 
 def _choices(model: type[Any], field: str) -> list[str]:

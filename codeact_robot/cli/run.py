@@ -166,7 +166,7 @@ def _episode(
     """
     status = StatusLine(console, enabled=chatty)
     view: ConversationView | None = None
-    with closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode)) as llm:
+    with closing(make_backend(config.llm, env.instance_for(config.seed), config.agent.mode, config.env.api)) as llm:
 
         def on_phase(phase: Phase) -> None:
             turn = f"turn {env.turn + 1}/{env.budget} · " if phase != "reset" else ""

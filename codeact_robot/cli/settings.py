@@ -168,6 +168,7 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
         "task": args.task,
         "seed": args.seed,
         "env": {
+            "api": args.api,
             "perception": args.perception,
             "colours": args.colours,
             "camera_size": args.size,

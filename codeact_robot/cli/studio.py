@@ -118,7 +118,7 @@ def studio_command(args: argparse.Namespace) -> int:
 
 
 class StudioViewer:
-    """"Open in the viewer": the studio's episodes in a results store of their own, served by the episode viewer."""
+    """ "Open in the viewer": the studio's episodes in a results store of their own, served by the episode viewer."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="codeact-studio-"))

@@ -19,6 +19,7 @@ from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import skill_index
 from codeact_robot.library.rules import SkillRejected, program_using
 from codeact_robot.library.skill import LearnedSkill, Provenance, default_library_folder, now
+from codeact_robot.skills.registry import has_object_state
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import MAX_ERROR_CHARS, ActionReport, ScenePose, WorkerReply
@@ -113,6 +114,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
             raise UsageError(f"unknown render_mode {render_mode!r}; render modes are: None, rgb_array")
         self.config = (config or EnvConfig()).with_overrides(overrides)
         self.task = get_task(task)
+        self._object_state = has_object_state(self.config.api)  # observations name objects only where the API does
         self.task.instance(0, None, self.config.colours)  # fail now on a colour split the task cannot use
         self.render_mode = render_mode
         self.model = model
@@ -162,7 +164,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         self._offered, sources = self._retrieve(self.instance.instruction)
         reply = start_episode(self.worker, self.instance, sources)
         self._last = reply
-        text = task_message(self.instance.instruction, reply.scene, self.budget, reply.notes)
+        text = task_message(self.instance.instruction, reply.scene, self.budget, reply.notes, self._object_state)
         return self._observation(text, reply), self._info(reply)
 
     def step(self, action: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
@@ -192,10 +194,10 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         terminated = (success and self.config.end_on_success) or reply.report.done
         truncated = not terminated and self.turn >= self.budget
         info["outcome"] = _outcome(success, reply.report.done) if terminated or truncated else None
-        notes = refused + (
+        notes = [*reply.notes, *refused] + (
             [f"The episode ends: {info['outcome'].replace('_', ' ')}."] if terminated or truncated else []
         )
-        text = format_observation(reply.report, reply.scene, self.budget - self.turn, notes)
+        text = format_observation(reply.report, reply.scene, self.budget - self.turn, notes, self._object_state)
         return self._observation(text, reply), float(success), terminated, truncated, info
 
     def step_without_action(self, note: str) -> tuple[dict[str, Any], float, bool, bool, dict[str, Any]]:
@@ -210,7 +212,7 @@ class CodeActEnv(gym.Env[dict[str, Any], str]):
         info = self._info(last, ActionReport())
         info["outcome"] = "turn_limit" if truncated else None
         notes = [note] + (["The episode ends: turn limit."] if truncated else [])
-        text = format_observation(None, last.scene, self.budget - self.turn, notes)
+        text = format_observation(None, last.scene, self.budget - self.turn, notes, self._object_state)
         return self._observation(text, last), float(info["success"]), False, truncated, info
 
     def render_video(self, poses: Sequence[ScenePose]) -> list[np.ndarray]:

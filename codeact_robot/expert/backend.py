@@ -8,6 +8,7 @@ from typing import Any
 from codeact_robot.envs.tasks import TaskInstance
 from codeact_robot.expert.programs import reference_program, solve_call
 from codeact_robot.llm.base import Completion, LLMBackend, Message, cut_at_stop
+from codeact_robot.skills.registry import DEFAULT_API
 
 
 class ExpertBackend(LLMBackend):
@@ -21,6 +22,7 @@ class ExpertBackend(LLMBackend):
 
     Args:
         instance: the episode it solves; only its instruction's parameters are used.
+        api: the API tier the program is written against (its prelude defines the rest).
 
     Raises:
         UsageError: the task has no reference program (the free scene).
@@ -28,9 +30,9 @@ class ExpertBackend(LLMBackend):
 
     name = "reference"
 
-    def __init__(self, instance: TaskInstance) -> None:
+    def __init__(self, instance: TaskInstance, api: str = DEFAULT_API) -> None:
         self.instance = instance
-        self._program = reference_program(instance)
+        self._program = reference_program(instance, api)
         self._call = solve_call(instance)
         self._defined = False
 

@@ -59,6 +59,31 @@ def time_message(seconds: float) -> str:
     return f"TimeoutError: the code ran longer than {seconds:g} s and was stopped"
 
 
+class _Hold:
+    """Whether the wall-clock limit's interruption is held, and the one it holds."""
+
+    active = False
+    pending: LimitExceeded | None = None
+
+
+@contextlib.contextmanager
+def interruption_held() -> Iterator[None]:
+    """Hold the wall-clock limit's interruption until the block ends, then raise it.
+
+    For an exchange with another process that must not be cut in half (a skill call).
+    Blocking the signal would not do: it is delivered to whichever thread has it
+    unblocked, and Python runs the handler in the main thread all the same.
+    """
+    _Hold.active = True
+    try:
+        yield
+    finally:
+        _Hold.active = False
+        pending, _Hold.pending = _Hold.pending, None
+    if pending is not None:
+        raise pending
+
+
 @contextlib.contextmanager
 def wall_clock_limit(seconds: float) -> Iterator[None]:
     """Raise :class:`LimitExceeded` in the main thread once ``seconds`` have passed.
@@ -71,7 +96,11 @@ def wall_clock_limit(seconds: float) -> Iterator[None]:
 
     def interrupt(signum: int, frame: Any) -> None:
         if active:
-            raise LimitExceeded("time", time_message(seconds))
+            stop = LimitExceeded("time", time_message(seconds))
+            if _Hold.active:
+                _Hold.pending = stop
+                return
+            raise stop
 
     previous = signal.signal(signal.SIGALRM, interrupt)
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)

@@ -20,7 +20,9 @@ untrusted: a message that breaks these rules raises :class:`ChannelError`.
 from __future__ import annotations
 
 import json
+import math
 import struct
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Annotated, Any, Literal
 
@@ -28,6 +30,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codeact_robot.sandbox.skill_rule import MAX_SKILL_CHARS
+from codeact_robot.skills.episode import MAX_SAID, MAX_SAID_CHARS
 from codeact_robot.worker.protocol import (
     MAX_ERROR_CHARS,
     MAX_NAME_CHARS,
@@ -60,8 +63,6 @@ RAISABLE = {
     )
 }  # fmt: skip
 """The exceptions a skill's ``raise`` recreates in the executor; any other arrives as RuntimeError."""
-LOCAL_SKILLS = frozenset({"save_skill"})
-"""Skills the executor answers itself: they take a program's own function, which stays there."""
 _LENGTH = struct.Struct("!I")
 
 
@@ -73,20 +74,53 @@ class _Plain(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class Start(_Plain):
-    """Simulator -> executor: start the episode's sandbox."""
+@dataclass(frozen=True)
+class Start:
+    """Simulator -> executor: start the episode's sandbox (seeded), loading these learned skills.
 
-    op: Literal["start"]
+    Checked by hand rather than by a schema library: sources and programs are any Python
+    text, lone surrogates included, which the sandbox reports as an ordinary error.
+    """
+
     seed: int
-    skills: tuple[Annotated[str, Field(max_length=MAX_SKILL_CHARS)], ...] = Field((), max_length=MAX_SKILLS)
+    skills: tuple[str, ...] = ()
+
+    def header(self) -> dict[str, Any]:
+        return {"op": "start", "seed": self.seed, "skills": list(self.skills)}
+
+    @classmethod
+    def of(cls, header: dict[str, Any]) -> Start:
+        _keys(header, {"op", "seed", "skills"})
+        seed, skills = header["seed"], header["skills"]
+        if type(seed) is not int or type(skills) is not list or len(skills) > MAX_SKILLS:
+            raise ChannelError(f"a start message needs an integer seed and at most {MAX_SKILLS} skill sources")
+        if not all(type(source) is str and len(source) <= MAX_SKILL_CHARS for source in skills):
+            raise ChannelError(f"a skill source must be a string of at most {MAX_SKILL_CHARS} characters")
+        return cls(seed, tuple(skills))
 
 
-class Run(_Plain):
-    """Simulator -> executor: run one program."""
+@dataclass(frozen=True)
+class Run:
+    """Simulator -> executor: run one program (checked by hand, as :class:`Start`)."""
 
-    op: Literal["run"]
-    code: str = Field(max_length=MAX_CODE_CHARS)
-    turn: int = Field(ge=0)
+    code: str
+    turn: int
+
+    def header(self) -> dict[str, Any]:
+        return {"op": "run", "code": self.code, "turn": self.turn}
+
+    @classmethod
+    def of(cls, header: dict[str, Any]) -> Run:
+        _keys(header, {"op", "code", "turn"})
+        code, turn = header["code"], header["turn"]
+        if type(code) is not str or len(code) > MAX_CODE_CHARS or type(turn) is not int or turn < 0:
+            raise ChannelError(f"a run message needs a program of at most {MAX_CODE_CHARS} characters and a turn")
+        return cls(code, turn)
+
+
+def _keys(header: dict[str, Any], expected: set[str]) -> None:
+    if set(header) != expected:
+        raise ChannelError(f"a {header['op']} message must have exactly the fields {sorted(expected)}")
 
 
 class Started(_Plain):
@@ -99,8 +133,8 @@ class Started(_Plain):
 class Finished(_Plain):
     """Executor -> simulator: what a program did, as the executor saw it.
 
-    Skill calls the simulator served it counts itself; ``local_calls`` are the calls the
-    executor answered alone (``save_skill``).
+    Skill calls the simulator served it counts itself; ``local_calls`` are the calls of
+    the episode skills (``say``, ``done``, ``save_skill``), which the executor answers alone.
     """
 
     op: Literal["finished"]
@@ -110,13 +144,19 @@ class Finished(_Plain):
     error_type: Annotated[str, Field(max_length=MAX_NAME_CHARS)] | None = None
     limit: Literal["time", "sim_steps", "memory", "recursion", "stopped"] | None = None
     origin: Literal["syntax", "sandbox", "skill", "program", "limit"] | None = None
+    said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
+    done: bool = False
     local_calls: int = Field(0, ge=0)
     duration_s: float = Field(0.0, ge=0)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
 
 
-_SIMULATOR_MESSAGES = {"start": Start, "run": Run}
-_EXECUTOR_MESSAGES = {"started": Started, "finished": Finished}
+_MESSAGES: dict[str, Any] = {
+    "start": Start.of,
+    "run": Run.of,
+    "started": Started.model_validate,
+    "finished": Finished.model_validate,
+}
 
 
 # --- values -----------------------------------------------------------------------------------
@@ -216,7 +256,7 @@ def _array(body: Any, buffers: _Buffers) -> np.ndarray:
     dtype, shape = np.dtype(body[0]), body[1]
     if len(shape) > MAX_DIMENSIONS or not all(type(n) is int and 0 <= n <= MAX_ANSWER_BYTES for n in shape):
         raise ChannelError(f"an array shape must be at most {MAX_DIMENSIONS} sizes >= 0")
-    size = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    size = math.prod(shape) * dtype.itemsize
     return np.frombuffer(buffers.take(size), dtype=dtype).reshape(shape).copy()
 
 
@@ -259,9 +299,9 @@ def receive_message(connection: Connection, limit: int) -> tuple[dict[str, Any],
     return header, _Buffers(frame[_LENGTH.size + length :])
 
 
-def send_model(connection: Connection, message: _Plain) -> None:
+def send_model(connection: Connection, message: Start | Run | Started | Finished) -> None:
     """Send one of the checked messages (:class:`Start`, :class:`Run`, :class:`Started`, :class:`Finished`)."""
-    send_message(connection, message.model_dump(mode="json"))
+    send_message(connection, message.header() if isinstance(message, Start | Run) else message.model_dump(mode="json"))
 
 
 def checked(header: dict[str, Any], expected: tuple[str, ...]) -> Any:
@@ -271,11 +311,10 @@ def checked(header: dict[str, Any], expected: tuple[str, ...]) -> Any:
         ChannelError: another op, or fields that break the message's schema.
     """
     op = header["op"]
-    model = {**_SIMULATOR_MESSAGES, **_EXECUTOR_MESSAGES}.get(op) if op in expected else None
-    if model is None:
+    if op not in expected or op not in _MESSAGES:
         raise ChannelError(f"a {op[:20]!r} message where {' or '.join(expected)} was expected")
     try:
-        return model.model_validate(header)
+        return _MESSAGES[op](header)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])

@@ -15,6 +15,7 @@ that keeps dying ends the episode with :class:`WorkerCrashed`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shutil
@@ -87,7 +88,8 @@ class _Executor:
         self.channel, executor_end = socket.socketpair()
         self.child = ChildProcess(command, [executor_end.fileno()], [str(executor_end.fileno())])
         executor_end.close()
-        self.child.connection.send_bytes(config.model_dump_json().encode())
+        with contextlib.suppress(OSError):  # it died at once: ready() says why
+            self.child.connection.send_bytes(config.model_dump_json().encode())
 
     def ready(self) -> Hello:
         """Its hello, once it has imported everything and confined itself.
@@ -180,6 +182,8 @@ class WorkerClient:
         if self._terminated:
             raise WorkerCrashed("the worker was stopped: the evaluation it ran for is ending")
         if not self.alive:
+            if self._spare is None:  # it imports while the simulator does
+                self._spare = _Executor(self.executor_command, self.config)
             with self.gate:
                 self._start()
         try:
@@ -211,11 +215,14 @@ class WorkerClient:
             executor.channel.close()  # the simulator holds its end now
 
     def _next_executor(self) -> _Executor:
-        """The spare executor (or a new one), ready; a new spare starts meanwhile."""
-        executor = self._spare or _Executor(self.executor_command, self.config)
+        """The spare executor (or a new one), ready; then the next spare starts, to import while the episode runs."""
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.child.alive:  # ended meanwhile (terminate(), a stray signal)
+            spare.kill()
+            spare = None
+        executor = spare or _Executor(self.executor_command, self.config)
+        _report_gaps("executors", executor.ready())
         self._spare = _Executor(self.executor_command, self.config)
-        hello = executor.ready()
-        _report_gaps("executors", hello)
         return executor
 
     def watch(self, live: LiveView | None, on_pose: PoseCallback | None = None) -> None:
@@ -422,9 +429,7 @@ class WorkerClient:
             shutil.rmtree(self._scratch, ignore_errors=True)
         self._simulator = self._executor = self._scratch = None
 
-    def _checked(
-        self, verb: str, timeout: float, on_pose: PoseCallback | None = None, **payload: Any
-    ) -> WorkerReply:
+    def _checked(self, verb: str, timeout: float, on_pose: PoseCallback | None = None, **payload: Any) -> WorkerReply:
         assert self._simulator is not None
         connection = self._simulator.connection
 

@@ -14,6 +14,7 @@ from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMod
 from codeact_robot.envs.objects import DEFAULT_SPLIT
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import UsageError, settings_error, unknown_name_error
+from codeact_robot.skills.registry import DEFAULT_API, ApiTier
 
 Camera = Literal["front", "top"]
 VideoCamera = Literal["front", "top", "both"]
@@ -46,6 +47,32 @@ class Limits(BaseModel):
         return self.max_sim_steps / SIM_RATE_HZ
 
 
+class PhysicsConfig(BaseModel):
+    """Imperfect physics, each effect deterministic per episode seed; all off (0) by default.
+
+    Attributes:
+        grasp_slip: probability that a grasp slips: the fingers close on the object, and it
+            stays behind when the arm moves (``pick`` returns False, ``is_holding`` is false).
+        state_noise: standard deviation, metres, of the offset added to every object
+            position and box a program (and the skills) read; one offset per object per scene change.
+        variation: relative variation of every object's mass and friction (uniform in ±variation).
+        disturbance: probability per turn that a visible block or cup is nudged 4-8 cm
+            (or knocked off a tower) after the program ends; the next observation shows it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    grasp_slip: float = Field(0.0, ge=0.0, le=1.0)
+    state_noise: float = Field(0.0, ge=0.0, le=0.05)
+    variation: float = Field(0.0, ge=0.0, le=0.5)
+    disturbance: float = Field(0.0, ge=0.0, le=1.0)
+
+    @property
+    def perfect(self) -> bool:
+        """Whether every effect is off."""
+        return not any(self.model_dump().values())
+
+
 class EnvConfig(BaseModel):
     """Settings of a CodeAct environment and of its episode worker.
 
@@ -73,6 +100,9 @@ class EnvConfig(BaseModel):
             library skills they call); 0 turns the library off, ``save_skill`` included.
         strict_isolation: refuse to run when the worker cannot confine itself at the OS
             level (Landlock, seccomp); otherwise it says so once and runs.
+        api: the API tier programs see: ``"high"`` (every skill), ``"primitive"`` (no
+            compound motions) or ``"pixels"`` (primitive without object state).
+        physics: imperfect physics (:class:`PhysicsConfig`); perfect by default.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,6 +120,8 @@ class EnvConfig(BaseModel):
     skill_library: str | None = None
     skills_top_k: int = Field(5, ge=0, le=100)
     strict_isolation: bool = False
+    api: ApiTier = DEFAULT_API
+    physics: PhysicsConfig = Field(default_factory=PhysicsConfig)
 
     @property
     def video_size(self) -> tuple[int, int]:
@@ -125,8 +157,8 @@ class EnvConfig(BaseModel):
         for name, value in overrides.items():
             if name in Limits.model_fields:
                 data["limits"][name] = value
-            elif name == "limits" and isinstance(value, dict):
-                data["limits"].update(value)
+            elif name in ("limits", "physics") and isinstance(value, dict):
+                data[name].update(value)
             else:
                 data[name] = value
         try:

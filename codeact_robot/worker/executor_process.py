@@ -19,12 +19,13 @@ import types
 from multiprocessing.connection import Connection
 from typing import Any
 
-from codeact_robot.sandbox.executor import ActionResult, Sandbox
+from codeact_robot.sandbox.executor import Sandbox
 from codeact_robot.sandbox.limits import cap_memory
+from codeact_robot.sandbox.output import plain_text
 from codeact_robot.sandbox.skill_rule import SkillRejected, check_skill_source
-from codeact_robot.skills import all_skills
+from codeact_robot.skills import all_skills, bind, skills_for
+from codeact_robot.skills.episode import EPISODE_SKILLS, EpisodeTalk
 from codeact_robot.worker.channel import (
-    LOCAL_SKILLS,
     MAX_ANSWER_BYTES,
     Finished,
     Run,
@@ -36,7 +37,7 @@ from codeact_robot.worker.channel import (
 )
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.confinement import confine, runtime_paths
-from codeact_robot.worker.executor_stubs import SkillChannel, signed_as, skill_stubs
+from codeact_robot.worker.executor_stubs import SkillChannel, skill_stubs
 from codeact_robot.worker.protocol import MAX_ERROR_CHARS, MAX_NAME_CHARS, MAX_SAVED_SKILLS, Hello, SavedSkill
 
 
@@ -51,12 +52,13 @@ class ExecutorEpisode:
 
     def __init__(self, config: EnvConfig, channel: SkillChannel, seed: int) -> None:
         self.config = config
-        every = all_skills()
-        skills = skill_stubs([s for s in every if s.name not in LOCAL_SKILLS], channel)
-        skills.update({s.name: signed_as(s, self.save_skill) for s in every if s.name == "save_skill"})
+        every = skills_for(config.api)  # the tier's skills only: the namespace, help() and dir() show those
+        self.channel = channel
+        self.talk = EpisodeTalk(self.save_skill if config.skills_top_k else None)
+        local = bind(self.talk, [s for s in every if s.name in EPISODE_SKILLS])
+        skills = {**skill_stubs([s for s in every if s.name not in EPISODE_SKILLS], channel), **local}
         self.sandbox = Sandbox(skills, config.limits, seed)
         self.saved: list[SavedSkill] = []
-        self.local_calls = 0
 
     def load(self, sources: tuple[str, ...]) -> tuple[str, ...]:
         """Load learned skills (each runs only its ``def``); notes on those that did not load."""
@@ -76,15 +78,26 @@ class ExecutorEpisode:
     def run(self, code: str, turn: int) -> Finished:
         """Run one program (turn ``turn``) and say what it did."""
         self.saved.clear()
-        self.local_calls = 0
+        self.talk.start_action()
+        remote = self.channel.calls
         result = self.sandbox.run(code, f"<action {int(turn)}>")
-        return _finished(result, self.local_calls, tuple(self.saved))
+        return Finished(
+            op="finished",
+            stdout=result.stdout,
+            stdout_cut=result.stdout_cut,
+            error=_clip(result.error),
+            error_type=result.error_type[:MAX_NAME_CHARS] if result.error_type else None,  # a program's class name
+            limit=result.limit,
+            origin=result.origin,
+            said=tuple(plain_text(message) for message in self.talk.said),
+            done=self.talk.done_requested,
+            local_calls=result.skill_calls - (self.channel.calls - remote),
+            duration_s=result.duration_s,
+            saved_skills=tuple(self.saved),
+        )
 
     def save_skill(self, function: Any) -> str:
         """``save_skill(f)``: hand a function the program defined to the host, which stores it."""
-        self.local_calls += 1
-        if not self.config.skills_top_k:
-            raise RuntimeError("this episode has no skill library to save to (skills_top_k is 0)")
         sandbox = self.sandbox
         if type(function) is not types.FunctionType or function.__globals__ is not sandbox.namespace:
             raise TypeError("save_skill needs a function you defined with def in a code action")
@@ -100,21 +113,6 @@ class ExecutorEpisode:
             raise ValueError(f"at most {MAX_SAVED_SKILLS} skills can be saved by one code action")
         self.saved.append(SavedSkill(name=name, source=source))
         return f"saved skill {name}; once it is verified, later episodes can call it"
-
-
-def _finished(result: ActionResult, local_calls: int, saved: tuple[SavedSkill, ...]) -> Finished:
-    return Finished(
-        op="finished",
-        stdout=result.stdout,
-        stdout_cut=result.stdout_cut,
-        error=_clip(result.error),
-        error_type=result.error_type[:MAX_NAME_CHARS] if result.error_type else None,  # a program's class name
-        limit=result.limit,
-        origin=result.origin,
-        local_calls=local_calls,
-        duration_s=result.duration_s,
-        saved_skills=saved,
-    )
 
 
 def _clip(error: str | None) -> str | None:

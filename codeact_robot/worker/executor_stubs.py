@@ -9,13 +9,12 @@ limit of the simulator (steps, time) stops the program as a limit of the sandbox
 
 from __future__ import annotations
 
-import signal
 import sys
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from typing import Any
 
-from codeact_robot.sandbox.limits import LimitExceeded
+from codeact_robot.sandbox.limits import LimitExceeded, interruption_held
 from codeact_robot.skills.registry import Skill
 from codeact_robot.worker.channel import (
     MAX_ANSWER_BYTES,
@@ -27,8 +26,6 @@ from codeact_robot.worker.channel import (
     receive_message,
     send_message,
 )
-
-_ALARM = {signal.SIGALRM}
 
 
 class SimulatorLost(BaseException):
@@ -47,12 +44,13 @@ class SkillChannel:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
+        self.calls = 0  # calls sent or attempted (the simulator counts the ones it served)
 
     def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Call skill ``name`` in the simulator and return its answer.
 
-        The wall-clock limit's signal waits until the answer is in (the simulator stops the
-        skill at the same limit), so the channel never falls out of step.
+        The wall-clock limit's interruption waits until the answer is in (the simulator stops
+        the skill at the same limit), so the channel never falls out of step.
 
         Raises:
             TypeError, ValueError: an argument that cannot cross (an object of a program's
@@ -60,6 +58,7 @@ class SkillChannel:
             LimitExceeded: the action reached the simulator's step or time limit.
             SimulatorLost: the simulator went away or answered out of the rules.
         """
+        self.calls += 1
         buffers: list[memoryview] = []
         header = {
             "op": "call",
@@ -70,14 +69,12 @@ class SkillChannel:
         size = sum(len(b) for b in buffers)
         if size > MAX_CALL_BYTES:
             raise ValueError(f"the arguments of {name}() are {size} bytes; at most {MAX_CALL_BYTES} can be passed")
-        signal.pthread_sigmask(signal.SIG_BLOCK, _ALARM)
-        try:
-            send_message(self.connection, header, buffers)
-            answer, data = receive_message(self.connection, MAX_ANSWER_BYTES)
-        except (ChannelError, EOFError, OSError) as error:
-            raise SimulatorLost(f"the simulator did not answer {name}(): {error}") from None
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _ALARM)
+        with interruption_held():
+            try:
+                send_message(self.connection, header, buffers)
+                answer, data = receive_message(self.connection, MAX_ANSWER_BYTES)
+            except (ChannelError, EOFError, OSError) as error:
+                raise SimulatorLost(f"the simulator did not answer {name}(): {error}") from None
         printed = answer.get("printed")
         if type(printed) is str and printed:
             sys.stdout.write(printed)
@@ -110,14 +107,9 @@ def skill_stubs(skills: Iterable[Skill], channel: SkillChannel) -> dict[str, Cal
 
 def _stub(s: Skill, channel: SkillChannel) -> Callable[..., Any]:
     name = s.name
-    return signed_as(s, lambda *args, **kwargs: channel.call(name, args, kwargs))
-
-
-def signed_as(s: Skill, implementation: Callable[..., Any]) -> Callable[..., Any]:
-    """A function that runs ``implementation`` under the skill's name, docstring and signature."""
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        return implementation(*args, **kwargs)
+        return channel.call(name, args, kwargs)
 
     call.__name__ = call.__qualname__ = s.name
     call.__doc__ = s.function.__doc__

@@ -22,10 +22,11 @@ from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.sandbox.limits import LimitExceeded, StepBudget, time_message
 from codeact_robot.sandbox.output import CappedOutput, plain_text
-from codeact_robot.skills import bind
+from codeact_robot.skills import bind, skills_for
 from codeact_robot.skills.context import SkillContext
+from codeact_robot.skills.episode import EPISODE_SKILLS
+from codeact_robot.skills.imperfections import Imperfections
 from codeact_robot.worker.channel import (
-    LOCAL_SKILLS,
     MAX_CALL_BYTES,
     RAISABLE,
     ChannelError,
@@ -76,10 +77,14 @@ class ExecutorLost(Exception):
 class _Episode:
     """One episode's skills, step budget and recordings; ended before the next episode's scene exists."""
 
-    def __init__(self, runtime: SimulatorRuntime) -> None:
+    def __init__(self, runtime: SimulatorRuntime, seed: int) -> None:
         config = runtime.config
-        self.context = SkillContext(runtime.world, config.perception)
-        self.skills = {name: f for name, f in bind(self.context).items() if name not in LOCAL_SKILLS}
+        imperfections = None if config.physics.perfect else Imperfections(seed, **config.physics.model_dump())
+        if imperfections is not None:  # the world was just built (or rebuilt): the same factors again
+            imperfections.vary(runtime.world)
+        self.context = SkillContext(runtime.world, config.perception, imperfections=imperfections)
+        # The tier is enforced here: an executor that escaped its sandbox can call only what is served.
+        self.skills = bind(self.context, [s for s in skills_for(config.api) if s.name not in EPISODE_SKILLS])
         self.budget = StepBudget(config.limits.max_sim_steps, config.limits.max_sim_s)
         self.deadline = float("inf")  # time.monotonic() at which the running action's time is up
         self.poses: list[ScenePose] = []
@@ -121,14 +126,14 @@ class SimulatorRuntime:
         """
         self._episode = None
         self.world.build([ObjectPlacement.from_dict(p) for p in placements])
-        self._episode = _Episode(self)
+        self._episode = _Episode(self, seed)
         return self.attach(channel, seed, skills)
 
     def restore(self, state: dict[str, Any], channel: Connection, seed: int, skills: list[str]) -> WorkerReply:
         """Put the world into ``state`` and attach a fresh executor (earlier variables are gone)."""
         self._episode = None
         self.world.set_state(state)
-        self._episode = _Episode(self)
+        self._episode = _Episode(self, seed)
         return self.attach(channel, seed, skills)
 
     def attach(self, channel: Connection, seed: int, skills: list[str]) -> WorkerReply:
@@ -138,7 +143,7 @@ class SimulatorRuntime:
             self._channel.close()
         self._channel = channel
         try:
-            send_model(channel, Start(op="start", seed=seed, skills=tuple(skills)))
+            self._send(Start(seed, tuple(skills)))
             started = self._receive(time.monotonic() + START_TIMEOUT_S, "started")
         except ExecutorLost as lost:
             return self._reply(None, 0, loss=lost.loss)
@@ -160,7 +165,6 @@ class SimulatorRuntime:
             raise ValueError("a live view needs a host to send it to")
         episode.live_every = 1.0 / LiveView.model_validate(live).fps if live is not None else 0.0
         episode.live_due, episode.stopped = 0.0, False
-        episode.context.start_action()
         episode.poses.clear()
         episode.pose_every = self._frame_every
         episode.calls = episode.false = 0
@@ -171,7 +175,7 @@ class SimulatorRuntime:
         try:
             if self._channel is None:
                 raise ExecutorLost("crash", "no executor is attached")
-            send_model(self._channel, Run(op="run", code=code, turn=turn))
+            self._send(Run(code, turn))
             finished = self._receive(episode.deadline + GRACE_S, "finished")
         except ExecutorLost as lost:
             return self._reply(None, self.world.sim.step_count - start, loss=lost.loss)
@@ -179,7 +183,10 @@ class SimulatorRuntime:
             episode.budget.stop()
             episode.deadline = float("inf")
             episode.live_every = 0.0
-        return self._reply(finished, self.world.sim.step_count - start)
+        steps = self.world.sim.step_count - start
+        disturbed = None if finished.done else episode.context.disturb()
+        notes = (f"Between turns, an object was {disturbed}; the scene below shows it now.",) if disturbed else ()
+        return self._reply(finished, steps, notes)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
         """Video frames of the scene in each pose (``ScenePose`` data), as recorded in this world.
@@ -217,6 +224,14 @@ class SimulatorRuntime:
         self.world.close()
 
     # --- the executor's skill calls ----------------------------------------------------------
+
+    def _send(self, message: Start | Run) -> None:
+        """Send the executor a message (raises :class:`ExecutorLost` when it is gone)."""
+        assert self._channel is not None
+        try:
+            send_model(self._channel, message)
+        except OSError as error:
+            raise ExecutorLost("crash", str(error)) from None
 
     def _receive(self, until: float, expected: str) -> Any:
         """The executor's next ``expected`` message (checked), by ``until``; while a program runs
@@ -354,11 +369,11 @@ class SimulatorRuntime:
             error=done.error,
             error_type=done.error_type,
             limit=done.limit,
-            said=tuple(plain_text(message) for message in context.said),
+            said=done.said,
             origin=done.origin,
             skill_calls=episode.calls + done.local_calls,
             skill_false=episode.false,
-            done=context.done_requested,
+            done=done.done,
             timings=Timings(done.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
         )
         return WorkerReply(

@@ -26,6 +26,7 @@ from codeact_robot.eval.reports.stats import PairedDifference, Rate, paired_diff
 from codeact_robot.eval.results.failures import FAILURE_KINDS
 from codeact_robot.eval.results.rows import SPLITS, EpisodeRow, check_rows, mean, scored
 from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.skills.registry import TIERS
 
 MODES = get_args(ActionMode)
 PairKey = tuple[str, int, int]  # task, seed, repeat
@@ -46,6 +47,7 @@ class AgentReport:
     Attributes:
         name: the agent's name in the suite.
         mode: its action mode (several joined by ", " if its episodes differ).
+        api: its API tier (likewise).
         model: its model name (likewise).
         episodes: episodes scored (infrastructure errors left out).
         infrastructure_errors: episodes that could not run.
@@ -65,6 +67,7 @@ class AgentReport:
 
     name: str
     mode: str
+    api: str
     model: str
     episodes: int
     infrastructure_errors: int
@@ -111,6 +114,16 @@ class ModeRow:
 
 
 @dataclass(frozen=True)
+class TierRow:
+    """Success on one API tier, over every agent that ran it."""
+
+    api: str
+    episodes: int
+    success: Rate
+    mean_turns: float | None
+
+
+@dataclass(frozen=True)
 class SuiteReport:
     """Everything about one suite evaluated in the store.
 
@@ -120,6 +133,7 @@ class SuiteReport:
         agents: one report per agent, in the suite's order.
         comparisons: every pair of agents that ran common episodes.
         modes: success and turns per (model, action mode).
+        tiers: success and turns per API tier.
     """
 
     name: str
@@ -129,6 +143,7 @@ class SuiteReport:
     agents: list[AgentReport]
     comparisons: list[Comparison]
     modes: list[ModeRow]
+    tiers: list[TierRow]
 
 
 @dataclass(frozen=True)
@@ -224,6 +239,7 @@ def agent_report(name: str, episodes: Sequence[EpisodeRow], prices: PriceTable |
     return AgentReport(
         name=name,
         mode=_joined(e.mode for e in episodes),
+        api=_joined(e.api for e in episodes),
         model=_joined(e.model for e in episodes),
         episodes=len(counted),
         infrastructure_errors=len(episodes) - len(counted),
@@ -273,6 +289,7 @@ def _suite_report(info: dict[str, Any], suite_hash: str, episodes: list[EpisodeR
         agents=agents,
         comparisons=comparisons,
         modes=_mode_rows(episodes),
+        tiers=_tier_rows(episodes),
     )
 
 
@@ -283,6 +300,16 @@ def _mode_rows(episodes: list[EpisodeRow]) -> list[ModeRow]:
     return [
         ModeRow(model, mode, wilson(sum(e.success for e in group), len(group)), mean(e.turns for e in group))
         for (model, mode), group in sorted(groups.items(), key=lambda item: (item[0][0], mode_order(item[0][1])))
+    ]
+
+
+def _tier_rows(episodes: list[EpisodeRow]) -> list[TierRow]:
+    groups: dict[str, list[EpisodeRow]] = defaultdict(list)
+    for episode in scored(episodes):
+        groups[episode.api].append(episode)
+    return [
+        TierRow(api, len(group), wilson(sum(e.success for e in group), len(group)), mean(e.turns for e in group))
+        for api, group in sorted(groups.items(), key=lambda item: tier_order(item[0]))
     ]
 
 
@@ -348,3 +375,4 @@ split_order = _ordered(SPLITS)
 kind_order = _ordered(FAILURE_KINDS)
 """Sort key of failure kinds: the vocabulary's order, then unknown kinds alphabetically."""
 mode_order = _ordered(MODES)
+tier_order = _ordered(TIERS)

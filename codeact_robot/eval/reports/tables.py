@@ -98,6 +98,8 @@ def suite_tables(suite: SuiteReport) -> list[Table]:
     ]
     if len({row.mode for row in suite.modes}) > 1:
         tables.append(_mode_table(suite))
+    if len(suite.tiers) > 1:
+        tables.append(_tier_table(suite))
     tables += [comparison_table(c, suite.suite_hash) for c in suite.comparisons]
     return tables
 
@@ -148,6 +150,7 @@ def _success_table(suite: SuiteReport) -> Table:
         row = [
             Cell(agent.name, _agent_link(suite, agent)),
             Cell(agent.mode),
+            Cell(agent.api),
             Cell(agent.model),
             Cell(str(agent.episodes)),
             Cell(rate_text(agent.success), _agent_link(suite, agent)),
@@ -160,9 +163,9 @@ def _success_table(suite: SuiteReport) -> Table:
         rows.append(row)
     return Table(
         title="Success",
-        columns=["agent", "mode", "model", "episodes", "success [95% CI]", *splits, *others, "infra errors"],
+        columns=["agent", "mode", "api", "model", "episodes", "success [95% CI]", *splits, *others, "infra errors"],
         rows=rows,
-        labels=3,
+        labels=4,
         note="Success rates with 95% Wilson intervals; episodes that could not run (infra errors) are left out.",
         key="success",
     )
@@ -254,6 +257,21 @@ def _per_agent_table(
         for value in values
     ]
     return Table(title=title, columns=[heading, *(a.name for a in suite.agents)], rows=rows, key=key)
+
+
+def _tier_table(suite: SuiteReport) -> Table:
+    rows = [
+        [Cell(row.api), Cell(str(row.episodes)), Cell(rate_text(row.success)), Cell(number(row.mean_turns, 2))]
+        for row in suite.tiers
+    ]
+    return Table(
+        title="Success per API tier",
+        columns=["api", "episodes", "success [95% CI]", "average turns"],
+        rows=rows,
+        labels=1,
+        note="high: every skill; primitive: no compound motions; pixels: no object state either.",
+        key="tiers",
+    )
 
 
 def _mode_table(suite: SuiteReport) -> Table:

@@ -62,6 +62,7 @@ class EpisodeFacts(BaseModel):
         agent, task, seed, repeat: the episode's key.
         split: the task's split (``seen``, ``unseen``, ``feedback``).
         mode: the action mode (``codeact``, ``json``, ``text``).
+        api: the API tier the programs saw (``high``, ``primitive``, ``pixels``).
         model: who wrote the turns (``LLMConfig.label``: the model, or ``reference``).
         outcome: how the episode ended (``success``, ``done``, ``message``, ``turn_limit``,
             ``reply_cut_off``, ``worker_crash``, ``llm_error``, ``context_overflow``, or
@@ -85,6 +86,7 @@ class EpisodeFacts(BaseModel):
     repeat: Count
     split: str
     mode: str
+    api: str
     model: str
     outcome: str
     success: bool

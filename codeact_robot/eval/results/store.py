@@ -29,6 +29,7 @@ from typing import Any
 
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.results.rows import TRANSCRIPT_COLUMNS, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
+from codeact_robot.skills.registry import DEFAULT_API
 
 SCHEMA_VERSION = 1
 TABLES = ("meta", "suites", "runs", "episodes", "turn_images")
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS episodes (
     repeat INTEGER NOT NULL,
     split TEXT NOT NULL,
     mode TEXT NOT NULL,
+    api TEXT NOT NULL DEFAULT '{default_api}',
     model TEXT NOT NULL,
     outcome TEXT NOT NULL,
     success INTEGER NOT NULL,
@@ -90,7 +92,11 @@ CREATE TABLE IF NOT EXISTS turn_images (
     image BLOB NOT NULL,
     PRIMARY KEY (episode_id, turn, camera)
 );
-"""
+""".replace("{default_api}", DEFAULT_API)
+ADDED_COLUMNS = {"episodes": {"api": DEFAULT_API}}  # table -> column -> its default (text columns)
+"""Columns added since the schema's version was fixed: a store without one gains it when opened
+for writing, and reads it as its default when opened read-only (episodes stored before the
+API tiers saw the high tier)."""
 
 
 SUMMARY_COLUMNS = list(EpisodeRow.model_fields)
@@ -121,6 +127,8 @@ class ResultsStore:
             raise UsageError(f"{self.path} is a symbolic link; a results store is a file of its own folder")
         if not create and not self.path.is_file():
             raise UsageError(f"{self.folder} holds no results store ({STORE_FILE}); run `codeact-robot eval` first")
+        self._read_only = read_only
+        self._defaulted: dict[str, str] = {}  # added columns an older store opened read-only lacks
         if read_only:
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             self.db = sqlite3.connect(uri, uri=True, timeout=30.0, check_same_thread=False, isolation_level=None)
@@ -167,6 +175,12 @@ class ResultsStore:
             raise UsageError(f"{self.path} is a damaged results store: its table(s) {', '.join(missing)} are gone")
         for table, columns in _schema_columns().items():
             gone = columns - _columns(self.db, table)
+            added = {name: default for name, default in ADDED_COLUMNS.get(table, {}).items() if name in gone}
+            if added and not self._read_only:
+                for name, default in added.items():
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {name} TEXT NOT NULL DEFAULT '{default}'")
+            self._defaulted.update(added if self._read_only else {})
+            gone -= set(added)
             if gone:
                 raise UsageError(f"{self.path} is a damaged results store: {table} lacks {', '.join(sorted(gone))}")
 
@@ -305,13 +319,20 @@ class ResultsStore:
         """
         condition = f"WHERE {where}" if where else ""
         page = "LIMIT ? OFFSET ?" if limit is not None else ""
+        columns = ", ".join(map(self._column, SUMMARY_COLUMNS))
         cursor = self.db.execute(
-            f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM episodes {condition} ORDER BY {order_by} {page}",
+            f"SELECT {columns} FROM episodes {condition} ORDER BY {order_by} {page}",
             [*parameters, limit, offset] if limit is not None else parameters,
         )
         names = [d[0] for d in cursor.description]
         for values in cursor:
             yield dict(zip(names, values))
+
+    def _column(self, column: str) -> str:
+        """A summary column as a SELECT names it: its default where an older store lacks it."""
+        if column in self._defaulted:
+            return f"'{self._defaulted[column]}' AS {column}"
+        return column
 
     def count(self, where: str = "", parameters: Sequence[Any] = ()) -> int:
         """How many episodes match an SQL condition (written by the caller's code) or all."""
@@ -322,7 +343,9 @@ class ResultsStore:
         """Each value of a column (one of the summary columns) and how many episodes have it."""
         if column not in SUMMARY_COLUMNS:
             raise ValueError(f"{column!r} is not a summary column")
-        rows = self.db.execute(f"SELECT {column}, COUNT(*) FROM episodes GROUP BY {column} ORDER BY {column}")
+        rows = self.db.execute(
+            f"SELECT {self._column(column)}, COUNT(*) FROM episodes GROUP BY {column} ORDER BY {column}"
+        )
         return dict(rows.fetchall())
 
     def record(self, episode_id: int, max_chars: int | None = None) -> dict[str, Any] | None:

@@ -269,7 +269,7 @@ class EpisodeRunner:
         record = session.record
         assert record is not None
         kept = self._kept_video(video, job, record.success) if video is not None else {}
-        return episode_result(job, agent.llm.label, record, attempt, tuple(images), **kept)
+        return episode_result(job, agent.llm.label, agent.env.api, record, attempt, tuple(images), **kept)
 
     def _kept_video(self, video: VideoRecorder, job: EpisodeKey, success: bool) -> dict[str, Any]:
         """The video of an episode that keeps one (drawn now: written, or its bytes), or why it could not be made."""
@@ -287,7 +287,7 @@ class EpisodeRunner:
         if config.backend == "vllm" and self.engines is not None:
             backend: LLMBackend = self.engines.backend(config)
         else:
-            backend = make_backend(config, env.instance_for(job.seed), agent.spec.mode)
+            backend = make_backend(config, env.instance_for(job.seed), agent.spec.mode, agent.env.api)
         if not config.uses_model:
             return backend
         if self.cache is not None:
@@ -320,12 +320,13 @@ def error_result(
         error=error,
         wall_s=wall_s,
     )
-    return episode_result(job, agent.llm.label, record, attempts)
+    return episode_result(job, agent.llm.label, agent.env.api, record, attempts)
 
 
 def episode_result(
     job: EpisodeKey,
     model: str,
+    api: str,
     record: EpisodeRecord,
     attempts: int,
     images: tuple[TurnImage, ...] = (),
@@ -338,6 +339,7 @@ def episode_result(
     Args:
         job: which episode.
         model: who wrote its turns (``LLMConfig.label``).
+        api: the API tier its programs saw.
         record: its record, ended.
         attempts: how many times it was started.
         images: the camera images after the reset and each turn.
@@ -351,6 +353,7 @@ def episode_result(
         repeat=job.repeat,
         split=get_task(job.task).split,
         mode=record.mode,
+        api=api,
         model=model,
         outcome=record.outcome,
         success=record.success,

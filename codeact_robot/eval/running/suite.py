@@ -52,13 +52,15 @@ from codeact_robot.eval.results.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature, key_settings
-from codeact_robot.worker.config import EnvConfig, Limits
+from codeact_robot.skills.registry import ApiTier
+from codeact_robot.worker.config import EnvConfig, Limits, PhysicsConfig
 
 TASK_GROUPS = ("all", *SPLITS)
 # How the agent reaches its model, not what the model does: left out of the suite's hash.
 CONNECTION_FIELDS = {"base_url", "api_key_env", "timeout_s", "max_retries", "stream"}
 SHIPPED = resources.files("codeact_robot.configs").joinpath("suites")
 SKILL_FIELDS = {"skill_library", "skills_top_k"}  # set through an agent's ``skills``
+SUITE_ENV_FIELDS = ("api", "physics")  # environment settings a suite may set for all its agents
 ENV_FIELDS = [name for name in (*EnvConfig.model_fields, *Limits.model_fields) if name not in {"limits", *SKILL_FIELDS}]
 
 
@@ -132,7 +134,14 @@ class AgentSpec(AgentFields):  # type: ignore[misc, valid-type]
         data["llm"] = self.llm_config().model_dump(mode="json", exclude=CONNECTION_FIELDS)
         if self.llm.uses_model:  # a model served over HTTP or in this process answers the same
             data["llm"]["backend"] = "model"
-        data["env"] = self.env_config().model_dump(mode="json", exclude={"skill_library"})
+        env = self.env_config()
+        # Settings added later count only when set, so that the suites before them keep their identity.
+        later = {
+            name
+            for name in SUITE_ENV_FIELDS
+            if getattr(env, name) == EnvConfig.model_fields[name].get_default(call_default_factory=True)
+        }
+        data["env"] = env.model_dump(mode="json", exclude={"skill_library", *later})
         return data
 
 
@@ -147,6 +156,8 @@ class SuiteFile(BaseModel):
     seeds: list[int] | SeedRange
     agents: list[AgentSpec] = Field(min_length=1)
     heldout: bool = False
+    api: ApiTier | None = None  # every agent's tier unless it sets its own
+    physics: PhysicsConfig | None = None  # every agent's imperfect physics unless it sets its own
 
     @field_validator("seeds")
     @classmethod
@@ -234,6 +245,11 @@ class Suite:
             if repeat < agent.repeats
         ]
 
+    def with_api(self, api: str) -> Suite:
+        """The suite with every agent on API tier ``api`` (agents that then coincide stay apart by name)."""
+        agents = {name: agent.model_copy(update={"api": api}) for name, agent in self.agents.items()}
+        return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source, self.libraries)
+
     def with_endpoint(self, base_url: str | None, model: str | None, engine: str | None = None) -> Suite:
         """The suite with every model-using agent pointed at another server, model or engine.
 
@@ -305,8 +321,10 @@ def parse_suite(data: dict[str, Any], source: str, api_key_env: str | None = Non
         else tuple(spec.seeds)
     )
     agents, libraries = {}, {}
+    shared = {name: getattr(spec, name) for name in SUITE_ENV_FIELDS if getattr(spec, name) is not None}
     for index, agent in enumerate(spec.agents):
         where = f"{source}: agents[{index}] ({agent.name})"
+        agent = agent.model_copy(update={k: v for k, v in shared.items() if getattr(agent, k) is None})
         if agent.skills is not None:
             agent = _with_library_folder(agent, Path(source).parent, where)
             libraries[agent.name] = library_fingerprint(SkillLibrary(agent.skills.library))

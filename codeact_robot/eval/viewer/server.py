@@ -109,9 +109,7 @@ class ViewerHandler(LocalPageHandler):
         except NotFound as error:
             self.send_json(HTTPStatus.NOT_FOUND, {"error": str(error)})
         except sqlite3.Error as error:
-            self.send_json(
-                HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"the results store could not be read: {error}"}
-            )
+            self.send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"the results store could not be read: {error}"})
 
     def _route(self, path: str, params: dict[str, list[str]]) -> None:
         data = self.server.data

@@ -1,9 +1,12 @@
-"""Reference programs: the scripted expert, one program per task family.
+"""Reference programs: the scripted expert, one program per task family and API tier.
 
-Each program is a file of sandbox code, written only against the skill API as an
-agent would write it: it defines ``solve(...)`` and is run as ``helpers.py`` + the file
-+ a call whose arguments come from the instruction (never from the answer). Programs
-are idempotent: run again, they carry on from where the scene is, and they call
+Each program is a file of sandbox code, written only against the high tier's skills as
+an agent would write it: it defines ``solve(...)`` and is run as the tier's prelude +
+``helpers.py`` + the file + a call whose arguments come from the instruction (never from
+the answer). A prelude, written only against its tier's skills, defines the high-tier
+names the programs use: ``prelude_primitive.py`` the compound motions from ``move_to``
+and the gripper; ``prelude_pixels.py`` also the object state, found in the camera images.
+Programs are idempotent: run again, they carry on from where the scene is, and they call
 ``done()`` once their own check of the goal passes.
 """
 
@@ -15,6 +18,10 @@ from importlib import resources
 
 from codeact_robot.envs.tasks import TASKS, TaskInstance
 from codeact_robot.errors import unknown_name_error
+from codeact_robot.skills.registry import DEFAULT_API, TIERS
+
+PRELUDES = {"high": (), "primitive": ("prelude_primitive.py",), "pixels": ("prelude_primitive.py", "prelude_pixels.py")}
+"""The files that define, for each API tier, the high-tier names a program uses."""
 
 
 def program_file(task: str) -> str:
@@ -27,11 +34,14 @@ def _read(file_name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("# ruff:")).strip() + "\n"
 
 
-def program_source(task: str) -> str:
-    """The helpers and the task's ``solve`` definition, as sandbox code."""
+def program_source(task: str, api: str = DEFAULT_API) -> str:
+    """The tier's prelude, the helpers and the task's ``solve`` definition, as sandbox code."""
     if task not in TASKS:
         raise unknown_name_error("task with a reference program", task, TASKS)
-    return _read("helpers.py") + "\n\n" + _read(program_file(task))
+    if api not in PRELUDES:
+        raise unknown_name_error("API tier", api, TIERS)
+    files = [*PRELUDES[api], "helpers.py", program_file(task)]
+    return "\n\n".join(_read(name) for name in files)
 
 
 def solve_call(instance: TaskInstance) -> str:
@@ -45,6 +55,6 @@ def solve_call(instance: TaskInstance) -> str:
     return "solve(" + ", ".join(f"{a}={instance.params[a]!r}" for a in arguments) + ")"
 
 
-def reference_program(instance: TaskInstance) -> str:
-    """The whole first code action: helpers, the task's program and the call."""
-    return program_source(instance.task) + "\n\n" + solve_call(instance) + "\n"
+def reference_program(instance: TaskInstance, api: str = DEFAULT_API) -> str:
+    """The whole first code action: the tier's prelude, helpers, the task's program and the call."""
+    return program_source(instance.task, api) + "\n\n" + solve_call(instance) + "\n"

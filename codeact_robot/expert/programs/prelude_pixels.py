@@ -1,0 +1,284 @@
+# ruff: noqa: F821  (skill functions, np and math are names of the sandbox namespace)
+"""Object state found in the camera images, written with the pixels tier's skills.
+
+Defines get_object_names, get_object_position, get_object_orientation, get_object_bbox
+and is_holding from the RGB-D images and the cameras' calibration, with numpy only:
+
+1. unproject every pixel of the top and front cameras to a world point (get_camera_info);
+2. white-balance each image against the bare table and label each pixel above the table
+   with the palette colour of nearest chromaticity;
+3. per colour, group the top camera's points into connected 1 cm cells: a group wider
+   than 10 cm is a bowl (a block of its colour inside it is a raised patch within the
+   rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
+   rectangle the centre and yaw;
+4. a colour the front camera sees where the top camera saw none of it is a block under
+   another (a tower's lower block): it stands beneath the nearest object seen from above.
+
+What the gripper holds is known by touch: the fingers stopped apart on something.
+"""
+
+PALETTE = {
+    "red": (0.85, 0.10, 0.10),
+    "orange": (0.95, 0.50, 0.05),
+    "yellow": (0.95, 0.85, 0.10),
+    "green": (0.10, 0.60, 0.20),
+    "blue": (0.10, 0.25, 0.85),
+    "purple": (0.50, 0.20, 0.70),
+    "pink": (0.95, 0.50, 0.70),
+    "cyan": (0.10, 0.80, 0.85),
+    "brown": (0.45, 0.25, 0.08),
+    "gray": (0.45, 0.45, 0.45),
+}
+TABLE_RGB = (0.80, 0.74, 0.62)  # the table top's colour, the white-balance reference
+SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14, 0.14, 0.045)}
+MIN_Z, MAX_Z = 0.004, 0.175  # above the table, below anything held up by the gripper
+AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
+MAX_CHROMA = 0.07
+GRAY_BRIGHTNESS = (0.13, 0.55)
+MIN_POINTS = 12
+CELL = 0.01
+BOWL_EXTENT = 0.10
+CUP_FACE = 0.052  # a top face wider than this is a cup's
+FACE_DEPTH = 0.004
+INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
+HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
+TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it
+seen = {"key": None, "objects": {}}  # the last look, and the images it was of
+
+
+def camera_points(camera):
+    """Every pixel's world point (H, W, 3) and its colour as the image shows it (H, W, 3), 0 to 1."""
+    info = get_camera_info(camera)
+    depth = get_depth_image(camera)
+    K, pose = info["K"], info["camera_to_world"]
+    columns, rows = np.meshgrid(np.arange(depth.shape[1]), np.arange(depth.shape[0]))
+    x = (columns - K[0, 2]) / K[0, 0] * depth
+    y = (rows - K[1, 2]) / K[1, 1] * depth
+    points = np.stack([x, y, depth], axis=-1) @ pose[:3, :3].T + pose[:3, 3]
+    return points, get_camera_image(camera) / 255.0
+
+
+def colour_labels(points, rgb):
+    """Per pixel: the name index in PALETTE of its colour, or -1 (table, arm, background)."""
+    x, y, z = points[..., 0], points[..., 1], points[..., 2]
+    table = np.abs(z) < 0.002
+    shade = np.ones(3)
+    if table.sum() > 100:
+        shade = np.median(rgb[table], axis=0) / np.array(TABLE_RGB)
+    albedo = rgb / np.maximum(shade, 1e-3)
+    total = albedo.sum(axis=-1)
+    chroma = albedo / np.maximum(total, 1e-6)[..., None]
+    palette = np.array(list(PALETTE.values()))
+    palette = palette / palette.sum(axis=1, keepdims=True)
+    distances = np.linalg.norm(chroma[..., None, :] - palette[None, None], axis=-1)
+    labels = np.argmin(distances, axis=-1)
+    closest = np.min(distances, axis=-1)
+    brightness = total / 3.0
+    usable = (x > AREA[0]) & (x < AREA[1]) & (y > AREA[2]) & (y < AREA[3]) & (z > MIN_Z) & (z < MAX_Z)
+    valid = usable & (closest < MAX_CHROMA) & (total > 0.15)
+    gray = list(PALETTE).index("gray")
+    valid = valid & ((labels != gray) | ((brightness > GRAY_BRIGHTNESS[0]) & (brightness < GRAY_BRIGHTNESS[1])))
+    # Erode by a pixel: an edge pixel mixes an object's colour with what lies behind it.
+    inner = np.zeros(valid.shape, dtype=bool)
+    same = labels[1:-1, 1:-1]
+    inner[1:-1, 1:-1] = (
+        valid[1:-1, 1:-1]
+        & (labels[:-2, 1:-1] == same)
+        & (labels[2:, 1:-1] == same)
+        & (labels[1:-1, :-2] == same)
+        & (labels[1:-1, 2:] == same)
+        & valid[:-2, 1:-1]
+        & valid[2:, 1:-1]
+        & valid[1:-1, :-2]
+        & valid[1:-1, 2:]
+    )
+    return np.where(inner, labels, -1)
+
+
+def groups(points):
+    """The points split into groups whose 1 cm cells touch (8-connected), largest first."""
+    cells = np.floor(points[:, :2] / CELL).astype(int)
+    keys = [(int(i), int(j)) for i, j in cells.tolist()]
+    occupied = set(keys)
+    group_of = {}
+    count = 0
+    for start in set(keys):
+        if start in group_of:
+            continue
+        group_of[start] = count
+        stack = [start]
+        while stack:
+            i, j = stack.pop()
+            for di in (-1, 0, 1):
+                for dj in (-1, 0, 1):
+                    cell = (i + di, j + dj)
+                    if cell not in group_of and cell in occupied:
+                        group_of[cell] = count
+                        stack.append(cell)
+        count += 1
+    index = np.array([group_of[k] for k in keys])
+    found = [points[index == g] for g in range(count)]
+    return sorted([g for g in found if len(g) >= MIN_POINTS], key=len, reverse=True)
+
+
+def rectangle(xy):
+    """Centre, side lengths and yaw of the smallest rectangle around 2-D points (yaw within +-45 degrees)."""
+    best = None
+    for degrees in range(0, 90, 3):
+        theta = math.radians(degrees)
+        axes = np.array([[math.cos(theta), math.sin(theta)], [-math.sin(theta), math.cos(theta)]])
+        local = xy @ axes.T
+        low, high = local.min(axis=0), local.max(axis=0)
+        area = float(np.prod(high - low))
+        if best is None or area < best[0]:
+            best = (area, (low + high) / 2 @ axes, high - low, theta)
+    _, centre, sides, theta = best
+    return centre, sides, (theta + math.pi / 4) % (math.pi / 2) - math.pi / 4
+
+
+def estimate(kind, centre, z, yaw):
+    """An object's pose and box from its kind, centre xy, centre height and yaw."""
+    size = SIZES[kind]
+    c, s = abs(math.cos(yaw)), abs(math.sin(yaw))
+    half = np.array([size[0] / 2, size[1] / 2, size[2] / 2])
+    if kind != "bowl":
+        half[:2] = [c * half[0] + s * half[1], s * half[0] + c * half[1]]
+    position = np.array([float(centre[0]), float(centre[1]), float(z)])
+    return {"position": position, "yaw": yaw, "bbox": (position - half, position + half)}
+
+
+def describe(points):
+    """(kind, estimate, whole top face seen) of one group of same-coloured points seen from above, or None."""
+    xy = points[:, :2]
+    extent = float(np.max(np.max(xy, axis=0) - np.min(xy, axis=0)))
+    if extent > BOWL_EXTENT:
+        centre = (np.max(xy, axis=0) + np.min(xy, axis=0)) / 2
+        return "bowl", estimate("bowl", centre, SIZES["bowl"][2] / 2, 0.0), True
+    top = float(points[:, 2].max())
+    if top < 0.03:
+        return None  # a patch of a bowl's floor
+    face = xy[points[:, 2] > top - FACE_DEPTH]
+    centre, sides, yaw = rectangle(face)
+    kind = "cup" if max(sides) > CUP_FACE else "block"
+    return kind, estimate(kind, centre, top - SIZES[kind][2] / 2, yaw), min(sides) > TOP_FACE_MIN
+
+
+def inner_block(points, bowl):
+    """A block lying in a bowl of its own colour: raised points near the bowl's centre."""
+    centre = bowl["position"][:2]
+    near = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1]) < INNER_BLOCK_RADIUS
+    raised = points[near & (points[:, 2] > 0.03)]
+    if len(raised) < MIN_POINTS:
+        return None
+    face_centre, sides, yaw = rectangle(raised[:, :2])
+    if max(sides) > 0.06:
+        return None
+    return estimate("block", face_centre, float(raised[:, 2].max()) - 0.02, yaw)
+
+
+def look():
+    """Every object found in the images, by name (recomputed only when the images change).
+
+    An empty gripper over the table would hide what lies below it: it goes home first.
+    """
+    here = get_gripper_position()
+    if not is_holding() and (here[0] > HOME[0] + 0.01 or here[2] < HOME[2] - 0.05):
+        go_home()
+    key = tuple(float(get_depth_image(c).sum()) + float(get_camera_image(c).sum()) for c in ("top", "front"))
+    if seen["key"] == key:
+        return seen["objects"]
+    top_points, top_rgb = camera_points("top")
+    front_points, front_rgb = camera_points("front")
+    objects = {}
+    partly_seen = []
+    top_labels = colour_labels(top_points, top_rgb)
+    front_labels = colour_labels(front_points, front_rgb)
+    for index, colour in enumerate(PALETTE):
+        for group in groups(top_points[top_labels == index]):
+            found = describe(group)
+            if found is None or f"{colour} {found[0]}" in objects:
+                continue
+            kind, object_estimate, whole = found
+            objects[f"{colour} {kind}"] = object_estimate
+            if not whole:
+                partly_seen.append((f"{colour} {kind}", group))
+            if kind == "bowl":
+                block = inner_block(group, object_estimate)
+                if block is not None and f"{colour} block" not in objects:
+                    objects[f"{colour} block"] = block
+    for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
+        above = beneath(objects, group)
+        if above is not None:
+            objects[name] = estimate(name.split(" ")[-1], above[:2], objects[name]["position"][2], 0.0)
+    for index, colour in enumerate(PALETTE):
+        for group in groups(front_points[front_labels == index]):
+            name = f"{colour} block"
+            if name in objects or any(n.startswith(colour + " ") and near_xy(objects[n], group) for n in objects):
+                continue
+            below_of = beneath(objects, group)
+            if below_of is not None:
+                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - 0.02, 0.0)
+    seen["key"], seen["objects"] = key, {n: objects[n] for n in sorted(objects)}
+    return seen["objects"]
+
+
+def near_xy(object_estimate, group, reach=0.06):
+    """Whether a group of points lies around an object already found."""
+    centre = np.mean(group[:, :2], axis=0)
+    return xy_distance(centre, object_estimate["position"]) < reach
+
+
+def beneath(objects, group):
+    """The centre of the object seen from above that stands on the group's points, or None."""
+    top = float(group[:, 2].max())
+    centre = np.mean(group[:, :2], axis=0)
+    above = [
+        o["position"]
+        for o in objects.values()
+        if o["position"][2] > top
+        and xy_distance(o["position"], centre) < 0.05
+        and abs(centre[1] - o["position"][1]) < 0.03
+    ]
+    if not above:
+        return None
+    return min(above, key=lambda p: p[2])
+
+
+def found(name):
+    """The estimate for name, or a ValueError listing what the images show."""
+    objects = look()
+    if name not in objects:
+        raise ValueError(f"no {name} is visible; visible objects: {', '.join(objects) or 'none'}")
+    return objects[name]
+
+
+def get_object_names():
+    """Names of the objects the cameras show, sorted."""
+    return list(look())
+
+
+def get_object_position(name):
+    """Centre of an object, found in the images."""
+    return found(name)["position"].copy()
+
+
+def get_object_orientation(name):
+    """(roll, pitch, yaw) of an object, found in the images (roll and pitch taken as 0)."""
+    return (0.0, 0.0, found(name)["yaw"])
+
+
+def get_object_bbox(name):
+    """(min corner, max corner) of an object, found in the images."""
+    low, high = found(name)["bbox"]
+    return low.copy(), high.copy()
+
+
+def is_holding(name=None):
+    """Whether the fingers stopped on something (and it is the object pick grasped last, when name is given)."""
+    holding = HELD_WIDTH[0] < get_gripper_width() < HELD_WIDTH[1]
+    return holding if name is None else holding and gripper_memory["held"] == name
+
+
+def held_object():
+    """The object in the gripper (the one pick grasped last), or None."""
+    return gripper_memory["held"] if is_holding() else None
