@@ -168,7 +168,6 @@ class Manipulator:
                 controller.move_line(point, yaw, speed=APPROACH_SPEED, stop=lambda: self._touching_other(held))
             controller.gripper(width)
             self._retreat(carry)
-            controller.open_gripper()  # above everything now: the hand is left open, as a program expects
             controller.move_home()  # out of the cameras' view, so the next look is clear
         clear = self._kept_clear(watch, f"placing the {held}", around)
         return clear and self._placed_as_asked(held, destination)

@@ -390,6 +390,10 @@ class SimulatorRuntime:
     def _scene(self, context: SkillContext) -> SceneSummary:
         robot = self.world.robot
         width = robot.gripper_width()
+        held = self.world.held_object()
+        # A hand that holds nothing and is not closed is open as far as a program is concerned
+        # (place lets go at the object's width, not wide open: "partly open" misled).
+        state = "closed" if width < CLOSED_WIDTH else "open" if width > OPEN_WIDTH or held is None else "partly open"
         return SceneSummary(
             objects={
                 name: tuple(round(float(v), 3) for v in estimate.position)
@@ -398,8 +402,8 @@ class SimulatorRuntime:
             gripper=GripperSummary(
                 position=tuple(round(float(v), 3) for v in robot.ee_position()),
                 width=round(width, 3),
-                state="open" if width > OPEN_WIDTH else "closed" if width < CLOSED_WIDTH else "partly open",
-                holding=self.world.held_object(),
+                state=state,
+                holding=held,
             ),
         )
 
