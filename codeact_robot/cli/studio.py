@@ -17,6 +17,7 @@ from codeact_robot.cli.chat import CHAT_TURNS
 from codeact_robot.cli.options import RUN, add_agent_options, add_command, port_number, seed
 from codeact_robot.cli.scene import scene_options
 from codeact_robot.cli.settings import MODEL_CHOICES, resolve_config
+from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TABLETOP
 from codeact_robot.errors import UsageError
@@ -138,7 +139,11 @@ class StudioViewer:
                 store.add_suite(STUDIO_SUITE, STUDIO_SUITE, "episodes driven from the studio", heldout=False)
                 run = store.start_run(STUDIO_SUITE, {"command": "studio"})
                 key = EpisodeKey(agent=STUDIO_SUITE, task=record.task, seed=record.seed, repeat=self._opened)
-                episode = store.write_episode(episode_result(key, STUDIO_SUITE, record, 1), STUDIO_SUITE, run)
+                episode = store.write_episode(
+                    episode_result(key, STUDIO_SUITE, RunConfig.model_validate(record.config).env.api, record, 1),
+                    STUDIO_SUITE,
+                    run,
+                )
                 store.finish_run(run, "finished")
             finally:
                 store.close()
