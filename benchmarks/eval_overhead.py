@@ -29,12 +29,12 @@ from typing import Any
 from rich.console import Console
 
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.eval.evaluation import EvalOptions, pending_jobs, run_evaluation
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.rows import EpisodeResult
-from codeact_robot.eval.runner import EpisodeRunner, Retries
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import parse_suite
+from codeact_robot.eval.results.rows import EpisodeResult
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.evaluation import EvalOptions, pending_jobs, run_evaluation
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.runner import EpisodeRunner, Retries
+from codeact_robot.eval.running.suite import parse_suite
 
 
 class TimingGate:

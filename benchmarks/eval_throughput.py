@@ -28,8 +28,8 @@ from rich.console import Console
 
 from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
-from codeact_robot.eval.suite import load_suite
+from codeact_robot.eval.running.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.running.suite import load_suite
 from codeact_robot.expert import ExpertBackend
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

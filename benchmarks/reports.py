@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from stores import synthetic_store
 
-from codeact_robot.eval.report import load_report
-from codeact_robot.eval.report_html import html_report
-from codeact_robot.eval.report_markdown import markdown_report
+from codeact_robot.eval.reports.html import html_report
+from codeact_robot.eval.reports.markdown import markdown_report
+from codeact_robot.eval.reports.report import load_report
 from codeact_robot.eval.viewer import ViewerServer
 
 CHROMIUM = Path("/usr/bin/chromium")

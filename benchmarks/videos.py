@@ -27,9 +27,9 @@ from codeact_robot.agent.video import VIDEO_FPS, EpisodeVideo
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.camera import VIDEO_CAMERA, Camera
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.runner import EpisodeRunner, Retries, Videos
-from codeact_robot.eval.suite import parse_suite
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.runner import EpisodeRunner, Retries, Videos
+from codeact_robot.eval.running.suite import parse_suite
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.simulator_runtime import SimulatorRuntime
 

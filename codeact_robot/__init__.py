@@ -7,6 +7,8 @@ and modules side by side on one line do not import each other:
 
     cli
     eval | studio  (suites, scheduler, results store, reports, viewer, exports | the browser studio)
+                   eval's folders, top to bottom: running (suites, scheduling, episodes),
+                   reports | viewer, results (the store, its rows, failure kinds, exports)
     agent, config  (the CodeAct loop, prompts, trajectories; the run configuration)
     expert         (answers like a model: builds on llm's backend interface)
     llm | environments

@@ -54,28 +54,55 @@ def settings_error(source: str, model: type[BaseModel], error: ValidationError) 
     """One line naming every bad setting in ``source``, with what is valid.
 
     An unknown field lists the valid fields where it stands and the closest match
-    (``max_turn``: did you mean ``max_turns``?); any other problem gives pydantic's reason.
+    (``max_turn``: did you mean ``max_turns``?); a value that is not one of a fixed set lists
+    the set and the closest match; the missing fields of one place are named together; a
+    number out of range says the bound; any other problem gives pydantic's reason.
 
     Args:
         source: where the settings came from (a file name, "the command line" ...).
         model: the settings model that rejected them.
         error: pydantic's error.
     """
-    problems = []
+    problems: list[str] = []
+    missing: dict[str, list[str]] = {}
     for item in error.errors():
         if item["type"] == "extra_forbidden":
             where = ".".join(str(part) for part in item["loc"])
             valid = _fields_at(model, item["loc"][:-1])
             name = item["loc"][-1]
             problems.append(f"{where}: unknown setting{_suggestion(name, valid)}; {_listing('settings here', valid)}")
+        elif item["type"] == "missing":
+            missing.setdefault(".".join(str(part) for part in item["loc"][:-1]), []).append(str(item["loc"][-1]))
         else:
-            problems.append(problem_text(item))
+            text = problem_text(item)
+            if not any(p.startswith(text.split(": ")[0] + ": ") for p in problems):  # a union: its first member
+                problems.append(text)
+    for where, names in missing.items():
+        problems.insert(0, f"{where + ': ' if where else ''}missing {', '.join(names)} (each is required)")
     return UsageError(f"invalid settings in {source}: {'; '.join(problems)}")
 
 
+_BOUNDS = {
+    "greater_than_equal": "at least",
+    "greater_than": "more than",
+    "less_than_equal": "at most",
+    "less_than": "less than",
+}
+_UNION_MEMBER = re.compile(r"[\[A-Z]")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
 def problem_text(problem: Mapping[str, Any]) -> str:
-    """One of pydantic's problems (an item of ``ValidationError.errors()``) as ``where: what``."""
-    where = ".".join(str(part) for part in problem["loc"]) or "value"
+    """One of pydantic's problems (an item of ``ValidationError.errors()``) as ``where: what``, in our words."""
+    # Unions name the member tried (``seeds.list[int]``, ``seeds.SeedRange``): the setting is what counts.
+    where = ".".join(str(p) for p in problem["loc"] if not _UNION_MEMBER.search(str(p))) or "value"
+    kind, context, given = problem["type"], problem.get("ctx") or {}, problem.get("input")
+    if kind in ("literal_error", "enum") and "expected" in context:
+        valid = _QUOTED.findall(str(context["expected"]))
+        return f"{where}: {given!r} is not valid{_suggestion(given, valid)}; valid: {', '.join(valid)}"
+    if kind in _BOUNDS:
+        bound = next(iter(context.values()), None)
+        return f"{where}: {given!r} is out of range; it must be {_BOUNDS[kind]} {bound}"
     message = str(problem["msg"]).removeprefix("Value error, ")  # our validators' own sentences
     return f"{where}: {message}"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import socket
 from contextlib import suppress
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -90,9 +91,19 @@ class LocalPageServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        """The server's address, e.g. ``http://127.0.0.1:8080/``."""
+        """The page's address on this machine, e.g. ``http://127.0.0.1:8080/``.
+
+        Bound to every address (``0.0.0.0``, ``::``), which no browser can open, it is the
+        loopback address; other machines use this machine's name (:attr:`remote_url`).
+        """
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/"
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+    @property
+    def remote_url(self) -> str:
+        """The page's address for other machines: this machine's name and the port."""
+        return f"http://{socket.gethostname()}:{self.server_address[1]}/"
 
 
 class LocalPageHandler(BaseHTTPRequestHandler):

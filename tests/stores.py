@@ -25,9 +25,9 @@ from codeact_robot.agent import make_backend, run_episode
 from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TASKS, get_task
-from codeact_robot.eval.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
-from codeact_robot.eval.runner import episode_result
-from codeact_robot.eval.store import COLUMNS, ResultsStore
+from codeact_robot.eval.results.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
+from codeact_robot.eval.results.store import COLUMNS, ResultsStore
+from codeact_robot.eval.running.runner import episode_result
 from codeact_robot.llm import LLMConfig
 
 SUITE_HASH = "a" * 64

@@ -725,3 +725,31 @@ def test_replay_never_takes_the_places_a_recording_names(tmp_path: Path) -> None
     assert replay.returncode == 0, replay.stdout + replay.stderr
     assert f"the recording used the skill library {str(library)!r}; give --skills DIR" in replay.stderr
     assert not library.exists()  # nothing was read from or written to the folder the file named
+
+
+@pytest.mark.parametrize("command", ["report", "eval"])
+def test_a_closed_pipe_ends_the_command_quietly_with_the_status_sigpipe_gives(command: str, tmp_path: Path) -> None:
+    from stores import synthetic_store
+
+    folder = synthetic_store(tmp_path / "store", 30)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("name: piped\ntasks: [PickPlace]\nseeds: [1]\nagents: [{name: expert, renderer: tiny}]\n")
+    args = {"report": ["report", str(folder)], "eval": ["eval", "--suite", str(suite), "--out", str(tmp_path / "e")]}
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`| head`) has gone before the first line
+    try:
+        done = subprocess.run([*CLI, *args[command]], stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, "")
+
+
+def test_an_error_with_json_asked_for_is_a_json_object_on_stdout_too() -> None:
+    for args, message in [
+        (["run", "--task", "Stack", "--agent", "reference"], "no task named 'Stack' (did you mean 'StackBlocks'?)"),
+        (["run", "--taks", "StackBlocks"], "unrecognized arguments: --taks StackBlocks (see `codeact-robot --help`)"),
+    ]:
+        result = cli(*args, "--json")
+        assert_usage_error(result, message)
+        error = json.loads(result.stdout)
+        assert error["exit_status"] == 2 and error["error"].startswith(message)

@@ -1,4 +1,4 @@
-"""The configuration files: every one shipped in ``configs/`` loads with the option the README pairs it with."""
+"""The configuration files: every one shipped in ``configs/`` loads with the option docs/configuration.md names."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.prices import PriceTable, load_prices
+from codeact_robot.eval.reports.prices import PriceTable, load_prices
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
-SECTION = README.split("## Configuration")[1].split("\n## ")[0]
+SECTION = (ROOT / "docs" / "configuration.md").read_text()
 PAIRED = dict(re.findall(r"^\| `(configs/[^`]+\.yaml)` \| `([^`]+)` \|", SECTION, re.MULTILINE))
 SHIPPED = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "configs").glob("*.yaml"))
 
@@ -29,7 +28,7 @@ def resolved(*argv: str) -> RunConfig:
     return resolve_config(build_parser().parse_args(argv), [])
 
 
-def test_the_readme_pairs_every_shipped_yaml_file_with_an_option() -> None:
+def test_the_docs_pair_every_shipped_yaml_file_with_an_option() -> None:
     assert SHIPPED and sorted(PAIRED) == SHIPPED
 
 
@@ -56,10 +55,10 @@ def test_every_shipped_yaml_file_loads_with_its_option(path: str) -> None:
     elif usage == "report --prices":
         assert load_prices(full) == PriceTable()  # shipped empty: no price is given as fact
     else:
-        pytest.fail(f"the README pairs {path} with {usage!r}, which this test does not know")
+        pytest.fail(f"the docs pair {path} with {usage!r}, which this test does not know")
 
 
-def test_the_readme_example_is_a_complete_valid_run_configuration(tmp_path: Path) -> None:
+def test_the_documented_example_is_a_complete_valid_run_configuration(tmp_path: Path) -> None:
     example = SECTION.split("```yaml\n")[1].split("```")[0]
     path = tmp_path / "example.yaml"
     path.write_text(example)
@@ -88,7 +87,7 @@ def test_an_llm_file_sets_the_model_and_flags_still_win(tmp_path: Path) -> None:
     ("text", "fragments"),
     [
         ("bakend: openai\n", ["bakend: unknown setting (did you mean 'backend'?)", "settings here are: backend"]),
-        ("temperature: 9\n", ["temperature: Input should be less than or equal to 2"]),
+        ("temperature: 9\n", ["temperature: 9 is out of range; it must be at most 2"]),
         ("- openai\n", ["must hold a mapping of settings, not list"]),
     ],
 )
@@ -129,3 +128,16 @@ def test_the_chatml_template_renders_list_content_as_servers_render_it() -> None
         "<|im_start|>assistant\n"
     )
     assert template.render(messages=messages[:1], add_generation_prompt=False).endswith("robot.<|im_end|>\n")
+
+
+def test_a_task_named_in_any_case_is_shown_by_its_own_name() -> None:
+    assert resolved("run", "--task", "stackblocks", "--agent", "reference").task == "StackBlocks"
+
+
+def test_a_model_url_without_its_scheme_says_what_it_must_start_with() -> None:
+    with pytest.raises(UsageError) as caught:
+        resolved("run", "--task", "PickPlace", "--llm", "localhost:8000/v1", "--model", "m")
+    assert str(caught.value) == (
+        "invalid settings in the command line: llm.base_url: 'localhost:8000/v1' must start with http:// or "
+        "https://, e.g. http://localhost:8000/v1"
+    )

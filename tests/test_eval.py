@@ -27,12 +27,12 @@ from rich.console import Console
 
 from codeact_robot.agent.trajectory import EpisodeRecord
 from codeact_robot.cli import main
-from codeact_robot.eval.batching import BatchingEngine, SharedEngines
-from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.runner import Retries
-from codeact_robot.eval.store import STORE_FILE, ResultsStore
-from codeact_robot.eval.suite import load_suite, parse_suite
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import STORE_FILE, ResultsStore
+from codeact_robot.eval.running.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.running.runner import Retries
+from codeact_robot.eval.running.suite import load_suite, parse_suite
+from codeact_robot.llm.batching import BatchingEngine, SharedEngines
 
 CLEAN = "I will look first.\n<execute>print('looking')</execute>"
 FAST = Retries(attempts=3, backoff_s=0.05)

@@ -12,7 +12,7 @@ from codeact_robot.agent.session import run_episode
 from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.eval.failures import FAILURE_KINDS, failure_kind, turn_problem
+from codeact_robot.eval.results.failures import FAILURE_KINDS, failure_kind, turn_problem
 from codeact_robot.llm import LLMConfig
 from codeact_robot.worker.protocol import ActionReport
 

@@ -14,15 +14,15 @@ import pytest
 from rich.console import Console
 
 from codeact_robot.agent.trajectory import TurnRecord
-from codeact_robot.eval.batching import BatchingEngine
-from codeact_robot.eval.cache import CachedBackend, ResponseCache, cache_key
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.progress import Progress
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.runner import Retries
-from codeact_robot.eval.scheduler import LocalScheduler
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.progress import Progress
+from codeact_robot.eval.running.runner import Retries
+from codeact_robot.eval.running.scheduler import LocalScheduler
 from codeact_robot.llm import LLMConfig, LLMError
 from codeact_robot.llm.base import Completion, LLMBackend
+from codeact_robot.llm.batching import BatchingEngine
+from codeact_robot.llm.cache import CachedBackend, ResponseCache, cache_key
 
 MESSAGES = [{"role": "system", "content": "robot"}, {"role": "user", "content": "stack the blocks"}]
 JOB = EpisodeKey("a", "PickPlace", 0, 0)

@@ -10,9 +10,9 @@ import yaml
 from codeact_robot.cli import main
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.store import STORE_FILE
-from codeact_robot.eval.suite import load_suite, parse_suite, suite_names
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import STORE_FILE
+from codeact_robot.eval.running.suite import load_suite, parse_suite, suite_names
 
 MINIMAL = """\
 name: my-suite
@@ -95,6 +95,13 @@ def test_the_hash_follows_what_changes_results_not_where_the_server_runs(tmp_pat
     assert parse_suite(data, "a").hash == first
 
 
+def test_an_empty_suite_says_what_a_suite_needs(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"suite.yaml is empty; a suite needs name, tasks, seeds and agents$"):
+        load_suite(str(write(tmp_path, "")))
+    with pytest.raises(UsageError, match=r"suite.yaml: missing tasks, seeds, agents \(each is required\)$"):
+        load_suite(str(write(tmp_path, "name: x\n")))
+
+
 @pytest.mark.parametrize(
     ("change", "fragments"),
     [
@@ -108,12 +115,19 @@ def test_the_hash_follows_what_changes_results_not_where_the_server_runs(tmp_pat
         ),
         (
             {"agents": [{"name": "x", "perception": "radar"}]},
-            ["suite.yaml", "agents.0.perception: Input should be 'state' or 'vision'"],
+            ["suite.yaml", "agents.0.perception: 'radar' is not valid; valid: state, vision"],
+        ),
+        (
+            {"agents": [{"name": "x", "llm": {"backend": "openia"}}]},
+            ["agents.0.llm.backend: 'openia' is not valid (did you mean 'openai'?); valid: openai, vllm, reference"],
         ),
         ({"tasks": ["PickPlace", "StackBlock"]}, ["tasks: no task named 'StackBlock' (did you mean 'StackBlocks'?)"]),
         ({"tasks": ["Tabletop"]}, ["Tabletop has no success check"]),
-        ({"seeds": [1, 1]}, ["seeds must be distinct non-negative integers"]),
-        ({"seeds": {"start": 0, "cout": 3}}, ["seeds: count: Field required; cout: unknown setting (did you mean"]),
+        ({"seeds": [1, 1]}, ["seeds: 1 is given twice; seeds are distinct whole numbers from 0 up"]),
+        ({"seeds": [3, -4]}, ["seeds: -4 is negative; seeds are distinct whole numbers from 0 up"]),
+        ({"seeds": {"start": -4, "count": 3}}, ["seeds: start: -4 is out of range; it must be at least 0"]),
+        ({"seeds": {"start": 0, "cout": 3}}, ["seeds: missing count (each is required); cout: unknown setting"]),
+        ({"name": None, "seeds": None}, ["name: Input should be a valid string; seeds:"]),
         ({"agents": [{"name": "x"}, {"name": "x"}]}, ["agent names must be unique; used twice: x"]),
         ({"agents": [{"name": "x", "mode": "json"}]}, ["the reference agent writes programs; use mode codeact"]),
         ({"agents": [{"name": "x", "llm": {"backend": "replay"}}]}, ["replay backend replays one recorded episode"]),

@@ -10,7 +10,8 @@ import pytest
 
 from codeact_robot.files import written_whole
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import Provenance, SkillLibrary
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Provenance
 
 
 def test_a_file_is_written_whole_and_never_through_a_planted_link(tmp_path: Path) -> None:

@@ -80,6 +80,14 @@ def test_limits_are_make_keyword_arguments_and_checked() -> None:
         env.close()
     with pytest.raises(UsageError, match="memory_limit_mb"):
         gym.make("CodeActRobot/StackBlocks-v0", memory_limit_mb=10)
+    with pytest.raises(UsageError) as unknown:
+        gym.make("CodeActRobot/StackBlocks-v0", time_limt_s=7)
+    message = str(unknown.value)
+    assert message.startswith(
+        "invalid settings in the environment's keyword arguments: no setting named 'time_limt_s' (did you mean "
+        "'time_limit_s'?); settings are: perception, colours, "
+    )
+    assert message.endswith(", time_limit_s, memory_limit_mb, max_output_chars, max_sim_steps, max_recursion")
 
 
 def test_done_terminates_and_the_turn_budget_truncates() -> None:
@@ -139,3 +147,14 @@ def test_saved_skills_are_stored_pending_and_not_offered_until_verified(tmp_path
     assert described == [("count_blocks@1", "pending", "StackBlocks")]
     prompt = system_prompt("codeact", None, Limits(), [s.header for s in learned])
     assert "count_blocks()\n    How many blocks the robot can see." in prompt
+
+
+def test_after_a_place_the_scene_says_the_gripper_is_open() -> None:
+    env = gym.make("CodeActRobot/PickPlace-v0", renderer="tiny")
+    try:
+        env.reset(seed=1)
+        observation, _, _, _, info = env.step("pick('orange block')\nplace('blue block')")
+        assert info["success"]
+        assert "Scene: The gripper is open at (0.15, 0.00, 0.50), holding nothing." in observation["text"]
+    finally:
+        env.close()

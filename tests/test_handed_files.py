@@ -20,11 +20,12 @@ from stores import episode_row, suite_definition, write_rows
 from test_cli import CHAT_SCENE, cli, in_terminal
 
 from codeact_robot.cli import main
-from codeact_robot.eval.export import write_csv
-from codeact_robot.eval.progress import Progress, say
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.export import write_csv
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.progress import Progress, say
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import Provenance, SkillLibrary, VerifyRequest
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Provenance, VerifyRequest
 from codeact_robot.worker.config import Limits
 
 # What a terminal would run: a new window title (OSC 0), a clipboard write (OSC 52), a cleared

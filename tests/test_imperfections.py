@@ -35,7 +35,7 @@ def imperfect(seed: int = 0, **settings: float) -> Imperfections:
 def test_physics_is_perfect_by_default_and_its_settings_are_checked() -> None:
     assert EnvConfig().physics.perfect
     assert not EnvConfig().with_overrides({"physics": {"grasp_slip": 0.1}}).physics.perfect
-    with pytest.raises(UsageError, match="physics.state_noise: Input should be less than or equal to 0.05"):
+    with pytest.raises(UsageError, match="physics.state_noise: 1.0 is out of range; it must be at most 0.05"):
         EnvConfig().with_overrides({"physics": {"state_noise": 1.0}})
 
 

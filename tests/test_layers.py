@@ -17,7 +17,11 @@ FOLDERS = {"codeact_robot": "codeact_robot", "envs": "codeact_robot.envs", "skil
 
 LAYERS: dict[str, float] = {
     "codeact_robot.cli": 9,
-    "codeact_robot.eval": 8,
+    "codeact_robot.eval": 8,  # its folders, top to bottom:
+    "codeact_robot.eval.running": 8.3,  # suites, scheduling, one episode, the run (prints the report at its end)
+    "codeact_robot.eval.reports": 8.2,  # numbers, tables, plots, renderings
+    "codeact_robot.eval.viewer": 8.2,  # beside reports: the two do not import each other
+    "codeact_robot.eval.results": 8.1,  # the store, its rows, failure kinds, exports
     "codeact_robot.studio": 8,  # beside eval: the two do not import each other
     "codeact_robot.agent": 7,
     "codeact_robot.config": 7,

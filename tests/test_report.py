@@ -24,11 +24,11 @@ from stores import SUITE_HASH, episode_row, suite_definition, write_rows
 from test_report_stats import wilson_by_hand
 
 from codeact_robot.cli import main
-from codeact_robot.eval.prices import load_prices
-from codeact_robot.eval.report import load_report
-from codeact_robot.eval.report_terminal import print_store_report
-from codeact_robot.eval.stats import paired_difference
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.reports.prices import load_prices
+from codeact_robot.eval.reports.report import load_report
+from codeact_robot.eval.reports.stats import paired_difference
+from codeact_robot.eval.reports.terminal import print_store_report
+from codeact_robot.eval.results.store import ResultsStore
 
 CLI = [sys.executable, "-m", "codeact_robot.cli"]
 HOSTILE_AGENT = "<img src=x onerror=alert(1)>|[x](javascript:alert(1))"

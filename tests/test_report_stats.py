@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from codeact_robot.eval.stats import mcnemar_exact, paired_difference, wilson
+from codeact_robot.eval.reports.stats import mcnemar_exact, paired_difference, wilson
 
 Z = 1.959963984540054  # the 97.5% quantile of the standard normal
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from codeact_robot.environments.codeact import CodeActEnv
-from codeact_robot.library.files import SkillLibrary, Verdict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Verdict
 from codeact_robot.worker.task_episode import start_episode
 
 SCENE = {"blocks": ["red", "green"], "bowls": ["blue"], "positions": {"red block": [0.45, 0.1]}}
@@ -602,7 +603,7 @@ print(len(t.seen), round(math.hypot(3, 4)), list(itertools.pairwise([1, 2, 3])),
 
 
 def test_ids_and_hashes_reveal_no_addresses(env: CodeActEnv) -> None:
-    # A default repr still shows an address (see the README's threat model); id() and hash()
+    # A default repr still shows an address (see docs/sandbox.md, the threat model); id() and hash()
     # are what an exploit would read addresses from, and they no longer hold one.
     program = (
         "address = int(repr(pick).split(' at ')[1].rstrip('>'), 16)\n"

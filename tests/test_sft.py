@@ -11,9 +11,9 @@ from stores import SUITE_HASH, RealStore, episode_row, real_store, suite_definit
 from test_report import cli, insert_corrupt_row
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.sft import SFTFilters, export_sft, heldout_pairs
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import parse_suite
+from codeact_robot.eval.results.sft import SFTFilters, export_sft, heldout_pairs
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.suite import parse_suite
 
 HELDOUT_HASH = "b" * 64
 

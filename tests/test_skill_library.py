@@ -17,18 +17,10 @@ import pytest
 
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import add_file, import_library, store_skill
-from codeact_robot.library.files import (
-    INDEX_FILE,
-    MAX_SOURCE_BYTES,
-    Failure,
-    Provenance,
-    SkillLibrary,
-    Verdict,
-    VerifyRequest,
-    parse_ref,
-)
+from codeact_robot.library.files import INDEX_FILE, MAX_SOURCE_BYTES, SkillLibrary
 from codeact_robot.library.retrieval import BM25Retriever, SkillIndex, library_fingerprint, offerable, words
 from codeact_robot.library.rules import RESERVED_NAMES, SkillRejected, program_using
+from codeact_robot.library.skill import Failure, Provenance, Verdict, VerifyRequest, parse_ref
 from codeact_robot.sandbox.executor import Sandbox
 from codeact_robot.skills import SKILLS
 from codeact_robot.worker.config import Limits
@@ -231,31 +223,48 @@ def test_the_names_a_skill_may_not_take_are_every_name_an_episode_sandbox_define
     assert {"pick_and_place", "save_skill", "len", "str", "help", "np", "math"} <= RESERVED_NAMES
 
 
-def test_adding_a_file_stores_each_function_callees_first_and_reports_what_it_refused(tmp_path: Path) -> None:
+def test_adding_a_file_stores_each_function_callees_first(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(
-        '"""My skills."""\nimport math\n\n'
+        '"""My skills."""\n\n'
         + source("stack_on_top", "Stack onto the top.", "return top_of()")
         + "\n"
         + source("top_of", "The top block.")
-        + "\n"
-        + "def no_doc():\n    return 1\n"
     )
     library = SkillLibrary(tmp_path / "library")
     results = add_file(library, path, VerifyRequest(tasks=("StackBlocks",), call="stack_on_top()"))
-    assert [(r.name, r.skill.ref if r.skill else None) for r in results] == [
-        ("line 2", None),
-        ("top_of", "top_of@1"),
-        ("stack_on_top", "stack_on_top@1"),
-        ("no_doc", None),
+    assert [(r.name, r.skill.ref if r.skill else None, r.refused) for r in results] == [
+        ("top_of", "top_of@1", None),
+        ("stack_on_top", "stack_on_top@1", None),
     ]
-    assert results[0].refused == "a Import statement; only functions are added"
     caller = library.get("stack_on_top")
     assert caller.meta.calls == {"top_of": 1} and caller.meta.provenance.file == str(path)
     assert (caller.status, caller.reason) == ("pending", "not verified yet")
     (tmp_path / "broken.py").write_text("def x(:\n")
     with pytest.raises(UsageError, match=r"broken.py is not valid Python: .* \(line 1\)"):
         add_file(library, tmp_path / "broken.py", VerifyRequest())
+
+
+def test_a_file_with_anything_refused_adds_nothing_and_lists_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "mine.py"
+    path.write_text(
+        '"""My skills."""\nimport math\nfrom os import path\nLIMIT = 3\nfor i in range(2):\n    pass\n\n'
+        + source("top_of", "The top block.")
+        + "\n@top_of\n"
+        + source("decorated", "Decorated.")
+        + "\ndef no_doc():\n    return 1\n"
+    )
+    library = SkillLibrary(tmp_path / "library")
+    results = add_file(library, path, VerifyRequest())
+    assert [(r.name, r.skill, r.refused) for r in results] == [
+        ("line 2", None, "an import; only functions are added"),
+        ("line 3", None, "an import; only functions are added"),
+        ("line 4", None, "an assignment; only functions are added"),
+        ("line 5", None, "a for loop; only functions are added"),
+        ("decorated", None, "skill decorated has a decorator; decorators run when the skill is loaded"),
+        ("no_doc", None, "skill no_doc needs a docstring saying what it does"),
+    ]
+    assert library.skills() == [] and not (tmp_path / "library").exists()
 
 
 def test_the_program_that_used_a_skill_keeps_everything_but_its_definition_and_saving() -> None:
@@ -277,6 +286,21 @@ def test_bm25_ranks_by_shared_words_and_offers_nothing_unrelated() -> None:
     assert retriever.top("put the blocks in the bowls", 1) == [1]
     assert retriever.top("dance", 5) == []
     assert words("stackBlocks put_in_bowl StackOnPlace") == ["stack", "blocks", "put", "bowl", "stack", "place"]
+
+
+def test_words_are_matched_by_their_stems() -> None:
+    assert BM25Retriever(["stack one block on another"]).top("stacking the blocks", 5) == [0]
+    assert BM25Retriever(["stack one block on another"], stem=list).top("stacking the blocks", 5) == []
+
+
+def test_a_skill_added_from_a_file_is_offered_on_the_tasks_it_was_verified_on(tmp_path: Path) -> None:
+    library = SkillLibrary(tmp_path)
+    store_skill(library, source("pile_up", "Pile things on each other."), Provenance(file="mine.py"))
+    skill = library.get("pile_up")
+    library.update(skill, verdict=Verdict(status="verified", source_sha256=skill.sha256, tasks=("StackBlocks",)))
+    index = SkillIndex(library.skills())
+    assert [s.ref for s in index.retrieve("stack all the blocks", 5)] == ["pile_up@1"]
+    assert index.retrieve("wave hello", 5) == []
 
 
 def test_only_verified_skills_are_offered_with_the_skills_they_call_at_their_pinned_versions(tmp_path: Path) -> None:
@@ -443,7 +467,7 @@ def test_storing_a_skill_parses_its_source_once(tmp_path: Path, monkeypatch: pyt
 # --- orderings -----------------------------------------------------------------------------------
 
 
-def test_functions_of_a_file_that_call_each_other_are_refused_and_the_rest_added(tmp_path: Path) -> None:
+def test_functions_of_a_file_that_call_each_other_are_refused_and_nothing_added(tmp_path: Path) -> None:
     path = tmp_path / "mine.py"
     path.write_text(
         source("ping", "Ping.", "return pong()")
@@ -455,11 +479,10 @@ def test_functions_of_a_file_that_call_each_other_are_refused_and_the_rest_added
     results = add_file(library, path, VerifyRequest())
     refused = "it calls itself back through the skills it calls: ping -> pong -> ping"
     assert [(r.name, r.skill.ref if r.skill else r.refused) for r in results] == [
-        ("top_of", "top_of@1"),
-        ("rally", "rally@1"),
         ("ping", refused),
         ("pong", refused.replace("ping -> pong -> ping", "pong -> ping -> pong")),
     ]
+    assert library.skills() == []
 
 
 def test_importing_skills_whose_metadata_makes_them_call_each_other_refuses_those_and_imports_the_rest(

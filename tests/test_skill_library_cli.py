@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shlex
 from pathlib import Path
 
 import pytest
@@ -10,12 +11,13 @@ import yaml
 from rich.console import Console
 
 from codeact_robot.cli import main
-from codeact_robot.eval.evaluation import EvalOptions, run_evaluation
-from codeact_robot.eval.report import load_report
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import load_suite
+from codeact_robot.eval.reports.report import load_report
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.evaluation import EvalOptions, run_evaluation
+from codeact_robot.eval.running.suite import load_suite
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import Provenance, SkillLibrary, Verdict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Provenance, Verdict
 
 SKILLS_FILE = '''"""Skills written by hand."""
 
@@ -51,11 +53,20 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
         == 1
     )
     out = capsys.readouterr().out.splitlines()
-    assert out == [
-        "added top_of@1  pending: not verified yet",
-        "added stack_blocks@1  pending: not verified yet",
+    assert out == [  # all or nothing: one refused function keeps the others out too
         "refused tidy: skill tidy has the default value 'go_home()'; defaults must be literals "
         "(numbers, strings, None, True/False, or tuples, lists, sets and dicts of those)",
+        f"nothing added from {tmp_path / 'mine.py'}: mend what was refused and add the file again",
+    ]
+    assert SkillLibrary(library).skills() == []
+    (tmp_path / "mine.py").write_text(SKILLS_FILE.split("\n\ndef tidy")[0] + "\n")
+    assert (
+        skills("add", str(tmp_path / "mine.py"), "--task", "stackblocks", "--call", "stack_blocks()", library=library)
+        == 0
+    )
+    assert capsys.readouterr().out.splitlines() == [
+        "added top_of@1  pending: not verified yet",
+        "added stack_blocks@1  pending: not verified yet",
     ]
     (tmp_path / "v2.py").write_text('def top_of(tower):\n    """The top block, again."""\n    return tower[-1]\n')
     assert skills("add", str(tmp_path / "v2.py"), library=library) == 0
@@ -92,6 +103,8 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
     assert skills("remove", "top_of", library=library) == 0
     assert capsys.readouterr().out == "removed top_of@2\n"
     assert [s.ref for s in SkillLibrary(library).skills()] == ["stack_blocks@1"]
+    assert skills("export", str(tmp_path / "one"), library=library) == 0
+    assert capsys.readouterr().out == f"exported 1 skill version to {tmp_path / 'one'}\n"
 
 
 @pytest.mark.parametrize(
@@ -106,8 +119,8 @@ def test_add_list_show_remove_export_and_import(tmp_path: Path, capsys: pytest.C
             "tasks: Tabletop has no success check to verify",
         ),
         (("verify", "stack_blocks", "--task", "Stack"), "tasks: no task named 'Stack'"),
-        (("verify", "stack_blocks", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
-        (("add", "mine.py", "--seeds", "500"), "seeds: Input should be less than or equal to 100"),
+        (("verify", "stack_blocks", "--seeds", "500"), "seeds: 500 is out of range; it must be at most 100"),
+        (("add", "mine.py", "--seeds", "500"), "seeds: 500 is out of range; it must be at most 100"),
         (("export", "."), "is not an empty folder; export writes a fresh library"),
         (("import", "nowhere"), "error: nowhere is not a folder; import reads a skill library's folder"),
         (("import", "."), "error: . holds no skill library: no NAME/VERSION.py skill could be read"),
@@ -186,3 +199,13 @@ def test_a_suite_naming_a_missing_library_is_refused(tmp_path: Path, capsys: pyt
     path.write_text(yaml.safe_dump(suite))
     assert main(["eval", "--suite", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "agents[0] (a): skills: library x is not a folder" in capsys.readouterr().err
+
+
+def test_the_documented_skill_example_adds_a_skill_that_verifies(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    page = (Path(__file__).parents[1] / "docs" / "skills.md").read_text()
+    [line] = [line for line in page.splitlines() if line.startswith("codeact-robot skills add my_skills.py")]
+    command = shlex.split(line, comments=True)
+    example = Path(__file__).parents[1] / "docs" / "examples" / command[3]
+    assert skills(*command[2:3], str(example), *command[4:], library=tmp_path) == 0
+    assert skills("verify", "--renderer", "tiny", library=tmp_path) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("stack_blocks@1  verified: the task's check held on")

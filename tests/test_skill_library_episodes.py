@@ -17,7 +17,8 @@ from codeact_robot.cli import main
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import INDEX_FILE, Provenance, SkillLibrary, Verdict, VerifyRequest
+from codeact_robot.library.files import INDEX_FILE, SkillLibrary
+from codeact_robot.library.skill import Provenance, Verdict, VerifyRequest
 from codeact_robot.library.verification import Verifier, verification_seeds
 from codeact_robot.llm import LLMConfig
 from codeact_robot.worker.config import EnvConfig

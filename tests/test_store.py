@@ -12,8 +12,15 @@ from typing import Any
 import pytest
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import TRANSCRIPT_COLUMNS, EpisodeFacts, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
-from codeact_robot.eval.store import COLUMNS, STORE_FILE, ResultsStore
+from codeact_robot.eval.results.rows import (
+    TRANSCRIPT_COLUMNS,
+    EpisodeFacts,
+    EpisodeKey,
+    EpisodeResult,
+    EpisodeRow,
+    TurnImage,
+)
+from codeact_robot.eval.results.store import COLUMNS, STORE_FILE, ResultsStore
 
 SUITE = "0123456789abcdef"
 

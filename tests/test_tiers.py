@@ -11,7 +11,7 @@ from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.suite import load_suite, parse_suite
+from codeact_robot.eval.running.suite import load_suite, parse_suite
 from codeact_robot.expert import ExpertBackend
 from codeact_robot.expert.programs import reference_program
 from codeact_robot.skills.registry import api_reference, argument_schemas, skills_for
@@ -79,7 +79,7 @@ def test_the_sandbox_namespace_help_and_dir_show_exactly_the_tiers_skills(api: s
 
 
 def test_an_unknown_tier_is_one_clear_error() -> None:
-    with pytest.raises(UsageError, match="api: Input should be 'high', 'primitive' or 'pixels'"):
+    with pytest.raises(UsageError, match="api: 'low' is not valid; valid: high, primitive, pixels"):
         EnvConfig().with_overrides({"api": "low"})
 
 
@@ -135,5 +135,5 @@ def test_a_suite_sets_the_tier_and_physics_for_agents_that_do_not_set_their_own(
     a, b = (suite.agents[n].env_config() for n in "ab")
     assert (a.api, b.api) == ("primitive", "pixels")
     assert a.physics.grasp_slip == b.physics.grasp_slip == 0.2
-    with pytest.raises(UsageError, match="physics.grasp_slip: Input should be less than or equal to 1"):
+    with pytest.raises(UsageError, match="physics.grasp_slip: 2 is out of range; it must be at most 1"):
         parse_suite({**suite.definition(), "physics": {"grasp_slip": 2}, "agents": [{"name": "a"}]}, "inline")

@@ -10,7 +10,9 @@ import http.client
 import json
 import math
 import os
+import shutil
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -32,10 +34,10 @@ from codeact_robot.cli import main
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.runner import video_path
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import load_suite
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.runner import video_path
+from codeact_robot.eval.running.suite import load_suite
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.protocol import (
     ActionReport,
@@ -315,11 +317,18 @@ def test_video_camera_without_a_video_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_run_records_the_chosen_camera(tmp_path: Path) -> None:
     video = tmp_path / "top.mp4"
-    with FakeOpenAIServer([{"content": "<execute>print('hello')</execute>"}, {"content": "I stop."}]) as server:
-        result = cli(
-            *"run --task PickPlace --seed 1 --model fake-model --renderer tiny --json --video-camera top".split(),
-            *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl"), "--video", str(video)),
-        )
+    scratch = Path(tempfile.mkdtemp(prefix="codeact-test-", dir="/tmp"))  # nobody (the worker) must pass through
+    scratch.chmod(0o755)
+    try:
+        with FakeOpenAIServer([{"content": "<execute>print('hello')</execute>"}, {"content": "I stop."}]) as server:
+            result = cli(
+                *"run --task PickPlace --seed 1 --model fake-model --renderer tiny --json --video-camera top".split(),
+                *("--llm", server.base_url, "--trajectory", str(tmp_path / "t.jsonl"), "--video", str(video)),
+                env={"TMPDIR": str(scratch)},
+            )
+        assert list(scratch.iterdir()) == []  # the worker's scratch folder went with it
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     assert result.returncode == 1, result.stderr
     summary = json.loads(result.stdout)
     frames = iio.imread(video)
@@ -422,6 +431,24 @@ def test_resume_does_not_record_what_is_stored(evaluated: tuple[Path, Path]) -> 
     assert main(["eval", "--suite", str(path), "--out", str(out), "--videos", "all"]) == 0
     rows = stored(out)
     assert rows["expert"]["video"] is None and (link.read_bytes(), link.stat().st_mtime_ns) == before
+
+
+def test_videos_of_failures_when_nothing_failed_points_at_no_folder_and_leaves_no_scratch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = Path(tempfile.mkdtemp(prefix="codeact-test-", dir="/tmp"))  # nobody (the worker) must pass through
+    scratch.chmod(0o755)
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = tmp_path / "expert.yaml"
+    agents = [{"name": "expert", "renderer": "tiny"}]
+    path.write_text(yaml.safe_dump({"name": "x", "tasks": ["PickPlace"], "seeds": [1], "agents": agents}))
+    try:
+        assert main(["eval", "--suite", str(path), "--out", str(tmp_path / "eval"), "--videos", "failures"]) == 0
+        assert list(scratch.iterdir()) == []  # every worker's scratch folder is gone
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert "videos: none kept (no episode failed)\n" in capsys.readouterr().out
+    assert not (tmp_path / "eval" / "videos").exists()
 
 
 def test_videos_none_writes_none(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import http.client
 import json
 import re
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from stores import HOSTILE, RealStore, episode_row, real_store, synthetic_store
 from test_report import CLI, insert_corrupt_row, make_store
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.eval.viewer import ViewerServer
 
 
@@ -228,6 +229,16 @@ def test_the_viewer_never_writes_to_the_store(real: RealStore) -> None:
 def test_a_folder_without_a_store_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="holds no results store"):
         ViewerServer(tmp_path, port=0)
+
+
+def test_bound_to_every_address_the_address_to_open_is_one_a_browser_can_open(real: RealStore) -> None:
+    server = ViewerServer(real.folder, "0.0.0.0", 0)
+    try:
+        port = server.server_address[1]
+        assert server.url == f"http://127.0.0.1:{port}/" and not server.loopback
+        assert server.remote_url == f"http://{socket.gethostname()}:{port}/"
+    finally:
+        server.server_close()
 
 
 def test_the_view_command_serves_until_interrupted(real: RealStore) -> None:

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stores import HOSTILE, RealStore, real_store, synthetic_store
+from stores import HOSTILE, SUITE_HASH, RealStore, real_store, synthetic_store
 from test_report import cli, hand_rows, make_store
 from test_viewer import serving
+
+from codeact_robot.eval.results.store import ResultsStore
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
@@ -111,6 +113,32 @@ def test_the_page_loads_without_console_errors(real: RealStore, page: Any) -> No
     assert console.errors == []
 
 
+def test_the_runs_page_fits_the_window_and_a_failure_reads_not_solved(tmp_path: Path, page: Any) -> None:
+    folder = synthetic_store(tmp_path / "eval", 40)
+    store = ResultsStore(folder)
+    settings = {  # what eval records, with a long host name and cache path
+        "workers": 16, "max_in_flight": 64, "backend": "local", "address": None, "limit": None,
+        "retry_errors": False, "cache": True, "videos": "failures", "video_camera": "both",
+        "host": "a-very-long-host-name-" * 4, "version": "0.1.0",
+    }  # fmt: skip
+    store.finish_run(store.start_run(SUITE_HASH, settings), "finished")
+    store.close()
+    with serving(folder) as server:
+        page.goto(server.url)
+        failed = [row for row in rows(page) if "not solved" in row]
+        assert failed and all(row.split("\t")[5].startswith("not solved ") for row in failed)
+        page.click("text=Runs")
+        page.wait_for_selector("td.settings")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1300  # the window's width
+        shown = page.locator("td.settings").first.inner_text()
+        assert "max_in_flight: 64, retry_errors: false" in shown and shown.endswith("workers: 16")
+        lines = (
+            "(td) => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length; }"
+        )
+        cells = page.locator("td.time")
+        assert all(cells.nth(i).evaluate(lines) <= 1 for i in range(cells.count()))  # a date never breaks in the middle
+
+
 def test_a_filter_narrows_the_list(real: RealStore, page: Any) -> None:
     with serving(real.folder) as server:
         page.goto(server.url)
@@ -191,7 +219,7 @@ def test_reload_shows_episodes_another_process_wrote(tmp_path: Path, page: Any) 
         import sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from stores import SUITE_HASH, hand_result
-        from codeact_robot.eval.store import ResultsStore
+        from codeact_robot.eval.results.store import ResultsStore
         store = ResultsStore({str(folder)!r})
         for seed in range(20, 22):
             store.write_episode(hand_result("c", "StackBlocks", seed, True), SUITE_HASH, 1)

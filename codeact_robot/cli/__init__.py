@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import sys
 from collections.abc import Sequence
 
 from codeact_robot import __version__
-from codeact_robot.cli.options import INTERRUPTED, USAGE_ERROR, Parser
+from codeact_robot.cli.options import CLOSED_PIPE, INTERRUPTED, USAGE_ERROR, Parser
 from codeact_robot.errors import UsageError, printable
 
 
@@ -47,15 +48,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         # What a program prints may not be encodable here (a lone surrogate, a C locale): show an escape.
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(arguments)
         return int(args.handler(args) or 0)
     except UsageError as error:
-        print(f"error: {printable(' '.join(str(error).splitlines()))}", file=sys.stderr)
+        message = " ".join(str(error).splitlines())
+        print(f"error: {printable(message)}", file=sys.stderr)
+        if "--json" in arguments:  # a script that asked for JSON gets JSON, the error and the exit status
+            print(json.dumps({"error": message, "exit_status": USAGE_ERROR}))
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return INTERRUPTED
-    except BrokenPipeError:  # the reader went away (`| head`); say nothing more
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, with the status of a Unix tool that SIGPIPE
+        # ended, and send what is still buffered nowhere (flushing it at exit would fail again).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return CLOSED_PIPE

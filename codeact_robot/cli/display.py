@@ -10,6 +10,7 @@ as ``\x1b``, never sent.
 
 from __future__ import annotations
 
+import errno
 import sys
 
 from rich.console import Console
@@ -31,14 +32,25 @@ PHASES = {"reset": "laying out the scene", "model": "the model is thinking", "co
 PIPE_WIDTH = 200  # columns of a table printed into a pipe or a file, where nothing wraps it
 
 
+class CommandConsole(Console):
+    """A console that leaves a closed pipe to the command's entry point, which ends as Unix tools do.
+
+    (rich's own answer is to exit with status 1, which ``eval`` documents as infrastructure errors.)
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
+
+
 def make_console() -> Console:
     """The console for a command's output: markup and highlighting off (text is shown as it is)."""
-    return Console(highlight=False, markup=False)
+    return CommandConsole(highlight=False, markup=False)
 
 
 def table_console() -> Console:
     """The console for tables: the terminal's width, or wide enough that no column wraps in a pipe."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+    return CommandConsole(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def show(console: Console, text: str, style: str = "") -> None:

@@ -18,10 +18,10 @@ from codeact_robot.cli.options import (
     positive_int,
 )
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.evaluation import Backend, EvalOptions, run_evaluation
-from codeact_robot.eval.prices import load_prices
-from codeact_robot.eval.runner import Retries, VideoRecord, Videos
-from codeact_robot.eval.suite import load_suite, suite_names
+from codeact_robot.eval.reports.prices import load_prices
+from codeact_robot.eval.running.evaluation import Backend, EvalOptions, run_evaluation
+from codeact_robot.eval.running.runner import Retries, VideoRecord, Videos
+from codeact_robot.eval.running.suite import load_suite, suite_names
 
 EXAMPLES = [
     "codeact-robot eval --suite smoke --out runs/smoke                  # the expert, every family, offline",

@@ -13,9 +13,9 @@ from pathlib import Path
 from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file
 from codeact_robot.errors import UsageError, printable
-from codeact_robot.eval.export import FORMATS
-from codeact_robot.eval.sft import SFTFilters, export_sft
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.export import FORMATS
+from codeact_robot.eval.results.sft import SFTFilters, export_sft
+from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.files import written_whole
 
 EXAMPLES = (

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn, TypeVar
 
 from codeact_robot.config import AgentConfig, RunConfig
+from codeact_robot.errors import UsageError
 from codeact_robot.worker.config import MAX_IMAGE_SIDE, MIN_IMAGE_SIDE, EnvConfig
 
 RUN = RunConfig()
@@ -16,14 +17,15 @@ RUN = RunConfig()
 HELP_WIDTH = 79
 USAGE_ERROR = 2
 INTERRUPTED = 130
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool that a closed pipe ended (`yes | head`)
 N = TypeVar("N", int, float)
 
 
 class Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr and exit code 2."""
+    """An argument parser whose usage errors are :class:`UsageError`: one line on stderr and exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(USAGE_ERROR, f"error: {message} (see `{self.prog} --help`)\n")
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def add_command(

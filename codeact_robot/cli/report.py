@@ -10,11 +10,11 @@ from pathlib import Path
 from codeact_robot.cli.display import table_console
 from codeact_robot.cli.options import add_command
 from codeact_robot.cli.outputs import writable_file, writable_folder
-from codeact_robot.eval.prices import default_prices_path, load_prices
-from codeact_robot.eval.report import load_report
-from codeact_robot.eval.report_html import DEFAULT_VIEWER_URL, check_viewer_url, html_report
-from codeact_robot.eval.report_markdown import markdown_report
-from codeact_robot.eval.report_terminal import print_report
+from codeact_robot.eval.reports.html import DEFAULT_VIEWER_URL, check_viewer_url, html_report
+from codeact_robot.eval.reports.markdown import markdown_report
+from codeact_robot.eval.reports.prices import default_prices_path, load_prices
+from codeact_robot.eval.reports.report import load_report
+from codeact_robot.eval.reports.terminal import print_report
 from codeact_robot.files import written_whole
 
 
@@ -77,7 +77,10 @@ def report_command(args: argparse.Namespace) -> int:
         _write(Path(args.md), markdown_report(report))
         notes.append(f"Markdown report: {args.md}")
     if args.html or args.plots:
-        from codeact_robot.eval.plots import report_plots, write_plots  # matplotlib: only when plots are asked for
+        from codeact_robot.eval.reports.plots import (  # matplotlib: only when plots are asked for
+            report_plots,
+            write_plots,
+        )
 
         plots = report_plots(report)  # drawn once for both
         if args.html:

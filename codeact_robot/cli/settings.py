@@ -13,6 +13,7 @@ from typing import Any
 
 from codeact_robot.agent.trajectory import count_episodes, read_trajectory
 from codeact_robot.config import RunConfig, merge_settings, read_yaml, validated
+from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.llm import LLMConfig
 from codeact_robot.llm.config import key_settings
@@ -70,6 +71,8 @@ def resolve_config(
         merged["task"] = default_task
     if "task" not in merged:
         raise UsageError("which task? give --task NAME (see `codeact-robot tasks`) or a --config file that names one")
+    if isinstance(merged["task"], str):
+        merged["task"] = get_task(merged["task"]).name  # `stackblocks` is StackBlocks, and is shown so
     if agent_required and "backend" not in merged.get("llm", {}):
         raise UsageError(f"which agent? give {agents}")
     config: RunConfig = validated(RunConfig, merged, "the command line")

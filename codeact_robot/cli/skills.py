@@ -9,16 +9,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from codeact_robot.cli.display import plural
 from codeact_robot.cli.options import add_command, add_render_options, positive_int
 from codeact_robot.errors import UsageError, printable, settings_error
 from codeact_robot.library.authoring import Added, add_file, import_library
-from codeact_robot.library.files import (
-    DEFAULT_VERIFY_SEEDS,
-    SkillLibrary,
-    VerifyRequest,
-    default_library_folder,
-    parse_ref,
-)
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import DEFAULT_VERIFY_SEEDS, VerifyRequest, default_library_folder, parse_ref
 from codeact_robot.library.verification import Verifier
 from codeact_robot.worker.config import EnvConfig
 
@@ -147,10 +143,13 @@ def show_skill(args: argparse.Namespace) -> int:
 
 
 def add_skills(args: argparse.Namespace) -> int:
-    """Add each function of the file; exit 1 when any is refused."""
+    """Add every function of the file, or, when anything in it is refused, nothing (exit 1)."""
     library = _library(args)
     results = add_file(library, args.file, _request(args, VerifyRequest()))
-    return _report(results, "added")
+    status = _report(results, "added")
+    if status:
+        print(f"nothing added from {args.file}: mend what was refused and add the file again")
+    return status
 
 
 def verify_skills(args: argparse.Namespace) -> int:
@@ -193,7 +192,7 @@ def export_skills(args: argparse.Namespace) -> int:
     """Copy the library's skill files into a new folder."""
     library = _library(args)
     refs = library.export(args.folder)
-    print(f"exported {len(refs)} skill versions to {args.folder}")
+    print(f"exported {plural(len(refs), 'skill version')} to {args.folder}")
     return 0
 
 

@@ -21,9 +21,9 @@ from codeact_robot.config import RunConfig
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import TABLETOP
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import EpisodeKey
-from codeact_robot.eval.runner import episode_result
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.rows import EpisodeKey
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.runner import episode_result
 from codeact_robot.eval.viewer import ViewerServer
 from codeact_robot.llm.model_server import check_model_servers
 from codeact_robot.studio.server import StudioServer

@@ -45,7 +45,10 @@ def view_command(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot serve on {args.host}:{args.port}: {error.strerror or error}") from None
     print(f"Episode viewer for {args.folder}: {server.url}  (Ctrl-C to stop)", flush=True)
     if not server.loopback:
-        print(f"warning: bound to {args.host}: other machines can read these episodes", flush=True)
+        print(
+            f"warning: bound to {args.host}: other machines can read these episodes (at {server.remote_url})",
+            flush=True,
+        )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -15,9 +15,10 @@ from codeact_robot.environments.observation import MAX_TEXT_CHARS, format_observ
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance, get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.library.authoring import store_skill
-from codeact_robot.library.files import LearnedSkill, Provenance, SkillLibrary, default_library_folder, now
+from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import skill_index
 from codeact_robot.library.rules import SkillRejected, program_using
+from codeact_robot.library.skill import LearnedSkill, Provenance, default_library_folder, now
 from codeact_robot.skills.registry import has_object_state
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig

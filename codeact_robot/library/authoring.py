@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import heapq
+import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
@@ -17,16 +18,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from codeact_robot.errors import UsageError
-from codeact_robot.library.files import (
-    MAX_SOURCE_BYTES,
-    LearnedSkill,
-    Provenance,
-    SkillLibrary,
-    VerifyRequest,
-    now,
-    read_text,
-)
+from codeact_robot.library.files import MAX_SOURCE_BYTES, SkillLibrary, read_text
 from codeact_robot.library.rules import CheckedSkill, SkillRejected, called_skills, check_skill
+from codeact_robot.library.skill import LearnedSkill, Provenance, VerifyRequest, now
 
 Node = TypeVar("Node", bound=Hashable)
 
@@ -84,11 +78,16 @@ class Added:
 
 
 def add_file(library: SkillLibrary, path: str | Path, verify: VerifyRequest) -> list[Added]:
-    """Add every function of a Python file written by hand, each checked on its own.
+    """Add every function of a Python file written by hand, or nothing when anything in it is refused.
 
-    Functions the file's other functions call are stored first, so that their callers pin
-    the new versions. Anything in the file but functions (and a module docstring) is
-    reported as refused: it would not be kept.
+    Each function is checked on its own, and anything in the file but functions (and a
+    module docstring) is refused: it would not be kept. When all of it passes, the
+    functions are stored, those the file's other functions call first, so that their
+    callers pin the new versions.
+
+    Returns:
+        What became of each function, in the order stored; or, when something was refused,
+        every problem (``refused`` set) and nothing stored.
 
     Raises:
         UsageError: the file cannot be read or does not parse.
@@ -102,34 +101,28 @@ def add_file(library: SkillLibrary, path: str | Path, verify: VerifyRequest) -> 
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as error:
         raise UsageError(f"{path} is not valid Python: {error.msg} (line {error.lineno})") from None
-    results: list[Added] = []
+    problems: list[Added] = []
     functions: dict[str, str] = {}
     for index, statement in enumerate(tree.body):
         if isinstance(statement, ast.FunctionDef):
             functions[statement.name] = _segment(text, statement)
         elif not (index == 0 and isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)):
-            kind = type(statement).__name__
-            results.append(Added(f"line {statement.lineno}", refused=f"a {kind} statement; only functions are added"))
+            refused = f"{_statement(statement)}; only functions are added"
+            problems.append(Added(f"line {statement.lineno}", refused=refused))
     checked: dict[str, CheckedSkill] = {}
-    refused: dict[str, str] = {}
     for name, source in functions.items():
         try:
             checked[name] = check_skill(source)
         except SkillRejected as error:
-            refused[name] = str(error)
+            problems.append(Added(name, refused=str(error)))
     order, cycles = _callees_first(
         {name: called_skills(checked[name], functions) if name in checked else set() for name in functions}
     )
+    problems += [Added(name, refused=_calls_itself(cycles[name])) for name in functions if name in cycles]
+    if problems:
+        return problems
     provenance = Provenance(file=str(path), time=now())
-    for name in order:
-        if name in refused:
-            results.append(Added(name, refused=refused[name]))
-            continue
-        try:
-            results.append(Added(name, skill=_store(library, checked[name], provenance, verify)))
-        except UsageError as error:
-            results.append(Added(name, refused=str(error)))
-    return results + [Added(name, refused=_calls_itself(cycles[name])) for name in functions if name in cycles]
+    return [Added(name, skill=_store(library, checked[name], provenance, verify)) for name in order]
 
 
 def import_library(library: SkillLibrary, other: SkillLibrary) -> list[Added]:
@@ -224,6 +217,29 @@ def _callees_first(calls: Mapping[Node, set[Node]]) -> tuple[list[Node], dict[No
 
 def _calls_itself(cycle: list[str]) -> str:
     return f"it calls itself back through the skills it calls: {' -> '.join(map(str, cycle))}"
+
+
+_STATEMENTS = {
+    ast.Import: "an import",
+    ast.ImportFrom: "an import",
+    ast.Assign: "an assignment",
+    ast.AnnAssign: "an assignment",
+    ast.AugAssign: "an assignment",
+    ast.Expr: "an expression statement",
+    ast.ClassDef: "a class",
+    ast.AsyncFunctionDef: "an async function",
+    ast.For: "a for loop",
+    ast.While: "a while loop",
+    ast.If: "an if statement",
+}
+
+
+def _statement(statement: ast.stmt) -> str:
+    """What a top-level statement is, in words (``an import``, ``a for loop`` ...)."""
+    if type(statement) in _STATEMENTS:
+        return _STATEMENTS[type(statement)]
+    words = re.sub(r"(?<!^)(?=[A-Z])", " ", type(statement).__name__).lower()
+    return f"{'an' if words[0] in 'aeiou' else 'a'} {words} statement"
 
 
 def _segment(text: str, function: ast.FunctionDef) -> str:

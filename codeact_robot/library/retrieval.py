@@ -1,10 +1,10 @@
 """Which learned skills an episode is offered: the verified ones most relevant to its instruction.
 
-Relevance is BM25 (``bm25s``) over each skill's name, docstring and the task it was
-written in; any ranking with :class:`Retriever`'s interface (an embedding model, say)
-can stand in for it. A skill is offered only when it and every library skill it calls,
-at the versions it was verified with, are verified; the skills it calls are loaded with
-it.
+Relevance is BM25 (``bm25s``) over the stemmed words of each skill's name, docstring,
+the task it was written in and the tasks it was verified on; any ranking with
+:class:`Retriever`'s interface (an embedding model, say) can stand in for it. A skill is
+offered only when it and every library skill it calls, at the versions it was verified with,
+are verified; the skills it calls are loaded with it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import numpy as np
 
 from codeact_robot.envs.tasks import get_task
 from codeact_robot.errors import UnknownNameError, UsageError
-from codeact_robot.library.files import LearnedSkill, SkillLibrary, callees, load_conflict
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import LearnedSkill, callees, load_conflict
 
 WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 STOPWORDS = frozenset(
@@ -40,30 +41,44 @@ class Retriever(Protocol):
 RetrieverFactory = Callable[[Sequence[str]], Retriever]
 """Builds a retriever over documents (one per skill); :class:`BM25Retriever` is the default."""
 
+Stemmer = Callable[[list[str]], list[str]]
+"""Maps words to their stems, one for one (``"blocks"`` and ``"block"`` to ``"block"``)."""
 
-def words(text: str) -> list[str]:
-    """Lower-case words of a text, ``snake_case`` and ``CamelCase`` split, stopwords left out."""
-    return [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+
+def snowball() -> Stemmer:
+    """The Snowball English stemmer (PyStemmer): chosen on recall in ``benchmarks/skills_retrieval.py``."""
+    import Stemmer  # imported here: only processes that retrieve load it
+
+    return Stemmer.Stemmer("english").stemWords
+
+
+def words(text: str, stem: Stemmer | None = None) -> list[str]:
+    """Lower-case words of a text, ``snake_case`` and ``CamelCase`` split, stopwords left out, stemmed if asked."""
+    found = [w for w in (m.lower() for m in WORD.findall(text)) if w not in STOPWORDS]
+    return stem(found) if stem is not None else found
 
 
 class BM25Retriever:
-    """Okapi BM25 over the documents' words (``bm25s``: sparse matrices, a query in well under a millisecond).
+    """Okapi BM25 over the documents' stemmed words (``bm25s``: sparse matrices, a query in well under a millisecond).
 
     Args:
         documents: the texts to rank.
+        stem: the stemmer for documents and queries alike (default: :func:`snowball`; ``list`` keeps
+            words as they are).
     """
 
-    def __init__(self, documents: Sequence[str]) -> None:
+    def __init__(self, documents: Sequence[str], stem: Stemmer | None = None) -> None:
         import bm25s  # imported here: scipy loads only in processes that retrieve
 
+        self._stem = stem if stem is not None else snowball()
         self._size = len(documents)
         self._bm25 = bm25s.BM25()
         if documents:
             # An empty document would leave bm25s without a vocabulary for it; a placeholder word keeps rows aligned.
-            self._bm25.index([words(d) or ["\x00"] for d in documents], show_progress=False)
+            self._bm25.index([words(d, self._stem) or ["\x00"] for d in documents], show_progress=False)
 
     def top(self, query: str, k: int) -> list[int]:
-        terms = [w for w in words(query) if w in self._bm25.vocab_dict] if self._size else []
+        terms = [w for w in words(query, self._stem) if w in self._bm25.vocab_dict] if self._size else []
         if not terms or k <= 0:
             return []
         scores = np.asarray(self._bm25.get_scores(terms))
@@ -74,13 +89,16 @@ class BM25Retriever:
 
 
 def skill_document(skill: LearnedSkill) -> str:
-    """What retrieval matches a skill by: its name, its docstring and the task it was written in."""
+    """What retrieval matches a skill by: its name, its docstring, the task it was written in and those it was
+    verified on (each task by its name and description)."""
     parts = [skill.name, skill.doc]
-    task = skill.meta.provenance.task
-    if task:
-        parts.append(task)
-        with contextlib.suppress(UnknownNameError):
-            parts.append(get_task(task).description)
+    verdict = skill.meta.verdict
+    verified_on = verdict.tasks if verdict is not None and skill.status == "verified" else ()
+    for task in dict.fromkeys([skill.meta.provenance.task, *verified_on]):
+        if task:
+            parts.append(task)
+            with contextlib.suppress(UnknownNameError):
+                parts.append(get_task(task).description)
     return "\n".join(parts)
 
 
@@ -127,7 +145,8 @@ def skill_index(skills: Sequence[LearnedSkill]) -> SkillIndex:
     second for 10,000 skills); an evaluation's episodes read the same library over and over.
     """
     key = tuple(
-        (s.ref, s.sha256, s.status, s.meta.provenance.task, tuple(sorted(s.meta.calls.items()))) for s in skills
+        (s.ref, s.sha256, s.status, s.meta.provenance.task, s.meta.verdict, tuple(sorted(s.meta.calls.items())))
+        for s in skills
     )
     with _cache_lock:
         if key in _cache:

@@ -22,16 +22,8 @@ import hashlib
 from dataclasses import dataclass
 
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.library.files import (
-    Failure,
-    LearnedSkill,
-    SkillLibrary,
-    Verdict,
-    VerifyRequest,
-    callees,
-    load_conflict,
-    now,
-)
+from codeact_robot.library.files import SkillLibrary
+from codeact_robot.library.skill import Failure, LearnedSkill, Verdict, VerifyRequest, callees, load_conflict, now
 from codeact_robot.worker.client import WorkerClient, WorkerCrashed
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.task_episode import episode_instance, start_episode, task_check

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from codeact_robot.errors import UsageError
 
@@ -47,6 +47,14 @@ class LLMConfig(BaseModel):
     stream: bool = False
     replay_path: str | None = None
     replay_episode: int = Field(0, ge=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _web_address(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            example = url.split("://")[-1] or "localhost:8000/v1"
+            raise ValueError(f"{url!r} must start with http:// or https://, e.g. http://{example}")
+        return url
 
     @property
     def api_key(self) -> str | None:

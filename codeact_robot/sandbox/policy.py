@@ -164,7 +164,7 @@ make an object array; ``random`` and ``integers`` take dtype and out). Not offer
 # in element-wise calls, and extended precision (whose padding is never written) is not a
 # dtype programs get. Addresses are another matter: default reprs show them, and CPython
 # shows their bits in the iteration order of a set of objects, so they are not secret; what
-# the sandbox keeps is that nothing reachable turns an address into memory (README: threat
+# the sandbox keeps is that nothing reachable turns an address into memory (docs/sandbox.md: threat
 # model).
 
 # --- attributes by type --------------------------------------------------------------------

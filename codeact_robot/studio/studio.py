@@ -23,7 +23,7 @@ from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.environments.observation import describe_scene, turns_left_text
 from codeact_robot.envs.state import ObjectState
 from codeact_robot.envs.tasks.checks import is_in_bowl, is_on_top_of
-from codeact_robot.library.files import VerifyRequest, parse_ref
+from codeact_robot.library.skill import VerifyRequest, parse_ref
 from codeact_robot.library.verification import Verifier
 from codeact_robot.llm.base import Completion, LLMBackend, Message
 from codeact_robot.skills.registry import all_skills

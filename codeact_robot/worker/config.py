@@ -14,7 +14,7 @@ from codeact_robot.envs.imaging import DEFAULT_RENDERER, IMAGE_SIZE, RendererMod
 from codeact_robot.envs.objects import DEFAULT_SPLIT
 from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.physics import SIM_RATE_HZ
-from codeact_robot.errors import settings_error
+from codeact_robot.errors import UsageError, settings_error, unknown_name_error
 from codeact_robot.skills.registry import DEFAULT_API, ApiTier
 
 Camera = Literal["front", "top"]
@@ -176,6 +176,10 @@ class EnvConfig(BaseModel):
         Raises:
             UsageError: naming every bad setting and what is valid.
         """
+        valid = [*EnvConfig.model_fields, *Limits.model_fields]
+        for name in overrides:
+            if name not in valid:
+                raise UsageError(f"invalid settings in {source}: {unknown_name_error('setting', name, valid)}")
         data = self.model_dump()
         for name, value in overrides.items():
             if name in Limits.model_fields:

@@ -405,6 +405,10 @@ class SimulatorRuntime:
         width = robot.gripper_width()
         estimates = context.perception.estimates()
         openings = {name: self.world.opening(name) for name, e in estimates.items() if KINDS[e.kind].fixed}
+        held = self.world.held_object()
+        # A hand that holds nothing and is not closed is open as far as a program is concerned
+        # (place lets go at the object's width, not wide open: "partly open" misled).
+        state = "closed" if width < CLOSED_WIDTH else "open" if width > OPEN_WIDTH or held is None else "partly open"
         return SceneSummary(
             objects={
                 name: tuple(round(float(v), 3) for v in estimate.position) for name, estimate in estimates.items()
@@ -413,8 +417,8 @@ class SimulatorRuntime:
             gripper=GripperSummary(
                 position=tuple(round(float(v), 3) for v in robot.ee_position()),
                 width=round(width, 3),
-                state="open" if width > OPEN_WIDTH else "closed" if width < CLOSED_WIDTH else "partly open",
-                holding=self.world.held_object(),
+                state=state,
+                holding=held,
             ),
         )
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeact_robot.eval.rows import check_row
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.rows import check_row
+from codeact_robot.eval.results.store import ResultsStore
 
 FILTERS = {
     "suite": "suite_hash",

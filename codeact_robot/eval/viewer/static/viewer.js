@@ -123,10 +123,10 @@ function showRuns() {
       {},
       el("td", { class: "num" }, text(run.id)),
       el("td", {}, el("code", {}, text(run.suite_hash).slice(0, 12))),
-      el("td", {}, text(run.started_at)),
-      el("td", {}, text(run.finished_at)),
+      el("td", { class: "time" }, text(run.started_at)),
+      el("td", { class: "time" }, text(run.finished_at)),
       el("td", {}, text(run.status)),
-      el("td", {}, el("code", {}, text(run.settings))),
+      el("td", { class: "settings" }, settingsText(run.settings)),
     ),
   );
   show(
@@ -230,7 +230,7 @@ async function showList(params) {
       el("td", { class: "num" }, text(episode.turns)),
       el("td", { class: "num" }, number(episode.wall_s, 1)),
       el("td", {}, text(episode.instruction).slice(0, 120)),
-      el("td", {}, text(episode.finished_at)),
+      el("td", { class: "time" }, text(episode.finished_at)),
     );
   });
   const last = Math.min(page.total, offset + page.episodes.length);
@@ -258,8 +258,20 @@ function suiteName(hash) {
   return suite ? `${text(suite.name)} ${text(hash).slice(0, 8)}` : text(hash).slice(0, 12);
 }
 
+// A run's settings as "name: value" pairs that wrap with the page (one long JSON line would widen it).
+function settingsText(settings) {
+  if (!settings || typeof settings !== "object") return text(settings);
+  return Object.entries(settings)
+    .map(([name, value]) => `${name}: ${text(value)}`)
+    .join(", ");
+}
+
+// Solved or not, and how a failed episode ended beside it ("not solved" turn limit).
 function verdict(success, outcome) {
-  return el("span", { class: `badge ${success ? "ok" : "bad"}` }, success ? "success" : text(outcome) || "failed");
+  if (success) return el("span", { class: "badge ok" }, "success");
+  const label = outcome === "error" ? "could not run" : "not solved";
+  const how = text(outcome).replaceAll("_", " ");
+  return el("span", { class: "verdict" }, el("span", { class: "badge bad" }, label), how ? ` ${how}` : "");
 }
 
 // --- one episode ------------------------------------------------------------------------------

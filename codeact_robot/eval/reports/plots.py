@@ -19,8 +19,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter, StrMethodFormatter
 
-from codeact_robot.eval.report import AgentReport, Report, SuiteReport, family_order, kind_order, split_order
-from codeact_robot.eval.stats import Rate
+from codeact_robot.eval.reports.report import AgentReport, Report, SuiteReport, family_order, kind_order, split_order
+from codeact_robot.eval.reports.stats import Rate
 
 AGENT_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 KIND_COLOURS = {

@@ -30,14 +30,14 @@ from codeact_robot.agent.trajectory import EpisodeRecord, TurnRecord
 from codeact_robot.agent.video import VIDEO_FPS, VideoFailed, VideoRecorder
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.tasks import get_task
-from codeact_robot.eval.batching import SharedEngines
-from codeact_robot.eval.cache import CachedBackend, ResponseCache
-from codeact_robot.eval.failures import INFRASTRUCTURE_ERROR, failure_kind
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
-from codeact_robot.eval.suite import AgentSpec
+from codeact_robot.eval.results.failures import INFRASTRUCTURE_ERROR, failure_kind
+from codeact_robot.eval.results.rows import EpisodeFacts, EpisodeKey, EpisodeResult, TurnImage
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.suite import AgentSpec
 from codeact_robot.files import written_whole
 from codeact_robot.llm.base import Completion, LLMBackend, LLMError, Message
+from codeact_robot.llm.batching import SharedEngines
+from codeact_robot.llm.cache import CachedBackend, ResponseCache
 from codeact_robot.llm.config import LLMConfig
 from codeact_robot.worker.client import WorkerCrashed
 from codeact_robot.worker.config import EnvConfig, VideoCamera

@@ -28,20 +28,20 @@ from rich.console import Console
 
 from codeact_robot import __version__
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.batching import SharedEngines
-from codeact_robot.eval.cache import ResponseCache
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.preflight import prepare_folder
-from codeact_robot.eval.prices import PriceTable
-from codeact_robot.eval.progress import PLAIN_EVERY_S, Progress, say
-from codeact_robot.eval.ray_backend import RayConnection, RayScheduler, connect
-from codeact_robot.eval.report import build_report
-from codeact_robot.eval.report_terminal import print_report
-from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
-from codeact_robot.eval.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
-from codeact_robot.eval.scheduler import LocalScheduler, Scheduler
-from codeact_robot.eval.store import ResultsStore
-from codeact_robot.eval.suite import Suite
+from codeact_robot.eval.reports.prices import PriceTable
+from codeact_robot.eval.reports.report import build_report
+from codeact_robot.eval.reports.terminal import print_report
+from codeact_robot.eval.results.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.preflight import prepare_folder
+from codeact_robot.eval.running.progress import PLAIN_EVERY_S, Progress, say
+from codeact_robot.eval.running.ray_backend import RayConnection, RayScheduler, connect
+from codeact_robot.eval.running.runner import VIDEO_FOLDER, EpisodeRunner, Retries, Videos, save_video
+from codeact_robot.eval.running.scheduler import LocalScheduler, Scheduler
+from codeact_robot.eval.running.suite import Suite
+from codeact_robot.llm.batching import SharedEngines
+from codeact_robot.llm.cache import ResponseCache
 from codeact_robot.llm.model_server import check_model_servers
 
 FINISHED, SOME_ERRORS, INTERRUPTED = 0, 1, 130
@@ -213,11 +213,19 @@ def _run(
     scheduler = _scheduler(suite, store.folder, options, workers, max_in_flight, cache, engines, ray, progress)
     status = _drive(scheduler, jobs, store, suite.hash, run_id, progress, console) if jobs else "finished"
     if options.videos.record != "none":
-        say(console, f"videos: {store.folder / VIDEO_FOLDER / suite.hash} (the viewer shows them)")
+        _say_where_videos_are(store.folder / VIDEO_FOLDER / suite.hash, options.videos.record, console)
     with contextlib.suppress(sqlite3.OperationalError):  # a failed run may not be able to say so
         store.finish_run(run_id, status)
     print_report(build_report(store, prices=options.prices), console)
     return status
+
+
+def _say_where_videos_are(folder: Path, record: str, console: Console) -> None:
+    """The videos' folder, or that none was kept (no episode failed, with ``--videos failures``)."""
+    if any(folder.rglob("*.mp4")):
+        say(console, f"videos: {folder} (the viewer shows them)")
+    else:
+        say(console, f"videos: none kept{' (no episode failed)' if record == 'failures' else ''}")
 
 
 def _scheduler(

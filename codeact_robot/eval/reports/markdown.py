@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from codeact_robot.eval.report import Report
-from codeact_robot.eval.report_tables import Table, report_tables
+from codeact_robot.eval.reports.report import Report
+from codeact_robot.eval.reports.tables import Table, report_tables
 
 
 def markdown_report(report: Report) -> str:

@@ -21,12 +21,12 @@ from typing import Any, get_args
 from codeact_robot.config import ActionMode
 from codeact_robot.envs.tasks import TASKS
 from codeact_robot.errors import UsageError, unknown_name_error
-from codeact_robot.eval.failures import FAILURE_KINDS
-from codeact_robot.eval.prices import PriceTable
-from codeact_robot.eval.robustness import PerturbationDrop, perturbation_drops
-from codeact_robot.eval.rows import SPLITS, EpisodeRow, check_rows, mean, scored
-from codeact_robot.eval.stats import PairedDifference, Rate, paired_difference, wilson
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.reports.prices import PriceTable
+from codeact_robot.eval.reports.robustness import PerturbationDrop, perturbation_drops
+from codeact_robot.eval.reports.stats import PairedDifference, Rate, paired_difference, wilson
+from codeact_robot.eval.results.failures import FAILURE_KINDS
+from codeact_robot.eval.results.rows import SPLITS, EpisodeRow, check_rows, mean, scored
+from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.skills.registry import TIERS
 
 MODES = get_args(ActionMode)
@@ -168,7 +168,7 @@ class Report:
     compared: Comparison | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json`` (the shape is documented in the README)."""
+        """Plain data for ``--json`` (the shape is documented in docs/reports.md)."""
         return dataclasses.asdict(self)
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from urllib.parse import urlencode, urlsplit
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.report import Report, SuiteReport
-from codeact_robot.eval.report_tables import Cell, Table, report_tables
+from codeact_robot.eval.reports.report import Report, SuiteReport
+from codeact_robot.eval.reports.tables import Cell, Table, report_tables
 
 DEFAULT_VIEWER_URL = "http://127.0.0.1:8080"
 PLOT_TITLES = {
@@ -62,7 +62,7 @@ def html_report(
     Args:
         report: the report.
         viewer_url: where ``codeact-robot view`` serves this store (links from every row).
-        plots: the report's plots (:func:`~codeact_robot.eval.plots.report_plots`), when
+        plots: the report's plots (:func:`~codeact_robot.eval.reports.plots.report_plots`), when
             they are drawn already; None draws them.
 
     Raises:
@@ -70,7 +70,9 @@ def html_report(
     """
     base = check_viewer_url(viewer_url)
     if plots is None:
-        from codeact_robot.eval.plots import report_plots  # here: matplotlib is slow to import, only plots need it
+        from codeact_robot.eval.reports.plots import (
+            report_plots,  # here: matplotlib is slow to import, only plots need it
+        )
 
         plots = report_plots(report)
     title = f"Evaluation report: {report.folder}"

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from codeact_robot.agent.trajectory import TurnRecord
 from codeact_robot.errors import printable
-from codeact_robot.eval.rows import EpisodeKey
+from codeact_robot.eval.results.rows import EpisodeKey
 
 PLAIN_EVERY_S = 30.0
 

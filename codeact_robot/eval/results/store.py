@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.rows import TRANSCRIPT_COLUMNS, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
+from codeact_robot.eval.results.rows import TRANSCRIPT_COLUMNS, EpisodeKey, EpisodeResult, EpisodeRow, TurnImage
 from codeact_robot.skills.registry import DEFAULT_API
 
 SCHEMA_VERSION = 1

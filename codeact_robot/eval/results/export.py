@@ -20,8 +20,8 @@ from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from codeact_robot.errors import printable
-from codeact_robot.eval.rows import EpisodeFacts
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.rows import EpisodeFacts
+from codeact_robot.eval.results.store import ResultsStore
 
 FLAT_COLUMNS = ["suite", "suite_hash", "run_id", *EpisodeFacts.model_fields, "finished_at", "video", "tokens"]
 """The CSV's columns: every stored column of an episode's row but its id, the suite's name, the token total."""

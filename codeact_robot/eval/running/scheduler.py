@@ -14,8 +14,8 @@ import time
 from collections import deque
 from typing import Protocol
 
-from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
-from codeact_robot.eval.runner import Abandoned, EpisodeRunner
+from codeact_robot.eval.results.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.running.runner import Abandoned, EpisodeRunner
 
 CLOSE_WAIT_S = 10.0  # how long closing waits for abandoned episodes to let go of their workers
 

@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codeact_robot.envs.tasks import TASKS
-from codeact_robot.eval.failures import INFRASTRUCTURE_ERROR
+from codeact_robot.eval.results.failures import INFRASTRUCTURE_ERROR
 
 SPLITS = tuple(dict.fromkeys(task.split for task in TASKS.values()))
 """The task splits (``seen``, ``unseen``, ``feedback``), in the task table's order."""

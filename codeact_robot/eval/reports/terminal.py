@@ -13,8 +13,8 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from codeact_robot.errors import printable
-from codeact_robot.eval.report import Report, load_report
-from codeact_robot.eval.report_tables import Table, report_tables
+from codeact_robot.eval.reports.report import Report, load_report
+from codeact_robot.eval.reports.tables import Table, report_tables
 
 MAX_PROBLEMS_SHOWN = 5
 

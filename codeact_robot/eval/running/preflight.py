@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.store import STORE_FILE, ResultsStore
-from codeact_robot.eval.suite import Suite
+from codeact_robot.eval.results.store import STORE_FILE, ResultsStore
+from codeact_robot.eval.running.suite import Suite
 
 
 def prepare_folder(out: Path, suite: Suite, new: bool, force: bool) -> str | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from codeact_robot.eval.report import AgentReport, Comparison, Report, SuiteReport, family_order, kind_order
-from codeact_robot.eval.rows import SPLITS
-from codeact_robot.eval.stats import PairedDifference, Rate
+from codeact_robot.eval.reports.report import AgentReport, Comparison, Report, SuiteReport, family_order, kind_order
+from codeact_robot.eval.reports.stats import PairedDifference, Rate
+from codeact_robot.eval.results.rows import SPLITS
 
 DASH = "–"
 

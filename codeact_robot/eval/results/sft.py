@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from codeact_robot.errors import UsageError, unknown_name_error
-from codeact_robot.eval.rows import EpisodeRow, check_row
-from codeact_robot.eval.store import ResultsStore
+from codeact_robot.eval.results.rows import EpisodeRow, check_row
+from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.files import written_whole
 from codeact_robot.llm.base import message_text
 

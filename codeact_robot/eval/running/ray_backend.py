@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.pool import WorkerPool
-from codeact_robot.eval.rows import EpisodeKey, EpisodeResult
-from codeact_robot.eval.runner import AgentSettings, EpisodeRunner, Retries, Videos, error_result
-from codeact_robot.eval.suite import AgentSpec
+from codeact_robot.eval.results.rows import EpisodeKey, EpisodeResult
+from codeact_robot.eval.running.pool import WorkerPool
+from codeact_robot.eval.running.runner import AgentSettings, EpisodeRunner, Retries, Videos, error_result
+from codeact_robot.eval.running.suite import AgentSpec
 
 INSTALL_HINT = "--backend ray needs Ray: pip install 'codeact-robot[ray]' (on the driver and every node of the cluster)"
 

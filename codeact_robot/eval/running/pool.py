@@ -10,6 +10,7 @@ bounds how many of them compute at once.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -73,5 +74,6 @@ class WorkerPool:
             busy = list(self._busy) if busy_too else []
         for worker in busy:
             worker.terminate()
-        for worker in idle:
-            worker.close()
+        if idle:  # side by side: an evaluation's end waits for the slowest worker, not for all in turn
+            with ThreadPoolExecutor(len(idle)) as closing:
+                list(closing.map(WorkerClient.close, idle))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -47,7 +48,7 @@ from codeact_robot.config import ActionMode, AgentConfig, read_yaml, validated
 from codeact_robot.configs import PromptStyle
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_error
-from codeact_robot.eval.rows import SPLITS, EpisodeKey
+from codeact_robot.eval.results.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
 from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature, key_settings
@@ -165,8 +166,11 @@ class SuiteFile(BaseModel):
         if isinstance(seeds, list):
             if not seeds:
                 raise ValueError("give at least one seed")
-            if any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-                raise ValueError("seeds must be distinct non-negative integers")
+            negative = [s for s in seeds if s < 0]
+            repeated = sorted(s for s, count in Counter(seeds).items() if count > 1)
+            if negative or repeated:
+                wrong = f"{negative[0]} is negative" if negative else f"{repeated[0]} is given twice"
+                raise ValueError(f"{wrong}; seeds are distinct whole numbers from 0 up")
         return seeds
 
     @model_validator(mode="after")
@@ -265,7 +269,8 @@ class Suite:
                     update["backend"] = engine
                 if model is not None:
                     update["model"] = model
-                agent = agent.model_copy(update={"llm": agent.llm.model_copy(update=update)})
+                llm = validated(type(agent.llm), {**agent.llm.model_dump(), **update}, "--llm, --model and --engine")
+                agent = agent.model_copy(update={"llm": llm})
             agents[name] = agent
         return Suite(self.name, self.tasks, self.seeds, agents, self.heldout, self.source, self.libraries)
 
@@ -305,6 +310,8 @@ def parse_suite(data: dict[str, Any], source: str, api_key_env: str | None = Non
     An agent's ``llm`` that names ``api_key_env`` is refused unless ``api_key_env`` (the
     command line's) names the same; one that names ``base_url`` sends no key unless it does.
     """
+    if not data:
+        raise UsageError(f"{source} is empty; a suite needs name, tasks, seeds and agents")
     if isinstance(data.get("seeds"), dict):  # checked on its own: its errors then name its fields
         data = {**data, "seeds": validated(SeedRange, data["seeds"], f"{source}: seeds")}
     spec: SuiteFile = validated(SuiteFile, data, source)

@@ -1,0 +1,1 @@
+"""The results store: its rows (each column once), failure kinds, and exports (JSON Lines, CSV, fine-tuning)."""

@@ -1,0 +1,1 @@
+"""Running evaluations: suites, the scheduler (threads or Ray), one episode and its retries, pre-flight, progress."""
