@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from stores import SUITE_HASH, episode_row, write_rows
 
-from codeact_robot.eval.reports.report import load_report
 from codeact_robot.eval.reports.markdown import markdown_report
+from codeact_robot.eval.reports.report import load_report
 from codeact_robot.eval.results.store import ResultsStore
 
 OFF = {"paraphrase": False, "distractors": 0, "unseen_colours": False, "layout_shift": 0.0}

@@ -510,8 +510,6 @@ def _entry_of(skill: CheckedSkill, meta: SkillMeta, files: tuple[Signature, Sign
     return _Entry(files=files, sha256=sha256(skill.source), header=header, doc=skill.doc, meta=meta)
 
 
-
-
 def _claim(folder: Path, version: int, source: str) -> tuple[int, Signature]:
     """Write ``source`` as the first free version from ``version`` up; a concurrent save takes the next.
 

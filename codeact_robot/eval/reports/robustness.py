@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from codeact_robot.eval.results.rows import EpisodeRow
 from codeact_robot.eval.reports.stats import PairedDifference
+from codeact_robot.eval.results.rows import EpisodeRow
 
 Compare = Callable[[str, Iterable[EpisodeRow], str, Iterable[EpisodeRow]], Any]
 
