@@ -60,7 +60,13 @@ def test_task_groups_seed_ranges_repeats_and_env_settings(tmp_path: Path) -> Non
     }
     suite = parse_suite(data, "groups.yaml")
     assert suite.tasks == tuple(name for name, task in TASKS.items() if task.split == "unseen")
-    assert suite.tasks[:5] == ("BlocksInCorners", "MismatchedBowls", "StackOnPlace", "PlaceRelativeToBowl", "BlocksInLine")
+    assert suite.tasks[:5] == (
+        "BlocksInCorners",
+        "MismatchedBowls",
+        "StackOnPlace",
+        "PlaceRelativeToBowl",
+        "BlocksInLine",
+    )
     assert suite.seeds == (5, 6, 7)
     assert len(suite.jobs()) == len(suite.tasks) * 3 * (2 + 1)
     a, b = suite.agents["a"], suite.agents["b"]
