@@ -61,9 +61,10 @@ class ReverseTower(Task):
 
 
 SORT_BOWLS = 3
-BOWL_TRIANGLE = ((-0.09, -0.19), (0.09, 0.0), (-0.09, 0.19))
-"""Where three bowls fit with room for the blocks around them: offsets from x = 0.45, y (metres)."""
-BOWL_JITTER = 0.01
+BOWL_TRIANGLE = ((-0.09, -0.17), (0.09, 0.0), (-0.09, 0.17))
+"""Where three bowls fit with room for the blocks around them, and a block bouncing off one stays within reach:
+offsets from x = 0.45, y (metres)."""
+BOWL_JITTER = 0.005
 TOWER_CHANCE = 0.3  # a block that starts on top of another (no larger than it), up to three high
 MAX_START_TOWER = 3
 
