@@ -104,7 +104,7 @@ def arrange(goal, tolerance=AT_SPOT):
     """Stand each block of goal (name -> table point) at its point; returns whether all stand there.
 
     A block whose point another object occupies waits; when every pending point is taken,
-    one pending block is moved aside to a free spot.
+    a pending block that takes one is moved aside to a free spot.
     """
     names = list(goal)
     for _ in range(3 * len(names)):
@@ -114,8 +114,9 @@ def arrange(goal, tolerance=AT_SPOT):
         ready = [b for b in pending if not any(overlaps(goal[b], height(b), o) for o in get_object_names() if o != b)]
         if ready:
             move(ready[0], goal[ready[0]])
-        else:
-            move(pending[0], free_spot(avoid=list(goal.values()), clearance=0.08))
+        else:  # every pending spot is taken: move aside a block that takes one
+            taking = [o for o in pending if any(overlaps(goal[b], height(b), o) for b in pending if b != o)]
+            move((taking or pending)[0], free_spot(avoid=list(goal.values()), clearance=0.08))
     return all(is_at(b, goal[b], tolerance) for b in names)
 
 
