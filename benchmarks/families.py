@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -38,7 +39,11 @@ def family(task: str, perception: str, colours: str, seeds: list[int]) -> dict[s
     try:
         for seed in seeds:
             start = time.perf_counter()
-            record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
+            try:
+                record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
+            except Exception as error:  # one broken episode is a failure in the table, not the end of the run
+                episodes.append({"seed": seed, "success": False, "outcome": "error", "check": repr(error)})
+                continue
             episodes.append(
                 {
                     "seed": seed,
@@ -52,6 +57,8 @@ def family(task: str, perception: str, colours: str, seeds: list[int]) -> dict[s
             )
     finally:
         env.close()
+    wins = sum(e["success"] for e in episodes)
+    print(f"{task} ({perception}): {wins}/{len(episodes)}", file=sys.stderr, flush=True)  # progress
     return {"task": task, "perception": perception, "episodes": episodes}
 
 
@@ -114,7 +121,7 @@ def main() -> None:
         for mode in args.modes:
             wins = sum(e["success"] for e in by_key[(task, mode)])
             cells.append(f"{wins}/{len(args.seeds)} ({100 * wins / len(args.seeds):.0f}%)")
-        first = by_key[(task, args.modes[0])]
+        first = [e for e in by_key[(task, args.modes[0])] if "turns" in e] or [{"turns": 0, "wall_s": 0, "sim_s": 0}]
         turns = statistics.mean(e["turns"] for e in first)
         wall_s = statistics.mean(e["wall_s"] for e in first)
         sim_s = statistics.mean(e["sim_s"] for e in first)

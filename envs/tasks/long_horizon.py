@@ -61,6 +61,10 @@ class ReverseTower(Task):
 
 
 SORT_BOWLS = 3
+BOWL_TRIANGLE = ((-0.09, -0.17), (0.09, 0.0), (-0.09, 0.17))
+"""Where three bowls fit with room for the blocks around them, and a block bouncing off one stays within reach:
+offsets from x = 0.45, y (metres)."""
+BOWL_JITTER = 0.005
 TOWER_CHANCE = 0.3  # a block that starts on top of another (no larger than it), up to three high
 MAX_START_TOWER = 3
 
@@ -83,8 +87,10 @@ class SortManyIntoBowls(Task):
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
         layout = Layout(rng)
         bowl_colours = choose_colours(rng, colours, SORT_BOWLS)
-        for colour in bowl_colours:
-            layout.add("bowl", colour)
+        flip = float(rng.choice([-1.0, 1.0]))  # the triangle of bowls points away from the robot or towards it
+        for colour, (x, y) in zip(bowl_colours, BOWL_TRIANGLE):
+            jitter = rng.uniform(-BOWL_JITTER, BOWL_JITTER, size=2)
+            layout.add_at("bowl", colour, (0.45 + flip * x + jitter[0], y + jitter[1]))
         wanted = [(c, s) for c in bowl_colours for s in SIZE_ORDER]
         wanted = [wanted[i] for i in rng.permutation(len(wanted))][: int(rng.integers(8, 10))]
         wanted.sort(key=lambda cs: -SIZE_ORDER.index(cs[1]))  # larger blocks first, so towers narrow upwards

@@ -12,7 +12,6 @@ AT_PLACE_RADIUS = 0.06  # centre this close to a place (the check allows 8 cm)
 RESTS_XY = 0.02  # a block rests on another: centres this close horizontally,
 RESTS_GAP = 0.008  # and its bottom this close to the other's top (any sizes)
 AT_SPOT = 0.01  # a block put at a spot of an arrangement stands this close to it
-OCCUPIED = 0.04  # a spot is taken by an object whose centre is closer than this (blocks may stand side by side)
 DIRECTION_VECTORS = {"left": (0, 1), "right": (0, -1), "top": (1, 0), "bottom": (-1, 0)}  # as in the top camera
 
 
@@ -94,26 +93,30 @@ def build_tower(order):
     return False
 
 
+def overlaps(point, width, obj):
+    """Whether a block width wide standing at point would overlap obj's footprint."""
+    low, high = get_object_bbox(obj)
+    half = width / 2
+    return low[0] - half < point[0] < high[0] + half and low[1] - half < point[1] < high[1] + half
+
+
 def arrange(goal, tolerance=AT_SPOT):
     """Stand each block of goal (name -> table point) at its point; returns whether all stand there.
 
     A block whose point another object occupies waits; when every pending point is taken,
-    one pending block is moved aside to a free spot.
+    a pending block that takes one is moved aside to a free spot.
     """
     names = list(goal)
     for _ in range(3 * len(names)):
         pending = [b for b in names if not is_at(b, goal[b], tolerance)]
         if not pending:
             return True
-        ready = [
-            b
-            for b in pending
-            if all(xy_distance(get_object_position(o), goal[b]) > OCCUPIED for o in get_object_names() if o != b)
-        ]
+        ready = [b for b in pending if not any(overlaps(goal[b], height(b), o) for o in get_object_names() if o != b)]
         if ready:
             move(ready[0], goal[ready[0]])
-        else:
-            move(pending[0], free_spot(avoid=list(goal.values()), clearance=0.08))
+        else:  # every pending spot is taken: move aside a block that takes one
+            taking = [o for o in pending if any(overlaps(goal[b], height(b), o) for b in pending if b != o)]
+            move((taking or pending)[0], free_spot(avoid=list(goal.values()), clearance=0.08))
     return all(is_at(b, goal[b], tolerance) for b in names)
 
 

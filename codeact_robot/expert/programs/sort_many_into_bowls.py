@@ -13,7 +13,8 @@ def solve():
         if not pending:
             break
         uncovered = [b for b in pending if not any(o != b and o in seen and rests_on(o, b) for o in blocks)]
-        block = max(uncovered or pending, key=lambda b: float(get_object_position(b)[2]))  # top of a pile first
+        # Larger blocks first, so smaller ones find room beside or on them rather than a big one dropped on a pile.
+        block = max(uncovered or pending, key=lambda b: (round(height(b), 3), float(get_object_position(b)[2])))
         move(block, bowl_of(block))
     seen = get_object_names()
     placed = [b for b in blocks if b not in seen or is_in(b, bowl_of(b))]
