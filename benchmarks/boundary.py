@@ -10,16 +10,21 @@ any version of the episode worker and the figures can be set side by side:
 - a program making 1,000 ``get_object_position`` calls (whole action, host-measured), and
   one skill call from it: (that action - a trivial action) / 1,000; and the CPU time the
   episode's processes spent per call (``/proc/PID/schedstat``), which scheduling delays on
-  a loaded machine do not inflate.
+  a loaded machine do not inflate;
+- the floor under a skill call: a bare ``multiprocessing`` Connection ping-pong of a small
+  message between two processes, both on one core and on two cores (``--floor``).
 
-python benchmarks/boundary.py [--actions 200] [--repeats 9] [--starts 3] [--pause 3]
+python benchmarks/boundary.py [--actions 200] [--repeats 9] [--starts 3] [--pause 3] [--floor]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import statistics
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -65,13 +70,45 @@ def starts(count: int, pause: float) -> tuple[list[float], list[float]]:
     return cold, warm
 
 
+def ping_pong(cores: tuple[int, int], count: int = 5000) -> tuple[float, float]:
+    """Wall and CPU microseconds of one bare round trip of 120 bytes between two processes on ``cores``."""
+    near, far = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        os.sched_setaffinity(0, {cores[1]})
+        echo = Connection(far.detach())
+        while message := echo.recv_bytes():
+            echo.send_bytes(message)
+        os._exit(0)
+    os.sched_setaffinity(0, {cores[0]})
+    connection = Connection(near.detach())
+    pids = (os.getpid(), pid)
+    cpu = sum(int(Path(f"/proc/{p}/schedstat").read_text().split()[0]) for p in pids)
+    start = time.perf_counter()
+    for _ in range(count):
+        connection.send_bytes(b"x" * 120)
+        connection.recv_bytes()
+    wall = (time.perf_counter() - start) / count * 1e6
+    cpu = (sum(int(Path(f"/proc/{p}/schedstat").read_text().split()[0]) for p in pids) - cpu) / count / 1000
+    connection.send_bytes(b"")
+    os.waitpid(pid, 0)
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    return wall, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--actions", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--pause", type=float, default=3.0)
+    parser.add_argument("--floor", action="store_true", help="measure only the bare ping-pong")
     args = parser.parse_args()
+    if args.floor:
+        for cores in ((0, 0), (0, 1))[: 1 + ((os.cpu_count() or 1) > 1)]:
+            wall, cpu = ping_pong(cores)
+            print(f"bare round trip, processes on cores {cores}: wall {wall:.0f} us, CPU {cpu:.0f} us")
+        return
     cold, warm = starts(args.starts, args.pause)
     print(
         f"reset starting the worker: median {statistics.median(cold) * 1000:.0f} ms over {len(cold)}; "

@@ -1,6 +1,7 @@
 """codeact-robot: an LLM agent that controls a simulated robot arm by writing Python.
 
-Importing the package registers the Gymnasium environments (``CodeActRobot/...``).
+Importing the package registers the Gymnasium environments (``CodeActRobot/...``), except in
+an episode's executor process, which never makes one.
 
 Layers, top to bottom; a module imports only from its own layer or below, never up,
 and modules side by side on one line do not import each other:
@@ -27,8 +28,16 @@ and modules side by side on one line do not import each other:
 or on an import chain from the executor to the world or PyBullet.
 """
 
-from codeact_robot.environments import register_envs
+import sys
 
 __version__ = "0.1.0"
 
-register_envs()
+EXECUTOR_MODULE = "codeact_robot.worker.executor_process"
+
+# An episode's executor (``python -m`` of EXECUTOR_MODULE) runs programs and never makes an
+# environment: registering them would import Gymnasium and the task registry into every
+# episode's executor, the larger part of its start.
+if EXECUTOR_MODULE not in sys.orig_argv:
+    from codeact_robot.environments import register_envs
+
+    register_envs()

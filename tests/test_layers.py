@@ -205,6 +205,26 @@ def test_an_executor_process_holds_no_physics() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_an_executor_process_starts_without_gymnasium_or_the_tasks() -> None:
+    # Started as the host starts it (``python -m``), the executor skips the package's registration
+    # of the environments: Gymnasium and the task registry were most of its start-up. It stops at
+    # its missing arguments, after every import.
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "codeact_robot.worker.executor_process"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "codeact_robot.worker.executor_stubs" in imported
+    unwanted = {"gymnasium", "codeact_robot.environments", "codeact_robot.envs.tasks", "pybullet"}
+    assert sorted(imported & unwanted) == []
+
+
+def test_importing_the_package_elsewhere_registers_the_environments() -> None:
+    program = "import gymnasium, codeact_robot\nprint('CodeActRobot/PickPlace-v0' in gymnasium.registry)\n"
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]
+
+
 def test_the_simulator_never_imports_what_runs_programs() -> None:
     trail = reached_from("codeact_robot.worker.simulator_process")
     runs_programs = {

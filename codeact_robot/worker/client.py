@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from codeact_robot import EXECUTOR_MODULE
 from codeact_robot.sandbox.limits import time_message
 from codeact_robot.worker.child import ChildProcess
 from codeact_robot.worker.config import EnvConfig
@@ -58,7 +59,7 @@ GRACE_S = 5.0  # beyond the action's time limit before the host kills the simula
 START_TIMEOUT_S = 120.0  # a cold start imports PyBullet, numpy and OpenCV
 MAX_RESTARTS = 3  # per episode
 WORKER_COMMAND = (sys.executable, "-m", "codeact_robot.worker.simulator_process")
-EXECUTOR_COMMAND = (sys.executable, "-m", "codeact_robot.worker.executor_process")
+EXECUTOR_COMMAND = (sys.executable, "-m", EXECUTOR_MODULE)
 Answer = TypeVar("Answer")
 RESTARTED = (
     "The interpreter was restarted: variables and functions from earlier actions are lost; "

@@ -9,8 +9,10 @@ runs. The simulator reports to the host only through :mod:`protocol`.
 from __future__ import annotations
 
 import contextlib
+import math
+import select
 import time
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any
 
 import numpy as np
@@ -254,15 +256,21 @@ class SimulatorRuntime:
         """
         channel = self._channel
         assert channel is not None
-        watched = [channel] if self.host is None or expected != "finished" else [channel, self.host]
+        # One poll object for the whole action: a skill call costs one poll, not a selector made per message.
+        poller = select.poll()
+        poller.register(channel.fileno(), select.POLLIN)
+        host = self.host.fileno() if self.host is not None and expected == "finished" else None
+        if host is not None:
+            poller.register(host, select.POLLIN)
         try:
             while True:
-                ready = wait(watched, max(0.0, until - time.monotonic()))
-                if self.host in ready and self._stop_asked():
+                ready = {fd for fd, _ in poller.poll(math.ceil(max(0.0, until - time.monotonic()) * 1000))}
+                if host in ready and self._stop_asked():
                     # A program that calls no skill is not stopped by the skills: it has the grace to end.
-                    watched, until = [channel], min(until, time.monotonic() + STOP_GRACE_S)
+                    poller.unregister(host)
+                    host, until = None, min(until, time.monotonic() + STOP_GRACE_S)
                     continue
-                if channel not in ready:
+                if channel.fileno() not in ready:
                     raise ExecutorLost("stopped" if self._current().stopped else "time")
                 header, data = receive_message(channel, MAX_CALL_BYTES)
                 if header["op"] != "call" or expected != "finished":
