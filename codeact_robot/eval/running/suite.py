@@ -3,7 +3,7 @@
 The minimal form::
 
     name: my-suite
-    tasks: [PickPlace, StackBlocks]     # task names, or one of: all, seen, unseen, feedback
+    tasks: [PickPlace, StackBlocks]     # task names, or one of: all, seen, unseen, feedback, interactive
     seeds: [0, 1, 2]                    # a list, or {start: 0, count: 20}
     agents:
       - name: codeact
