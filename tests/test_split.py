@@ -192,6 +192,20 @@ def test_values_round_trip_through_the_channel() -> None:
         encode_value(np.array([object()]), [])
 
 
+def test_oversized_integers_a_program_is_told_what_crosses_and_the_simulator_refuses_the_rest(
+    free_env: CodeActEnv,
+) -> None:
+    free_env.reset(seed=0, options={"blocks": ["red"]})
+    for call in ("move_to([10**5000, 0.0, 0.3])", "get_location(2**1100)"):
+        info = free_env.step(f"print({call})")[4]
+        assert info["error"].endswith(
+            "ValueError: an integer of more than 1024 bits cannot be passed to or from a skill; use a float"
+        ), info["error"]
+        assert info["skill_calls"] == 0 and not info["restarted"]
+    with pytest.raises(ChannelError, match="an integer of more than 1024 bits"):
+        decode_value({"t": [2**1024]}, _Buffers(memoryview(b"")))
+
+
 def test_an_episode_runs_from_a_tree_only_its_owner_may_enter(tmp_path: Path) -> None:
     # An installation under a folder of mode 700 (a checkout or a virtual environment under
     # /root): the simulator keeps its user and reads the assets; the executor has loaded

@@ -46,6 +46,7 @@ MAX_CALL_BYTES = 16 * 2**20  # a skill call's arguments: far more than any valid
 MAX_ANSWER_BYTES = 80 * 2**20  # a skill's answer: the largest camera's depth image as float64, and more
 MAX_DEPTH = 20  # nesting of a value (the sandbox passes at most 16 levels)
 MAX_DIMENSIONS = 8
+MAX_INT_BITS = 1024  # floats end below 2**1024: a longer integer is no position (and JSON stops at 4300 digits)
 MAX_CODE_CHARS = 1_000_000
 MAX_SKILLS = 1000
 DTYPES = frozenset(
@@ -64,6 +65,7 @@ RAISABLE = {
 }  # fmt: skip
 """The exceptions a skill's ``raise`` recreates in the executor; any other arrives as RuntimeError."""
 _LENGTH = struct.Struct("!I")
+_TOO_LONG = f"an integer of more than {MAX_INT_BITS} bits cannot be passed to or from a skill; use a float"
 
 
 class ChannelError(ProtocolError):
@@ -167,11 +169,13 @@ def encode_value(value: Any, buffers: list[memoryview], depth: int = 0) -> Any:
 
     Raises:
         TypeError: for a value of any other type (the message names the allowed ones).
-        ValueError: for a value nested deeper than ``MAX_DEPTH``.
+        ValueError: for a value nested deeper than ``MAX_DEPTH``, or an integer longer than ``MAX_INT_BITS``.
     """
     if depth > MAX_DEPTH:
         raise ValueError(f"a value nested deeper than {MAX_DEPTH} levels cannot cross to the simulator")
     kind = type(value)
+    if kind is int and value.bit_length() > MAX_INT_BITS:
+        raise ValueError(_TOO_LONG)
     if value is None or kind in (bool, int, float, str):
         return value
     if kind is list:
@@ -219,6 +223,8 @@ def decode_value(data: Any, buffers: _Buffers, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
         raise ChannelError(f"a value is nested deeper than {MAX_DEPTH} levels")
     kind = type(data)
+    if kind is int and data.bit_length() > MAX_INT_BITS:
+        raise ChannelError(_TOO_LONG)
     if data is None or kind in (bool, int, float, str):
         return data
     if kind is list:
