@@ -92,6 +92,28 @@ def test_an_escaped_program_can_ask_the_simulator_for_nothing_but_skills(escaped
     assert positions(info) == positions(before)
 
 
+FORGED_REPORT = (
+    "from codeact_robot.worker.channel import send_message\n"
+    "channel = [o for o in __import__('gc').get_objects() if type(o).__name__ == 'SkillChannel'][0]\n"
+    "send_message(channel.connection, {{'op': 'finished', {fields}}})\n"
+    "__import__('os')._exit(0)"
+)
+
+
+def test_forged_reports_the_executor_reports_no_number_the_simulator_can_count_or_measure(
+    escaped: CodeActEnv,
+) -> None:
+    # The time an action took is measured where the world is: 1e308 s from the executor
+    # summed to an infinite episode time that no result row accepts.
+    info = escaped.step(FORGED_REPORT.format(fields="'duration_s': 1e308"))[4]
+    assert "duration_s: Extra inputs are not permitted" in info["error"] and info["restarted"]
+    # Counts the executor alone knows are capped like everything else it says.
+    info = escaped.step(FORGED_REPORT.format(fields="'local_calls': 10**30"))[4]
+    assert "local_calls: Input should be less than or equal to" in info["error"] and info["restarted"]
+    info = escaped.step(FORGED_REPORT.format(fields="'stdout': 'hi'"))[4]
+    assert info["stdout"] == "hi" and 0 < info["timings"].exec_s < 1e300 and not info["restarted"]
+
+
 def test_a_killed_executor_costs_only_its_action_and_the_scene_stays(free_env: CodeActEnv) -> None:
     free_env.reset(seed=0, options={"blocks": ["red", "green"]})
     _, _, _, _, info = free_env.step("x = 41\nprint(move_to([0.5, 0.0, 0.3]))")

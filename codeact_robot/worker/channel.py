@@ -49,6 +49,7 @@ MAX_DIMENSIONS = 8
 MAX_INT_BITS = 1024  # floats end below 2**1024: a longer integer is no position (and JSON stops at 4300 digits)
 MAX_CODE_CHARS = 1_000_000
 MAX_SKILLS = 1000
+MAX_COUNT = 2**53  # what the executor alone can count: far more than an action does, exact as a float
 DTYPES = frozenset(
     np.dtype(name).str
     for name in (
@@ -135,21 +136,21 @@ class Started(_Plain):
 class Finished(_Plain):
     """Executor -> simulator: what a program did, as the executor saw it.
 
-    Skill calls the simulator served it counts itself; ``local_calls`` are the calls of
-    the episode skills (``say``, ``done``, ``save_skill``), which the executor answers alone.
+    Skill calls the simulator served it counts itself, and it measures the action's time;
+    ``local_calls`` are the calls of the episode skills (``say``, ``done``, ``save_skill``),
+    which the executor answers alone.
     """
 
     op: Literal["finished"]
     stdout: str = Field("", max_length=MAX_OUTPUT_CHARS)
-    stdout_cut: int = Field(0, ge=0)
+    stdout_cut: int = Field(0, ge=0, le=MAX_COUNT)
     error: str | None = Field(None, max_length=MAX_ERROR_CHARS)
     error_type: Annotated[str, Field(max_length=MAX_NAME_CHARS)] | None = None
     limit: Literal["time", "sim_steps", "memory", "recursion", "stopped"] | None = None
     origin: Literal["syntax", "sandbox", "skill", "program", "limit"] | None = None
     said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
     done: bool = False
-    local_calls: int = Field(0, ge=0)
-    duration_s: float = Field(0.0, ge=0)
+    local_calls: int = Field(0, ge=0, le=MAX_COUNT)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
 
 
