@@ -114,6 +114,20 @@ def test_forged_reports_the_executor_reports_no_number_the_simulator_can_count_o
     assert info["stdout"] == "hi" and 0 < info["timings"].exec_s < 1e300 and not info["restarted"]
 
 
+def test_flooding_skill_calls_the_simulator_stops_calls_that_move_nothing_at_the_time_limit() -> None:
+    config = EnvConfig(renderer="tiny", limits={"time_limit_s": 1})
+    env = CodeActEnv(task="PickPlace", config=config, worker=WorkerClient(config, executor_command=ESCAPED))
+    try:
+        env.reset(seed=1)
+        simulator = env.worker.pid
+        flood = "try:\n    while True:\n        get_gripper_position()\nexcept BaseException as stop:\n    print(stop)"
+        info = env.step(flood)[4]
+        assert info["stdout"] == "TimeoutError: the code ran longer than 1 s and was stopped\n", info["error"]
+        assert not info["restarted"] and info["skill_calls"] > 1 and env.worker.pid == simulator
+    finally:
+        env.close()
+
+
 def test_a_killed_executor_costs_only_its_action_and_the_scene_stays(free_env: CodeActEnv) -> None:
     free_env.reset(seed=0, options={"blocks": ["red", "green"]})
     _, _, _, _, info = free_env.step("x = 41\nprint(move_to([0.5, 0.0, 0.3]))")

@@ -272,7 +272,7 @@ class SimulatorRuntime:
                     poller.unregister(host)
                     host, until = None, min(until, time.monotonic() + STOP_GRACE_S)
                     continue
-                if channel.fileno() not in ready:
+                if channel.fileno() not in ready or time.monotonic() > until:  # silent, or calling on and on
                     raise ExecutorLost("stopped" if self._current().stopped else "time")
                 header, data = receive_message(channel, MAX_CALL_BYTES)
                 if header["op"] != "call" or expected != "finished":
@@ -298,6 +298,8 @@ class SimulatorRuntime:
             try:
                 if episode.stopped:
                     raise LimitExceeded("stopped", STOPPED)
+                if time.monotonic() > episode.deadline:  # a skill that steps no physics is stopped here
+                    raise LimitExceeded("time", time_message(self.config.limits.time_limit_s))
                 if skill is None:
                     raise ValueError(f"there is no skill named {str(name)[:60]!r}")
                 episode.calls += 1
