@@ -14,7 +14,8 @@ Backend = Literal["openai", "vllm", "reference", "replay"]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
 MAX_CONTEXT = 100_000_000  # tokens: far beyond any model's context window
 MaxTokens = Annotated[int, Field(gt=0, le=MAX_CONTEXT)]
-Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+MAX_SEED = 2**63 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 """A sampling seed: a non-negative signed 64-bit integer, the widest range that every server and vLLM's
 engine parse (OpenAI's API and vLLM take int64; a larger number is a 400 on one server, a stream error on another)."""
 
