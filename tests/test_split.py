@@ -128,6 +128,24 @@ def test_flooding_skill_calls_the_simulator_stops_calls_that_move_nothing_at_the
         env.close()
 
 
+def test_malformed_calls_an_unhashable_key_breaks_the_channel_not_the_simulator(escaped: CodeActEnv) -> None:
+    simulator = escaped.worker.pid
+    call = {"op": "call", "name": "get_object_names", "args": [{"d": [[{"t": [[1]]}, 2]]}], "kwargs": {"d": []}}
+    sent = (
+        "from codeact_robot.worker.channel import send_message, receive_message\n"
+        "channel = [o for o in __import__('gc').get_objects() if type(o).__name__ == 'SkillChannel'][0]\n"
+        f"send_message(channel.connection, {call!r})\n"
+        "receive_message(channel.connection, 10**6)"
+    )
+    info = escaped.step(sent)[4]
+    assert (
+        "the executor broke the protocol (a dict key must be a number, a string or a tuple of them)" in (info["error"])
+    )
+    assert info["restarted"] and escaped.worker.pid == simulator  # the world was never restored
+    with pytest.raises(ChannelError, match="a dict key must be a number, a string or a tuple of them"):
+        decode_value({"d": [[{"t": [{"t": [{"d": []}]}]}, 1]]}, _Buffers(memoryview(b"")))
+
+
 def test_a_killed_executor_costs_only_its_action_and_the_scene_stays(free_env: CodeActEnv) -> None:
     free_env.reset(seed=0, options={"blocks": ["red", "green"]})
     _, _, _, _, info = free_env.step("x = 41\nprint(move_to([0.5, 0.0, 0.3]))")
@@ -206,8 +224,9 @@ def test_skill_errors_and_arrays_cross_unchanged(free_env: CodeActEnv) -> None:
         ({"a": ["|O", [1]]}, "an array must be declared as \\[dtype, shape\\] with a numeric dtype"),
         ({"a": ["<f8", [4]]}, "an array is longer than the bytes the message carries"),
         ({"p": "cos\nsystem\n"}, "a value of an unknown form: tag 'p'"),
-        ({"d": [[[1], 2]]}, "a dict key must be a number, a string or a tuple"),
+        ({"d": [[[1], 2]]}, "a dict key must be a number, a string or a tuple of them"),
         ({"t": [1], "d": []}, "a value of an unknown form: dict"),
+        ({"a": [["<f8"], [1]]}, "an array must be declared as \\[dtype, shape\\] with a numeric dtype"),
     ],
 )
 def test_the_channel_rebuilds_only_plain_values(data: object, problem: str) -> None:

@@ -215,12 +215,21 @@ class _Buffers:
         return piece
 
 
-def decode_value(data: Any, buffers: _Buffers, depth: int = 0) -> Any:
+def decode_value(data: Any, buffers: _Buffers) -> Any:
     """The value :func:`encode_value` described, rebuilt from plain types only.
 
     Raises:
         ChannelError: for anything :func:`encode_value` does not write.
     """
+    try:
+        return _decode(data, buffers, 0)
+    except ChannelError:
+        raise
+    except (TypeError, ValueError) as error:  # a form the checks below missed: still the sender's fault
+        raise ChannelError(f"a value that cannot be rebuilt: {str(error)[:200]}") from None
+
+
+def _decode(data: Any, buffers: _Buffers, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ChannelError(f"a value is nested deeper than {MAX_DEPTH} levels")
     kind = type(data)
@@ -229,15 +238,15 @@ def decode_value(data: Any, buffers: _Buffers, depth: int = 0) -> Any:
     if data is None or kind in (bool, int, float, str):
         return data
     if kind is list:
-        return [decode_value(v, buffers, depth + 1) for v in data]
+        return [_decode(v, buffers, depth + 1) for v in data]
     if kind is not dict or len(data) != 1:
         raise ChannelError(f"a value of an unknown form: {type(data).__name__}")
     ((tag, body),) = data.items()
     if tag == "t" and type(body) is list:
-        return tuple(decode_value(v, buffers, depth + 1) for v in body)
+        return tuple(_decode(v, buffers, depth + 1) for v in body)
     if tag == "d" and type(body) is list:
         pairs = [_pair(item) for item in body]
-        return {_key(decode_value(k, buffers, depth + 1)): decode_value(v, buffers, depth + 1) for k, v in pairs}
+        return {_key(_decode(k, buffers, depth + 1)): _decode(v, buffers, depth + 1) for k, v in pairs}
     if tag == "c" and type(body) is list and len(body) == 2 and all(type(x) in (int, float) for x in body):
         return complex(body[0], body[1])
     if tag == "a":
@@ -252,13 +261,16 @@ def _pair(item: Any) -> tuple[Any, Any]:
 
 
 def _key(key: Any) -> Any:
-    if type(key) in (list, dict):  # unhashable
-        raise ChannelError("a dict key must be a number, a string or a tuple")
+    try:
+        hash(key)  # a list, a dict or an array, or a tuple holding one
+    except TypeError:
+        raise ChannelError("a dict key must be a number, a string or a tuple of them") from None
     return key
 
 
 def _array(body: Any, buffers: _Buffers) -> np.ndarray:
-    if type(body) is not list or len(body) != 2 or body[0] not in DTYPES or type(body[1]) is not list:
+    declared = type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is list
+    if not declared or body[0] not in DTYPES:
         raise ChannelError("an array must be declared as [dtype, shape] with a numeric dtype")
     dtype, shape = np.dtype(body[0]), body[1]
     if len(shape) > MAX_DIMENSIONS or not all(type(n) is int and 0 <= n <= MAX_ANSWER_BYTES for n in shape):
