@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codeact_robot.configs import DEFAULT_PROMPT, PromptStyle
 from codeact_robot.errors import UsageError, settings_error
-from codeact_robot.llm.config import LLMConfig
+from codeact_robot.llm.config import LLMConfig, Seed
 from codeact_robot.worker.config import EnvConfig
 
 ActionMode = Literal["codeact", "json", "text"]
@@ -36,7 +36,7 @@ class RunConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     task: str = "StackBlocks"
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     env: EnvConfig = Field(default_factory=EnvConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)

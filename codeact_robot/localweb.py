@@ -59,6 +59,14 @@ def static_files(package: str, files: dict[str, tuple[str, str]]) -> dict[str, t
     }
 
 
+def is_number(text: str, digits: int = 12) -> bool:
+    """Whether ``text`` is a whole number of at most ``digits`` ASCII digits, as a request's numbers must be.
+
+    ``str.isdigit`` alone also takes digits that ``int`` does not read (a superscript two).
+    """
+    return text.isascii() and text.isdigit() and len(text) <= digits
+
+
 def is_loopback(host: str) -> bool:
     """Whether binding ``host`` lets only this machine connect."""
     return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")

@@ -176,7 +176,7 @@ def _push_direction(direction: object) -> np.ndarray:
             raise ValueError(f"unknown direction {direction!r}; directions are: {', '.join(DIRECTIONS)} or [dx, dy]")
         return np.array(DIRECTIONS[direction], dtype=float)
     vector = as_vector(direction, "direction", sizes=(2,))
-    norm = float(np.linalg.norm(vector))
+    norm = float(np.hypot(*vector))  # not the norm's sum of squares, which overflows for huge finite components
     if norm < 1e-9:
         raise ValueError("direction vector must not be zero")
     return vector / norm

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+import typing
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from codeact_robot import configs
 from codeact_robot.cli import build_parser
@@ -15,7 +21,7 @@ from codeact_robot.cli.serve import vllm_command
 from codeact_robot.cli.settings import resolve_config
 from codeact_robot.config import RunConfig
 from codeact_robot.errors import UsageError
-from codeact_robot.eval.reports.prices import PriceTable, load_prices
+from codeact_robot.eval.reports.prices import ModelPrice, PriceTable, load_prices
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTION = (ROOT / "docs" / "configuration.md").read_text()
@@ -141,3 +147,44 @@ def test_a_model_url_without_its_scheme_says_what_it_must_start_with() -> None:
         "invalid settings in the command line: llm.base_url: 'localhost:8000/v1' must start with http:// or "
         "https://, e.g. http://localhost:8000/v1"
     )
+
+
+def _numeric_paths(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every numeric setting of ``model`` and its nested settings, with a value far beyond any sensible one."""
+    for name, field in model.model_fields.items():
+        kinds = [field.annotation, *typing.get_args(field.annotation)]
+        nested = [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, BaseModel)]
+        for kind in nested:
+            yield from _numeric_paths(kind, (*path, name))
+        if int in kinds or float in kinds or any(typing.get_args(k) and int in typing.get_args(k) for k in kinds):
+            yield (*path, name), [10**30, 10**30] if typing.get_origin(field.annotation) is tuple else 10**30
+
+
+def _setting(path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    return {path[0]: value} if len(path) == 1 else {path[0]: _setting(path[1:], value)}
+
+
+@pytest.mark.parametrize("model", [RunConfig, ModelPrice], ids=lambda m: m.__name__)
+def test_numbers_out_of_range_every_numeric_setting_has_an_upper_bound(model: type[BaseModel]) -> None:
+    paths = list(_numeric_paths(model))
+    assert len(paths) > 5 if model is RunConfig else len(paths) == 2
+    accepted = []
+    for path, huge in paths:
+        data = _setting(path, huge)
+        if model is ModelPrice:
+            data = {"prompt": 1.0, "completion": 1.0, **data}
+        try:
+            model.model_validate(data)
+        except ValidationError:
+            continue
+        accepted.append(".".join(path))
+    assert accepted == []
+
+
+def test_numbers_out_of_range_a_huge_memory_cap_leaves_the_worker_uncapped_rather_than_crashing() -> None:
+    script = (
+        "import resource\nfrom codeact_robot.sandbox.limits import cap_memory\n"
+        "cap_memory(10**30)\nprint(resource.getrlimit(resource.RLIMIT_AS)[0] == resource.RLIM_INFINITY)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout == "True\n"

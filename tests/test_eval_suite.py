@@ -146,6 +146,24 @@ def test_invalid_suites_name_the_file_the_field_and_what_is_valid(
         assert fragment in message
 
 
+@pytest.mark.parametrize(
+    ("seeds", "fragment"),
+    [
+        ([0, 2**63], f"seeds: {2**63} is too large; seeds are distinct whole numbers from 0 to {2**63 - 1}"),
+        ({"start": 10**30, "count": 2}, f"seeds: start: {10**30} is out of range; it must be at most {2**63 - 1}"),
+        ({"start": 2**63 - 2, "count": 3}, f"the last seed, {2**63}, is larger than {2**63 - 1}"),
+    ],
+)
+def test_numbers_out_of_range_seeds_beyond_64_bits_are_refused_before_any_episode_runs(
+    tmp_path: Path, seeds: object, fragment: str
+) -> None:
+    # An episode's seed is stored as a 64-bit integer: a larger one failed as its result was stored.
+    path = write(tmp_path, yaml.safe_dump({**yaml.safe_load(MINIMAL), "seeds": seeds}))
+    with pytest.raises(UsageError) as caught:
+        load_suite(str(path))
+    assert fragment in str(caught.value)
+
+
 def test_shipped_suites_load_by_name_and_an_unknown_name_suggests_one() -> None:
     assert suite_names() == ["action-modes", "perception", "robustness", "smoke", "tabletop", "tiers"]
     smoke = load_suite("smoke")

@@ -122,6 +122,16 @@ def test_push_moves_the_object_in_the_direction(world: TabletopWorld) -> None:
     assert abs(end[0] - start[0]) < 0.03
 
 
+def test_extreme_numbers_a_push_direction_of_huge_finite_components_is_still_that_direction(
+    world: TabletopWorld,
+) -> None:
+    skills = api(world)
+    start = world.object_state("red block").position
+    assert skills["push"]("red block", [1e308, 1e308], 0.1) is True  # its length overflowed: a push nowhere
+    end = world.object_state("red block").position
+    assert end[0] - start[0] == pytest.approx(0.07, abs=0.03) and end[1] - start[1] == pytest.approx(0.07, abs=0.03)
+
+
 def test_move_to_and_go_home(world: TabletopWorld) -> None:
     skills = api(world)
     assert skills["move_to"]([0.45, -0.1, 0.15], 0.3) is True

@@ -92,6 +92,60 @@ def test_an_escaped_program_can_ask_the_simulator_for_nothing_but_skills(escaped
     assert positions(info) == positions(before)
 
 
+FORGED_REPORT = (
+    "from codeact_robot.worker.channel import send_message\n"
+    "channel = [o for o in __import__('gc').get_objects() if type(o).__name__ == 'SkillChannel'][0]\n"
+    "send_message(channel.connection, {{'op': 'finished', {fields}}})\n"
+    "__import__('os')._exit(0)"
+)
+
+
+def test_forged_reports_the_executor_reports_no_number_the_simulator_can_count_or_measure(
+    escaped: CodeActEnv,
+) -> None:
+    # The time an action took is measured where the world is: 1e308 s from the executor
+    # summed to an infinite episode time that no result row accepts.
+    info = escaped.step(FORGED_REPORT.format(fields="'duration_s': 1e308"))[4]
+    assert "duration_s: Extra inputs are not permitted" in info["error"] and info["restarted"]
+    # Counts the executor alone knows are capped like everything else it says.
+    info = escaped.step(FORGED_REPORT.format(fields="'local_calls': 10**30"))[4]
+    assert "local_calls: Input should be less than or equal to" in info["error"] and info["restarted"]
+    info = escaped.step(FORGED_REPORT.format(fields="'stdout': 'hi'"))[4]
+    assert info["stdout"] == "hi" and 0 < info["timings"].exec_s < 1e300 and not info["restarted"]
+
+
+def test_flooding_skill_calls_the_simulator_stops_calls_that_move_nothing_at_the_time_limit() -> None:
+    config = EnvConfig(renderer="tiny", limits={"time_limit_s": 1})
+    env = CodeActEnv(task="PickPlace", config=config, worker=WorkerClient(config, executor_command=ESCAPED))
+    try:
+        env.reset(seed=1)
+        simulator = env.worker.pid
+        flood = "try:\n    while True:\n        get_gripper_position()\nexcept BaseException as stop:\n    print(stop)"
+        info = env.step(flood)[4]
+        assert info["stdout"] == "TimeoutError: the code ran longer than 1 s and was stopped\n", info["error"]
+        assert not info["restarted"] and info["skill_calls"] > 1 and env.worker.pid == simulator
+    finally:
+        env.close()
+
+
+def test_malformed_calls_an_unhashable_key_breaks_the_channel_not_the_simulator(escaped: CodeActEnv) -> None:
+    simulator = escaped.worker.pid
+    call = {"op": "call", "name": "get_object_names", "args": [{"d": [[{"t": [[1]]}, 2]]}], "kwargs": {"d": []}}
+    sent = (
+        "from codeact_robot.worker.channel import send_message, receive_message\n"
+        "channel = [o for o in __import__('gc').get_objects() if type(o).__name__ == 'SkillChannel'][0]\n"
+        f"send_message(channel.connection, {call!r})\n"
+        "receive_message(channel.connection, 10**6)"
+    )
+    info = escaped.step(sent)[4]
+    assert (
+        "the executor broke the protocol (a dict key must be a number, a string or a tuple of them)" in (info["error"])
+    )
+    assert info["restarted"] and escaped.worker.pid == simulator  # the world was never restored
+    with pytest.raises(ChannelError, match="a dict key must be a number, a string or a tuple of them"):
+        decode_value({"d": [[{"t": [{"t": [{"d": []}]}]}, 1]]}, _Buffers(memoryview(b"")))
+
+
 def test_a_killed_executor_costs_only_its_action_and_the_scene_stays(free_env: CodeActEnv) -> None:
     free_env.reset(seed=0, options={"blocks": ["red", "green"]})
     _, _, _, _, info = free_env.step("x = 41\nprint(move_to([0.5, 0.0, 0.3]))")
@@ -170,8 +224,9 @@ def test_skill_errors_and_arrays_cross_unchanged(free_env: CodeActEnv) -> None:
         ({"a": ["|O", [1]]}, "an array must be declared as \\[dtype, shape\\] with a numeric dtype"),
         ({"a": ["<f8", [4]]}, "an array is longer than the bytes the message carries"),
         ({"p": "cos\nsystem\n"}, "a value of an unknown form: tag 'p'"),
-        ({"d": [[[1], 2]]}, "a dict key must be a number, a string or a tuple"),
+        ({"d": [[[1], 2]]}, "a dict key must be a number, a string or a tuple of them"),
         ({"t": [1], "d": []}, "a value of an unknown form: dict"),
+        ({"a": [["<f8"], [1]]}, "an array must be declared as \\[dtype, shape\\] with a numeric dtype"),
     ],
 )
 def test_the_channel_rebuilds_only_plain_values(data: object, problem: str) -> None:
@@ -190,6 +245,20 @@ def test_values_round_trip_through_the_channel() -> None:
         encode_value(object(), [])
     with pytest.raises(TypeError, match="a ndarray cannot be passed"):
         encode_value(np.array([object()]), [])
+
+
+def test_oversized_integers_a_program_is_told_what_crosses_and_the_simulator_refuses_the_rest(
+    free_env: CodeActEnv,
+) -> None:
+    free_env.reset(seed=0, options={"blocks": ["red"]})
+    for call in ("move_to([10**5000, 0.0, 0.3])", "get_location(2**1100)"):
+        info = free_env.step(f"print({call})")[4]
+        assert info["error"].endswith(
+            "ValueError: an integer of more than 1024 bits cannot be passed to or from a skill; use a float"
+        ), info["error"]
+        assert info["skill_calls"] == 0 and not info["restarted"]
+    with pytest.raises(ChannelError, match="an integer of more than 1024 bits"):
+        decode_value({"t": [2**1024]}, _Buffers(memoryview(b"")))
 
 
 def test_an_episode_runs_from_a_tree_only_its_owner_may_enter(tmp_path: Path) -> None:

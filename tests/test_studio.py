@@ -21,7 +21,7 @@ from codeact_robot.agent.replay import ReplayBackend
 from codeact_robot.agent.session import Session
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.llm.base import LLMBackend
-from codeact_robot.studio.server import StudioServer
+from codeact_robot.studio.server import MAX_BODY_BYTES, StudioServer
 from codeact_robot.studio.studio import Busy, Refused, Studio
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
@@ -200,6 +200,28 @@ def test_every_request_needs_the_token_and_the_studios_own_host_and_origin(studi
         while status == 204:  # the first frame is drawn by a slot of its own, which may still be starting
             status, headers, body = request(server, base + "/api/live?after=0")
         assert status == 200 and headers["content-type"] == "image/jpeg" and body[:2] == b"\xff\xd8"
+
+
+def test_malformed_numbers_in_a_request_get_one_clear_error(studio: Studio) -> None:
+    with serving(studio) as server:
+        base = "/" + server.token
+        own = {"Origin": f"http://127.0.0.1:{server.server_address[1]}"}
+        # A digit by str.isdigit that int() does not read: the superscript two.
+        status, _, body = request(server, base + "/api/live?after=%C2%B2")
+        assert (status, json.loads(body)) == (400, {"error": "after must be a frame number"})
+        port = server.server_address[1]
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Host": f"127.0.0.1:{port}", **own, "Content-Type": "application/json", "Content-Length": "\xb2"}
+        connection.putrequest("POST", base + "/api/stop", skip_host=True)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 400
+        assert json.loads(response.read()) == {
+            "error": f"the request body must have a length of at most {MAX_BODY_BYTES} bytes"
+        }
+        connection.close()
 
 
 def test_the_command_refuses_other_action_modes() -> None:

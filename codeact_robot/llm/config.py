@@ -12,8 +12,10 @@ from codeact_robot.errors import UsageError
 
 Backend = Literal["openai", "vllm", "reference", "replay"]
 Temperature = Annotated[float, Field(ge=0.0, le=2.0)]
-MaxTokens = Annotated[int, Field(gt=0)]
-Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
+MAX_CONTEXT = 100_000_000  # tokens: far beyond any model's context window
+MaxTokens = Annotated[int, Field(gt=0, le=MAX_CONTEXT)]
+MAX_SEED = 2**63 - 1
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 """A sampling seed: a non-negative signed 64-bit integer, the widest range that every server and vLLM's
 engine parse (OpenAI's API and vLLM take int64; a larger number is a 400 on one server, a stream error on another)."""
 
@@ -41,12 +43,12 @@ class LLMConfig(BaseModel):
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     max_tokens: MaxTokens = 1024
     seed: Seed | None = None
-    context_length: int | None = Field(None, gt=0)
-    timeout_s: float = Field(120.0, gt=0)
-    max_retries: int = Field(3, ge=0)
+    context_length: int | None = Field(None, gt=0, le=MAX_CONTEXT)
+    timeout_s: float = Field(120.0, gt=0, le=86_400)  # a day; far beyond it a socket timeout overflows
+    max_retries: int = Field(3, ge=0, le=100)
     stream: bool = False
     replay_path: str | None = None
-    replay_episode: int = Field(0, ge=0)
+    replay_episode: int = Field(0, ge=0, le=2**63 - 1)
 
     @field_validator("base_url")
     @classmethod

@@ -126,12 +126,17 @@ def recursion_limit(depth: int) -> Iterator[None]:
         sys.setrecursionlimit(previous)
 
 
+_LARGEST_RLIMIT = 2**63 - 1
+
+
 def cap_memory(megabytes: int) -> None:
     """Cap this process's address space (RLIMIT_AS); allocations beyond it fail with MemoryError."""
     limit = megabytes * 1024 * 1024
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
+    elif limit >= _LARGEST_RLIMIT:  # more than an address space holds: no cap (a larger number overflows)
+        limit = resource.RLIM_INFINITY
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 

@@ -31,7 +31,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from codeact_robot.localweb import LocalPageHandler, LocalPageServer, static_files
+from codeact_robot.localweb import LocalPageHandler, LocalPageServer, is_number, static_files
 from codeact_robot.studio.studio import Busy, Refused, Studio, api_reference
 from codeact_robot.worker.client import WorkerCrashed
 
@@ -126,7 +126,7 @@ class StudioHandler(LocalPageHandler):
             self.send_json(HTTPStatus.OK, api_reference())
         elif path == "/api/live":
             after = query.get("after", ["0"])[0]
-            if not after.isdigit() or len(after) > 12:
+            if not is_number(after):
                 raise Refused("after must be a frame number")
             frame = studio.frames.after(int(after))
             if frame is None:
@@ -169,7 +169,7 @@ class StudioHandler(LocalPageHandler):
         if self.headers.get_content_type() != "application/json":
             raise Refused("send the request as application/json")
         length = self.headers.get("Content-Length", "")
-        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        if not is_number(length) or int(length) > MAX_BODY_BYTES:
             raise Refused(f"the request body must have a length of at most {MAX_BODY_BYTES} bytes")
         try:
             body = json.loads(self.rfile.read(int(length)) or b"{}")

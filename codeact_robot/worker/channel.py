@@ -46,8 +46,10 @@ MAX_CALL_BYTES = 16 * 2**20  # a skill call's arguments: far more than any valid
 MAX_ANSWER_BYTES = 80 * 2**20  # a skill's answer: the largest camera's depth image as float64, and more
 MAX_DEPTH = 20  # nesting of a value (the sandbox passes at most 16 levels)
 MAX_DIMENSIONS = 8
+MAX_INT_BITS = 1024  # floats end below 2**1024: a longer integer is no position (and JSON stops at 4300 digits)
 MAX_CODE_CHARS = 1_000_000
 MAX_SKILLS = 1000
+MAX_COUNT = 2**53  # what the executor alone can count: far more than an action does, exact as a float
 DTYPES = frozenset(
     np.dtype(name).str
     for name in (
@@ -64,6 +66,7 @@ RAISABLE = {
 }  # fmt: skip
 """The exceptions a skill's ``raise`` recreates in the executor; any other arrives as RuntimeError."""
 _LENGTH = struct.Struct("!I")
+_TOO_LONG = f"an integer of more than {MAX_INT_BITS} bits cannot be passed to or from a skill; use a float"
 
 
 class ChannelError(ProtocolError):
@@ -133,21 +136,21 @@ class Started(_Plain):
 class Finished(_Plain):
     """Executor -> simulator: what a program did, as the executor saw it.
 
-    Skill calls the simulator served it counts itself; ``local_calls`` are the calls of
-    the episode skills (``say``, ``done``, ``save_skill``), which the executor answers alone.
+    Skill calls the simulator served it counts itself, and it measures the action's time;
+    ``local_calls`` are the calls of the episode skills (``say``, ``done``, ``save_skill``),
+    which the executor answers alone.
     """
 
     op: Literal["finished"]
     stdout: str = Field("", max_length=MAX_OUTPUT_CHARS)
-    stdout_cut: int = Field(0, ge=0)
+    stdout_cut: int = Field(0, ge=0, le=MAX_COUNT)
     error: str | None = Field(None, max_length=MAX_ERROR_CHARS)
     error_type: Annotated[str, Field(max_length=MAX_NAME_CHARS)] | None = None
     limit: Literal["time", "sim_steps", "memory", "recursion", "stopped"] | None = None
     origin: Literal["syntax", "sandbox", "skill", "program", "limit"] | None = None
     said: tuple[Annotated[str, Field(max_length=MAX_SAID_CHARS)], ...] = Field((), max_length=MAX_SAID)
     done: bool = False
-    local_calls: int = Field(0, ge=0)
-    duration_s: float = Field(0.0, ge=0)
+    local_calls: int = Field(0, ge=0, le=MAX_COUNT)
     saved_skills: tuple[SavedSkill, ...] = Field((), max_length=MAX_SAVED_SKILLS)
 
 
@@ -167,11 +170,13 @@ def encode_value(value: Any, buffers: list[memoryview], depth: int = 0) -> Any:
 
     Raises:
         TypeError: for a value of any other type (the message names the allowed ones).
-        ValueError: for a value nested deeper than ``MAX_DEPTH``.
+        ValueError: for a value nested deeper than ``MAX_DEPTH``, or an integer longer than ``MAX_INT_BITS``.
     """
     if depth > MAX_DEPTH:
         raise ValueError(f"a value nested deeper than {MAX_DEPTH} levels cannot cross to the simulator")
     kind = type(value)
+    if kind is int and value.bit_length() > MAX_INT_BITS:
+        raise ValueError(_TOO_LONG)
     if value is None or kind in (bool, int, float, str):
         return value
     if kind is list:
@@ -210,27 +215,38 @@ class _Buffers:
         return piece
 
 
-def decode_value(data: Any, buffers: _Buffers, depth: int = 0) -> Any:
+def decode_value(data: Any, buffers: _Buffers) -> Any:
     """The value :func:`encode_value` described, rebuilt from plain types only.
 
     Raises:
         ChannelError: for anything :func:`encode_value` does not write.
     """
+    try:
+        return _decode(data, buffers, 0)
+    except ChannelError:
+        raise
+    except (TypeError, ValueError) as error:  # a form the checks below missed: still the sender's fault
+        raise ChannelError(f"a value that cannot be rebuilt: {str(error)[:200]}") from None
+
+
+def _decode(data: Any, buffers: _Buffers, depth: int) -> Any:
     if depth > MAX_DEPTH:
         raise ChannelError(f"a value is nested deeper than {MAX_DEPTH} levels")
     kind = type(data)
+    if kind is int and data.bit_length() > MAX_INT_BITS:
+        raise ChannelError(_TOO_LONG)
     if data is None or kind in (bool, int, float, str):
         return data
     if kind is list:
-        return [decode_value(v, buffers, depth + 1) for v in data]
+        return [_decode(v, buffers, depth + 1) for v in data]
     if kind is not dict or len(data) != 1:
         raise ChannelError(f"a value of an unknown form: {type(data).__name__}")
     ((tag, body),) = data.items()
     if tag == "t" and type(body) is list:
-        return tuple(decode_value(v, buffers, depth + 1) for v in body)
+        return tuple(_decode(v, buffers, depth + 1) for v in body)
     if tag == "d" and type(body) is list:
         pairs = [_pair(item) for item in body]
-        return {_key(decode_value(k, buffers, depth + 1)): decode_value(v, buffers, depth + 1) for k, v in pairs}
+        return {_key(_decode(k, buffers, depth + 1)): _decode(v, buffers, depth + 1) for k, v in pairs}
     if tag == "c" and type(body) is list and len(body) == 2 and all(type(x) in (int, float) for x in body):
         return complex(body[0], body[1])
     if tag == "a":
@@ -245,13 +261,16 @@ def _pair(item: Any) -> tuple[Any, Any]:
 
 
 def _key(key: Any) -> Any:
-    if type(key) in (list, dict):  # unhashable
-        raise ChannelError("a dict key must be a number, a string or a tuple")
+    try:
+        hash(key)  # a list, a dict or an array, or a tuple holding one
+    except TypeError:
+        raise ChannelError("a dict key must be a number, a string or a tuple of them") from None
     return key
 
 
 def _array(body: Any, buffers: _Buffers) -> np.ndarray:
-    if type(body) is not list or len(body) != 2 or body[0] not in DTYPES or type(body[1]) is not list:
+    declared = type(body) is list and len(body) == 2 and type(body[0]) is str and type(body[1]) is list
+    if not declared or body[0] not in DTYPES:
         raise ChannelError("an array must be declared as [dtype, shape] with a numeric dtype")
     dtype, shape = np.dtype(body[0]), body[1]
     if len(shape) > MAX_DIMENSIONS or not all(type(n) is int and 0 <= n <= MAX_ANSWER_BYTES for n in shape):

@@ -21,6 +21,7 @@ Camera = Literal["front", "top"]
 VideoCamera = Literal["front", "top", "both"]
 MIN_IMAGE_SIDE = 16
 MAX_IMAGE_SIDE = 2048  # pixels: a larger camera would need gigabytes per episode
+MAX_TURNS = 10_000
 
 
 class Limits(BaseModel):
@@ -37,9 +38,9 @@ class Limits(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     time_limit_s: float = Field(60.0, gt=0, le=3600)
-    memory_limit_mb: int = Field(4096, ge=512)
+    memory_limit_mb: int = Field(4096, ge=512, le=2**24)  # 16 TiB: beyond it a cap is no number
     max_output_chars: int = Field(2000, gt=0, le=100_000)
-    max_sim_steps: int = Field(300 * SIM_RATE_HZ, gt=0)
+    max_sim_steps: int = Field(300 * SIM_RATE_HZ, gt=0, le=2**53)  # counted exactly in a float too
     max_recursion: int = Field(200, ge=50, le=5000)
 
     @property
@@ -138,7 +139,7 @@ class EnvConfig(BaseModel):
     camera_size: tuple[int, int] = IMAGE_SIZE
     renderer: RendererMode = DEFAULT_RENDERER
     limits: Limits = Field(default_factory=Limits)
-    max_turns: int | None = Field(None, gt=0)
+    max_turns: int | None = Field(None, gt=0, le=MAX_TURNS)
     end_on_success: bool = True
     cameras: tuple[Camera, ...] = ("front",)
     video_fps: float | None = Field(None, gt=0, le=60)

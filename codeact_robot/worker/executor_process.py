@@ -92,7 +92,6 @@ class ExecutorEpisode:
             said=tuple(plain_text(message) for message in self.talk.said),
             done=self.talk.done_requested,
             local_calls=result.skill_calls - (self.channel.calls - remote),
-            duration_s=result.duration_s,
             saved_skills=tuple(self.saved),
         )
 

@@ -189,8 +189,10 @@ class SimulatorRuntime:
         try:
             if self._channel is None:
                 raise ExecutorLost("crash", "no executor is attached")
+            sent = time.perf_counter()
             self._send(Run(code, turn))
             finished = self._receive(episode.deadline + GRACE_S, "finished")
+            ran_s = time.perf_counter() - sent  # measured here: the executor's own figure is not trusted
         except ExecutorLost as lost:
             return self._reply(None, self.world.sim.step_count - start, episode.script.told(), lost.loss)
         finally:
@@ -200,7 +202,7 @@ class SimulatorRuntime:
         steps = self.world.sim.step_count - start
         disturbed = None if finished.done else episode.context.disturb()
         notes = (f"Between turns, an object was {disturbed}; the scene below shows it now.",) if disturbed else ()
-        return self._reply(finished, steps, episode.script.told() + notes)
+        return self._reply(finished, steps, episode.script.told() + notes, ran_s=ran_s)
 
     def render(self, poses: list[dict[str, Any]]) -> list[np.ndarray]:
         """Video frames of the scene in each pose (``ScenePose`` data), as recorded in this world.
@@ -270,7 +272,7 @@ class SimulatorRuntime:
                     poller.unregister(host)
                     host, until = None, min(until, time.monotonic() + STOP_GRACE_S)
                     continue
-                if channel.fileno() not in ready:
+                if channel.fileno() not in ready or time.monotonic() > until:  # silent, or calling on and on
                     raise ExecutorLost("stopped" if self._current().stopped else "time")
                 header, data = receive_message(channel, MAX_CALL_BYTES)
                 if header["op"] != "call" or expected != "finished":
@@ -296,6 +298,8 @@ class SimulatorRuntime:
             try:
                 if episode.stopped:
                     raise LimitExceeded("stopped", STOPPED)
+                if time.monotonic() > episode.deadline:  # a skill that steps no physics is stopped here
+                    raise LimitExceeded("time", time_message(self.config.limits.time_limit_s))
                 if skill is None:
                     raise ValueError(f"there is no skill named {str(name)[:60]!r}")
                 episode.calls += 1
@@ -380,6 +384,7 @@ class SimulatorRuntime:
         sim_steps: int,
         notes: tuple[str, ...] = (),
         loss: ExecutorLoss | None = None,
+        ran_s: float = 0.0,
     ) -> WorkerReply:
         episode = self._current()
         context = episode.context
@@ -395,7 +400,7 @@ class SimulatorRuntime:
             skill_calls=episode.calls + done.local_calls,
             skill_false=episode.false,
             done=done.done,
-            timings=Timings(done.duration_s, sim_steps, sim_steps * self.world.sim.time_step),
+            timings=Timings(ran_s, sim_steps, sim_steps * self.world.sim.time_step),
         )
         return WorkerReply(
             report=report,

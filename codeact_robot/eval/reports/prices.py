@@ -23,6 +23,7 @@ from codeact_robot.config import read_yaml, validated
 
 PRICES_FILE = "prices.yaml"
 PER_TOKENS = 1_000_000
+MAX_PRICE = 1_000_000.0  # dollars per million tokens: a cost stays a finite number for any token count
 
 
 class ModelPrice(BaseModel):
@@ -30,8 +31,8 @@ class ModelPrice(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    prompt: float = Field(ge=0.0)
-    completion: float = Field(ge=0.0)
+    prompt: float = Field(ge=0.0, le=MAX_PRICE)
+    completion: float = Field(ge=0.0, le=MAX_PRICE)
 
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
         """Dollars for the tokens."""

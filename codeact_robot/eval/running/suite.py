@@ -51,7 +51,7 @@ from codeact_robot.errors import UnknownNameError, UsageError, unknown_name_erro
 from codeact_robot.eval.results.rows import SPLITS, EpisodeKey
 from codeact_robot.library.files import SkillLibrary
 from codeact_robot.library.retrieval import library_fingerprint
-from codeact_robot.llm.config import LLMConfig, MaxTokens, Temperature, key_settings
+from codeact_robot.llm.config import MAX_SEED, LLMConfig, MaxTokens, Seed, Temperature, key_settings
 from codeact_robot.skills.registry import ApiTier
 from codeact_robot.worker.config import EnvConfig, Limits, PhysicsConfig
 from codeact_robot.worker.task_episode import episode_instance
@@ -70,8 +70,15 @@ class SeedRange(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    start: int = Field(0, ge=0)
+    start: Seed = 0
     count: int = Field(gt=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _last_seed_fits(self) -> SeedRange:
+        last = self.start + self.count - 1
+        if last > MAX_SEED:  # stored as a 64-bit integer with the episode's result
+            raise ValueError(f"the last seed, {last}, is larger than {MAX_SEED}")
+        return self
 
 
 def _env_settings() -> dict[str, Any]:
@@ -167,7 +174,10 @@ class SuiteFile(BaseModel):
             if not seeds:
                 raise ValueError("give at least one seed")
             negative = [s for s in seeds if s < 0]
+            large = [s for s in seeds if s > MAX_SEED]  # stored as a 64-bit integer with the episode's result
             repeated = sorted(s for s, count in Counter(seeds).items() if count > 1)
+            if large:
+                raise ValueError(f"{large[0]} is too large; seeds are distinct whole numbers from 0 to {MAX_SEED}")
             if negative or repeated:
                 wrong = f"{negative[0]} is negative" if negative else f"{repeated[0]} is given twice"
                 raise ValueError(f"{wrong}; seeds are distinct whole numbers from 0 up")

@@ -17,6 +17,7 @@ from typing import Any
 
 from codeact_robot.eval.results.rows import check_row
 from codeact_robot.eval.results.store import ResultsStore
+from codeact_robot.localweb import is_number
 
 FILTERS = {
     "suite": "suite_hash",
@@ -233,7 +234,7 @@ def _bounded(params: Mapping[str, str], name: str, default: int, low: int, high:
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not (text.isascii() and text.isdigit() and len(text) <= 12) or not low <= int(text) <= high:
+    if not is_number(text) or not low <= int(text) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}, not {text[:20]!r}")
     return int(text)
 
