@@ -9,8 +9,8 @@ nothing but the image, the depth map and the camera's calibration:
    get each pixel's albedo, and label it with the palette colour of nearest chromaticity;
 3. split each colour's pixels into connected blobs; a blob wider than 10 cm is a bowl
    (centre from a circle fit to its rim, a same-coloured block inside it split off),
-   otherwise its top face gives position, yaw and kind (a 6.4 cm face is a cup, a
-   4 cm face a block);
+   otherwise its top face gives position, yaw and kind (a 5 cm round face is an
+   upturned cup's base, a 4 cm square face a block);
 4. :func:`fuse` keeps, per name, the view with the most complete top face.
 """
 
@@ -30,6 +30,7 @@ from codeact_robot.envs.objects import (
     BOWL_RADIUS,
     COLOURS,
     CUP_SIZE,
+    CUP_TOP_SIZE,
     KINDS,
     TABLE_COLOUR,
 )
@@ -50,7 +51,8 @@ RIM_BELOW_RADIUS = 0.005  # the rim's top edge lies this far inside the bowl's o
 RIM_BAND = 0.015  # points within this of that circle belong to the rim
 BOWL_PIECE_MARGIN = 0.005  # a blob centred this close outside a bowl can still be a piece of it
 BOWL_EXTENT = 0.10
-CUP_FACE = (BLOCK_SIZE + CUP_SIZE) / 2
+CUP_FACE = (BLOCK_SIZE + CUP_TOP_SIZE) / 2  # a wider top face is a cup's base, not a block's top
+TOP_FACE_SIZE = {"block": BLOCK_SIZE, "cup": CUP_TOP_SIZE}  # an upturned cup tapers: its base is narrower than its rim
 
 _NAMES = list(COLOURS)
 _ALBEDO = np.array([COLOURS[n] for n in _NAMES])
@@ -226,11 +228,10 @@ def _describe_square(
     face = blob[blob[:, 2] > top - TOP_FACE_DEPTH]
     (cx, cy), (w, h), angle = cv2.minAreaRect(face[:, :2].astype(np.float32))
     kind = "cup" if max(w, h) > CUP_FACE else "block"
-    size = KINDS[kind].size[0]
-    coverage = (w * h) / size**2
+    coverage = (w * h) / TOP_FACE_SIZE[kind] ** 2
     centre = np.array([cx, cy])
     if coverage < 0.6:  # the top face is hidden (a lower block of a tower): fit the sides instead
-        centre, angle = _square_behind_sides(blob[:, :2], frame.extrinsics[:2, 3], size)
+        centre, angle = _square_behind_sides(blob[:, :2], frame.extrinsics[:2, 3], KINDS[kind].size[0])
         coverage = 0.3
     position = np.array([*centre, top - KINDS[kind].half_height])
     yaw = float(np.radians((angle + 45.0) % 90.0 - 45.0))
