@@ -29,7 +29,6 @@ from codeact_robot.envs.objects import (
     BOWL_INNER_RADIUS,
     BOWL_RADIUS,
     COLOURS,
-    CUP_SIZE,
     CUP_TOP_SIZE,
     KINDS,
     TABLE_COLOUR,
