@@ -21,7 +21,8 @@ RUN = [
     "codeact-robot run --task StackBlocks --agent reference --video runs/demo.mp4",
     "codeact-robot tasks",
     "codeact-robot scene --task StackBlocks --out runs/scene",
-    "codeact-robot eval --suite smoke --out runs/smoke --videos failures",  # --limit 2: two of its 60 episodes (30 families, 2 seeds)
+    # --limit 2: two of its 60 episodes (30 families, 2 seeds)
+    "codeact-robot eval --suite smoke --out runs/smoke --videos failures",
     "codeact-robot report runs/smoke",
     "codeact-robot export runs/modes --format jsonl --out runs/modes.jsonl",
 ]
