@@ -11,6 +11,9 @@ and is_holding from the RGB-D images and the cameras' calibration, with numpy on
    than 10 cm is a bowl (a block of its colour inside it is a raised patch within the
    rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
    rectangle the centre and yaw;
+3a. a block's top face also tells its size (3, 4 or 5 cm): once any block is not 4 cm, the
+   scene has sized blocks and every block is named with its size word ("large red block");
+   a block seen only in part (a tower's lower block) keeps the size it showed when whole;
 4. a colour the front camera sees where the top camera saw none of it is a block under
    another (a tower's lower block): it stands beneath the nearest object seen from above.
 
@@ -31,6 +34,8 @@ PALETTE = {
 }
 TABLE_RGB = (0.80, 0.74, 0.62)  # the table top's colour, the white-balance reference
 SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14, 0.14, 0.045)}
+BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
+SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
 MIN_Z, MAX_Z = 0.004, 0.175  # above the table, below anything held up by the gripper
 AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
 MAX_CHROMA = 0.07
@@ -42,8 +47,8 @@ CUP_FACE = 0.052  # a top face wider than this is a cup's
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
-TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it
-seen = {"key": None, "objects": {}}  # the last look, and the images it was of
+TOP_FACE_MIN = 0.024  # a top face narrower than this is a side seen past the object above it
+seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
 
 
 def camera_points(camera):
@@ -136,9 +141,9 @@ def rectangle(xy):
     return centre, sides, (theta + math.pi / 4) % (math.pi / 2) - math.pi / 4
 
 
-def estimate(kind, centre, z, yaw):
-    """An object's pose and box from its kind, centre xy, centre height and yaw."""
-    size = SIZES[kind]
+def estimate(kind, centre, z, yaw, side=None):
+    """An object's pose and box from its kind, centre xy, centre height, yaw and (a block's) side length."""
+    size = SIZES[kind] if side is None else (side, side, side)
     c, s = abs(math.cos(yaw)), abs(math.sin(yaw))
     half = np.array([size[0] / 2, size[1] / 2, size[2] / 2])
     if kind != "bowl":
@@ -147,7 +152,22 @@ def estimate(kind, centre, z, yaw):
     return {"position": position, "yaw": yaw, "bbox": (position - half, position + half)}
 
 
-def describe(points):
+def size_word(sides):
+    """A block's size word from its whole top face's rectangle."""
+    return next((word for bound, word in SIZE_BOUNDS if max(sides) < bound), "large")
+
+
+def block_side(colour):
+    """The side length of the colour's block, as its whole top face last showed it (4 cm if never)."""
+    return BLOCK_SIDES[seen["sizes"].get(colour, "medium")]
+
+
+def block_name(colour):
+    """A block's name: with its size word once the scene has sized blocks."""
+    return f"{seen['sizes'].get(colour, 'medium')} {colour} block" if seen["sized"] else f"{colour} block"
+
+
+def describe(points, colour):
     """(kind, estimate, whole top face seen) of one group of same-coloured points seen from above, or None."""
     xy = points[:, :2]
     extent = float(np.max(np.max(xy, axis=0) - np.min(xy, axis=0)))
@@ -155,15 +175,22 @@ def describe(points):
         centre = (np.max(xy, axis=0) + np.min(xy, axis=0)) / 2
         return "bowl", estimate("bowl", centre, SIZES["bowl"][2] / 2, 0.0), True
     top = float(points[:, 2].max())
-    if top < 0.03:
+    if top < 0.022:
         return None  # a patch of a bowl's floor
     face = xy[points[:, 2] > top - FACE_DEPTH]
     centre, sides, yaw = rectangle(face)
     kind = "cup" if max(sides) > CUP_FACE else "block"
-    return kind, estimate(kind, centre, top - SIZES[kind][2] / 2, yaw), min(sides) > TOP_FACE_MIN
+    whole = min(sides) > TOP_FACE_MIN
+    if kind == "cup":
+        return kind, estimate(kind, centre, top - SIZES[kind][2] / 2, yaw), whole
+    if whole:
+        seen["sizes"][colour] = size_word(sides)
+        seen["sized"] = seen["sized"] or seen["sizes"][colour] != "medium"
+    side = block_side(colour)
+    return kind, estimate(kind, centre, top - side / 2, yaw, side), whole
 
 
-def inner_block(points, bowl):
+def inner_block(points, bowl, colour):
     """A block lying in a bowl of its own colour: raised points near the bowl's centre."""
     centre = bowl["position"][:2]
     near = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1]) < INNER_BLOCK_RADIUS
@@ -173,7 +200,10 @@ def inner_block(points, bowl):
     face_centre, sides, yaw = rectangle(raised[:, :2])
     if max(sides) > 0.06:
         return None
-    return estimate("block", face_centre, float(raised[:, 2].max()) - 0.02, yaw)
+    if min(sides) > TOP_FACE_MIN:
+        seen["sizes"][colour] = size_word(sides)
+    side = block_side(colour)
+    return estimate("block", face_centre, float(raised[:, 2].max()) - side / 2, yaw, side)
 
 
 def look():
@@ -195,7 +225,7 @@ def look():
     front_labels = colour_labels(front_points, front_rgb)
     for index, colour in enumerate(PALETTE):
         for group in groups(top_points[top_labels == index]):
-            found = describe(group)
+            found = describe(group, colour)
             if found is None or f"{colour} {found[0]}" in objects:
                 continue
             kind, object_estimate, whole = found
@@ -203,13 +233,15 @@ def look():
             if not whole:
                 partly_seen.append((f"{colour} {kind}", group))
             if kind == "bowl":
-                block = inner_block(group, object_estimate)
+                block = inner_block(group, object_estimate, colour)
                 if block is not None and f"{colour} block" not in objects:
                     objects[f"{colour} block"] = block
     for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
         above = beneath(objects, group)
         if above is not None:
-            objects[name] = estimate(name.split(" ")[-1], above[:2], objects[name]["position"][2], 0.0)
+            colour, kind = name.split(" ")
+            side = block_side(colour) if kind == "block" else None
+            objects[name] = estimate(kind, above[:2], objects[name]["position"][2], 0.0, side)
     for index, colour in enumerate(PALETTE):
         for group in groups(front_points[front_labels == index]):
             name = f"{colour} block"
@@ -217,8 +249,10 @@ def look():
                 continue
             below_of = beneath(objects, group)
             if below_of is not None:
-                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - 0.02, 0.0)
-    seen["key"], seen["objects"] = key, {n: objects[n] for n in sorted(objects)}
+                side = block_side(colour)
+                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - side / 2, 0.0, side)
+    named = {block_name(n.split(" ")[0]) if n.endswith(" block") else n: o for n, o in objects.items()}
+    seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
 
 
