@@ -51,6 +51,7 @@ FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
 TOP_FACE_MIN = 0.024  # a top face narrower than this is a side seen past the object above it
+SQUARE = 0.8  # a whole top face's shorter side is at least this share of its longer one
 seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
 
 
@@ -193,7 +194,12 @@ def describe(points):
     face = xy[points[:, 2] > top - FACE_DEPTH]
     centre, sides, yaw = rectangle(face)
     kind = "cup" if max(sides) > CUP_FACE else "block"
-    return kind, centre, top, yaw, sides, min(sides) > TOP_FACE_MIN
+    return kind, centre, top, yaw, sides, whole_face(sides)
+
+
+def whole_face(sides):
+    """Whether a top face's rectangle is a whole face: wide enough and square (not a rim seen past another)."""
+    return min(sides) > TOP_FACE_MIN and min(sides) > SQUARE * max(sides)
 
 
 def inner_block(points, bowl):
@@ -251,7 +257,7 @@ def look():
     for colour, block in in_bowls:
         if block is not None:
             centre, top, yaw, sides = block
-            size = block_size(colour, sides, min(sides) > TOP_FACE_MIN, None)
+            size = block_size(colour, sides, whole_face(sides), None)
             side = BLOCK_SIDES[size]
             objects.setdefault(f"{size} {colour} block", estimate("block", centre, top - side / 2, yaw, side))
     for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
