@@ -12,8 +12,8 @@ and is_holding from the RGB-D images and the cameras' calibration, with numpy on
    rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
    rectangle the centre and yaw;
    a block's whole top face also tells its size (3, 4 or 5 cm), and a block seen only in part
-   (a tower's lower block) the height of its side as the front camera sees it; once any block
-   is not 4 cm, the scene has sized blocks and every block is named with its size word
+   (a tower's lower block) the height of its side as the front camera sees it; once any whole
+   top face is not 4 cm, the scene has sized blocks and every block is named with its size word
    ("large red block"), so blocks of one colour and different sizes are told apart;
 4. a colour the front camera sees where the top camera saw none of it is a block under
    another (a tower's lower block): it stands beneath the nearest object seen from above.
@@ -50,8 +50,9 @@ CUP_FACE = 0.052  # a top face wider than this is a cup's
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
-TOP_FACE_MIN = 0.024  # a top face narrower than this is a side seen past the object above it
-SQUARE = 0.8  # a whole top face's shorter side is at least this share of its longer one
+TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
+SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
+SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
 seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
 
 
@@ -175,7 +176,10 @@ def block_size(colour, sides, whole, height):
     if whole:
         word = next((w for bound, w in SIZE_BOUNDS if max(sides) < bound), "large")
         seen["sizes"][colour] = word
+        seen["sized"] = seen["sized"] or word != "medium"  # a side's height is too rough to tell this
         return word
+    if not seen["sized"]:
+        return "medium"  # every block is 4 cm
     if height is not None:
         return nearest_size(height)
     return seen["sizes"].get(colour, "medium")
@@ -189,7 +193,7 @@ def describe(points):
         centre = (np.max(xy, axis=0) + np.min(xy, axis=0)) / 2
         return "bowl", centre, SIZES["bowl"][2], 0.0, None, True
     top = float(points[:, 2].max())
-    if top < 0.022:
+    if top < 0.025:
         return None  # a patch of a bowl's floor
     face = xy[points[:, 2] > top - FACE_DEPTH]
     centre, sides, yaw = rectangle(face)
@@ -198,8 +202,8 @@ def describe(points):
 
 
 def whole_face(sides):
-    """Whether a top face's rectangle is a whole face: wide enough and square (not a rim seen past another)."""
-    return min(sides) > TOP_FACE_MIN and min(sides) > SQUARE * max(sides)
+    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square."""
+    return min(sides) > TOP_FACE_MIN or (min(sides) > SMALL_FACE_MIN and min(sides) > SQUARE * max(sides))
 
 
 def inner_block(points, bowl):
@@ -219,7 +223,7 @@ def look():
     """Every object found in the images, by name (recomputed only when the images change).
 
     An empty gripper over the table would hide what lies below it: it goes home first.
-    Blocks are named with their size word once any block is not 4 cm (the scene has sized blocks).
+    Blocks are named with their size word once any whole top face is not 4 cm (the scene has sized blocks).
     """
     here = get_gripper_position()
     if not is_holding() and (here[0] > HOME[0] + 0.01 or here[2] < HOME[2] - 0.05):
@@ -234,11 +238,16 @@ def look():
     front = {colour: groups(front_points[front_labels == index]) for index, colour in enumerate(PALETTE)}
     objects = {}  # blocks as "size colour block", the rest as "colour kind"
     partly_seen, in_bowls = [], []
-    for index, colour in enumerate(PALETTE):
-        for group in groups(top_points[top_labels == index]):
-            found = describe(group)
-            if found is None:
-                continue
+    described = [
+        (colour, group, describe(group))
+        for index, colour in enumerate(PALETTE)
+        for group in groups(top_points[top_labels == index])
+    ]
+    for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
+        if found is not None and found[0] == "block" and found[5]:
+            block_size(colour, found[4], True, None)
+    for colour, group, found in described:
+        if found is not None:
             kind, centre, top, yaw, sides, whole = found
             if kind != "block":
                 if f"{colour} {kind}" not in objects:
@@ -277,8 +286,6 @@ def look():
             name = f"{size} {colour} block"
             if name not in objects:
                 objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - side / 2, 0.0, side)
-    if any(n.endswith(" block") and not n.startswith("medium ") for n in objects):
-        seen["sized"] = True
     named = {n if seen["sized"] or not n.endswith(" block") else n.split(" ", 1)[1]: o for n, o in objects.items()}
     seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
