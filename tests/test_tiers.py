@@ -94,7 +94,12 @@ def test_primitive_and_pixels_programs_define_the_high_tier_names_from_their_own
 
 @pytest.mark.parametrize(
     ("task", "api", "perception"),
-    [("PickPlace", "primitive", "vision"), ("MatchingBowls", "primitive", "state"), ("StackBlocks", "pixels", "state")],
+    [
+        ("PickPlace", "primitive", "vision"),
+        ("MatchingBowls", "primitive", "state"),
+        ("StackBlocks", "pixels", "state"),
+        ("StackBySize", "pixels", "state"),  # blocks of three sizes, each measured in the images
+    ],
 )
 def test_the_expert_solves_a_sample_of_families_at_each_lower_tier(task: str, api: str, perception: str) -> None:
     env = CodeActEnv(task=task, renderer="tiny", api=api, perception=perception)

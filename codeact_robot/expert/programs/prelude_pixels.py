@@ -11,6 +11,10 @@ and is_holding from the RGB-D images and the cameras' calibration, with numpy on
    than 10 cm is a bowl (a block of its colour inside it is a raised patch within the
    rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
    rectangle the centre and yaw;
+   a block's whole top face also tells its size (3, 4 or 5 cm), and a block seen only in part
+   (a tower's lower block) the height of its side as the front camera sees it; once any whole
+   top face is not 4 cm, the scene has sized blocks and every block is named with its size word
+   ("large red block"), so blocks of one colour and different sizes are told apart;
 4. a colour the front camera sees where the top camera saw none of it is a block under
    another (a tower's lower block): it stands beneath the nearest object seen from above.
 
@@ -31,6 +35,10 @@ PALETTE = {
 }
 TABLE_RGB = (0.80, 0.74, 0.62)  # the table top's colour, the white-balance reference
 SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14, 0.14, 0.045)}
+BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
+SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
+SIDE_REACH = 0.05  # a side face the front camera sees this close to a block's centre is that block's
+EROSION_HEIGHT = 0.005  # a side face's z extent falls short of the block's height by the eroded edge pixels
 MIN_Z, MAX_Z = 0.004, 0.175  # above the table, below anything held up by the gripper
 AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
 MAX_CHROMA = 0.07
@@ -42,8 +50,10 @@ CUP_FACE = 0.052  # a top face wider than this is a cup's
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
-TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it
-seen = {"key": None, "objects": {}}  # the last look, and the images it was of
+TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
+SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
+SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
+seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
 
 
 def camera_points(camera):
@@ -136,9 +146,9 @@ def rectangle(xy):
     return centre, sides, (theta + math.pi / 4) % (math.pi / 2) - math.pi / 4
 
 
-def estimate(kind, centre, z, yaw):
-    """An object's pose and box from its kind, centre xy, centre height and yaw."""
-    size = SIZES[kind]
+def estimate(kind, centre, z, yaw, side=None):
+    """An object's pose and box from its kind, centre xy, centre height, yaw and (a block's) side length."""
+    size = SIZES[kind] if side is None else (side, side, side)
     c, s = abs(math.cos(yaw)), abs(math.sin(yaw))
     half = np.array([size[0] / 2, size[1] / 2, size[2] / 2])
     if kind != "bowl":
@@ -147,24 +157,57 @@ def estimate(kind, centre, z, yaw):
     return {"position": position, "yaw": yaw, "bbox": (position - half, position + half)}
 
 
+def nearest_size(side):
+    """The size word whose block side is closest to a measured side length."""
+    return min(BLOCK_SIDES, key=lambda word: abs(BLOCK_SIDES[word] - side))
+
+
+def side_height(front_groups, centre):
+    """The height of the nearest group the front camera sees around centre (its side face's z extent), or None."""
+    near = [g for g in front_groups if xy_distance(np.mean(g[:, :2], axis=0), centre) < SIDE_REACH]
+    if not near:
+        return None
+    group = min(near, key=lambda g: xy_distance(np.mean(g[:, :2], axis=0), centre))
+    return float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT
+
+
+def block_size(colour, sides, whole, height):
+    """A block's size word: from its whole top face, else its side's height, else what its colour last showed."""
+    if whole:
+        word = next((w for bound, w in SIZE_BOUNDS if max(sides) < bound), "large")
+        seen["sizes"][colour] = word
+        seen["sized"] = seen["sized"] or word != "medium"  # a side's height is too rough to tell this
+        return word
+    if not seen["sized"]:
+        return "medium"  # every block is 4 cm
+    if height is not None:
+        return nearest_size(height)
+    return seen["sizes"].get(colour, "medium")
+
+
 def describe(points):
-    """(kind, estimate, whole top face seen) of one group of same-coloured points seen from above, or None."""
+    """(kind, centre, top height, yaw, top face sides, whole top face seen) of one group seen from above, or None."""
     xy = points[:, :2]
     extent = float(np.max(np.max(xy, axis=0) - np.min(xy, axis=0)))
     if extent > BOWL_EXTENT:
         centre = (np.max(xy, axis=0) + np.min(xy, axis=0)) / 2
-        return "bowl", estimate("bowl", centre, SIZES["bowl"][2] / 2, 0.0), True
+        return "bowl", centre, SIZES["bowl"][2], 0.0, None, True
     top = float(points[:, 2].max())
-    if top < 0.03:
+    if top < 0.025:
         return None  # a patch of a bowl's floor
     face = xy[points[:, 2] > top - FACE_DEPTH]
     centre, sides, yaw = rectangle(face)
     kind = "cup" if max(sides) > CUP_FACE else "block"
-    return kind, estimate(kind, centre, top - SIZES[kind][2] / 2, yaw), min(sides) > TOP_FACE_MIN
+    return kind, centre, top, yaw, sides, whole_face(sides)
+
+
+def whole_face(sides):
+    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square."""
+    return min(sides) > TOP_FACE_MIN or (min(sides) > SMALL_FACE_MIN and min(sides) > SQUARE * max(sides))
 
 
 def inner_block(points, bowl):
-    """A block lying in a bowl of its own colour: raised points near the bowl's centre."""
+    """(centre, top height, yaw, sides) of a block lying in a bowl of its own colour: raised points near its centre."""
     centre = bowl["position"][:2]
     near = np.hypot(points[:, 0] - centre[0], points[:, 1] - centre[1]) < INNER_BLOCK_RADIUS
     raised = points[near & (points[:, 2] > 0.03)]
@@ -173,13 +216,14 @@ def inner_block(points, bowl):
     face_centre, sides, yaw = rectangle(raised[:, :2])
     if max(sides) > 0.06:
         return None
-    return estimate("block", face_centre, float(raised[:, 2].max()) - 0.02, yaw)
+    return face_centre, float(raised[:, 2].max()), yaw, sides
 
 
 def look():
     """Every object found in the images, by name (recomputed only when the images change).
 
     An empty gripper over the table would hide what lies below it: it goes home first.
+    Blocks are named with their size word once any whole top face is not 4 cm (the scene has sized blocks).
     """
     here = get_gripper_position()
     if not is_holding() and (here[0] > HOME[0] + 0.01 or here[2] < HOME[2] - 0.05):
@@ -189,36 +233,61 @@ def look():
         return seen["objects"]
     top_points, top_rgb = camera_points("top")
     front_points, front_rgb = camera_points("front")
-    objects = {}
-    partly_seen = []
     top_labels = colour_labels(top_points, top_rgb)
     front_labels = colour_labels(front_points, front_rgb)
-    for index, colour in enumerate(PALETTE):
-        for group in groups(top_points[top_labels == index]):
-            found = describe(group)
-            if found is None or f"{colour} {found[0]}" in objects:
+    front = {colour: groups(front_points[front_labels == index]) for index, colour in enumerate(PALETTE)}
+    objects = {}  # blocks as "size colour block", the rest as "colour kind"
+    partly_seen, in_bowls = [], []
+    described = [
+        (colour, group, describe(group))
+        for index, colour in enumerate(PALETTE)
+        for group in groups(top_points[top_labels == index])
+    ]
+    for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
+        if found is not None and found[0] == "block" and found[5]:
+            block_size(colour, found[4], True, None)
+    for colour, group, found in described:
+        if found is not None:
+            kind, centre, top, yaw, sides, whole = found
+            if kind != "block":
+                if f"{colour} {kind}" not in objects:
+                    objects[f"{colour} {kind}"] = estimate(kind, centre, top - SIZES[kind][2] / 2, yaw)
+                if kind == "bowl":
+                    in_bowls.append((colour, inner_block(group, objects[f"{colour} bowl"])))
                 continue
-            kind, object_estimate, whole = found
-            objects[f"{colour} {kind}"] = object_estimate
+            size = block_size(colour, sides, whole, None if whole else side_height(front[colour], centre))
+            name = f"{size} {colour} block"
+            if name in objects:
+                continue
+            side = BLOCK_SIDES[size]
+            objects[name] = estimate("block", centre, top - side / 2, yaw, side)
             if not whole:
-                partly_seen.append((f"{colour} {kind}", group))
-            if kind == "bowl":
-                block = inner_block(group, object_estimate)
-                if block is not None and f"{colour} block" not in objects:
-                    objects[f"{colour} block"] = block
+                partly_seen.append((name, group))
+    for colour, block in in_bowls:
+        if block is not None:
+            centre, top, yaw, sides = block
+            size = block_size(colour, sides, whole_face(sides), None)
+            side = BLOCK_SIDES[size]
+            objects.setdefault(f"{size} {colour} block", estimate("block", centre, top - side / 2, yaw, side))
     for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
         above = beneath(objects, group)
         if above is not None:
-            objects[name] = estimate(name.split(" ")[-1], above[:2], objects[name]["position"][2], 0.0)
-    for index, colour in enumerate(PALETTE):
-        for group in groups(front_points[front_labels == index]):
-            name = f"{colour} block"
-            if name in objects or any(n.startswith(colour + " ") and near_xy(objects[n], group) for n in objects):
+            side = BLOCK_SIDES[name.split(" ")[0]]
+            objects[name] = estimate("block", above[:2], objects[name]["position"][2], 0.0, side)
+    for colour, front_groups in front.items():
+        for group in front_groups:
+            if any(n.split(" ")[-2] == colour and near_xy(objects[n], group) for n in objects):
                 continue
             below_of = beneath(objects, group)
-            if below_of is not None:
-                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - 0.02, 0.0)
-    seen["key"], seen["objects"] = key, {n: objects[n] for n in sorted(objects)}
+            if below_of is None:
+                continue
+            size = nearest_size(float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT)
+            side = BLOCK_SIDES[size]
+            name = f"{size} {colour} block"
+            if name not in objects:
+                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - side / 2, 0.0, side)
+    named = {n if seen["sized"] or not n.endswith(" block") else n.split(" ", 1)[1]: o for n, o in objects.items()}
+    seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
 
 
