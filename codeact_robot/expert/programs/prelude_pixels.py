@@ -46,7 +46,8 @@ GRAY_BRIGHTNESS = (0.13, 0.55)
 MIN_POINTS = 12
 CELL = 0.01
 BOWL_EXTENT = 0.10
-CUP_FACE = 0.052  # a top face wider than this is a cup's
+CUP_FACE = 0.045  # an upturned cup shows its 5 cm round base: wider than a medium block's face
+CUP_TOP = (0.055, 0.067)  # ... 6 cm up (a large block's as wide face is 5 cm up, or higher when stacked)
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
@@ -197,7 +198,7 @@ def describe(points):
         return None  # a patch of a bowl's floor
     face = xy[points[:, 2] > top - FACE_DEPTH]
     centre, sides, yaw = rectangle(face)
-    kind = "cup" if max(sides) > CUP_FACE else "block"
+    kind = "cup" if max(sides) > CUP_FACE and CUP_TOP[0] < top < CUP_TOP[1] else "block"
     return kind, centre, top, yaw, sides, whole_face(sides)
 
 
