@@ -746,7 +746,10 @@ def test_a_closed_pipe_ends_the_command_quietly_with_the_status_sigpipe_gives(co
 
 def test_an_error_with_json_asked_for_is_a_json_object_on_stdout_too() -> None:
     for args, message in [
-        (["run", "--task", "Stack", "--agent", "reference"], "no task named 'Stack' (did you mean 'StackBlocks'?)"),
+        (
+            ["run", "--task", "StackBlock", "--agent", "reference"],
+            "no task named 'StackBlock' (did you mean 'StackBlocks'?)",
+        ),
         (["run", "--taks", "StackBlocks"], "unrecognized arguments: --taks StackBlocks (see `codeact-robot --help`)"),
     ]:
         result = cli(*args, "--json")
