@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import running
 
 from codeact_robot.agent.replay import ReplayBackend
 from codeact_robot.agent.session import Session
@@ -50,18 +51,9 @@ def make_studio(llm: LLMBackend | None = None, **settings: Any) -> Studio:
     return studio
 
 
-@contextlib.contextmanager
-def serving(studio: Studio) -> Iterator[StudioServer]:
+def serving(studio: Studio) -> contextlib.AbstractContextManager[StudioServer]:
     """The studio's server on a free port, in a thread."""
-    server = StudioServer(studio, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    return running(StudioServer(studio, port=0))
 
 
 def positions(studio: Studio) -> dict[str, list[float]]:

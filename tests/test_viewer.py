@@ -9,12 +9,12 @@ import re
 import signal
 import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from serving import running
 from stores import HOSTILE, RealStore, episode_row, real_store, synthetic_store
 from test_report import CLI, insert_corrupt_row, make_store
 
@@ -24,17 +24,9 @@ from codeact_robot.eval.results.store import ResultsStore
 from codeact_robot.eval.viewer import ViewerServer
 
 
-@contextlib.contextmanager
-def serving(folder: Path) -> Iterator[ViewerServer]:
-    server = ViewerServer(folder, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def serving(folder: Path) -> contextlib.AbstractContextManager[ViewerServer]:
+    """The viewer's server on a free port, in a thread."""
+    return running(ViewerServer(folder, port=0))
 
 
 def request(
