@@ -18,6 +18,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from reference import episode_figures  # a sibling script: run as python benchmarks/families.py
+
 from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.objects import COLOUR_SPLITS
@@ -44,17 +46,7 @@ def family(task: str, perception: str, colours: str, seeds: list[int]) -> dict[s
             except Exception as error:  # one broken episode is a failure in the table, not the end of the run
                 episodes.append({"seed": seed, "success": False, "outcome": "error", "check": repr(error)})
                 continue
-            episodes.append(
-                {
-                    "seed": seed,
-                    "success": record.success,
-                    "outcome": record.outcome,
-                    "check": record.check,
-                    "turns": len(record.turns),
-                    "wall_s": time.perf_counter() - start,
-                    "sim_s": record.totals()["sim_s"],
-                }
-            )
+            episodes.append(episode_figures(seed, record, start))
     finally:
         env.close()
     wins = sum(e["success"] for e in episodes)

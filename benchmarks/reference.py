@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from codeact_robot.agent.session import run_episode
+from codeact_robot.agent.trajectory import EpisodeRecord
 from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.tasks import TASKS
@@ -24,6 +25,19 @@ from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.expert import ExpertBackend
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
+
+
+def episode_figures(seed: int, record: EpisodeRecord, start: float) -> dict[str, Any]:
+    """What the tables report of one expert episode that began at ``time.perf_counter()`` = start."""
+    return {
+        "seed": seed,
+        "success": record.success,
+        "outcome": record.outcome,
+        "check": record.check,
+        "turns": len(record.turns),
+        "wall_s": time.perf_counter() - start,
+        "sim_s": record.totals()["sim_s"],
+    }
 
 
 def family(task: str, perception: str, seeds: int) -> dict[str, Any]:
@@ -34,17 +48,7 @@ def family(task: str, perception: str, seeds: int) -> dict[str, Any]:
         for seed in range(seeds):
             start = time.perf_counter()
             record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
-            episodes.append(
-                {
-                    "seed": seed,
-                    "success": record.success,
-                    "outcome": record.outcome,
-                    "check": record.check,
-                    "turns": len(record.turns),
-                    "wall_s": time.perf_counter() - start,
-                    "sim_s": record.totals()["sim_s"],
-                }
-            )
+            episodes.append(episode_figures(seed, record, start))
     finally:
         env.close()
     return {"task": task, "perception": perception, "episodes": episodes}
