@@ -14,7 +14,7 @@ from codeact_robot.agent import make_backend
 from codeact_robot.agent.session import Phase, Session
 from codeact_robot.agent.trajectory import TurnRecord, write_trajectory
 from codeact_robot.cli.display import PHASES, ConversationView, StatusLine, agent_text, make_console, show
-from codeact_robot.cli.options import RUN, add_agent_options, add_command, seed
+from codeact_robot.cli.options import RUN, add_agent_options, add_command, add_model_source_options, add_scene_options
 from codeact_robot.cli.outputs import save_images, writable_folder
 from codeact_robot.cli.scene import scene_options
 from codeact_robot.cli.settings import MODEL_CHOICES, agent_name, check_model_server, resolve_config
@@ -24,6 +24,7 @@ from codeact_robot.environments.observation import number
 from codeact_robot.envs.tasks import TABLETOP, TaskInstance
 from codeact_robot.errors import UsageError
 from codeact_robot.worker.client import WorkerCrashed
+from codeact_robot.worker.config import EnvConfig
 
 CHAT_TURNS = 200
 QUIT_WORDS = ("", "quit", "exit")
@@ -45,16 +46,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "Each instruction starts the robot acting until it answers; follow-ups continue the same conversation. "
         f"Then {HOW_TO_QUIT}.",
     )
-    scene = chat.add_argument_group("scene")
-    where = scene.add_mutually_exclusive_group()
-    where.add_argument("--task", help=f"start from this task's scene (default: {TABLETOP.name}, a free scene)")
-    where.add_argument(
-        "--scene", metavar="LAYOUT", help='a free scene: a YAML/JSON file or inline JSON, {"blocks": ["red"], ...}'
-    )
-    scene.add_argument("--seed", type=seed, help=f"scene seed; the same seed, the same scene (default: {RUN.seed})")
+    add_scene_options(chat, TABLETOP.name)
     source = chat.add_argument_group("model (give one)").add_mutually_exclusive_group()
-    source.add_argument("--llm", metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    source.add_argument("--engine", choices=["vllm"], help="the model in this process with vLLM (GPU host)")
+    add_model_source_options(source)
     add_agent_options(chat)
     chat.add_argument(
         "--images",
@@ -62,6 +56,24 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="folder for the camera images after every action and the trajectory (default: runs/chat-<time>)",
     )
     chat.set_defaults(handler=chat_command)
+
+
+def interactive_env(config: RunConfig, extra: dict[str, Any], what: str) -> EnvConfig:
+    """The environment of a conversation with the arm (chat, studio): it goes on after success,
+    shows both cameras and allows ``CHAT_TURNS`` turns unless the user set a budget.
+
+    Args:
+        config: the resolved run configuration.
+        extra: further settings of the command.
+        what: names the settings in an error.
+    """
+    settings = {
+        "end_on_success": False,
+        "cameras": ("front", "top"),
+        "max_turns": config.env.max_turns or CHAT_TURNS,
+        **extra,
+    }
+    return config.env.with_overrides(settings, what)
 
 
 def chat_command(args: argparse.Namespace) -> int:
@@ -72,12 +84,7 @@ def chat_command(args: argparse.Namespace) -> int:
     options = scene_options(args.scene) if args.scene else {}
     folder = writable_folder(args.images or f"runs/chat-{time.strftime('%Y%m%d-%H%M%S')}", "the chat's images")
     check_model_server(config, args)
-    chat_settings = {
-        "end_on_success": False,
-        "cameras": ("front", "top"),
-        "max_turns": config.env.max_turns or CHAT_TURNS,
-    }
-    config = config.model_copy(update={"env": config.env.with_overrides(chat_settings, "the chat's settings")})
+    config = config.model_copy(update={"env": interactive_env(config, {}, "the chat's settings")})
     console = make_console()
     status = StatusLine(console)
     env = CodeActEnv(config.task, config.env, model=config.llm.label)

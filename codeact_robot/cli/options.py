@@ -205,6 +205,28 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
     add_render_options(world, defaults=False)
 
 
+def add_scene_options(parser: argparse.ArgumentParser, default_task: str) -> None:
+    """``--task`` or ``--scene``, and ``--seed``: the scene an interactive command starts from.
+
+    Args:
+        parser: the command's parser.
+        default_task: the task named in the help when neither is given (a free scene).
+    """
+    scene = parser.add_argument_group("scene")
+    where = scene.add_mutually_exclusive_group()
+    where.add_argument("--task", help=f"start from this task's scene (default: {default_task}, a free scene)")
+    where.add_argument(
+        "--scene", metavar="LAYOUT", help='a free scene: a YAML/JSON file or inline JSON, {"blocks": ["red"], ...}'
+    )
+    scene.add_argument("--seed", type=seed, help=f"scene seed; the same seed, the same scene (default: {RUN.seed})")
+
+
+def add_model_source_options(group: argparse._MutuallyExclusiveGroup) -> None:
+    """``--llm URL`` or ``--engine vllm``: where a command's model answers (one of them)."""
+    group.add_argument("--llm", metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
+    group.add_argument("--engine", choices=["vllm"], help="the model in this process with vLLM (GPU host)")
+
+
 def add_api_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, default: str | None = None) -> None:
     """``--api TIER``: the skills programs see.
 

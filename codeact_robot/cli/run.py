@@ -31,6 +31,7 @@ from codeact_robot.cli.options import (
     RUN,
     add_agent_options,
     add_command,
+    add_model_source_options,
     add_video_camera_option,
     non_negative_int,
     seed,
@@ -70,8 +71,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     agent = run.add_argument_group("agent (give exactly one)")
     source = agent.add_mutually_exclusive_group()
     source.add_argument("--agent", choices=["reference"], help="the scripted expert: offline, no model")
-    source.add_argument("--llm", metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    source.add_argument("--engine", choices=["vllm"], help="the model in this process with vLLM (GPU host)")
+    add_model_source_options(source)
     source.add_argument(
         "--replay", metavar="FILE", help="a trajectory file: replays its turns with the settings it recorded"
     )

@@ -13,8 +13,15 @@ from pathlib import Path
 from codeact_robot.agent import make_backend
 from codeact_robot.agent.trajectory import read_trajectory
 from codeact_robot.agent.video import VIDEO_FPS
-from codeact_robot.cli.chat import CHAT_TURNS
-from codeact_robot.cli.options import RUN, add_agent_options, add_command, port_number, seed
+from codeact_robot.cli.chat import interactive_env
+from codeact_robot.cli.options import (
+    RUN,
+    add_agent_options,
+    add_command,
+    add_model_source_options,
+    add_scene_options,
+    port_number,
+)
 from codeact_robot.cli.scene import scene_options
 from codeact_robot.cli.settings import MODEL_CHOICES, resolve_config
 from codeact_robot.config import RunConfig
@@ -50,16 +57,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "page is in code mode (write the actions, with the robot API beside the editor); with one, type "
         "instructions. Ctrl-C stops it.",
     )
-    scene = studio.add_argument_group("scene")
-    where = scene.add_mutually_exclusive_group()
-    where.add_argument("--task", help=f"start from this task's scene (default: {TABLETOP.name}, a free scene)")
-    where.add_argument(
-        "--scene", metavar="LAYOUT", help='a free scene: a YAML/JSON file or inline JSON, {"blocks": ["red"], ...}'
-    )
-    scene.add_argument("--seed", type=seed, help=f"scene seed; the same seed, the same scene (default: {RUN.seed})")
+    add_scene_options(studio, TABLETOP.name)
     source = studio.add_argument_group("model (optional: without one, code mode only)").add_mutually_exclusive_group()
-    source.add_argument("--llm", metavar="URL", help="an OpenAI-compatible endpoint, e.g. http://localhost:8000/v1")
-    source.add_argument("--engine", choices=["vllm"], help="the model in this process with vLLM (GPU host)")
+    add_model_source_options(source)
     add_agent_options(studio)
     page = studio.add_argument_group("page")
     page.add_argument(
@@ -77,13 +77,9 @@ def studio_command(args: argparse.Namespace) -> int:
     options = scene_options(args.scene) if args.scene else {}
     if config.llm.uses_model:
         check_model_servers([config.llm])
-    settings = {
-        "end_on_success": False,
-        "cameras": ("front", "top"),
-        "max_turns": config.env.max_turns or CHAT_TURNS,
-        "video_fps": VIDEO_FPS,  # every reply carries the scene's pose, which the camera view draws
-    }
-    config = config.model_copy(update={"env": config.env.with_overrides(settings, "the studio's settings")})
+    # Every reply carries the scene's pose, which the camera view draws.
+    env_config = interactive_env(config, {"video_fps": VIDEO_FPS}, "the studio's settings")
+    config = config.model_copy(update={"env": env_config})
     recorded = config.model_dump(mode="json", exclude=None if config.llm.uses_model else {"llm"})
     env = CodeActEnv(config.task, config.env, model=config.llm.label if config.llm.uses_model else "studio")
     llm = make_backend(config.llm) if config.llm.uses_model else None
