@@ -1,4 +1,7 @@
-"""The ``codeact-robot`` command line, run as users run it: a real process, its output and exit code."""
+"""The ``codeact-robot`` command line, run as users run it: a real process, its output and exit code.
+
+Input that must be refused before any work goes through the same ``main`` in this process.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ import pytest
 from fake_openai_server import FakeOpenAIServer
 
 from codeact_robot.agent.video import END_S, START_S, VIDEO_FPS
-from codeact_robot.cli import build_parser
+from codeact_robot.cli import build_parser, main
 from codeact_robot.cli.display import number, plural
 from codeact_robot.envs.tasks import TASKS, get_task
 
@@ -41,6 +44,17 @@ def cli(
         env={**os.environ, **(env or {})},
         cwd=Path(__file__).parent,  # run as an installed command, away from the source
     )
+
+
+def cli_in_process(capsys: pytest.CaptureFixture[str], *args: str) -> subprocess.CompletedProcess:
+    """The command's entry point called in this process, for input it must refuse before any work.
+
+    The same ``main`` as the installed command, without a Python start per case (the tests
+    above and below run it as a real process).
+    """
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(list(args), status, captured.out, captured.err)
 
 
 def in_terminal(*args: str, timeout: float = 300) -> str:
@@ -228,7 +242,11 @@ BAD_INPUT = {
 
 @pytest.mark.parametrize(("args", "fragments"), BAD_INPUT.values(), ids=BAD_INPUT.keys())
 def test_bad_input_is_one_line_and_exit_code_2_before_any_work(
-    tmp_path: Path, args: list[str], fragments: list[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    fragments: list[str],
 ) -> None:
     (tmp_path / "binary.jsonl").write_bytes(bytes(range(256)) * 4)
     (tmp_path / "notes.txt").write_text("not a trajectory\n")
@@ -237,7 +255,8 @@ def test_bad_input_is_one_line_and_exit_code_2_before_any_work(
     (tmp_path / "expert.yaml").write_text("llm: {backend: reference}\n")
     (tmp_path / "llm.yaml").write_text("backend: openai\nbase_url: http://localhost:8000/v1\nmodel: m\n")
     before = sorted(tmp_path.rglob("*"))
-    result = cli(*(a.replace("{tmp}", str(tmp_path)) for a in args))
+    monkeypatch.chdir(tmp_path)  # a default output folder would land here too, and be seen
+    result = cli_in_process(capsys, *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert_usage_error(result, *fragments)
     assert sorted(tmp_path.rglob("*")) == before  # nothing was written
 

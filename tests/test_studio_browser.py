@@ -11,34 +11,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from browsing import Console, chromium, expect, new_tab
 from fake_openai_server import FakeOpenAIServer
 from test_studio import LONG, PLACE, make_studio, serving
-from test_viewer_browser import CHROMIUM, FLAGS, Console
 
 from codeact_robot.agent import make_backend
 from codeact_robot.llm import LLMConfig
 from codeact_robot.studio.server import StudioServer
 from codeact_robot.studio.studio import Studio
 
-sync_api = pytest.importorskip("playwright.sync_api")
-expect = sync_api.expect
-
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+def browser() -> Iterator[Any]:
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
-def tab(chromium: Any) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1300, "height": 1000})
-    opened = context.new_page()
-    opened.set_default_timeout(60_000)
-    yield opened
-    context.close()
+def tab(browser: Any) -> Iterator[Any]:
+    with new_tab(browser, height=1000, timeout_ms=60_000) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")

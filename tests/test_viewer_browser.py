@@ -16,65 +16,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsing import Console, chromium, expect, new_tab
 from stores import HOSTILE, SUITE_HASH, RealStore, real_store, synthetic_store
 from test_report import cli, hand_rows, make_store
 from test_viewer import serving
 
 from codeact_robot.eval.results.store import ResultsStore
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OPEN_LIMIT_S = 2.0  # the issue's limit for opening a 10,000-episode store
-
-if not CHROMIUM.exists():
-    pytest.skip("Chromium is not installed (apt-get install -y chromium chromium-driver)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
-expect = sync_api.expect
-
-
-class Console:
-    """Everything the page reported: console errors, uncaught exceptions, dialogs, requests."""
-
-    def __init__(self, page: Any) -> None:
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.requests: list[str] = []
-        self.bytes = 0
-        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("response", self._count)
-
-    def _count(self, response: Any) -> None:
-        length = response.headers.get("content-length")
-        self.bytes += int(length) if length else 0
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    yield page
-    context.close()
+    with new_tab(browser, height=900, timeout_ms=20_000) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="module")
