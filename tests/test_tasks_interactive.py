@@ -5,6 +5,7 @@ episode per family."""
 from __future__ import annotations
 
 import math
+import string
 import zlib
 from typing import Any
 
@@ -17,7 +18,7 @@ from codeact_robot.envs.bullet import pybullet
 from codeact_robot.envs.objects import BLOCK_SIZE, COLOUR_SPLITS, DRAWER_TRAVEL, KINDS, split_name
 from codeact_robot.envs.perturbation import Perturbation
 from codeact_robot.envs.state import ObjectPlacement, ObjectState
-from codeact_robot.envs.tasks import CAP_FAMILIES, INTERACTIVE_FAMILIES, TASKS, get_task
+from codeact_robot.envs.tasks import INTERACTIVE_FAMILIES, TASKS, get_task
 from codeact_robot.envs.tasks.sampling import with_retries
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UsageError
@@ -170,15 +171,26 @@ def test_drawer_slides_on_its_joint_and_its_opening_is_state(world: TabletopWorl
 
 def test_paraphrases_ask_for_the_same_goal_and_hold_some_out() -> None:
     for name, task in TASKS.items():
-        if task not in CAP_FAMILIES + INTERACTIVE_FAMILIES and not task.paraphrases:
-            continue  # a family without paraphrases is asked as it is under the perturbation too
-        assert task.paraphrases and task.held_out_paraphrases, f"{name} has no paraphrases"
-        assert not set(task.paraphrases) & set(task.held_out_paraphrases)
-        for colours, templates in (("seen", task.paraphrases), ("unseen", task.held_out_paraphrases)):
-            plain = task.sample(3, colours)
-            asked = task.sample(3, colours, Perturbation(True, 0, False, 0.0))
+        assert len(task.paraphrases) >= 3 and len(task.held_out_paraphrases) >= 2, f"{name} has too few paraphrases"
+        assert not set(task.paraphrases) & set(task.held_out_paraphrases), f"{name} asks seen and unseen alike"
+        used = _fields_used(task.template)
+        for template in (*task.paraphrases, *task.held_out_paraphrases):
+            assert _fields_used(template) == used, f"{name}: {template!r} does not use the template's fields {used}"
+        for seed, colours in ((3, "seen"), (4, "unseen"), (5, "all")):
+            fields = _fields(task, seed, colours)
+            plain = task.sample(seed, colours)
+            assert plain.instruction == task.template.format(**fields)  # the fields are the template's own
+            for template in (*task.paraphrases, *task.held_out_paraphrases):
+                template.format(**fields)
+            templates = task.paraphrases if colours == "seen" else task.held_out_paraphrases
+            asked = task.sample(seed, colours, Perturbation(True, 0, False, 0.0))
             assert asked.placements == plain.placements and asked.params == plain.params
-            assert asked.instruction in {t.format(**_fields(task, 3, colours)) for t in templates}
+            assert asked.instruction in {t.format(**fields) for t in templates}, f"{name} asked {asked.instruction!r}"
+
+
+def _fields_used(template: str) -> set[str]:
+    """The names of the fields a template fills in."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
 
 
 def _fields(task: Any, seed: int, colours: str) -> dict[str, str]:
