@@ -41,7 +41,7 @@ class Imperfections:
         seed: the episode seed.
         grasp_slip: probability that a closing grasp slips (the object stays behind when the arm moves).
         state_noise: standard deviation, metres, of the offset added to each perceived
-            object's position and box (one offset per object per scene revision).
+            object's position and box (one offset per object per physics step, however often it is read).
         variation: relative variation of each object's mass and friction (uniform in ±variation).
         disturbance: probability per turn that an object is nudged (or knocked off a tower)
             after the program ends.
