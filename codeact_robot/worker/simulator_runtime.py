@@ -24,6 +24,7 @@ from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OPEN_WIDTH
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UsageError
 from codeact_robot.sandbox.limits import LimitExceeded, StepBudget, time_message
 from codeact_robot.sandbox.output import CappedOutput, plain_text
 from codeact_robot.skills import bind, skills_for
@@ -46,6 +47,7 @@ from codeact_robot.worker.channel import (
 )
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
+    MAX_EVENTS,
     MAX_NOTE_CHARS,
     MAX_NOTES,
     MAX_OUTPUT_CHARS,
@@ -160,9 +162,15 @@ class SimulatorRuntime:
             channel: the simulator's end of the new executor's channel.
             seed: seeds the executor's sandbox ``random``.
             skills: sources of the learned skills the executor loads.
-            events: the scene's events (``SceneEvent.to_dict()`` each), in order.
+            events: the scene's events (``SceneEvent.to_dict()`` each), in order; at most
+                ``MAX_EVENTS``, as many as a reply's state can say are pending.
+
+        Raises:
+            UsageError: a malformed event, or too many.
         """
         self._episode = None
+        if len(events) > MAX_EVENTS:
+            raise UsageError(f"an episode has at most {MAX_EVENTS} scene events, got {len(events)}")
         checked_events = [SceneEvent.from_dict(e) for e in events]
         self.world.build([ObjectPlacement.from_dict(p) for p in placements])
         self._episode = _Episode(self, seed, checked_events)
