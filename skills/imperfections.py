@@ -25,7 +25,7 @@ from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.estimates import ObjectEstimate
 
-SLIP, NOISE, VARIATION, DISTURBANCE = range(4)  # each effect's generator stream
+SLIP, NOISE, VARIATION, DISTURBANCE = range(4)  # each effect's generator stream (noise: one per look)
 RESUMED = (SLIP, DISTURBANCE)  # the streams a restored episode continues (see streams())
 NUDGE = (0.04, 0.08)  # metres an object is moved by a disturbance
 NUDGE_ROOM = 0.07  # a nudged object lands at least this far (centre to centre) from every other
@@ -66,7 +66,7 @@ class Imperfections:
         self.variation = variation
         self.disturbance = disturbance
         self._seed = seed
-        self._random = [np.random.default_rng([seed, stream]) for stream in range(4)]
+        self._random = {stream: np.random.default_rng([seed, stream]) for stream in (SLIP, VARIATION, DISTURBANCE)}
         if streams:
             if len(streams) != len(RESUMED):
                 raise ValueError(f"an episode continues {len(RESUMED)} random streams, got {len(streams)}")

@@ -115,6 +115,17 @@ def test_with_imperfect_physics_a_replay_reproduces_the_final_state(tmp_path: Pa
         env.close()
 
 
+def test_state_noise_depends_on_the_step_not_on_earlier_looks(world: TabletopWorld) -> None:
+    world.build(SCENE)
+    looked = bind(SkillContext(world, "state", imperfections=imperfect(3, state_noise=0.01)))
+    first = looked["get_object_position"]("red block")
+    world.step(10)
+    again = looked["get_object_position"]("red block")
+    assert not np.array_equal(first, again)  # a new step, a new offset
+    fresh = bind(SkillContext(world, "state", imperfections=imperfect(3, state_noise=0.01)))  # as after a restore
+    assert np.array_equal(fresh["get_object_position"]("red block"), again)
+
+
 def test_a_restored_episode_continues_its_streams_and_varies_its_rebuilt_objects_alike(world: TabletopWorld) -> None:
     world.build(SCENE)
     first = imperfect(3, **ROUGH)

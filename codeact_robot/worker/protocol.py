@@ -192,13 +192,12 @@ class EpisodeProgress(_Plain):
 
     pending_events: tuple[SceneEventData, ...] = Field((), max_length=MAX_EVENTS)
     events_done: int = Field(0, ge=0, le=MAX_EVENTS)
-    streams: tuple[RandomStreamData, ...] = Field((), max_length=2)
+    streams: tuple[RandomStreamData, ...] = Field((), max_length=2)  # slip, disturbance
     slipping: bool = False
 
 
 class WorldState(_Plain):
-    """The world's exact state (``TabletopWorld.get_state``) and the episode's progress: the host's snapshot for a
-    restore."""
+    """The world's exact state (``TabletopWorld.get_state``) and the episode's progress: a restore's snapshot."""
 
     version: int
     time_step: float = Field(gt=0)
