@@ -66,12 +66,15 @@ class SceneScript:
 
     Args:
         world: the world they happen in.
-        events: the events, in order.
+        events: the events still to happen, in order.
+        done: how many of the episode's events have happened already (those of an episode
+            restored into a fresh world, which are not pending any more).
     """
 
-    def __init__(self, world: TabletopWorld, events: Sequence[SceneEvent]) -> None:
+    def __init__(self, world: TabletopWorld, events: Sequence[SceneEvent], done: int = 0) -> None:
         self.world = world
         self.pending = list(events)
+        self.done = done
         self.happened: list[str] = []  # what happened since the observation last said
 
     def on_step(self, step: int) -> None:
@@ -83,6 +86,7 @@ class SceneScript:
         if mover is None:
             return
         self.pending.pop(0)
+        self.done += 1
         x, y = event.move_to
         self.world.sim.set_pose(mover, (x, y, self.world.placement(mover).spec.half_height), (0.0, 0.0, 0.0, 1.0))
         self.world.sim.set_velocity(mover, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))

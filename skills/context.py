@@ -23,17 +23,23 @@ class SkillContext(EpisodeTalk):
         perception: ``"state"`` (simulator poses of the objects the cameras can see) or
             ``"vision"`` (poses estimated from the RGB-D images).
         imperfections: the episode's imperfect physics (None: perfect).
+        slipping: a grasp slipped in the episode being restored and has not moved yet
+            (see :class:`ArmController`).
     """
 
     def __init__(
-        self, world: TabletopWorld, perception: str = "state", imperfections: Imperfections | None = None
+        self,
+        world: TabletopWorld,
+        perception: str = "state",
+        imperfections: Imperfections | None = None,
+        slipping: bool = False,
     ) -> None:
         super().__init__()
         self.world = world
         self.imperfections = imperfections
         noise = imperfections.noisy if imperfections is not None else None
         self.perception = make_perception(perception, world, self.frame, noise)
-        self.controller = ArmController(world, imperfections.slips if imperfections is not None else None)
+        self.controller = ArmController(world, imperfections.slips if imperfections is not None else None, slipping)
         self.manipulator = Manipulator(world, self.controller, self.perception)
         self._frames: dict[str, tuple[tuple[int, int], CameraFrame]] = {}
 

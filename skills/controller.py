@@ -65,13 +65,20 @@ class ArmController:
     Args:
         world: the world whose robot to move.
         slips: asked once per grasp that closes on something: whether it slips (None: never).
+        slipping: a grasp has slipped already (an episode restored after a program that
+            ended with a slipped grasp): the next arm motion leaves the object behind.
     """
 
-    def __init__(self, world: TabletopWorld, slips: Callable[[], bool] | None = None) -> None:
+    def __init__(self, world: TabletopWorld, slips: Callable[[], bool] | None = None, slipping: bool = False) -> None:
         self.world = world
         self.slips = slips
         self._watch: ContactWatch | None = None
-        self._slipping = False  # a grasp slipped: the next arm motion leaves the object behind
+        self._slipping = slipping
+
+    @property
+    def slipping(self) -> bool:
+        """Whether a grasp slipped and the next arm motion leaves the object behind."""
+        return self._slipping
 
     @property
     def _robot(self) -> Panda:

@@ -1,14 +1,21 @@
 """Imperfect physics: grasps that slip, noisy object state, varied objects, disturbances between turns.
 
 Each effect draws from its own numpy Generator seeded from the episode seed, in a fixed
-order (one draw per grasp, per perceived object per scene revision, per object at the
-start, per turn), so the same seed and the same actions give the same slips, noise and
-disturbances, and a replay reproduces the final state. All are off at 0.
+order (one draw per grasp, per object at the start, per turn), so the same seed and the
+same actions give the same slips, variations and disturbances, and a replay reproduces
+the final state. State noise is a function of the seed, the physics step and the object's
+name, so it does not depend on how often, or whether, the scene was perceived before.
+An episode restored into a fresh simulator continues the slip and disturbance streams
+where its snapshot left them (:meth:`Imperfections.streams`); the variations are drawn
+again from the start, and so scale the rebuilt objects as before. All are off at 0.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +25,8 @@ from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.skills.estimates import ObjectEstimate
 
-SLIP, NOISE, VARIATION, DISTURBANCE = range(4)  # each effect's generator stream
+SLIP, NOISE, VARIATION, DISTURBANCE = range(4)  # each effect's generator stream (noise: one per look)
+RESUMED = (SLIP, DISTURBANCE)  # the streams a restored episode continues (see streams())
 NUDGE = (0.04, 0.08)  # metres an object is moved by a disturbance
 NUDGE_ROOM = 0.07  # a nudged object lands at least this far (centre to centre) from every other
 NUDGE_MARGIN = 0.03  # and this far inside the workspace
@@ -33,31 +41,63 @@ class Imperfections:
         seed: the episode seed.
         grasp_slip: probability that a closing grasp slips (the object stays behind when the arm moves).
         state_noise: standard deviation, metres, of the offset added to each perceived
-            object's position and box (one offset per object per scene revision).
+            object's position and box (one offset per object per physics step, however often it is read).
         variation: relative variation of each object's mass and friction (uniform in ±variation).
         disturbance: probability per turn that an object is nudged (or knocked off a tower)
             after the program ends.
+        streams: where the slip and disturbance streams stood (:meth:`streams` of the episode
+            being restored); empty: at the seed's start.
+
+    Raises:
+        ValueError: ``streams`` that are not two PCG64 states.
     """
 
-    def __init__(self, seed: int, grasp_slip: float, state_noise: float, variation: float, disturbance: float) -> None:
+    def __init__(
+        self,
+        seed: int,
+        grasp_slip: float,
+        state_noise: float,
+        variation: float,
+        disturbance: float,
+        streams: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         self.grasp_slip = grasp_slip
         self.state_noise = state_noise
         self.variation = variation
         self.disturbance = disturbance
-        self._random = [np.random.default_rng([seed, stream]) for stream in range(4)]
+        self._seed = seed
+        self._random = {stream: np.random.default_rng([seed, stream]) for stream in (SLIP, VARIATION, DISTURBANCE)}
+        if streams:
+            if len(streams) != len(RESUMED):
+                raise ValueError(f"an episode continues {len(RESUMED)} random streams, got {len(streams)}")
+            for stream, state in zip(RESUMED, streams):
+                try:
+                    self._random[stream].bit_generator.state = dict(state)
+                except (TypeError, ValueError, KeyError) as error:
+                    raise ValueError(f"not a PCG64 random stream's state: {error}") from None
+
+    def streams(self) -> list[dict[str, Any]]:
+        """Where the slip and disturbance streams stand now, as plain data (for a restore to continue them)."""
+        return [self._random[stream].bit_generator.state for stream in RESUMED]
 
     def slips(self) -> bool:
         """Whether the grasp that just closed slips (one draw per grasp when slips are on)."""
         return self.grasp_slip > 0 and bool(self._random[SLIP].random() < self.grasp_slip)
 
-    def noisy(self, estimates: dict[str, ObjectEstimate]) -> dict[str, ObjectEstimate]:
-        """The estimates, each shifted by its own Gaussian offset (name order)."""
+    def noisy(self, estimates: dict[str, ObjectEstimate], step: int) -> dict[str, ObjectEstimate]:
+        """The estimates, each shifted by its own Gaussian offset, drawn from the seed, ``step`` and its name.
+
+        Args:
+            estimates: fresh estimates, by name.
+            step: the physics step count at which they were perceived.
+        """
         if self.state_noise <= 0:
             return estimates
         noisy = {}
         for name in sorted(estimates):
             e = estimates[name]
-            offset = self._random[NOISE].normal(0.0, self.state_noise, 3)
+            look = np.random.default_rng([self._seed, NOISE, step, zlib.crc32(name.encode())])
+            offset = look.normal(0.0, self.state_noise, 3)
             noisy[name] = ObjectEstimate(
                 e.name, e.kind, e.colour, e.position + offset, e.orientation,
                 (e.bbox[0] + offset, e.bbox[1] + offset), e.camera, e.pixels,

@@ -18,8 +18,8 @@ from codeact_robot.skills.estimates import ObjectEstimate
 FrameSource = Callable[[str], CameraFrame]
 """The current image of a camera, by name (rendered at most once per scene revision)."""
 
-Noise = Callable[[dict[str, ObjectEstimate]], dict[str, ObjectEstimate]]
-"""Perturbs fresh estimates (the imperfect-physics state noise)."""
+Noise = Callable[[dict[str, ObjectEstimate], int], dict[str, ObjectEstimate]]
+"""Perturbs fresh estimates perceived at a physics step count (the imperfect-physics state noise)."""
 
 CAMERAS = ("top", "front")
 
@@ -47,7 +47,7 @@ class Perception(ABC):
         if self._cache is None or self._cache[0] != revision:
             found = self._perceive()
             if self.noise is not None:
-                found = self.noise(found)
+                found = self.noise(found, self.world.sim.step_count)
             self._cache = (revision, {name: found[name] for name in sorted(found)})
         return self._cache[1]
 

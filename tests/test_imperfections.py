@@ -113,3 +113,37 @@ def test_with_imperfect_physics_a_replay_reproduces_the_final_state(tmp_path: Pa
         assert expert.success
     finally:
         env.close()
+
+
+def test_state_noise_depends_on_the_step_not_on_earlier_looks(world: TabletopWorld) -> None:
+    world.build(SCENE)
+    looked = bind(SkillContext(world, "state", imperfections=imperfect(3, state_noise=0.01)))
+    first = looked["get_object_position"]("red block")
+    world.step(10)
+    again = looked["get_object_position"]("red block")
+    assert not np.array_equal(first, again)  # a new step, a new offset
+    fresh = bind(SkillContext(world, "state", imperfections=imperfect(3, state_noise=0.01)))  # as after a restore
+    assert np.array_equal(fresh["get_object_position"]("red block"), again)
+
+
+def test_a_restored_episode_continues_its_streams_and_varies_its_rebuilt_objects_alike(world: TabletopWorld) -> None:
+    world.build(SCENE)
+    first = imperfect(3, **ROUGH)
+    first.vary(world)
+
+    def dynamics() -> list[tuple[float, float]]:
+        return [world.sim.client.getDynamicsInfo(world.sim.body_id(n), -1)[:2] for n in world.object_names]
+
+    varied = dynamics()
+    for _ in range(5):
+        first.slips()
+    resumed = imperfect(3, **ROUGH, streams=first.streams())
+    world.set_state(world.get_state(exact=True))  # a rebuild: the objects' own mass and friction again
+    assert dynamics() != varied
+    resumed.vary(world)
+    assert dynamics() == varied  # the variations are drawn from the start again, as at the reset
+    assert [resumed.slips() for _ in range(20)] == [first.slips() for _ in range(20)]
+    with pytest.raises(ValueError, match="PCG64"):
+        imperfect(3, streams=[{"bit_generator": "MT19937"}, {}])
+    with pytest.raises(ValueError, match="continues 2 random streams"):
+        imperfect(3, streams=first.streams()[:1])

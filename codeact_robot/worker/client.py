@@ -9,7 +9,8 @@ Before every code action the host holds the world state the simulator last repor
 an action crashes or hangs the executor, the simulator says so, the host kills it and
 attaches a fresh one: the scene stays as the action left it, the program's variables
 are gone. If the simulator dies, hangs or answers with anything but a well-formed reply,
-the host kills both, starts them again, restores that state and tells the agent. A slot
+the host kills both, starts them again, restores that state (the world, and the episode's
+pending scene events and random streams) and tells the agent. A slot
 that keeps dying ends the episode with :class:`WorkerCrashed`.
 """
 
@@ -164,8 +165,8 @@ class WorkerClient:
             placements: the scene's objects as plain data.
             seed: the episode seed (seeds the sandbox's ``random``).
             skills: sources of the learned skills to load into the sandbox.
-            events: the scene's events as plain data (``envs/events.py``); a restored
-                episode has none left.
+            events: the scene's events as plain data (``envs/events.py``); each reply's
+                state says which are still pending, so a restore from it continues them.
 
         Raises:
             WorkerCrashed: when the simulator or the executor cannot be started.
@@ -177,6 +178,9 @@ class WorkerClient:
 
     def restore(self, state: dict[str, Any]) -> WorkerReply:
         """Put the world into a state from an earlier reply; a fresh executor starts afresh.
+
+        The episode goes on where the state left it: its pending scene events, its imperfect
+        physics' random streams (the state's ``episode``, checked again by the simulator).
 
         Raises:
             WorkerCrashed: when the simulator or the executor cannot be started.

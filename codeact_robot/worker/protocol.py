@@ -42,6 +42,7 @@ from codeact_robot.worker.config import Camera
 MAX_HEADER_BYTES = 16 * 2**20  # a header holds the exact world state (about 250 kB) and printed output
 MAX_REQUEST_BYTES = 64 * 2**20  # a request can carry a whole skill library
 MAX_OBJECTS = 64
+MAX_EVENTS = 16  # scene events of one episode
 MAX_POSES = 1800  # scene poses per action; a longer action is recorded at a lower rate (see the runtime)
 MAX_RENDER_POSES = 100  # poses one render request turns into frames (tens of MB of frames at most)
 MAX_ERROR_CHARS = 8000  # an error's traceback is cut to this, keeping its end
@@ -155,8 +156,48 @@ class RobotStateData(_Plain):
     gripper_target: float
 
 
+class SceneEventData(_Plain):
+    """A scene event still to happen, as ``SceneEvent.to_dict`` writes it (checked again before it is used)."""
+
+    when_in: Name
+    kind: Name
+    move_to: tuple[float, float]
+
+
+class PCG64Data(_Plain):
+    """The two 128-bit numbers of a PCG64 generator."""
+
+    state: int = Field(ge=0, lt=2**128)
+    inc: int = Field(ge=0, lt=2**128)
+
+
+class RandomStreamData(_Plain):
+    """Where a numpy random stream stands (``Generator.bit_generator.state``)."""
+
+    bit_generator: Literal["PCG64"]
+    state: PCG64Data
+    has_uint32: int = Field(ge=0, le=1)
+    uinteger: int = Field(ge=0, lt=2**32)
+
+
+class EpisodeProgress(_Plain):
+    """What a restore continues besides the world, so that a restored episode goes on as the lost one would have.
+
+    Attributes:
+        pending_events: the scene events still to happen, in order.
+        events_done: how many of the episode's scene events have happened.
+        streams: where the imperfect physics' slip and disturbance streams stand (empty: perfect physics).
+        slipping: a grasp has slipped, and the next arm motion leaves the object behind.
+    """
+
+    pending_events: tuple[SceneEventData, ...] = Field((), max_length=MAX_EVENTS)
+    events_done: int = Field(0, ge=0, le=MAX_EVENTS)
+    streams: tuple[RandomStreamData, ...] = Field((), max_length=2)  # slip, disturbance
+    slipping: bool = False
+
+
 class WorldState(_Plain):
-    """The world's exact state (``TabletopWorld.get_state``): the host's snapshot for a restore."""
+    """The world's exact state (``TabletopWorld.get_state``) and the episode's progress: a restore's snapshot."""
 
     version: int
     time_step: float = Field(gt=0)
@@ -164,6 +205,7 @@ class WorldState(_Plain):
     objects: tuple[ObjectStateData, ...] = Field(max_length=MAX_OBJECTS)
     robot: RobotStateData
     bullet: str | None = Field(None, max_length=8 * 2**20)
+    episode: EpisodeProgress = EpisodeProgress()
 
 
 class GripperSummary(_Plain):

@@ -24,6 +24,7 @@ from codeact_robot.envs.physics import SIM_RATE_HZ
 from codeact_robot.envs.robot import ARM_JOINTS, CLOSED_WIDTH, FINGER_JOINTS, OPEN_WIDTH
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UsageError
 from codeact_robot.sandbox.limits import LimitExceeded, StepBudget, time_message
 from codeact_robot.sandbox.output import CappedOutput, plain_text
 from codeact_robot.skills import bind, skills_for
@@ -46,6 +47,7 @@ from codeact_robot.worker.channel import (
 )
 from codeact_robot.worker.config import EnvConfig
 from codeact_robot.worker.protocol import (
+    MAX_EVENTS,
     MAX_NOTE_CHARS,
     MAX_NOTES,
     MAX_OUTPUT_CHARS,
@@ -53,6 +55,7 @@ from codeact_robot.worker.protocol import (
     MAX_RENDER_POSES,
     STOP_GRACE_S,
     ActionReport,
+    EpisodeProgress,
     ExecutorLoss,
     GripperSummary,
     LiveView,
@@ -79,15 +82,28 @@ class ExecutorLost(Exception):
 
 
 class _Episode:
-    """One episode's skills, step budget, scene events and recordings; ended before the next episode's scene exists."""
+    """One episode's skills, step budget, scene events and recordings; ended before the next episode's scene exists.
 
-    def __init__(self, runtime: SimulatorRuntime, seed: int, events: list[SceneEvent]) -> None:
+    Args:
+        runtime: the runtime whose world the episode runs in.
+        seed: the episode seed.
+        events: the scene events still to happen (checked).
+        resumed: where a restored episode stood (None: a new episode).
+    """
+
+    def __init__(
+        self, runtime: SimulatorRuntime, seed: int, events: list[SceneEvent], resumed: EpisodeProgress | None = None
+    ) -> None:
         config = runtime.config
-        self.script = SceneScript(runtime.world, events)
-        imperfections = None if config.physics.perfect else Imperfections(seed, **config.physics.model_dump())
-        if imperfections is not None:  # the world was just built (or rebuilt): the same factors again
-            imperfections.vary(runtime.world)
-        self.context = SkillContext(runtime.world, config.perception, imperfections=imperfections)
+        self.script = SceneScript(runtime.world, events, resumed.events_done if resumed is not None else 0)
+        streams = [s.model_dump() for s in resumed.streams] if resumed is not None else []
+        self.imperfections = (
+            None if config.physics.perfect else Imperfections(seed, **config.physics.model_dump(), streams=streams)
+        )
+        if self.imperfections is not None:  # the world was just built (or rebuilt): the same factors again
+            self.imperfections.vary(runtime.world)
+        slipping = resumed is not None and resumed.slipping
+        self.context = SkillContext(runtime.world, config.perception, self.imperfections, slipping)
         # The tier is enforced here: an executor that escaped its sandbox can call only what is served.
         self.skills = bind(self.context, [s for s in skills_for(config.api) if s.name not in EPISODE_SKILLS])
         self.budget = StepBudget(config.limits.max_sim_steps, config.limits.max_sim_s)
@@ -98,6 +114,17 @@ class _Episode:
         self.live_every = 0.0  # wall-clock seconds between live poses of the current action (0: none)
         self.live_due = 0.0
         self.stopped = False  # the host stopped the current action
+
+    def progress(self) -> EpisodeProgress:
+        """What a restore of the episode as it is now continues: pending events, random streams, a slipped grasp."""
+        return EpisodeProgress.model_validate(
+            {
+                "pending_events": [e.to_dict() for e in self.script.pending],
+                "events_done": self.script.done,
+                "streams": self.imperfections.streams() if self.imperfections is not None else [],
+                "slipping": self.context.controller.slipping,
+            }
+        )
 
 
 class SimulatorRuntime:
@@ -135,19 +162,31 @@ class SimulatorRuntime:
             channel: the simulator's end of the new executor's channel.
             seed: seeds the executor's sandbox ``random``.
             skills: sources of the learned skills the executor loads.
-            events: the scene's events (``SceneEvent.to_dict()`` each), in order.
+            events: the scene's events (``SceneEvent.to_dict()`` each), in order; at most
+                ``MAX_EVENTS``, as many as a reply's state can say are pending.
+
+        Raises:
+            UsageError: a malformed event, or too many.
         """
         self._episode = None
+        if len(events) > MAX_EVENTS:
+            raise UsageError(f"an episode has at most {MAX_EVENTS} scene events, got {len(events)}")
         checked_events = [SceneEvent.from_dict(e) for e in events]
         self.world.build([ObjectPlacement.from_dict(p) for p in placements])
         self._episode = _Episode(self, seed, checked_events)
         return self.attach(channel, seed, skills)
 
     def restore(self, state: dict[str, Any], channel: Connection, seed: int, skills: list[str]) -> WorkerReply:
-        """Put the world into ``state`` and attach a fresh executor (earlier variables and pending events are gone)."""
+        """Put the world into ``state`` and attach a fresh executor: the program's variables are gone, the
+        episode goes on where the state's ``episode`` left it (its pending scene events, its random streams).
+
+        The state was stored by the host: its episode is checked as a reset's events are.
+        """
         self._episode = None
+        resumed = EpisodeProgress.model_validate(state.get("episode", {}))
+        events = [SceneEvent.from_dict(e.model_dump()) for e in resumed.pending_events]
         self.world.set_state(state)
-        self._episode = _Episode(self, seed, [])
+        self._episode = _Episode(self, seed, events, resumed)
         return self.attach(channel, seed, skills)
 
     def attach(self, channel: Connection, seed: int, skills: list[str]) -> WorkerReply:
@@ -404,7 +443,7 @@ class SimulatorRuntime:
         )
         return WorkerReply(
             report=report,
-            state=WorldState.model_validate(self.world.get_state(exact=True)),
+            state=WorldState.model_validate({**self.world.get_state(exact=True), "episode": episode.progress()}),
             scene=self._scene(context),
             images={camera: context.frame(camera).rgb for camera in self.config.cameras},
             poses=(*episode.poses, self._pose()) if self._video_cameras else (),

@@ -52,6 +52,23 @@ class BuildPyramid(Task):
         "build a pyramid on the {location}: put the {left} and the {right} side by side on the table in a left-right "
         "row, the {left} on the left, their centres 4 to 6 cm apart, then put the {top} on top resting on both"
     )
+    paraphrases = (
+        "on the {location}, make a pyramid: the {left} and the {right} stand side by side on the table in a "
+        "left-right row with the {left} on the left and their centres 4 to 6 cm apart, and the {top} rests on top "
+        "of both",
+        "put the {left} and the {right} next to each other on the table on the {location}, in a left-right row "
+        "with the {left} on the left and 4 to 6 cm between their centres, then set the {top} on top of both to make "
+        "a pyramid",
+        "make a three-block pyramid on the {location}: the base is the {left} (on the left) and the {right}, side "
+        "by side on the table in a left-right row with centres 4 to 6 cm apart; the {top} goes on top, resting on "
+        "both",
+    )
+    held_out_paraphrases = (
+        "the {top} should rest on top of the {left} and the {right}, which stand side by side on the table in a "
+        "left-right row on the {location}, the {left} on the left, centres 4 to 6 cm apart: a pyramid",
+        "stack a pyramid on the {location}: first the {left} on the left and the {right} on the right, side by side "
+        "on the table in a left-right row, their centres 4 to 6 cm apart; then the {top} on top across both",
+    )
     max_turns = 6
     rules = DIRECTIONS_RULE
 
@@ -63,7 +80,7 @@ class BuildPyramid(Task):
             layout.add("bowl", colour, accept=far_from([target], 0.2))
         names = [layout.add("block", c, accept=far_from([target], 0.1)).name for c in choose_colours(rng, colours, 3)]
         params = {"left": names[0], "right": names[1], "top": names[2], "location": place}
-        return Sample(self.template.format(**params), layout.placements, params)
+        return Sample(self.template.format(**params), layout.placements, params, dict(params))
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         left, right, top = objects[params["left"]], objects[params["right"]], objects[params["top"]]
@@ -143,8 +160,22 @@ class MakeSquare(Task):
     split = "seen"
     description = "arrange four blocks at the corners of a square of given side and centre"
     template = (
-        "arrange the four blocks in a square with sides of {side_cm} cm, centred at x = {x:.2f} m, y = {y:.2f} m, "
+        "arrange the four blocks in a square with sides of {side_cm} cm, centred at x = {x} m, y = {y} m, "
         "with its sides parallel to the table's edges: one block standing at each corner"
+    )
+    paraphrases = (
+        "put one block standing at each corner of a square {side_cm} cm on a side, centred at x = {x} m, y = {y} m, "
+        "its sides parallel to the table's edges",
+        "make a square of the four blocks: sides {side_cm} cm long and parallel to the table's edges, centre at "
+        "x = {x} m, y = {y} m, one block standing on each corner",
+        "place the four blocks standing at the corners of a {side_cm} cm square whose centre is x = {x} m, "
+        "y = {y} m and whose sides run parallel to the table's edges",
+    )
+    held_out_paraphrases = (
+        "the four blocks should stand at the corners of a square with {side_cm} cm sides, parallel to the table's "
+        "edges, centred on x = {x} m, y = {y} m",
+        "with its centre at x = {x} m, y = {y} m and its sides parallel to the table's edges, lay out a {side_cm} cm "
+        "square with one block standing at each corner",
     )
     rules = "Each block's centre must be within 2 cm of its corner of the square."
 
@@ -157,8 +188,8 @@ class MakeSquare(Task):
             layout.add("bowl", colour, accept=far_from(corners, 0.14))
         for colour in choose_colours(rng, colours, 4):
             layout.add("block", colour, accept=far_from(corners, 0.07))
-        instruction = self.template.format(side_cm=round(side * 100), x=centre[0], y=centre[1])
-        return Sample(instruction, layout.placements, {"side": side, "centre": centre})
+        fields = {"side_cm": str(round(side * 100)), "x": f"{centre[0]:.2f}", "y": f"{centre[1]:.2f}"}
+        return Sample(self.template.format(**fields), layout.placements, {"side": side, "centre": centre}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         corners = square_corners(params["centre"], params["side"])
@@ -186,6 +217,20 @@ class RowInColourOrder(Task):
         "line up the blocks in one left-to-right row in {which}: {order}, from left to right as seen from the top "
         "camera, with neighbouring blocks 5 to 12 cm apart centre to centre"
     )
+    paraphrases = (
+        "arrange the blocks in a single left-to-right row in {which}: {order}, left to right as seen from the top "
+        "camera, neighbouring blocks 5 to 12 cm apart centre to centre",
+        "make one row of the blocks running left to right in {which} ({order}, from left to right as the top "
+        "camera sees it), with 5 to 12 cm between neighbouring centres",
+        "put the blocks in a left-to-right row in {which}, {order}, reading from left to right in the top camera, "
+        "neighbouring blocks 5 to 12 cm apart centre to centre",
+    )
+    held_out_paraphrases = (
+        "from left to right as seen from the top camera, the blocks should stand in one row in {which}: {order}, "
+        "neighbouring centres 5 to 12 cm apart",
+        "order the blocks in one left-to-right row in {which} ({order}, left to right in the top camera's view), "
+        "keeping neighbouring blocks 5 to 12 cm apart centre to centre",
+    )
     rules = "A row runs left to right (along y); every block's centre within 2.5 cm of the row's line. " + (
         DIRECTIONS_RULE
     )
@@ -198,10 +243,8 @@ class RowInColourOrder(Task):
         ordered = sorted(chosen, key=RAINBOW.index) if rainbow else [str(c) for c in rng.permutation(chosen)]
         order = [p.name for c in ordered for p in placements if p.colour == c]
         starts_unsolved(layout.placements, [p.name for p in sorted(placements, key=lambda p: -p.position[1])] == order)
-        instruction = self.template.format(
-            which="rainbow order" if rainbow else "this order", order=", ".join(f"the {n}" for n in order)
-        )
-        return Sample(instruction, layout.placements, {"order": order})
+        fields = {"which": "rainbow order" if rainbow else "this order", "order": ", ".join(f"the {n}" for n in order)}
+        return Sample(self.template.format(**fields), layout.placements, {"order": order}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         ordered, results = checks.row_left_to_right(checks.blocks(objects))
@@ -246,6 +289,20 @@ class MakeLetter(Task):
         "make an upright letter {letter} with the blocks, as read from the top camera: {shape}; neighbouring "
         "blocks 8 cm apart centre to centre, the letter centred on the middle of the table (x = 0.45 m, y = 0.00 m)"
     )
+    paraphrases = (
+        "use the blocks to form an upright letter {letter}, as read from the top camera: {shape}; neighbouring "
+        "blocks 8 cm apart centre to centre, centred on the middle of the table (x = 0.45 m, y = 0.00 m)",
+        "arrange the blocks as an upright {letter} read from the top camera ({shape}), with neighbouring blocks "
+        "8 cm apart centre to centre and the letter centred on the middle of the table (x = 0.45 m, y = 0.00 m)",
+        "lay the blocks out as the letter {letter}, upright as the top camera reads it: {shape}; 8 cm between "
+        "neighbouring centres, the letter centred on the middle of the table (x = 0.45 m, y = 0.00 m)",
+    )
+    held_out_paraphrases = (
+        "the blocks should spell an upright letter {letter} as read from the top camera: {shape}, neighbouring "
+        "blocks 8 cm apart centre to centre, centred on the middle of the table (x = 0.45 m, y = 0.00 m)",
+        "centred on the middle of the table (x = 0.45 m, y = 0.00 m), draw an upright {letter} with the blocks as "
+        "the top camera reads it: {shape}; neighbouring blocks 8 cm apart centre to centre",
+    )
     rules = (
         "Blocks stand on the table, each centre within 2 cm of its cell; the letter's bounding box may be off the "
         "given centre by at most 5 cm. " + DIRECTIONS_RULE
@@ -257,8 +314,8 @@ class MakeLetter(Task):
         layout = Layout(rng)
         for colour in choose_colours(rng, colours, len(LETTERS[letter])):
             layout.add("block", colour, accept=far_from(cells, 0.06))
-        instruction = self.template.format(letter=letter, shape=LETTER_SHAPES[letter])
-        return Sample(instruction, layout.placements, {"letter": letter})
+        fields = {"letter": letter, "shape": LETTER_SHAPES[letter]}
+        return Sample(self.template.format(**fields), layout.placements, {"letter": letter}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         blocks_ = checks.blocks(objects)

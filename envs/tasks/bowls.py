@@ -22,7 +22,11 @@ class BlocksInBowl(Task):
     split = "seen"
     description = "put all the blocks into one bowl"
     template = "put the blocks in the {bowl}"
-    paraphrases = ("move every block into the {bowl}", "place all the blocks in the {bowl}")
+    paraphrases = (
+        "move every block into the {bowl}",
+        "place all the blocks in the {bowl}",
+        "put each of the blocks into the {bowl}",
+    )
     held_out_paraphrases = ("the {bowl} should end up holding every block", "fill the {bowl} with the blocks")
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -49,7 +53,11 @@ class MatchingBowls(Task):
     split = "seen"
     description = "put every block into the bowl of its own colour"
     template = "put all the blocks in the bowls with matching colors"
-    paraphrases = ("put each block in the bowl of the same color", "sort the blocks into the bowls by color")
+    paraphrases = (
+        "put each block in the bowl of the same color",
+        "sort the blocks into the bowls by color",
+        "place every block in the bowl whose color matches it",
+    )
     held_out_paraphrases = (
         "every block goes into the bowl that shares its color",
         "match the blocks to the bowls by colour",
@@ -77,6 +85,7 @@ class MismatchedBowls(Task):
     paraphrases = (
         "put each block in a bowl of a different color",
         "place every block in a bowl whose color differs from it",
+        "put every block into a bowl of another color",
     )
     held_out_paraphrases = (
         "no block may sit in the bowl of its own color; put them all in bowls",

@@ -29,6 +29,7 @@ class MoreInBowl(Task):
     paraphrases = (
         "split the blocks between the {bowl} and the {other} so that the {bowl} has {more} more",
         "place every block in the {bowl} or the {other}, with {more} more in the {bowl}",
+        "put all the blocks into the {bowl} and the {other} so that the {bowl} holds {more} more than the {other}",
     )
     held_out_paraphrases = (
         "all blocks go into the two bowls; the {bowl} must end up with {more} more blocks than the {other}",
@@ -71,6 +72,7 @@ class TowerOfCount(Task):
     paraphrases = (
         "count the bowls, then stack that many blocks plus one into a tower",
         "build one tower whose height in blocks is the number of bowls plus one",
+        "stack a single tower with one block more than there are bowls",
     )
     held_out_paraphrases = (
         "stack blocks into a single tower one block taller than the number of bowls on the table",

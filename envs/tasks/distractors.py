@@ -36,6 +36,7 @@ class ClosestOnSide(Task):
     paraphrases = (
         "of the blocks to the {direction} of the {anchor}, put the one nearest the {bowl} in the {bowl}",
         "look to the {direction} of the {anchor} and move the block there closest to the {bowl} into it",
+        "among the blocks to the {direction} of the {anchor}, put the one closest to the {bowl} into the {bowl}",
     )
     held_out_paraphrases = (
         "among the blocks lying to the {direction} of the {anchor}, the one nearest to the {bowl} goes into the {bowl}",

@@ -52,6 +52,7 @@ class PutInDrawer(Task):
     paraphrases = (
         "put the {object} away in the {drawer} and shut the drawer",
         "store the {object} in the {drawer}, leaving the drawer closed",
+        "open the {drawer}, place the {object} inside and close the drawer again",
     )
     held_out_paraphrases = (
         "pull out the {drawer}, drop the {object} inside, then push the drawer back in",

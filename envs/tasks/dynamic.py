@@ -35,6 +35,7 @@ class PutBackInBowl(Task):
     paraphrases = (
         "every block belongs in the {bowl}; make sure they all end up there, even if something moves",
         "fill the {bowl} with all the blocks and verify they stay in it",
+        "put every block in the {bowl} and check again before you finish: something may move",
     )
     held_out_paraphrases = (
         "get each block into the {bowl}, and look again before you finish: the scene may change",

@@ -31,6 +31,7 @@ class FindHiddenBlock(Task):
     paraphrases = (
         "one of the cups hides the {colour} block; put it in the {bowl}",
         "find the {colour} block under the cups and place it in the {bowl}",
+        "a cup hides the {colour} block; uncover it and put it into the {bowl}",
     )
     held_out_paraphrases = (
         "look under the cups for the {colour} block and move it into the {bowl}",
@@ -63,6 +64,7 @@ class SortHiddenBlocks(Task):
     paraphrases = (
         "blocks are hidden under some cups; sort each into the bowl of its color",
         "find the blocks under the cups and put each in its color's bowl",
+        "put each block hidden under a cup into the bowl of the same color",
     )
     held_out_paraphrases = (
         "uncover the hidden blocks and drop each into the matching bowl",

@@ -35,6 +35,20 @@ class ReverseTower(Task):
         "the blocks stand in a tower, from bottom to top: {old}. Unstack it and rebuild it in reverse order, "
         "anywhere on the table, from bottom to top: {new}"
     )
+    paraphrases = (
+        "the tower reads, from bottom to top: {old}. Take it apart and build it again in reverse order anywhere on "
+        "the table, from bottom to top: {new}",
+        "unstack the tower (from bottom to top: {old}) and rebuild it upside down anywhere on the table, from "
+        "bottom to top: {new}",
+        "reverse the tower of blocks, which is from bottom to top {old}: rebuild it anywhere on the table so that "
+        "it reads, from bottom to top, {new}",
+    )
+    held_out_paraphrases = (
+        "rebuild the tower in reverse order anywhere on the table: it is now, from bottom to top, {old}; "
+        "afterwards, from bottom to top, {new}",
+        "the stack from bottom to top is {old}. Restack it in the opposite order, anywhere on the table, so that "
+        "from bottom to top it reads {new}",
+    )
     max_turns = 10
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -47,7 +61,8 @@ class ReverseTower(Task):
             layout.add("bowl", colour)
         old = [p.name for p in tower]
         new = old[::-1]
-        return Sample(self.template.format(old=listed(old), new=listed(new)), layout.placements, {"order": new})
+        fields = {"old": listed(old), "new": listed(new)}
+        return Sample(self.template.format(**fields), layout.placements, {"order": new}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         blocks_ = checks.blocks(objects)
@@ -81,6 +96,15 @@ class SortManyIntoBowls(Task):
     split = "unseen"
     description = "sort eight or nine blocks of three colours into the bowls of their colours"
     template = "sort all the blocks into the bowls by colour: put every block in the bowl of its own colour"
+    paraphrases = (
+        "put every block into the bowl of its own colour",
+        "sort the blocks by colour, each one into the bowl that matches it",
+        "place each of the blocks in the bowl of the same colour",
+    )
+    held_out_paraphrases = (
+        "every block belongs in the bowl of its own colour: sort them all",
+        "match all the blocks to the bowls by colour, each block in its own colour's bowl",
+    )
     max_turns = 12
     rules = SIZE_RULE + " A bowl may hold its blocks side by side or piled up."
 

@@ -35,6 +35,7 @@ class FindUnderCrate(Task):
     paraphrases = (
         "one of the crates hides the {colour} block; put that block in the {bowl}",
         "uncover the {colour} block, which is under a crate, and place it in the {bowl}",
+        "a crate hides the {colour} block; find it and move it into the {bowl}",
     )
     held_out_paraphrases = (
         "somewhere beneath the crates is the {colour} block: get it into the {bowl}",

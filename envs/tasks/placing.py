@@ -22,7 +22,11 @@ class PickPlace(Task):
     split = "seen"
     description = "pick up a block and place it on another block or in a bowl"
     template = "pick up the {object} and place it {preposition} the {target}"
-    paraphrases = ("put the {object} {preposition} the {target}", "move the {object} {preposition} the {target}")
+    paraphrases = (
+        "put the {object} {preposition} the {target}",
+        "move the {object} {preposition} the {target}",
+        "take the {object} and set it {preposition} the {target}",
+    )
     held_out_paraphrases = (
         "the {object} should end up {preposition} the {target}",
         "grab the {object} and set it down {preposition} the {target}",
@@ -59,7 +63,11 @@ class BlocksOnPlace(Task):
     split = "seen"
     description = "put all the blocks on a corner or side of the table"
     template = "put all the blocks on the {place}"
-    paraphrases = ("move every block to the {place}", "gather the blocks on the {place}")
+    paraphrases = (
+        "move every block to the {place}",
+        "gather the blocks on the {place}",
+        "place each of the blocks on the {place}",
+    )
     held_out_paraphrases = ("all of the blocks belong on the {place}", "bring each block over to the {place}")
     rules = "Blocks put at a place may stand side by side or be stacked there."
 
@@ -90,7 +98,11 @@ class BlocksInCorners(Task):
     split = "unseen"
     description = "put every block in a different corner of the table"
     template = "put all the blocks in different corners"
-    paraphrases = ("place each block in a corner of its own", "spread the blocks out, one per corner")
+    paraphrases = (
+        "place each block in a corner of its own",
+        "spread the blocks out, one per corner",
+        "move every block into a corner, no two in the same one",
+    )
     held_out_paraphrases = (
         "no two blocks may share a corner: put every block in one",
         "move the blocks into separate corners",
@@ -136,6 +148,7 @@ class PlaceRelativeToBowl(Task):
     paraphrases = (
         "put the {object} {amount} {direction} of the {bowl}",
         "set the {object} down {amount} to the {direction} of the {bowl}",
+        "take the {object} and place it {amount} to the {direction} of the {bowl}",
     )
     held_out_paraphrases = (
         "move the {object} so it sits {amount} to the {direction} of the {bowl}",
@@ -201,7 +214,11 @@ class BlocksInLine(Task):
     split = "unseen"
     description = "put all the blocks in a horizontal, vertical or diagonal line"
     template = "put all the blocks in a {orientation} line"
-    paraphrases = ("line the blocks up in a {orientation} row", "arrange every block along a {orientation} line")
+    paraphrases = (
+        "line the blocks up in a {orientation} row",
+        "arrange every block along a {orientation} line",
+        "place all of the blocks in one {orientation} line",
+    )
     held_out_paraphrases = (
         "make a {orientation} line out of all the blocks",
         "the blocks should form one {orientation} line",

@@ -42,7 +42,11 @@ class PushBoxOntoMat(Task):
     split = "interactive"
     description = "push a box too wide to grasp onto a mat marking a region"
     template = "push the {box} onto the {mat}"
-    paraphrases = ("slide the {box} over onto the {mat}", "get the {box} onto the {mat} by pushing it")
+    paraphrases = (
+        "slide the {box} over onto the {mat}",
+        "get the {box} onto the {mat} by pushing it",
+        "push the {box} until it rests on the {mat}",
+    )
     held_out_paraphrases = (
         "the {box} belongs on the {mat}; shove it there",
         "nudge the {box} until it sits on the {mat}",

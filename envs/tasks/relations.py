@@ -53,6 +53,7 @@ class PickByDirectionFromBowl(_PickToPlace):
     paraphrases = (
         "move the block {direction} of the {bowl} to the {place}",
         "put the block that is to the {direction} of the {bowl} on the {place}",
+        "take the block to the {direction} of the {bowl} and set it on the {place}",
     )
     held_out_paraphrases = (
         "the block lying {direction} of the {bowl} goes on the {place}",
@@ -93,6 +94,7 @@ class PickByDistanceToBowl(_PickToPlace):
     paraphrases = (
         "move the block {relation} the {bowl} to the {place}",
         "put the block {relation} the {bowl} on the {place}",
+        "take the block {relation} the {bowl} and set it on the {place}",
     )
     held_out_paraphrases = (
         "the block {relation} the {bowl} goes on the {place}",
@@ -136,6 +138,7 @@ class PickNthFromDirection(_PickToPlace):
     paraphrases = (
         "move the {ordinal} block from the {direction} to the {place}",
         "counting from the {direction}, put the {ordinal} block on the {place}",
+        "take the {ordinal} block from the {direction} and set it on the {place}",
     )
     held_out_paraphrases = (
         "the {ordinal} block counted from the {direction} goes on the {place}",

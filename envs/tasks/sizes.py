@@ -58,6 +58,20 @@ class SortBySize(Task):
         "line up the blocks in one left-to-right row ordered by size, the smallest on the {end} and the largest on "
         "the {other}, with neighbouring blocks 5 to 12 cm apart centre to centre"
     )
+    paraphrases = (
+        "arrange the blocks in a single left-to-right row by size, smallest on the {end}, largest on the {other}, "
+        "neighbouring blocks 5 to 12 cm apart centre to centre",
+        "sort the blocks by size into one left-to-right row: the smallest at the {end} end, the largest at the "
+        "{other} end, 5 to 12 cm between neighbouring centres",
+        "make one left-to-right row of the blocks ordered from the smallest on the {end} to the largest on the "
+        "{other}, with neighbouring blocks 5 to 12 cm apart centre to centre",
+    )
+    held_out_paraphrases = (
+        "the blocks should stand in one left-to-right row ordered by size, smallest on the {end} and largest on the "
+        "{other}, neighbouring centres 5 to 12 cm apart",
+        "from the smallest on the {end} to the largest on the {other}, line the blocks up by size in a single "
+        "left-to-right row, neighbouring blocks 5 to 12 cm apart centre to centre",
+    )
     rules = (
         SIZE_RULE
         + " Blocks of the same size may stand in either order. A row runs left to right (along y); every block's "
@@ -71,7 +85,8 @@ class SortBySize(Task):
         by_y = [rank(p) for p in sorted(placements, key=lambda p: -p.position[1] if end == "left" else p.position[1])]
         starts_unsolved(layout.placements, is_sorted(by_y))
         other = "right" if end == "left" else "left"
-        return Sample(self.template.format(end=end, other=other), layout.placements, {"smallest": end})
+        fields = {"end": end, "other": other}
+        return Sample(self.template.format(**fields), layout.placements, {"smallest": end}, fields)
 
     def check(self, objects: Mapping[str, ObjectState], params: Mapping[str, Any]) -> CheckResult:
         ordered, results = checks.row_left_to_right(checks.blocks(objects))
@@ -97,6 +112,16 @@ class StackBySize(Task):
     description = "stack blocks of three sizes into one tower, largest at the bottom"
     template = (
         "stack all the blocks into one tower ordered by size: the largest at the bottom, no block on a smaller one"
+    )
+    paraphrases = (
+        "build one tower of all the blocks ordered by size, the largest at the bottom and never a block on a "
+        "smaller one",
+        "put every block into a single tower sorted by size: largest at the bottom, no block on top of a smaller one",
+        "make one tower of all the blocks with the largest at the bottom, so that no block rests on a smaller one",
+    )
+    held_out_paraphrases = (
+        "all the blocks should form one tower, largest at the bottom, with no block standing on a smaller one",
+        "pile every block into one tower by size: the largest at the bottom, and no block on a smaller one",
     )
     rules = SIZE_RULE + " Blocks of the same size may go in either order."
 

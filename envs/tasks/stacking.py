@@ -19,7 +19,11 @@ class StackBlocks(Task):
     split = "seen"
     description = "stack all the blocks into one tower"
     template = "stack all the blocks"
-    paraphrases = ("build one tower out of all the blocks", "put every block in a single stack")
+    paraphrases = (
+        "build one tower out of all the blocks",
+        "put every block in a single stack",
+        "stack every block into one tower",
+    )
     held_out_paraphrases = ("pile all of the blocks on top of each other", "make a tower using every block")
 
     def sample_scene(self, rng: np.random.Generator, colours: tuple[str, ...]) -> Sample:
@@ -43,7 +47,11 @@ class StackOnPlace(Task):
     split = "unseen"
     description = "stack all the blocks into one tower on a corner or side of the table"
     template = "stack all the blocks on the {place}"
-    paraphrases = ("build a tower of all the blocks on the {place}", "make one stack of every block on the {place}")
+    paraphrases = (
+        "build a tower of all the blocks on the {place}",
+        "make one stack of every block on the {place}",
+        "stack every block into a single tower on the {place}",
+    )
     held_out_paraphrases = (
         "on the {place}, pile all of the blocks into a tower",
         "the blocks should form a single tower on the {place}",
