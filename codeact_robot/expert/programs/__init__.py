@@ -20,7 +20,11 @@ from codeact_robot.envs.tasks import TASKS, TaskInstance
 from codeact_robot.errors import unknown_name_error
 from codeact_robot.skills.registry import DEFAULT_API, TIERS
 
-PRELUDES = {"high": (), "primitive": ("prelude_primitive.py",), "pixels": ("prelude_primitive.py", "prelude_pixels.py")}
+PRELUDES = {
+    "high": (),
+    "primitive": ("prelude_primitive.py",),
+    "pixels": ("prelude_primitive.py", "prelude_pixels.py", "prelude_pixels_large.py"),
+}
 """The files that define, for each API tier, the high-tier names a program uses."""
 
 

@@ -39,7 +39,7 @@ BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
 SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
 SIDE_REACH = 0.05  # a side face the front camera sees this close to a block's centre is that block's
 EROSION_HEIGHT = 0.005  # a side face's z extent falls short of the block's height by the eroded edge pixels
-MIN_Z, MAX_Z = 0.004, 0.175  # above the table, below anything held up by the gripper
+MIN_Z, MAX_Z = 0.001, 0.175  # above the table (a mat is 2 mm high), below anything held up by the gripper
 AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
 MAX_CHROMA = 0.07
 GRAY_BRIGHTNESS = (0.13, 0.55)
@@ -54,7 +54,7 @@ HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (cl
 TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
 SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
 SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
-seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
+seen = {"key": None, "objects": {}, "sizes": {}, "sized": False, "mats": {}}  # the last look and what it learned
 
 
 def camera_points(camera):
@@ -237,13 +237,11 @@ def look():
     top_labels = colour_labels(top_points, top_rgb)
     front_labels = colour_labels(front_points, front_rgb)
     front = {colour: groups(front_points[front_labels == index]) for index, colour in enumerate(PALETTE)}
-    objects = {}  # blocks as "size colour block", the rest as "colour kind"
+    top_groups = [(colour, g) for index, colour in enumerate(PALETTE) for g in groups(top_points[top_labels == index])]
+    colour_points = {colour: top_points[top_labels == index] for index, colour in enumerate(PALETTE)}
+    objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
     partly_seen, in_bowls = [], []
-    described = [
-        (colour, group, describe(group))
-        for index, colour in enumerate(PALETTE)
-        for group in groups(top_points[top_labels == index])
-    ]
+    described = [(colour, group, describe(group)) for colour, group in top_groups if not in_zone(zones, colour, group)]
     for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
         if found is not None and found[0] == "block" and found[5]:
             block_size(colour, found[4], True, None)
@@ -270,23 +268,27 @@ def look():
             size = block_size(colour, sides, whole_face(sides), None)
             side = BLOCK_SIDES[size]
             objects.setdefault(f"{size} {colour} block", estimate("block", centre, top - side / 2, yaw, side))
-    for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
-        above = beneath(objects, group)
+    for name, group in sorted(partly_seen, key=lambda item: -float(item[1][:, 2].max())):
+        above = beneath(objects, group)  # a lower block of a tower, seen past the one above: it bears that one
         if above is not None:
             side = BLOCK_SIDES[name.split(" ")[0]]
-            objects[name] = estimate("block", above[:2], objects[name]["position"][2], 0.0, side)
-    for colour, front_groups in front.items():
-        for group in front_groups:
-            if any(n.split(" ")[-2] == colour and near_xy(objects[n], group) for n in objects):
-                continue
-            below_of = beneath(objects, group)
-            if below_of is None:
-                continue
-            size = nearest_size(float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT)
-            side = BLOCK_SIDES[size]
-            name = f"{size} {colour} block"
-            if name not in objects:
-                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - side / 2, 0.0, side)
+            objects[name] = estimate("block", above["position"][:2], above["bbox"][0][2] - side / 2, 0.0, side)
+    unexplained = [
+        (colour, group)
+        for colour, front_groups in front.items()
+        for group in front_groups
+        if not in_zone(zones, colour, group)  # a side of a large object
+        and not any(n.split(" ")[-2] == colour and near_xy(objects[n], group) for n in objects)
+    ]
+    for colour, group in sorted(unexplained, key=lambda item: -float(item[1][:, 2].max())):  # higher ones first
+        above = beneath(objects, group)
+        if above is None:
+            continue
+        size = block_size(colour, None, False, float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT)
+        side = BLOCK_SIDES[size]
+        name = f"{size} {colour} block"
+        if name not in objects:
+            objects[name] = estimate("block", above["position"][:2], above["bbox"][0][2] - side / 2, 0.0, side)
     named = {n if seen["sized"] or not n.endswith(" block") else n.split(" ", 1)[1]: o for n, o in objects.items()}
     seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
@@ -299,11 +301,11 @@ def near_xy(object_estimate, group, reach=0.06):
 
 
 def beneath(objects, group):
-    """The centre of the object seen from above that stands on the group's points, or None."""
+    """The estimate of the lowest object that stands on the group's points (above them), or None."""
     top = float(group[:, 2].max())
     centre = np.mean(group[:, :2], axis=0)
     above = [
-        o["position"]
+        o
         for o in objects.values()
         if o["position"][2] > top
         and xy_distance(o["position"], centre) < 0.05
@@ -311,7 +313,7 @@ def beneath(objects, group):
     ]
     if not above:
         return None
-    return min(above, key=lambda p: p[2])
+    return min(above, key=lambda o: o["position"][2])
 
 
 def found(name):
