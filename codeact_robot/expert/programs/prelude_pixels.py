@@ -51,8 +51,10 @@ CUP_TOP = (0.055, 0.067)  # ... 6 cm up (a large block's as wide face is 5 cm up
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
+HELD_REACH, HELD_ABOVE_TABLE = 0.08, 0.05  # points this close to a holding gripper and this high up are what it holds
 TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
 SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
+LONGEST_FACE = 0.06  # no whole face of a block is longer than a large block's (5 cm, and a pixel or two)
 SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
 seen = {"key": None, "objects": {}, "sizes": {}, "sized": False, "mats": {}}  # the last look and what it learned
 
@@ -203,7 +205,9 @@ def describe(points):
 
 
 def whole_face(sides):
-    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square."""
+    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square; never long."""
+    if max(sides) > LONGEST_FACE:
+        return False  # more than one face, or a face and what a held crate's shadow does to it
     return min(sides) > TOP_FACE_MIN or (min(sides) > SMALL_FACE_MIN and min(sides) > SQUARE * max(sides))
 
 
@@ -236,8 +240,16 @@ def look():
     front_points, front_rgb = camera_points("front")
     top_labels = colour_labels(top_points, top_rgb)
     front_labels = colour_labels(front_points, front_rgb)
-    front = {colour: groups(front_points[front_labels == index]) for index, colour in enumerate(PALETTE)}
-    top_groups = [(colour, g) for index, colour in enumerate(PALETTE) for g in groups(top_points[top_labels == index])]
+    front = {
+        colour: [g for g in groups(front_points[front_labels == index]) if not held_up(g)]
+        for index, colour in enumerate(PALETTE)
+    }
+    top_groups = [
+        (colour, g)
+        for index, colour in enumerate(PALETTE)
+        for g in groups(top_points[top_labels == index])
+        if not held_up(g)
+    ]
     colour_points = {colour: top_points[top_labels == index] for index, colour in enumerate(PALETTE)}
     objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
     partly_seen, in_bowls = [], []
@@ -292,6 +304,16 @@ def look():
     named = {n if seen["sized"] or not n.endswith(" block") else n.split(" ", 1)[1]: o for n, o in objects.items()}
     seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
+
+
+def held_up(group):
+    """Whether a group is what the gripper holds up in view (a crate lifted by its knob): in the air below it."""
+    if not is_holding():
+        return False
+    gripper = get_gripper_position()
+    return (
+        float(group[:, 2].min()) > HELD_ABOVE_TABLE and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
+    )
 
 
 def near_xy(object_estimate, group, reach=0.06):
