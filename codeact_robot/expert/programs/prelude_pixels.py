@@ -7,18 +7,21 @@ and is_holding from the RGB-D images and the cameras' calibration, with numpy on
 1. unproject every pixel of the top and front cameras to a world point (get_camera_info);
 2. white-balance each image against the bare table and label each pixel above the table
    with the palette colour of nearest chromaticity;
-3. per colour, group the top camera's points into connected 1 cm cells: a group wider
-   than 10 cm is a bowl (a block of its colour inside it is a raised patch within the
-   rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
-   rectangle the centre and yaw;
+3. per colour, group the top camera's points into connected 1 cm cells; the groups that are
+   mats, boxes, crates or drawers (prelude_pixels_large.py) go first, with the points of
+   their colour around them; of the rest, a group wider than 10 cm is a bowl (a block of its
+   colour inside it is a raised patch within the rim); otherwise its top face's size and
+   height tell a cup (5 cm round base, 6 cm up) from a block, its rectangle the centre and yaw;
    a block's whole top face also tells its size (3, 4 or 5 cm), and a block seen only in part
    (a tower's lower block) the height of its side as the front camera sees it; once any whole
    top face is not 4 cm, the scene has sized blocks and every block is named with its size word
    ("large red block"), so blocks of one colour and different sizes are told apart;
 4. a colour the front camera sees where the top camera saw none of it is a block under
-   another (a tower's lower block): it stands beneath the nearest object seen from above.
+   another (a tower's lower block): it bears the lowest object seen above it, so its top is
+   that object's bottom.
 
-What the gripper holds is known by touch: the fingers stopped apart on something.
+What the gripper holds is known by touch: the fingers stopped apart on something; what a
+holding gripper holds up in view (a crate lifted by its knob) is not on the table.
 """
 
 PALETTE = {
