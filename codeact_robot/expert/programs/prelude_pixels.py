@@ -243,15 +243,16 @@ def look():
     front_points, front_rgb = camera_points("front")
     top_labels = colour_labels(top_points, top_rgb)
     front_labels = colour_labels(front_points, front_rgb)
+    gripper = get_gripper_position() if is_holding() else None
     front = {
-        colour: [g for g in groups(front_points[front_labels == index]) if not held_up(g)]
+        colour: [g for g in groups(front_points[front_labels == index]) if not held_up(g, gripper)]
         for index, colour in enumerate(PALETTE)
     }
     top_groups = [
         (colour, g)
         for index, colour in enumerate(PALETTE)
         for g in groups(top_points[top_labels == index])
-        if not held_up(g)
+        if not held_up(g, gripper)
     ]
     colour_points = {colour: top_points[top_labels == index] for index, colour in enumerate(PALETTE)}
     objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
@@ -309,11 +310,10 @@ def look():
     return seen["objects"]
 
 
-def held_up(group):
-    """Whether a group is what the gripper holds up in view (a crate lifted by its knob): in the air below it."""
-    if not is_holding():
+def held_up(group, gripper):
+    """Whether a group is what the gripper (None: holding nothing) holds up in view: in the air below it."""
+    if gripper is None:
         return False
-    gripper = get_gripper_position()
     return (
         float(group[:, 2].min()) > HELD_ABOVE_TABLE and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
     )

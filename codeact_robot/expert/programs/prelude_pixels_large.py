@@ -29,6 +29,7 @@ WIDE_FACE = 0.08  # a face at least this wide is a large object's
 BOX_FACE = 0.12  # ... and narrower than this, 4 to 6 cm up: a box's (a bowl's rim is 14 cm); wider, higher: a cabinet's
 BOX_TOP = (0.04, 0.06)
 CABINET_TOP = 0.09
+CRATE_TOP = 0.08  # a crate's knob is 9 cm up (a block in a bowl of its colour is 5 cm up, over the bowl's wall)
 WHOLE_MAT = 0.15  # a mat seen this wide is seen whole
 HANDLE_REACH = 0.03  # a knob's points lie this close to the cabinet's centre line (y)
 HANDLE_Z = (0.035, 0.075)
@@ -47,7 +48,7 @@ def large_object(points):
     if min(sides) > WIDE_FACE and max(sides) < BOX_FACE and BOX_TOP[0] < top < BOX_TOP[1]:
         return "box", centre, yaw
     below_knob = np.abs(points[:, 2] - (top - KNOB_SIZE)) < FACE_DEPTH
-    if max(sides) < 2 * KNOB_SIZE and below_knob.sum() >= MIN_POINTS:
+    if max(sides) < 2 * KNOB_SIZE and top > CRATE_TOP and below_knob.sum() >= MIN_POINTS:
         centre, sides, yaw = rectangle(points[below_knob][:, :2])
         if min(sides) > WIDE_FACE:
             return "crate", centre, yaw
