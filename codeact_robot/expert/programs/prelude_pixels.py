@@ -41,6 +41,7 @@ SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14
 BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
 SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
 SIDE_REACH = 0.05  # a side face the front camera sees this close to a block's centre is that block's
+SIDE_ON_TABLE = 0.012  # a side seen this low reaches down to the table
 EROSION_HEIGHT = 0.005  # a side face's z extent falls short of the block's height by the eroded edge pixels
 MIN_Z, MAX_Z = 0.001, 0.175  # above the table (a mat is 2 mm high), below anything held up by the gripper
 AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
@@ -300,7 +301,7 @@ def look():
         above = beneath(objects, group)
         if above is None:
             continue
-        size = block_size(colour, None, False, float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT)
+        size = block_size(colour, None, False, height_beneath(group, above))
         side = BLOCK_SIDES[size]
         name = f"{size} {colour} block"
         if name not in objects:
@@ -317,6 +318,17 @@ def held_up(group, gripper):
     return (
         float(group[:, 2].min()) > HELD_ABOVE_TABLE and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
     )
+
+
+def height_beneath(group, above):
+    """The height of a block whose side the front camera sees beneath another (above).
+
+    Up to the bottom of the one above when its side reaches down to the table (its side's edges
+    are eroded by more than a pixel each), else its side's z extent.
+    """
+    if float(group[:, 2].min()) < SIDE_ON_TABLE:
+        return float(above["bbox"][0][2])
+    return float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT
 
 
 def near_xy(object_estimate, group, reach=0.06):
