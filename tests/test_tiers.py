@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from importlib import resources
 
 import pytest
 
 from codeact_robot.agent.prompt import system_prompt
 from codeact_robot.agent.session import run_episode
 from codeact_robot.environments.codeact import CodeActEnv
+from codeact_robot.envs import objects
 from codeact_robot.envs.tasks import TASKS, get_task
 from codeact_robot.errors import UsageError
 from codeact_robot.eval.running.suite import load_suite, parse_suite
@@ -83,6 +86,38 @@ def test_an_unknown_tier_is_one_clear_error() -> None:
         EnvConfig().with_overrides({"api": "low"})
 
 
+def prelude_constants(file_name: str) -> dict[str, object]:
+    """The literal constants a prelude file assigns at its top level (a prelude cannot import them)."""
+    tree = ast.parse(resources.files("codeact_robot.expert.programs").joinpath(file_name).read_text())
+    constants = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            try:
+                constants[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                continue  # not a literal (a mutable memory built from names)
+    return constants
+
+
+def test_the_pixels_preludes_copies_of_the_palette_and_sizes_match_the_objects() -> None:
+    pixels = prelude_constants("prelude_pixels.py")
+    large = prelude_constants("prelude_pixels_large.py")
+    primitive = prelude_constants("prelude_primitive.py")
+    assert pixels["PALETTE"] == {name: tuple(rgb) for name, rgb in objects.COLOURS.items()}
+    assert tuple(pixels["TABLE_RGB"]) == objects.TABLE_COLOUR
+    for kind in ("block", "cup", "bowl"):
+        assert pixels["SIZES"][kind] == pytest.approx(objects.KINDS[kind].size), kind
+        assert primitive["HALF_HEIGHTS"][kind] == pytest.approx(objects.KINDS[kind].half_height), kind
+    for word, scale in objects.SIZES.items():
+        assert pixels["BLOCK_SIDES"][word] == pytest.approx(objects.BLOCK_SIZE * scale), word
+    assert pixels["CUP_FACE"] == pytest.approx((objects.BLOCK_SIZE + objects.CUP_TOP_SIZE) / 2)
+    for kind in ("mat", "box", "crate", "drawer", "handle"):
+        assert large["LARGE_SIZES"][kind] == pytest.approx(objects.KINDS[kind].size), kind
+    assert large["KNOB_SIZE"] == objects.KNOB_SIZE
+    assert large["HANDLE_STANDOFF"] == objects.HANDLE_STANDOFF
+    assert large["DRAWER_TRAVEL"] == objects.DRAWER_TRAVEL
+
+
 def test_primitive_and_pixels_programs_define_the_high_tier_names_from_their_own_tier() -> None:
     instance = get_task("PickPlace").instance(0)
     assert "def pick_and_place(" not in reference_program(instance, "high")
@@ -99,6 +134,8 @@ def test_primitive_and_pixels_programs_define_the_high_tier_names_from_their_own
         ("MatchingBowls", "primitive", "state"),
         ("StackBlocks", "pixels", "state"),
         ("StackBySize", "pixels", "state"),  # blocks of three sizes, each measured in the images
+        ("PutInDrawer", "pixels", "state"),  # a cabinet and its knob found in the images, the drawer slid by hand
+        ("FindUnderCrate", "pixels", "state"),  # crates found by their knobs, one lifted away in view
     ],
 )
 def test_the_expert_solves_a_sample_of_families_at_each_lower_tier(task: str, api: str, perception: str) -> None:

@@ -5,7 +5,8 @@ an agent would write it: it defines ``solve(...)`` and is run as the tier's prel
 ``helpers.py`` + the file + a call whose arguments come from the instruction (never from
 the answer). A prelude, written only against its tier's skills, defines the high-tier
 names the programs use: ``prelude_primitive.py`` the compound motions from ``move_to``
-and the gripper; ``prelude_pixels.py`` also the object state, found in the camera images.
+and the gripper; ``prelude_pixels.py`` also the object state, found in the camera images
+(with ``prelude_pixels_large.py`` for the objects too large to grasp: mats, boxes, crates, drawers).
 Programs are idempotent: run again, they carry on from where the scene is, and they call
 ``done()`` once their own check of the goal passes.
 """
@@ -20,7 +21,11 @@ from codeact_robot.envs.tasks import TASKS, TaskInstance
 from codeact_robot.errors import unknown_name_error
 from codeact_robot.skills.registry import DEFAULT_API, TIERS
 
-PRELUDES = {"high": (), "primitive": ("prelude_primitive.py",), "pixels": ("prelude_primitive.py", "prelude_pixels.py")}
+PRELUDES = {
+    "high": (),
+    "primitive": ("prelude_primitive.py",),
+    "pixels": ("prelude_primitive.py", "prelude_pixels.py", "prelude_pixels_large.py"),
+}
 """The files that define, for each API tier, the high-tier names a program uses."""
 
 

@@ -7,18 +7,21 @@ and is_holding from the RGB-D images and the cameras' calibration, with numpy on
 1. unproject every pixel of the top and front cameras to a world point (get_camera_info);
 2. white-balance each image against the bare table and label each pixel above the table
    with the palette colour of nearest chromaticity;
-3. per colour, group the top camera's points into connected 1 cm cells: a group wider
-   than 10 cm is a bowl (a block of its colour inside it is a raised patch within the
-   rim); otherwise its top face's size tells a cup (6.4 cm) from a block (4 cm), its
-   rectangle the centre and yaw;
+3. per colour, group the top camera's points into connected 1 cm cells; the groups that are
+   mats, boxes, crates or drawers (prelude_pixels_large.py) go first, with the points of
+   their colour around them; of the rest, a group wider than 10 cm is a bowl (a block of its
+   colour inside it is a raised patch within the rim); otherwise its top face's size and
+   height tell a cup (5 cm round base, 6 cm up) from a block, its rectangle the centre and yaw;
    a block's whole top face also tells its size (3, 4 or 5 cm), and a block seen only in part
    (a tower's lower block) the height of its side as the front camera sees it; once any whole
    top face is not 4 cm, the scene has sized blocks and every block is named with its size word
    ("large red block"), so blocks of one colour and different sizes are told apart;
 4. a colour the front camera sees where the top camera saw none of it is a block under
-   another (a tower's lower block): it stands beneath the nearest object seen from above.
+   another (a tower's lower block): it bears the lowest object seen above it, so its top is
+   that object's bottom.
 
-What the gripper holds is known by touch: the fingers stopped apart on something.
+What the gripper holds is known by touch: the fingers stopped apart on something; what a
+holding gripper holds up in view (a crate lifted by its knob) is not on the table.
 """
 
 PALETTE = {
@@ -38,8 +41,9 @@ SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14
 BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
 SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
 SIDE_REACH = 0.05  # a side face the front camera sees this close to a block's centre is that block's
+SIDE_ON_TABLE = 0.012  # a side seen this low reaches down to the table
 EROSION_HEIGHT = 0.005  # a side face's z extent falls short of the block's height by the eroded edge pixels
-MIN_Z, MAX_Z = 0.004, 0.175  # above the table, below anything held up by the gripper
+MIN_Z, MAX_Z = 0.001, 0.175  # above the table (a mat is 2 mm high), below anything held up by the gripper
 AREA = (0.19, 0.71, -0.36, 0.36)  # x and y range looked at: the workspace and 6 cm around it
 MAX_CHROMA = 0.07
 GRAY_BRIGHTNESS = (0.13, 0.55)
@@ -51,10 +55,12 @@ CUP_TOP = (0.055, 0.067)  # ... 6 cm up (a large block's as wide face is 5 cm up
 FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
+HELD_REACH, HELD_ABOVE_TABLE = 0.08, 0.05  # points this close to a holding gripper and this high up are what it holds
 TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
 SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
+LONGEST_FACE = 0.06  # no whole face of a block is longer than a large block's (5 cm, and a pixel or two)
 SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
-seen = {"key": None, "objects": {}, "sizes": {}, "sized": False}  # the last look, the images it was of, block sizes
+seen = {"key": None, "objects": {}, "sizes": {}, "sized": False, "mats": {}}  # the last look and what it learned
 
 
 def camera_points(camera):
@@ -203,7 +209,9 @@ def describe(points):
 
 
 def whole_face(sides):
-    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square."""
+    """Whether a top face's rectangle is a whole face: wide, or narrower (a small block's) and square; never long."""
+    if max(sides) > LONGEST_FACE:
+        return False  # more than one face, or a face and what a held crate's shadow does to it
     return min(sides) > TOP_FACE_MIN or (min(sides) > SMALL_FACE_MIN and min(sides) > SQUARE * max(sides))
 
 
@@ -236,14 +244,21 @@ def look():
     front_points, front_rgb = camera_points("front")
     top_labels = colour_labels(top_points, top_rgb)
     front_labels = colour_labels(front_points, front_rgb)
-    front = {colour: groups(front_points[front_labels == index]) for index, colour in enumerate(PALETTE)}
-    objects = {}  # blocks as "size colour block", the rest as "colour kind"
-    partly_seen, in_bowls = [], []
-    described = [
-        (colour, group, describe(group))
+    gripper = get_gripper_position() if is_holding() else None
+    front = {
+        colour: [g for g in groups(front_points[front_labels == index]) if not held_up(g, gripper)]
         for index, colour in enumerate(PALETTE)
-        for group in groups(top_points[top_labels == index])
+    }
+    top_groups = [
+        (colour, g)
+        for index, colour in enumerate(PALETTE)
+        for g in groups(top_points[top_labels == index])
+        if not held_up(g, gripper)
     ]
+    colour_points = {colour: top_points[top_labels == index] for index, colour in enumerate(PALETTE)}
+    objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
+    partly_seen, in_bowls = [], []
+    described = [(colour, group, describe(group)) for colour, group in top_groups if not in_zone(zones, colour, group)]
     for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
         if found is not None and found[0] == "block" and found[5]:
             block_size(colour, found[4], True, None)
@@ -270,26 +285,50 @@ def look():
             size = block_size(colour, sides, whole_face(sides), None)
             side = BLOCK_SIDES[size]
             objects.setdefault(f"{size} {colour} block", estimate("block", centre, top - side / 2, yaw, side))
-    for name, group in partly_seen:  # a lower block of a tower, seen past the one above: it stands beneath it
-        above = beneath(objects, group)
+    for name, group in sorted(partly_seen, key=lambda item: -float(item[1][:, 2].max())):
+        above = beneath(objects, group)  # a lower block of a tower, seen past the one above: it bears that one
         if above is not None:
             side = BLOCK_SIDES[name.split(" ")[0]]
-            objects[name] = estimate("block", above[:2], objects[name]["position"][2], 0.0, side)
-    for colour, front_groups in front.items():
-        for group in front_groups:
-            if any(n.split(" ")[-2] == colour and near_xy(objects[n], group) for n in objects):
-                continue
-            below_of = beneath(objects, group)
-            if below_of is None:
-                continue
-            size = nearest_size(float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT)
-            side = BLOCK_SIDES[size]
-            name = f"{size} {colour} block"
-            if name not in objects:
-                objects[name] = estimate("block", below_of[:2], float(group[:, 2].max()) - side / 2, 0.0, side)
+            objects[name] = estimate("block", above["position"][:2], above["bbox"][0][2] - side / 2, 0.0, side)
+    unexplained = [
+        (colour, group)
+        for colour, front_groups in front.items()
+        for group in front_groups
+        if not in_zone(zones, colour, group)  # a side of a large object
+        and not any(n.split(" ")[-2] == colour and near_xy(objects[n], group) for n in objects)
+    ]
+    for colour, group in sorted(unexplained, key=lambda item: -float(item[1][:, 2].max())):  # higher ones first
+        above = beneath(objects, group)
+        if above is None:
+            continue
+        size = block_size(colour, None, False, height_beneath(group, above))
+        side = BLOCK_SIDES[size]
+        name = f"{size} {colour} block"
+        if name not in objects:
+            objects[name] = estimate("block", above["position"][:2], above["bbox"][0][2] - side / 2, 0.0, side)
     named = {n if seen["sized"] or not n.endswith(" block") else n.split(" ", 1)[1]: o for n, o in objects.items()}
     seen["key"], seen["objects"] = key, {n: named[n] for n in sorted(named)}
     return seen["objects"]
+
+
+def held_up(group, gripper):
+    """Whether a group is what the gripper (None: holding nothing) holds up in view: in the air below it."""
+    if gripper is None:
+        return False
+    return (
+        float(group[:, 2].min()) > HELD_ABOVE_TABLE and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
+    )
+
+
+def height_beneath(group, above):
+    """The height of a block whose side the front camera sees beneath another (above).
+
+    Up to the bottom of the one above when its side reaches down to the table (its side's edges
+    are eroded by more than a pixel each), else its side's z extent.
+    """
+    if float(group[:, 2].min()) < SIDE_ON_TABLE:
+        return float(above["bbox"][0][2])
+    return float(group[:, 2].max() - group[:, 2].min()) + EROSION_HEIGHT
 
 
 def near_xy(object_estimate, group, reach=0.06):
@@ -299,11 +338,11 @@ def near_xy(object_estimate, group, reach=0.06):
 
 
 def beneath(objects, group):
-    """The centre of the object seen from above that stands on the group's points, or None."""
+    """The estimate of the lowest object that stands on the group's points (above them), or None."""
     top = float(group[:, 2].max())
     centre = np.mean(group[:, :2], axis=0)
     above = [
-        o["position"]
+        o
         for o in objects.values()
         if o["position"][2] > top
         and xy_distance(o["position"], centre) < 0.05
@@ -311,7 +350,7 @@ def beneath(objects, group):
     ]
     if not above:
         return None
-    return min(above, key=lambda p: p[2])
+    return min(above, key=lambda o: o["position"][2])
 
 
 def found(name):
