@@ -18,7 +18,7 @@ from codeact_robot.skills.clearance import Obstacle, Rectangle, clearance, clear
 from codeact_robot.skills.context import SkillContext
 
 SEEDS = range(20)
-VISION_SEEDS = range(3)  # vision renders both cameras at every look, so fewer seeds
+VISION_SEEDS = range(1)  # vision renders both cameras at every look: one seed shows it places as state does
 CASES = [("state", seed) for seed in SEEDS] + [("vision", seed) for seed in VISION_SEEDS]
 SPACING = 0.1
 CENTRE = np.array([0.45, 0.0])
