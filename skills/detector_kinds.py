@@ -1,0 +1,283 @@
+"""What a blob of one colour is: each object kind's geometry, read from the blob's world points.
+
+The functions here take the world points (N x 3) of one connected blob of one palette
+colour and say which object it is, where, and how complete the view of it is. They know
+the kinds' sizes (``envs/objects.py``) and nothing of the scene.
+
+- small footprints: a square top face is a block (in a scene that names sizes, its width
+  says small 3 cm, medium 4 cm or large 5 cm); a wider round one an upturned cup's base;
+  a hidden top face (a tower's lower block) is fitted from the block's sides;
+- large footprints: a round one is a bowl (centre from a circle fit to its rim); a square
+  one is a box (top 5 cm up), a crate (7 cm, with its 2 cm knob above) or a drawer's
+  cabinet (11 cm), whose knob stands ``HANDLE_STANDOFF`` in front of the drawer's front;
+- flat: a large filled square at table height is a mat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from codeact_robot.envs.objects import (
+    BLOCK_SIZE,
+    BOWL_HEIGHT,
+    BOWL_INNER_RADIUS,
+    BOX_SIZE,
+    CABINET_SIZE,
+    CRATE_HEIGHT,
+    CUP_TOP_SIZE,
+    HANDLE_STANDOFF,
+    KINDS,
+    MAT_SIZE,
+    NO_SIZE,
+    SIZES,
+    ObjectKind,
+    kind_spec,
+    object_name,
+)
+from codeact_robot.skills.estimates import ObjectEstimate
+
+MIN_PIXELS = 12
+TOP_FACE_DEPTH = 0.003
+MIN_TOP = 0.022  # every block (a small one: 3 cm) or cup top is higher, even tilted; lower: a bowl's floor
+RIM_BELOW_RADIUS = 0.005  # the rim's top edge lies this far inside the bowl's outer radius
+RIM_BAND = 0.015  # points within this of that circle belong to the rim
+CUP_FACE = (BLOCK_SIZE + CUP_TOP_SIZE) / 2  # a wider top face is a cup's base, not a (medium) block's top
+ROUND_FILL = 0.9  # a face filling less of its bounding rectangle is round (a disc fills pi/4 of it)
+FACE_SEEN = 0.6  # a top face less complete than this is hidden: fit the sides instead
+WIDTH_BIAS = 0.002  # a face measured between pixel centres is about one pixel narrower than it is
+PLATEAU = 0.006  # a large object's top face: points this close below its height
+TOP_HEIGHTS = {"box": BOX_SIZE[2], "crate": CRATE_HEIGHT, "drawer": CABINET_SIZE[2]}
+CRATE_ABOVE = (BOX_SIZE[2] + CRATE_HEIGHT) / 2  # a square footprint higher than this is a crate's
+DRAWER_ABOVE = CABINET_SIZE[2] - 0.01  # higher still: a drawer's cabinet (a crate's knob is 2 cm lower)
+PANEL_BAND = (0.025, 0.065)  # |y - centre| of the drawer front's points that find it, clear of the knob's post
+MAT_FACE = 0.6 * MAT_SIZE[0]  # a flat blob this wide at least; narrower ones are specks of colour
+SIZE_WIDTHS = {word: BLOCK_SIZE * scale for word, scale in SIZES.items()}
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object found in one camera image.
+
+    Attributes:
+        estimate: name, kind, pose and box of the object.
+        box: (u_min, v_min, u_max, v_max) pixel bounds in the image.
+        quality: how complete the visible top face is, 0 to 1.
+    """
+
+    estimate: ObjectEstimate
+    box: tuple[int, int, int, int]
+    quality: float
+
+
+Box = tuple[int, int, int, int]
+
+
+def describe_small(
+    colour: str, blob: np.ndarray, box: Box, camera_xy: np.ndarray, sized: bool, camera: str
+) -> Detection | None:
+    """A block or an upturned cup standing on something, or None (a patch of a bowl's floor).
+
+    Args:
+        colour: the blob's palette colour.
+        blob: its world points (N x 3).
+        box: its pixel bounds.
+        camera_xy: where the camera is, over the table (its sides of a block face it).
+        sized: whether the scene names its blocks with size words.
+        camera: the camera's name.
+    """
+    top = float(blob[:, 2].max())
+    if top < MIN_TOP:
+        return None
+    face = blob[blob[:, 2] > top - TOP_FACE_DEPTH][:, :2].astype(np.float32)
+    (cx, cy), (w, h), angle = cv2.minAreaRect(face)
+    if sized:  # a large block's face is as wide as a cup's base: a cup's is a whole disc
+        is_cup = min(w, h) > CUP_FACE and _fill(face, w * h) < ROUND_FILL
+    else:
+        is_cup = max(w, h) > CUP_FACE
+    kind = "cup" if is_cup else "block"
+    size = _size_word(max(w, h)) if sized and kind == "block" else NO_SIZE
+    spec = kind_spec(kind, size)
+    face_width = CUP_TOP_SIZE if kind == "cup" else spec.size[0]
+    coverage = (w * h) / face_width**2
+    centre = np.array([cx, cy])
+    if coverage < FACE_SEEN:  # the top face is hidden (a lower block of a tower): fit the sides instead
+        angle, axes, low, high = _sides(blob[:, :2])
+        if sized and kind == "block":
+            size = _size_word(float((high - low).max()))
+            spec = kind_spec(kind, size)
+        centre = _square_behind(axes, low, high, camera_xy, spec.size[0])
+        coverage = 0.3
+    position = np.array([*centre, top - spec.half_height])
+    return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(blob)), box, min(1.0, coverage))
+
+
+def is_round(blob: np.ndarray) -> bool:
+    """Whether a large blob's footprint is round (a bowl) rather than square."""
+    xy = blob[:, :2].astype(np.float32)
+    _, (w, h), _ = cv2.minAreaRect(xy)
+    return _fill(xy, w * h) < ROUND_FILL
+
+
+def describe_bowl(colour: str, blob: np.ndarray, box: Box, sized: bool, camera: str) -> list[Detection]:
+    """A bowl, and a block of its own colour lying in it if one shows its face."""
+    radius = KINDS["bowl"].size[0] / 2
+    centre = blob[:, :2].mean(axis=0)
+    high = blob[blob[:, 2] > MIN_TOP]
+    rim = high[:0]
+    for _ in range(2):
+        distance = np.hypot(*(high[:, :2] - centre).T)
+        rim = high[np.abs(distance - (radius - RIM_BELOW_RADIUS)) < RIM_BAND]
+        if len(rim) >= 8:
+            centre = _fit_circle(rim[:, :2])
+    angles = np.arctan2(rim[:, 1] - centre[1], rim[:, 0] - centre[0])
+    coverage = len(np.unique(np.floor((angles + np.pi) / (2 * np.pi) * 16))) / 16  # how much of the rim is seen
+    position = np.array([*centre, BOWL_HEIGHT / 2])
+    bowl = _estimate(colour, KINDS["bowl"], NO_SIZE, position, 0.0, camera, len(blob))
+    detections = [Detection(bowl, box, quality=coverage)]
+    if coverage > 0.6:
+        inside = high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - RIM_BELOW_RADIUS]
+        inner = inner_block(colour, inside, box, sized, camera)
+        detections += [inner] if inner else []
+    return detections
+
+
+def inner_block(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: str) -> Detection | None:
+    """A block of a bowl's own colour lying in it: raised points inside the rim that form a
+    block's square face (a sliver of the bowl's inner wall does not)."""
+    if len(raised) < MIN_PIXELS:
+        return None
+    (cx, cy), (w, h), angle = cv2.minAreaRect(raised[:, :2].astype(np.float32))
+    widths = list(SIZE_WIDTHS.values()) if sized else [BLOCK_SIZE]
+    if min(w, h) < 0.6 * min(widths) or max(w, h) > 1.5 * max(widths):
+        return None
+    size = _size_word(max(w, h)) if sized else NO_SIZE
+    spec = kind_spec("block", size)
+    top = float(raised[:, 2].max())
+    position = np.array([cx, cy, top - spec.half_height])
+    return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(raised)), box, quality=0.5)
+
+
+def describe_square(colour: str, blob: np.ndarray, box: Box, camera_xy: np.ndarray, camera: str) -> list[Detection]:
+    """A box, a crate or a drawer's cabinet (by its height), resting on the table; a drawer's knob too."""
+    top = float(blob[:, 2].max())
+    kind = "drawer" if top > DRAWER_ABOVE else "crate" if top > CRATE_ABOVE else "box"
+    spec = KINDS[kind]
+    face = blob[blob[:, 2] > TOP_HEIGHTS[kind] - PLATEAU][:, :2].astype(np.float32)
+    (cx, cy), (w, h), angle = cv2.minAreaRect(face)
+    coverage = (w * h) / spec.size[0] ** 2
+    centre = np.array([cx, cy])
+    if coverage < FACE_SEEN:
+        angle, axes, low, high = _sides(blob[:, :2])
+        centre = _square_behind(axes, low, high, camera_xy, spec.size[0])
+        coverage = 0.3
+    yaw = 0.0 if kind == "drawer" else _yaw(angle)  # a cabinet always faces the robot
+    position = np.array([*centre, spec.half_height])
+    found = [Detection(_estimate(colour, spec, NO_SIZE, position, yaw, camera, len(blob)), box, min(1.0, coverage))]
+    if kind == "drawer":
+        found += _drawer_handle(colour, blob, position, box, coverage, camera)
+    return found
+
+
+def _drawer_handle(
+    colour: str, blob: np.ndarray, cabinet: np.ndarray, box: Box, quality: float, camera: str
+) -> list[Detection]:
+    """The knob, ``HANDLE_STANDOFF`` in front (-x) of the drawer's front panel, which is the
+    nearest part of the drawer beside the knob's post (the fingers holding the knob hide the knob,
+    not the panel)."""
+    beside = np.abs(blob[:, 1] - cabinet[1])
+    panel = blob[(beside > PANEL_BAND[0]) & (beside < PANEL_BAND[1])]
+    if len(panel) < MIN_PIXELS:
+        return []
+    position = np.array([float(panel[:, 0].min()) - HANDLE_STANDOFF, cabinet[1], cabinet[2]])
+    handle = _estimate(colour, KINDS["handle"], NO_SIZE, position, 0.0, camera, len(panel))
+    return [Detection(handle, box, quality)]
+
+
+def describe_mat(colour: str, blob: np.ndarray, box: Box, camera: str) -> Detection | None:
+    """A mat: a flat square of colour on the table, at least ``MAT_FACE`` wide; None for anything else."""
+    xy = blob[:, :2].astype(np.float32)
+    (cx, cy), (w, h), _ = cv2.minAreaRect(xy)
+    if min(w, h) < MAT_FACE or max(w, h) > 1.2 * MAT_SIZE[0] or _fill(xy, w * h) < ROUND_FILL:
+        return None
+    spec = KINDS["mat"]
+    position = np.array([cx, cy, spec.half_height])
+    mat = _estimate(colour, spec, NO_SIZE, position, 0.0, camera, len(blob))
+    return Detection(mat, box, min(1.0, (w * h) / spec.size[0] ** 2))
+
+
+def _size_word(width: float) -> str:
+    """The size word whose block width is nearest a measured face width."""
+    return min(SIZE_WIDTHS, key=lambda word: abs(SIZE_WIDTHS[word] - (width + WIDTH_BIAS)))
+
+
+def _fill(xy: np.ndarray, rect_area: float) -> float:
+    """How much of its bounding rectangle (area ``rect_area``) the convex hull of ``xy`` fills."""
+    if rect_area <= 0:
+        return 1.0
+    return float(cv2.contourArea(cv2.convexHull(xy))) / rect_area
+
+
+def _yaw(degrees: float) -> float:
+    """A square's yaw in (-45, 45] degrees, in radians."""
+    return float(np.radians((degrees + 45.0) % 90.0 - 45.0))
+
+
+def _sides(points: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The yaw (degrees) at which a square's visible sides ``points`` hug their bounding box,
+    with that box: its axes (2 x 2) and low and high corners in them.
+
+    Tries yaws a degree apart; at the right one the points lie along the box's edges.
+    """
+    best = (np.inf, 0.0, np.eye(2), points.min(axis=0), points.max(axis=0))
+    for degrees in range(0, 90):
+        theta = np.radians(degrees)
+        axes = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+        local = points @ axes.T
+        low, high = local.min(axis=0), local.max(axis=0)
+        spread = float(np.minimum(np.abs(local - low), np.abs(local - high)).min(axis=1).mean())
+        if spread < best[0]:
+            best = (spread, float(degrees), axes, low, high)
+    return best[1], best[2], best[3], best[4]
+
+
+def _square_behind(
+    axes: np.ndarray, low: np.ndarray, high: np.ndarray, camera_xy: np.ndarray, size: float
+) -> np.ndarray:
+    """Centre of a square footprint ``size`` wide whose camera-facing sides span low..high along ``axes``:
+    along each axis it extends ``size`` away from the camera."""
+    eye = camera_xy @ axes.T
+    middle = np.where(eye < low, low + size / 2, np.where(eye > high, high - size / 2, (low + high) / 2))
+    return middle @ axes
+
+
+def _estimate(
+    colour: str, spec: ObjectKind, size: str, position: np.ndarray, yaw: float, camera: str, pixels: int
+) -> ObjectEstimate:
+    half = np.array(spec.size) / 2
+    if spec.name != "bowl":
+        c, s = abs(np.cos(yaw)), abs(np.sin(yaw))
+        half[:2] = [c * half[0] + s * half[1], s * half[0] + c * half[1]]
+    name = object_name(colour, spec.name, size)
+    if spec.part_of is not None:  # a part is named after what it is part of: "red drawer handle"
+        name = f"{object_name(colour, spec.part_of)} {spec.name}"
+    return ObjectEstimate(
+        name=name,
+        kind=spec.name,
+        colour=colour,
+        position=position,
+        orientation=(0.0, 0.0, yaw),
+        bbox=(position - half, position + half),
+        camera=camera,
+        pixels=int(pixels),
+    )
+
+
+def _fit_circle(points: np.ndarray) -> np.ndarray:
+    """Centre of the least-squares circle through 2-D points (Kasa's method)."""
+    a = np.column_stack([points, np.ones(len(points))])
+    b = (points**2).sum(axis=1)
+    solution, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return solution[:2] / 2
