@@ -146,8 +146,8 @@ def _describe_colour(
 def fuse(per_camera: Iterable[list[Detection]]) -> dict[str, ObjectEstimate]:
     """Merge detections of several cameras: per name, the most complete view, then the largest.
 
-    Detections of one colour and kind at one point (a tower's blocks are apart in height) are one object seen twice (a block's size
-    read differently by two cameras): only the best of them is kept.
+    Detections of one colour and kind at one point (a tower's blocks are apart in height) are
+    one object seen twice (a block's size read differently by two cameras): the best is kept.
 
     Args:
         per_camera: detections of each camera.
