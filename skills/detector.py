@@ -121,7 +121,7 @@ def _describe_colour(
         if not is_large:
             continue
         if is_round(blob):
-            found = describe_bowl(colour, blob, box, sized, camera)
+            found = describe_bowl(colour, blob, box, camera_xy, sized, camera)
         else:
             found = describe_square(colour, blob, box, camera_xy, camera)
         owner = found[0].estimate

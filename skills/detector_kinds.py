@@ -44,6 +44,7 @@ TOP_FACE_DEPTH = 0.003
 MIN_TOP = 0.022  # every block (a small one: 3 cm) or cup top is higher, even tilted; lower: a bowl's floor
 RIM_BELOW_RADIUS = 0.005  # the rim's top edge lies this far inside the bowl's outer radius
 RIM_BAND = 0.015  # points within this of that circle belong to the rim
+OUTSIDE_BOWL = 0.006  # points this far outside a bowl's outer radius belong to something touching it
 CUP_FACE = (BLOCK_SIZE + CUP_TOP_SIZE) / 2  # a wider top face is a cup's base, not a (medium) block's top
 ROUND_FILL = 0.9  # a face filling less of its bounding rectangle is round (a disc fills pi/4 of it)
 FACE_SEEN = 0.6  # a top face less complete than this is hidden: fit the sides instead
@@ -121,8 +122,10 @@ def is_round(blob: np.ndarray) -> bool:
     return _fill(xy, w * h) < ROUND_FILL
 
 
-def describe_bowl(colour: str, blob: np.ndarray, box: Box, sized: bool, camera: str) -> list[Detection]:
-    """A bowl, and a block of its own colour lying in it if one shows its face."""
+def describe_bowl(
+    colour: str, blob: np.ndarray, box: Box, camera_xy: np.ndarray, sized: bool, camera: str
+) -> list[Detection]:
+    """A bowl, a block of its own colour lying in it if one shows its face, and one touching it from outside."""
     radius = KINDS["bowl"].size[0] / 2
     centre = blob[:, :2].mean(axis=0)
     high = blob[blob[:, 2] > MIN_TOP]
@@ -141,6 +144,10 @@ def describe_bowl(colour: str, blob: np.ndarray, box: Box, sized: bool, camera: 
         inside = high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - RIM_BELOW_RADIUS]
         inner = inner_block(colour, inside, box, sized, camera)
         detections += [inner] if inner else []
+    outside = blob[np.hypot(*(blob[:, :2] - centre).T) > radius + OUTSIDE_BOWL]
+    if len(outside) >= MIN_PIXELS:
+        leaning = describe_small(colour, outside, box, camera_xy, sized, camera)
+        detections += [leaning] if leaning else []
     return detections
 
 
