@@ -10,8 +10,8 @@ nothing but the image, the depth map and the camera's calibration:
 3. split each colour's pixels into connected blobs, those above the table and those at
    its height (the bare table is no palette colour; a flat blob is a mat only if it is a
    large filled square). :mod:`detector_kinds` says what each blob is by its geometry:
-   a small footprint is a block or an upturned cup, a large round one a bowl, a large
-   square one a box, crate or drawer by its height;
+   a small footprint is a block or an upturned cup, a large one a box, crate or drawer
+   by the height of its square top face, or else a bowl;
 4. :func:`fuse` keeps, per name, the view with the most complete top face.
 
 Names follow the scene's naming convention, the one thing the detector is told besides the
@@ -40,7 +40,7 @@ from codeact_robot.skills.detector_kinds import (
     describe_small,
     describe_square,
     inner_block,
-    is_round,
+    square_kind,
 )
 from codeact_robot.skills.estimates import ObjectEstimate
 
@@ -120,10 +120,11 @@ def _describe_colour(
     for (blob, box), is_large in zip(blobs, large):
         if not is_large:
             continue
-        if is_round(blob):
+        kind = square_kind(blob)
+        if kind is None:
             found = describe_bowl(colour, blob, box, camera_xy, sized, camera)
         else:
-            found = describe_square(colour, blob, box, camera_xy, camera)
+            found = describe_square(colour, kind, blob, box, camera_xy, camera)
         owner = found[0].estimate
         reach = KINDS[owner.kind].footprint_radius + (DRAWER_REACH if owner.kind == "drawer" else 0.0)
         owners.append((owner.position[:2], reach + PIECE_MARGIN, owner.kind == "bowl"))

@@ -7,9 +7,10 @@ the kinds' sizes (``envs/objects.py``) and nothing of the scene.
 - small footprints: a square top face is a block (in a scene that names sizes, its width
   says small 3 cm, medium 4 cm or large 5 cm); a wider round one an upturned cup's base;
   a hidden top face (a tower's lower block) is fitted from the block's sides;
-- large footprints: a round one is a bowl (centre from a circle fit to its rim); a square
-  one is a box (top 5 cm up), a crate (7 cm, with its 2 cm knob above) or a drawer's
-  cabinet (11 cm), whose knob stands ``HANDLE_STANDOFF`` in front of the drawer's front;
+- large footprints: a filled square top face at 5 cm is a box's, at 7 cm a crate's (its
+  2 cm knob above), at 11 cm a drawer's cabinet's, whose knob stands ``HANDLE_STANDOFF`` in
+  front of the drawer's front; without one it is a bowl (its rim is a ring; centre from a
+  circle fit to it);
 - flat: a large filled square at table height is a mat.
 """
 
@@ -47,12 +48,12 @@ RIM_BAND = 0.015  # points within this of that circle belong to the rim
 OUTSIDE_BOWL = 0.006  # points this far outside a bowl's outer radius belong to something touching it
 CUP_FACE = (BLOCK_SIZE + CUP_TOP_SIZE) / 2  # a wider top face is a cup's base, not a (medium) block's top
 ROUND_FILL = 0.9  # a face filling less of its bounding rectangle is round (a disc fills pi/4 of it)
+DISC_ROUNDNESS = 0.8  # a face filling more of its enclosing circle is a disc (a square fills 2/pi of it)
 FACE_SEEN = 0.6  # a top face less complete than this is hidden: fit the sides instead
 WIDTH_BIAS = 0.002  # a face measured between pixel centres is about one pixel narrower than it is
 PLATEAU = 0.006  # a large object's top face: points this close below its height
 TOP_HEIGHTS = {"box": BOX_SIZE[2], "crate": CRATE_HEIGHT, "drawer": CABINET_SIZE[2]}
-CRATE_ABOVE = (BOX_SIZE[2] + CRATE_HEIGHT) / 2  # a square footprint higher than this is a crate's
-DRAWER_ABOVE = CABINET_SIZE[2] - 0.01  # higher still: a drawer's cabinet (a crate's knob is 2 cm lower)
+SQUARE_FACE = 0.7  # a large object's top face seen this wide at least, of its footprint's width
 PANEL_BAND = (0.025, 0.065)  # |y - centre| of the drawer front's points that find it, clear of the knob's post
 MAT_FACE = 0.6 * MAT_SIZE[0]  # a flat blob this wide at least; narrower ones are specks of colour
 SIZE_WIDTHS = {word: BLOCK_SIZE * scale for word, scale in SIZES.items()}
@@ -94,8 +95,8 @@ def describe_small(
         return None
     face = blob[blob[:, 2] > top - TOP_FACE_DEPTH][:, :2].astype(np.float32)
     (cx, cy), (w, h), angle = cv2.minAreaRect(face)
-    if sized:  # a large block's face is as wide as a cup's base: a cup's is a whole disc
-        is_cup = min(w, h) > CUP_FACE and _fill(face, w * h) < ROUND_FILL
+    if sized:  # a large block's face is as wide as a cup's base, but a square's fills less of its enclosing circle
+        is_cup = min(w, h) > CUP_FACE and _roundness(face) > DISC_ROUNDNESS
     else:
         is_cup = max(w, h) > CUP_FACE
     kind = "cup" if is_cup else "block"
@@ -115,11 +116,18 @@ def describe_small(
     return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(blob)), box, min(1.0, coverage))
 
 
-def is_round(blob: np.ndarray) -> bool:
-    """Whether a large blob's footprint is round (a bowl) rather than square."""
-    xy = blob[:, :2].astype(np.float32)
-    _, (w, h), _ = cv2.minAreaRect(xy)
-    return _fill(xy, w * h) < ROUND_FILL
+def square_kind(blob: np.ndarray) -> str | None:
+    """The kind of a large blob with a square top face at a box's, crate's or cabinet's height
+    (the highest first), or None: no such face, a bowl (its rim is a ring)."""
+    for kind in ("drawer", "crate", "box"):
+        height = TOP_HEIGHTS[kind]
+        face = blob[np.abs(blob[:, 2] - height) < PLATEAU][:, :2].astype(np.float32)
+        if len(face) < MIN_PIXELS:
+            continue
+        _, (w, h), _ = cv2.minAreaRect(face)
+        if max(w, h) > SQUARE_FACE * KINDS[kind].size[0] and _fill(face, w * h) > ROUND_FILL:
+            return kind
+    return None
 
 
 def describe_bowl(
@@ -167,10 +175,10 @@ def inner_block(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: 
     return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(raised)), box, quality=0.5)
 
 
-def describe_square(colour: str, blob: np.ndarray, box: Box, camera_xy: np.ndarray, camera: str) -> list[Detection]:
-    """A box, a crate or a drawer's cabinet (by its height), resting on the table; a drawer's knob too."""
-    top = float(blob[:, 2].max())
-    kind = "drawer" if top > DRAWER_ABOVE else "crate" if top > CRATE_ABOVE else "box"
+def describe_square(
+    colour: str, kind: str, blob: np.ndarray, box: Box, camera_xy: np.ndarray, camera: str
+) -> list[Detection]:
+    """A box, a crate or a drawer's cabinet (``kind``, see :func:`square_kind`) on the table; a drawer's knob too."""
     spec = KINDS[kind]
     face = blob[blob[:, 2] > TOP_HEIGHTS[kind] - PLATEAU][:, :2].astype(np.float32)
     (cx, cy), (w, h), angle = cv2.minAreaRect(face)
@@ -225,6 +233,12 @@ def _fill(xy: np.ndarray, rect_area: float) -> float:
     if rect_area <= 0:
         return 1.0
     return float(cv2.contourArea(cv2.convexHull(xy))) / rect_area
+
+
+def _roundness(xy: np.ndarray) -> float:
+    """How much of its smallest enclosing circle the convex hull of ``xy`` fills (a disc 1, a square 2/pi)."""
+    _, radius = cv2.minEnclosingCircle(xy)
+    return float(cv2.contourArea(cv2.convexHull(xy))) / max(np.pi * radius**2, 1e-12)
 
 
 def _yaw(degrees: float) -> float:
