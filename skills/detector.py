@@ -39,7 +39,7 @@ from codeact_robot.skills.detector_kinds import (
     describe_mat,
     describe_small,
     describe_square,
-    inner_block,
+    inner_blocks,
     square_kind,
 )
 from codeact_robot.skills.estimates import ObjectEstimate
@@ -136,11 +136,10 @@ def _describe_colour(
         owner = next((o for o in owners if np.hypot(*(centre - o[0])) < o[1]), None)
         if owner is None:
             found = describe_small(colour, blob, box, camera_xy, sized, camera)
-        elif owner[2]:  # a piece of a bowl cut off by what lies in it: a block only if it shows a block's face
-            found = inner_block(colour, blob[blob[:, 2] > MIN_TOP], box, sized, camera)
-        else:  # a piece of a box, crate or drawer (a knob, a corner cut off by an occluder)
-            found = None
-        detections += [found] if found else []
+            detections += [found] if found else []
+        elif owner[2]:  # a piece of a bowl cut off by what lies in it: blocks only where it shows a block's face
+            detections += inner_blocks(colour, blob[blob[:, 2] > MIN_TOP], box, sized, camera)
+        # else a piece of a box, crate or drawer (a knob, a corner cut off by an occluder)
     return detections
 
 

@@ -51,6 +51,9 @@ ROUND_FILL = 0.9  # a face filling less of its bounding rectangle is round (a di
 DISC_ROUNDNESS = 0.8  # a face filling more of its enclosing circle is a disc (a square fills 2/pi of it)
 FACE_SEEN = 0.6  # a top face less complete than this is hidden: fit the sides instead
 WIDTH_BIAS = 0.002  # a face measured between pixel centres is about one pixel narrower than it is
+MAX_PILE = 8  # layers peeled off a bowl's contents at most
+PILE_MARGIN = 0.004  # beyond a block's face: its sides, seen from aslant
+SQUARE_SIDES = 0.7  # a block's face seen whole is about square: its shorter side at least this of its longer
 PLATEAU = 0.006  # a large object's top face: points this close below its height
 TOP_HEIGHTS = {"box": BOX_SIZE[2], "crate": CRATE_HEIGHT, "drawer": CABINET_SIZE[2]}
 SQUARE_FACE = 0.7  # a large object's top face seen this wide at least, of its footprint's width
@@ -150,8 +153,7 @@ def describe_bowl(
     detections = [Detection(bowl, box, quality=coverage)]
     if coverage > 0.6:
         inside = high[np.hypot(*(high[:, :2] - centre).T) < BOWL_INNER_RADIUS - RIM_BELOW_RADIUS]
-        inner = inner_block(colour, inside, box, sized, camera)
-        detections += [inner] if inner else []
+        detections += inner_blocks(colour, inside, box, sized, camera)
     outside = blob[np.hypot(*(blob[:, :2] - centre).T) > radius + OUTSIDE_BOWL]
     if len(outside) >= MIN_PIXELS:
         leaning = describe_small(colour, outside, box, camera_xy, sized, camera)
@@ -159,20 +161,38 @@ def describe_bowl(
     return detections
 
 
-def inner_block(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: str) -> Detection | None:
-    """A block of a bowl's own colour lying in it: raised points inside the rim that form a
-    block's square face (a sliver of the bowl's inner wall does not)."""
-    if len(raised) < MIN_PIXELS:
-        return None
-    (cx, cy), (w, h), angle = cv2.minAreaRect(raised[:, :2].astype(np.float32))
+def inner_blocks(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: str) -> list[Detection]:
+    """Blocks of a bowl's own colour lying in it, piled or side by side, peeled off from the top:
+    each a square face of a block's width among the raised points inside the rim (a sliver of
+    the bowl's inner wall or a tilted block's corner is none). A block's sides, and what lies
+    under it, are within its footprint and go with it."""
     widths = list(SIZE_WIDTHS.values()) if sized else [BLOCK_SIZE]
-    if min(w, h) < 0.6 * min(widths) or max(w, h) > 1.5 * max(widths):
-        return None
-    size = _size_word(max(w, h)) if sized else NO_SIZE
-    spec = kind_spec("block", size)
-    top = float(raised[:, 2].max())
-    position = np.array([cx, cy, top - spec.half_height])
-    return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(raised)), box, quality=0.5)
+    found: list[Detection] = []
+    rest = raised
+    for _ in range(MAX_PILE):
+        if len(rest) < MIN_PIXELS:
+            break
+        top = float(rest[:, 2].max())
+        in_face = rest[:, 2] > top - TOP_FACE_DEPTH
+        face, rest = rest[in_face][:, :2].astype(np.float32), rest[~in_face]
+        if len(face) < MIN_PIXELS:
+            continue
+        (cx, cy), (w, h), angle = cv2.minAreaRect(face)
+        if min(w, h) < 0.6 * min(widths) or max(w, h) > 1.5 * max(widths) or min(w, h) < SQUARE_SIDES * max(w, h):
+            continue
+        size = _size_word(max(w, h)) if sized else NO_SIZE
+        spec = kind_spec("block", size)
+        position = np.array([cx, cy, top - spec.half_height])
+        found.append(Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(face)), box, 0.5))
+        rest = rest[~_within_square(rest[:, :2], np.array([cx, cy]), angle, max(w, h) / 2 + PILE_MARGIN)]
+    return found
+
+
+def _within_square(xy: np.ndarray, centre: np.ndarray, degrees: float, half: float) -> np.ndarray:
+    """Which of the points ``xy`` lie in the square of half-width ``half`` about ``centre``, turned ``degrees``."""
+    theta = np.radians(degrees)
+    axes = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+    return (np.abs((xy - centre) @ axes.T) < half).all(axis=1)
 
 
 def describe_square(
