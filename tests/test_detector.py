@@ -1,19 +1,25 @@
-"""The RGB-D detector on rendered scenes: every kind found, named as the scene names it, and located."""
+"""The RGB-D detector on rendered scenes: every kind found, named as the scene names it, and located;
+and the families that need it solved in vision mode through the real agent loop, worker and sandbox."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from codeact_robot.agent.session import run_episode
+from codeact_robot.environments.codeact import CodeActEnv
 from codeact_robot.envs.objects import KINDS, kind_spec
 from codeact_robot.envs.state import ObjectPlacement
 from codeact_robot.envs.world import TabletopWorld
 from codeact_robot.errors import UnknownNameError
+from codeact_robot.expert import ExpertBackend
 from codeact_robot.skills import bind
 from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.detector import detect
 
 TOLERANCE = 0.01  # metres, every coordinate of a reported centre
+VISION_FAMILIES = ["StackBySize", "SortBySize", "SortManyIntoBowls", "PushBoxOntoMat", "PutInDrawer", "FindUnderCrate"]
+"""Families whose sized blocks, boxes, mats, crates or drawers only this detector's geometry finds."""
 
 LARGE_KINDS = [
     ObjectPlacement("box", "yellow", (0.33, 0.19, KINDS["box"].half_height), yaw=0.3),
@@ -86,3 +92,13 @@ def test_a_name_only_perception_knows_fails_without_naming_simulator_bodies(
             skills[call](*args)
         assert str(error.value) == expected
     assert np.abs(np.subtract(world.object_state("medium blue block").position, (0.45, -0.1, 0.02))).max() < 0.002
+
+
+@pytest.mark.parametrize(("task", "seed"), [(task, 300 + i) for i, task in enumerate(VISION_FAMILIES)])
+def test_the_expert_solves_the_families_of_new_kinds_in_vision_mode(task: str, seed: int) -> None:
+    env = CodeActEnv(task=task, perception="vision", renderer="tiny")
+    try:
+        record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)
+    finally:
+        env.close()
+    assert record.success, f"{task} seed {seed}: {record.outcome}; {record.check}"
