@@ -6,7 +6,8 @@ nothing but the image, the depth map and the camera's calibration:
 1. back-project every pixel to a world point; keep points inside the work area and below
    the arm's carrying height;
 2. white-balance against the table (its top is horizontal, like the objects' tops) to
-   get each pixel's albedo, and label it with the palette colour of nearest chromaticity;
+   get each pixel's albedo, and label it with the palette colour of nearest chromaticity
+   (bright gray is white, the arm's colour: gray pixels joined to white ones are its shade);
 3. split each colour's pixels into connected blobs, those above the table and those at
    its height (the bare table is no palette colour; a flat blob is a mat only if it is a
    large filled square). :mod:`detector_kinds` says what each blob is by its geometry:
@@ -62,6 +63,7 @@ _NAMES = list(COLOURS)
 _ALBEDO = np.array([COLOURS[n] for n in _NAMES])
 _CHROMA = _ALBEDO / _ALBEDO.sum(axis=1, keepdims=True)
 _GRAY = _NAMES.index("gray")
+WHITE = -2  # the label of white pixels above the table: the arm, never an object
 _OPENING = np.ones((3, 3), np.uint8)
 
 
@@ -85,8 +87,11 @@ def detect(frame: CameraFrame, camera: str, sized: bool = False) -> list[Detecti
         coloured = labels == colour_index
         if coloured.sum() < MIN_PIXELS:
             continue
+        above = coloured & raised
+        if colour_index == _GRAY:
+            above = _apart_from_white(above, (labels == WHITE) & raised)
         flat = [describe_mat(colour, blob, box, camera) for blob, box in _blobs(coloured & ~raised, points)]
-        standing = _describe_colour(colour, _blobs(coloured & raised, points), camera_xy, sized, camera)
+        standing = _describe_colour(colour, _blobs(above, points), camera_xy, sized, camera)
         for detection in [*standing, *(d for d in flat if d is not None)]:
             name = detection.estimate.name
             if name not in found or detection.estimate.pixels > found[name].estimate.pixels:
@@ -188,7 +193,7 @@ def _in_work_area(points: np.ndarray) -> np.ndarray:
 
 
 def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> np.ndarray:
-    """Per pixel: index of the palette colour, or -1."""
+    """Per pixel: index of the palette colour, ``WHITE`` (the arm's colour) or -1."""
     table = np.abs(points[..., 2]) < TABLE_BAND
     shade = np.ones(3)
     if table.sum() > MIN_TABLE_PIXELS:
@@ -201,6 +206,13 @@ def _colour_labels(rgb: np.ndarray, points: np.ndarray, usable: np.ndarray) -> n
     closest = np.take_along_axis(distances, labels[..., None], axis=-1)[..., 0]
     brightness = total[..., 0] / 3.0
     valid = usable & (closest < MAX_CHROMA_DISTANCE) & (total[..., 0] > 0.15)
-    gray_ok = (brightness > GRAY_BRIGHTNESS[0]) & (brightness < GRAY_BRIGHTNESS[1])
-    valid &= (labels != _GRAY) | gray_ok
-    return np.where(valid, labels, -1)
+    white = valid & (labels == _GRAY) & (brightness >= GRAY_BRIGHTNESS[1])
+    valid &= (labels != _GRAY) | ((brightness > GRAY_BRIGHTNESS[0]) & ~white)
+    return np.where(valid, labels, np.where(white, WHITE, -1))
+
+
+def _apart_from_white(gray: np.ndarray, white: np.ndarray) -> np.ndarray:
+    """The gray pixels not joined to white ones: the white arm's shaded parts are gray too."""
+    _, components = cv2.connectedComponents((gray | white).astype(np.uint8), connectivity=8)
+    arm = np.unique(components[white])
+    return gray & ~np.isin(components, arm[arm > 0])
