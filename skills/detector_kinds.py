@@ -5,7 +5,7 @@ colour and say which object it is, where, and how complete the view of it is. Th
 the kinds' sizes (``envs/objects.py``) and nothing of the scene.
 
 - small footprints: a square top face is a block (in a scene that names sizes, its width
-  says small 3 cm, medium 4 cm or large 5 cm); a wider round one an upturned cup's base;
+  says small 3 cm, medium 4 cm or large 5 cm); a wider round one 6 cm up an upturned cup's base;
   a hidden top face (a tower's lower block) is fitted from the block's sides;
 - large footprints: a filled square top face at 5 cm is a box's, at 7 cm a crate's (its
   2 cm knob above), at 11 cm a drawer's cabinet's, whose knob stands ``HANDLE_STANDOFF`` in
@@ -28,6 +28,7 @@ from codeact_robot.envs.objects import (
     BOX_SIZE,
     CABINET_SIZE,
     CRATE_HEIGHT,
+    CUP_HEIGHT,
     CUP_TOP_SIZE,
     HANDLE_STANDOFF,
     KINDS,
@@ -37,6 +38,7 @@ from codeact_robot.envs.objects import (
     ObjectKind,
     kind_spec,
     object_name,
+    spec_of,
 )
 from codeact_robot.skills.estimates import ObjectEstimate
 
@@ -48,6 +50,7 @@ RIM_BAND = 0.015  # points within this of that circle belong to the rim
 OUTSIDE_BOWL = 0.006  # points this far outside a bowl's outer radius belong to something touching it
 CUP_FACE = (BLOCK_SIZE + CUP_TOP_SIZE) / 2  # a wider top face is a cup's base, not a (medium) block's top
 ROUND_FILL = 0.9  # a face filling less of its bounding rectangle is round (a disc fills pi/4 of it)
+CUP_TOP_BAND = 0.01  # an upturned cup on the table shows its base within this of its height (a block's top: 4 or 8 cm)
 DISC_ROUNDNESS = 0.8  # a face filling more of its enclosing circle is a disc (a square fills 2/pi of it)
 FACE_SEEN = 0.6  # a top face less complete than this is hidden: fit the sides instead
 WIDTH_BIAS = 0.002  # a face measured between pixel centres is about one pixel narrower than it is
@@ -100,8 +103,8 @@ def describe_small(
     (cx, cy), (w, h), angle = cv2.minAreaRect(face)
     if sized:  # a large block's face is as wide as a cup's base, but a square's fills less of its enclosing circle
         is_cup = min(w, h) > CUP_FACE and _roundness(face) > DISC_ROUNDNESS
-    else:
-        is_cup = max(w, h) > CUP_FACE
+    else:  # and an upturned cup's top is 6 cm up: a block's face seen in part past the block on it is no cup
+        is_cup = max(w, h) > CUP_FACE and abs(top - CUP_HEIGHT) < CUP_TOP_BAND
     kind = "cup" if is_cup else "block"
     size = _size_word(max(w, h)) if sized and kind == "block" else NO_SIZE
     spec = kind_spec(kind, size)
@@ -162,11 +165,15 @@ def describe_bowl(
 
 
 def inner_blocks(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: str) -> list[Detection]:
-    """Blocks of a bowl's own colour lying in it, piled or side by side, peeled off from the top:
-    each a square face of a block's width among the raised points inside the rim (a sliver of
-    the bowl's inner wall or a tilted block's corner is none). A block's sides, and what lies
-    under it, are within its footprint and go with it."""
-    widths = list(SIZE_WIDTHS.values()) if sized else [BLOCK_SIZE]
+    """Blocks of a bowl's own colour lying in it: the raised points inside the rim, if they form
+    one block's square footprint (a sliver of the bowl's inner wall does not); else, for a pile or
+    blocks side by side, peeled off from the top, each a square face of a block's width. A block's
+    sides, and what lies under it, are within its footprint and go with it."""
+    if len(raised) < MIN_PIXELS:
+        return []
+    one = _block_in_bowl(colour, raised[:, :2], float(raised[:, 2].max()), box, sized, camera)
+    if one is not None:
+        return [one]
     found: list[Detection] = []
     rest = raised
     for _ in range(MAX_PILE):
@@ -174,23 +181,31 @@ def inner_blocks(colour: str, raised: np.ndarray, box: Box, sized: bool, camera:
             break
         top = float(rest[:, 2].max())
         in_face = rest[:, 2] > top - TOP_FACE_DEPTH
-        face, rest = rest[in_face][:, :2].astype(np.float32), rest[~in_face]
-        if len(face) < MIN_PIXELS:
-            continue
-        (cx, cy), (w, h), angle = cv2.minAreaRect(face)
-        if min(w, h) < 0.6 * min(widths) or max(w, h) > 1.5 * max(widths) or min(w, h) < SQUARE_SIDES * max(w, h):
-            continue
-        size = _size_word(max(w, h)) if sized else NO_SIZE
-        spec = kind_spec("block", size)
-        position = np.array([cx, cy, top - spec.half_height])
-        found.append(Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(face)), box, 0.5))
-        rest = rest[~_within_square(rest[:, :2], np.array([cx, cy]), angle, max(w, h) / 2 + PILE_MARGIN)]
+        face, rest = rest[in_face][:, :2], rest[~in_face]
+        block = _block_in_bowl(colour, face, top, box, sized, camera) if len(face) >= MIN_PIXELS else None
+        if block is not None:
+            found.append(block)
+            half = spec_of(block.estimate.name).size[0] / 2 + PILE_MARGIN
+            rest = rest[~_within_square(rest[:, :2], block.estimate.position[:2], block.estimate.orientation[2], half)]
     return found
 
 
-def _within_square(xy: np.ndarray, centre: np.ndarray, degrees: float, half: float) -> np.ndarray:
-    """Which of the points ``xy`` lie in the square of half-width ``half`` about ``centre``, turned ``degrees``."""
-    theta = np.radians(degrees)
+def _block_in_bowl(colour: str, xy: np.ndarray, top: float, box: Box, sized: bool, camera: str) -> Detection | None:
+    """The block whose footprint (or top face) is the points ``xy``, its top at ``top``; None
+    if they are no block's square."""
+    (cx, cy), (w, h), angle = cv2.minAreaRect(xy.astype(np.float32))
+    widths = list(SIZE_WIDTHS.values()) if sized else [BLOCK_SIZE]
+    if min(w, h) < 0.6 * min(widths) or max(w, h) > 1.5 * max(widths) or min(w, h) < SQUARE_SIDES * max(w, h):
+        return None
+    size = _size_word(max(w, h)) if sized else NO_SIZE
+    spec = kind_spec("block", size)
+    position = np.array([cx, cy, top - spec.half_height])
+    return Detection(_estimate(colour, spec, size, position, _yaw(angle), camera, len(xy)), box, quality=0.5)
+
+
+def _within_square(xy: np.ndarray, centre: np.ndarray, yaw: float, half: float) -> np.ndarray:
+    """Which of the points ``xy`` lie in the square of half-width ``half`` about ``centre``, turned ``yaw``."""
+    theta = yaw
     axes = np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
     return (np.abs((xy - centre) @ axes.T) < half).all(axis=1)
 
