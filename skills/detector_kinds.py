@@ -165,15 +165,10 @@ def describe_bowl(
 
 
 def inner_blocks(colour: str, raised: np.ndarray, box: Box, sized: bool, camera: str) -> list[Detection]:
-    """Blocks of a bowl's own colour lying in it: the raised points inside the rim, if they form
-    one block's square footprint (a sliver of the bowl's inner wall does not); else, for a pile or
-    blocks side by side, peeled off from the top, each a square face of a block's width. A block's
-    sides, and what lies under it, are within its footprint and go with it."""
-    if len(raised) < MIN_PIXELS:
-        return []
-    one = _block_in_bowl(colour, raised[:, :2], float(raised[:, 2].max()), box, sized, camera)
-    if one is not None:
-        return [one]
+    """Blocks of a bowl's own colour lying in it (raised points inside its rim), peeled off from the
+    top: each a level square face of a block's width, whose sides, and what lies under it, are within
+    its footprint and go with it. Without a level face (a block leaning in the bowl), the points are
+    one block if they form one block's square footprint (a sliver of the bowl's inner wall does not)."""
     found: list[Detection] = []
     rest = raised
     for _ in range(MAX_PILE):
@@ -187,7 +182,10 @@ def inner_blocks(colour: str, raised: np.ndarray, box: Box, sized: bool, camera:
             found.append(block)
             half = spec_of(block.estimate.name).size[0] / 2 + PILE_MARGIN
             rest = rest[~_within_square(rest[:, :2], block.estimate.position[:2], block.estimate.orientation[2], half)]
-    return found
+    if found or len(raised) < MIN_PIXELS:
+        return found
+    leaning = _block_in_bowl(colour, raised[:, :2], float(raised[:, 2].max()), box, sized, camera)
+    return [leaning] if leaning else []
 
 
 def _block_in_bowl(colour: str, xy: np.ndarray, top: float, box: Box, sized: bool, camera: str) -> Detection | None:
