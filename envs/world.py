@@ -127,6 +127,12 @@ class TabletopWorld:
         """Names of all objects (table and robot excluded), in creation order."""
         return [p.name for p in self._placements]
 
+    @property
+    def names_sizes(self) -> bool:
+        """Whether this scene names its blocks with size words (``"large red block"``): its naming
+        convention, which vision perception is told (it says nothing of where anything is)."""
+        return any(p.size for p in self._placements)
+
     def placement(self, name: str) -> ObjectPlacement:
         """How the object ``name`` was created (kind, colour, initial pose)."""
         for p in self._placements:

@@ -54,7 +54,7 @@ class SkillContext(EpisodeTalk):
 
     def detect(self, camera: str) -> list[Detection]:
         """The OpenCV detector's findings in the camera's current view."""
-        return detect(self.frame(camera), camera)
+        return detect(self.frame(camera), camera, self.world.names_sizes)
 
     def disturb(self) -> str | None:
         """Between turns: maybe nudge a visible object (see :class:`Imperfections`); says what happened."""

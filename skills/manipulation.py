@@ -20,6 +20,7 @@ from codeact_robot.envs.objects import BOWL_INNER_RADIUS, KINDS, ObjectKind, spe
 from codeact_robot.envs.robot import CLOSED_WIDTH, MAX_GRIPPER_WIDTH, OPEN_WIDTH
 from codeact_robot.envs.workspace import WORKSPACE
 from codeact_robot.envs.world import TabletopWorld
+from codeact_robot.errors import UnknownNameError
 from codeact_robot.skills.clearance import Obstacle, clearest_yaw, obstacles
 from codeact_robot.skills.controller import ArmController, ContactWatch
 from codeact_robot.skills.estimates import ObjectEstimate
@@ -110,6 +111,7 @@ class Manipulator:
                 f"the {target.name} at {np.round(target.position, 3).tolist()} is outside the workspace "
                 f"({WORKSPACE.describe()}) and cannot be reached"
             )
+        self._check_tangible(target)
         width = min(spec.size[0] + 2 * GRASP_GAP, MAX_GRIPPER_WIDTH)
         grasp = np.array([*target.position[:2], max(target.top - GRASP_BELOW_TOP, MIN_FINGERTIP_Z)])
         around = obstacles(self.perception.estimates().values(), handled=[target.name])
@@ -205,6 +207,7 @@ class Manipulator:
                     f"the push would {label} at {np.round(point, 3).tolist()}, outside the workspace "
                     f"({WORKSPACE.describe()})"
                 )
+        self._check_tangible(target)
         height = max(target.bbox[0][2] + PUSH_HEIGHT, MIN_FINGERTIP_Z + 0.003)
         carry = self._carry_height(self.world.held_object())  # a push does not make anything taller
         around = obstacles(self.perception.estimates().values(), handled=[target.name])
@@ -268,6 +271,16 @@ class Manipulator:
     def _retreat(self, carry: float) -> None:
         here = self.world.robot.ee_position()
         self.controller.move_line((here[0], here[1], max(here[2] + 0.05, carry)))
+
+    def _check_tangible(self, target: ObjectEstimate) -> None:
+        """Raise unless touch can tell ``target``: the arm's contact sensing knows objects by their true
+        names, and vision may report one under a name no object has (a misread size, say). The error
+        lists only what perception reports."""
+        if target.name not in self.world.object_names:
+            raise UnknownNameError(
+                f"the {target.name} is seen but no object by that name can be touched (perception may have "
+                f"misread it); objects are: {', '.join(self.perception.names())}"
+            )
 
     def _kept_clear(self, watch: ContactWatch, doing: str, around: list[Obstacle]) -> bool:
         """Whether the watch saw none of the objects ``around`` touched; if it did, say which.

@@ -114,12 +114,16 @@ def _handle_estimate(world: TabletopWorld, drawer: str, colour: str) -> ObjectEs
 
 
 class VisionPerception(Perception):
-    """Poses estimated from the RGB-D images of the top and front cameras (no simulator state)."""
+    """Poses estimated from the RGB-D images of the top and front cameras (no simulator state).
+
+    The detector is told the scene's naming convention (whether blocks carry size words), not where anything is.
+    """
 
     mode = "vision"
 
     def _perceive(self) -> dict[str, ObjectEstimate]:
-        return fuse([detect(self.frame(camera), camera) for camera in CAMERAS])
+        sized = self.world.names_sizes
+        return fuse([detect(self.frame(camera), camera, sized) for camera in CAMERAS])
 
 
 def make_perception(mode: str, world: TabletopWorld, frame: FrameSource, noise: Noise | None = None) -> Perception:
