@@ -84,17 +84,16 @@ def bowl_urdf(segments: int = 16) -> str:
     return _urdf("bowl", mass, _box_inertia(mass, 2 * r, 2 * r, h), shapes)
 
 
-def _hollow_box(size: float, height: float, wall: float, collision: bool = True) -> str:
+def _hollow_box(size: float, height: float, wall: float) -> str:
     """A square top plate and four walls, open at the bottom, centred on the origin."""
-    part = _box if collision else _visual_box
-    shapes = part((0, 0, height / 2 - wall / 2), (size, size, wall))
+    shapes = _box((0, 0, height / 2 - wall / 2), (size, size, wall))
     side_height = height - wall
     z = -height / 2 + side_height / 2
     offset = size / 2 - wall / 2
-    shapes += part((offset, 0, z), (wall, size, side_height))
-    shapes += part((-offset, 0, z), (wall, size, side_height))
-    shapes += part((0, offset, z), (size - 2 * wall, wall, side_height))
-    shapes += part((0, -offset, z), (size - 2 * wall, wall, side_height))
+    shapes += _box((offset, 0, z), (wall, size, side_height))
+    shapes += _box((-offset, 0, z), (wall, size, side_height))
+    shapes += _box((0, offset, z), (size - 2 * wall, wall, side_height))
+    shapes += _box((0, -offset, z), (size - 2 * wall, wall, side_height))
     return shapes
 
 
@@ -102,20 +101,37 @@ def _collision_only(shapes: str) -> str:
     return "".join(line + "\n" for line in shapes.splitlines() if "<collision>" in line)
 
 
-def cup_urdf(tiers: int = 3) -> str:
+def cup_urdf(segments: int = 16, shoulder_tiers: int = 3) -> str:
     """An upside-down cup: round and tapering towards its upturned base, so images tell it from a block.
 
-    It collides as a square open-bottomed box of side ``CUP_SIZE`` (room for a block under
-    it); it looks like a tapered tube whose rim is that box's width and whose base is
-    ``CUP_TOP_SIZE`` across (it is drawn solid: nothing under an upturned cup shows).
+    Its wall is a ring of ``segments`` boxes (``CUP_SIZE`` across, ``CUP_WALL`` thick,
+    ``CUP_INSIDE_HEIGHT`` high, open at the bottom: room for a block at any yaw), and the
+    same width meets the gripper at any yaw. Above the wall, ``shoulder_tiers`` solid discs
+    taper to the base, ``CUP_TOP_SIZE`` across. It is drawn solid (nothing under an
+    upturned cup shows) and collides as drawn.
     """
-    s, h, top = o.CUP_SIZE, o.CUP_HEIGHT, o.CUP_TOP_SIZE
-    shapes = _collision_only(_hollow_box(s, h, o.CUP_WALL))
-    for tier in range(tiers):
-        radius = (s + (top - s) * tier / (tiers - 1)) / 2
-        shapes += _cylinder((0, 0, -h / 2 + h * (tier + 0.5) / tiers), radius, h / tiers, collision=False)
+    r, h, wall, inside = o.CUP_SIZE / 2, o.CUP_HEIGHT, o.CUP_WALL, o.CUP_INSIDE_HEIGHT
+    bottom = -h / 2
+    chord = 2 * r * math.tan(math.pi / segments)
+    shapes = _cylinder((0, 0, bottom + inside / 2), r, inside, collision=False)
+    for i in range(segments):
+        angle = 2 * math.pi * i / segments
+        mid = r - wall / 2
+        centre = (mid * math.cos(angle), mid * math.sin(angle), bottom + inside / 2)
+        shapes += _collision_only(_box(centre, (wall, chord, inside), yaw=angle))
+    tier_height = (h - inside) / shoulder_tiers
+    for tier in range(shoulder_tiers):
+        radius = r + (o.CUP_TOP_SIZE / 2 - r) * (tier + 1) / shoulder_tiers
+        shapes += _cylinder((0, 0, bottom + inside + tier_height * (tier + 0.5)), radius, tier_height)
     mass = 0.06
-    return _urdf("cup", mass, _box_inertia(mass, s, s, h), shapes)
+    return _urdf("cup", mass, _shell_inertia(mass, r, r - wall, h), shapes)
+
+
+def _shell_inertia(mass: float, outer: float, inner: float, height: float) -> tuple[float, float, float]:
+    """A thick-walled tube's inertia about its centre (axis along z)."""
+    squares = outer * outer + inner * inner
+    across = mass * (3 * squares + height * height) / 12
+    return (across, across, mass * squares / 2)
 
 
 def box_urdf() -> str:

@@ -54,7 +54,7 @@ MAX_CHROMA_DISTANCE = 0.07
 GRAY_BRIGHTNESS = (0.13, 0.55)  # albedo of gray faces, lit or in shade (the white arm is brighter)
 TABLE_BAND = 0.002  # points this close to z = 0 are the bare table (the white-balance reference)
 MIN_TABLE_PIXELS = 100  # fewer visible table pixels: no white balance
-LARGE_EXTENT = 0.085  # a wider footprint is no block (5 cm, 7.1 cm across) or cup (6.4 cm): a bowl, box, crate, drawer
+LARGE_EXTENT = 0.085  # a wider footprint is no block (5 cm, 7.1 cm across) or cup (7 cm): a bowl, box, crate, drawer
 PIECE_MARGIN = 0.005  # a blob centred this close outside a large object can still be a piece of it
 DRAWER_REACH = DRAWER_TRAVEL + HANDLE_STANDOFF + HANDLE_SIZE[0]  # how far in front of its cabinet a drawer reaches
 SAME_OBJECT = 0.02  # detections of one colour and kind closer than this are one object seen twice

@@ -54,7 +54,7 @@ def get_object_orientation(ctx: SkillContext, name: str) -> tuple[float, float, 
     """Orientation of an object as (roll, pitch, yaw) in radians.
 
     An upright object has roll and pitch near 0; yaw is its rotation about the
-    vertical axis (blocks and cups look the same every 90 degrees).
+    vertical axis (a block looks the same every 90 degrees, a round cup at every yaw).
 
     Args:
         name: object name.

@@ -170,6 +170,42 @@ def test_hidden_objects_are_not_perceived_until_uncovered(world: TabletopWorld) 
     assert instance.params["object"] in skills["get_object_names"]()
 
 
+@pytest.mark.parametrize("cup_yaw", [0.0, math.pi / 8, math.pi / 4])
+def test_a_round_cup_is_grasped_lifted_and_let_go_at_any_yaw_of_the_gripper(
+    world: TabletopWorld, cup_yaw: float
+) -> None:
+    cup = KINDS["cup"]
+    start = (0.45, 0.0, cup.half_height)
+    skills = api(world, [ObjectPlacement("cup", "green", start, yaw=cup_yaw)])
+    grasp_z = cup.size[2] - 0.02  # as pick grasps: 2 cm below the top (a round cup shows no yaw to turn to)
+    assert skills["open_gripper"]() is True
+    assert skills["move_to"]([0.45, 0.0, grasp_z], 0.0) is True
+    assert np.allclose(world.object_state("green cup").position, start, atol=0.002)  # the fingers came down clear
+    assert skills["close_gripper"]() is True
+    assert skills["move_to"]([0.45, 0.0, 0.2]) is True
+    assert world.object_state("green cup").position[2] > 0.15
+    assert skills["move_to"]([0.40, 0.0, grasp_z + 0.003]) is True
+    assert skills["open_gripper"]() is True
+    assert skills["move_to"]([0.40, 0.0, 0.2]) is True
+    state = world.object_state("green cup")  # let go of, upright on the table
+    assert np.allclose(state.position, (0.40, 0.0, cup.half_height), atol=0.004)
+    assert np.allclose(state.orientation[:2], 0.0, atol=0.05)
+
+
+def test_a_block_fits_under_a_cup_at_any_yaw(world: TabletopWorld) -> None:
+    cup = KINDS["cup"]
+    world.build(
+        [
+            ObjectPlacement("block", "red", (0.45, 0.0, 0.02), yaw=math.pi / 4),
+            ObjectPlacement("cup", "green", (0.45, 0.0, cup.half_height)),
+        ]
+    )
+    world.step(240)
+    state = world.object_state("green cup")
+    assert state.position[2] == pytest.approx(cup.half_height, abs=0.002)  # it stands on the table, not the block
+    assert np.hypot(state.position[0] - 0.45, state.position[1]) < 0.002
+
+
 def test_vision_perception_locates_objects_from_images_alone(world: TabletopWorld) -> None:
     skills = api(world, SCENE, "vision")
     assert skills["get_object_names"]() == ["blue bowl", "green block", "red block"]

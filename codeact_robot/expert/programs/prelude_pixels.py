@@ -37,7 +37,7 @@ PALETTE = {
     "gray": (0.45, 0.45, 0.45),
 }
 TABLE_RGB = (0.80, 0.74, 0.62)  # the table top's colour, the white-balance reference
-SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.064, 0.064, 0.06), "bowl": (0.14, 0.14, 0.045)}
+SIZES = {"block": (0.04, 0.04, 0.04), "cup": (0.07, 0.07, 0.06), "bowl": (0.14, 0.14, 0.045)}
 BLOCK_SIDES = {"small": 0.03, "medium": 0.04, "large": 0.05}
 SIZE_BOUNDS = ((0.0335, "small"), (0.0435, "medium"))  # a whole top face narrower than this (eroded) is that size
 SIDE_REACH = 0.05  # a side face the front camera sees this close to a block's centre is that block's
