@@ -60,7 +60,9 @@ TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the obj
 SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
 LONGEST_FACE = 0.06  # no whole face of a block is longer than a large block's (5 cm, and a pixel or two)
 SQUARE = 0.8  # ... square: its shorter side is at least this share of its longer one
-seen = {"key": None, "objects": {}, "sizes": {}, "sized": False, "mats": {}}  # the last look and what it learned
+# The last look and what looks learned: each colour's last size word, its first (kept while it is the
+# colour's only block), the colours of which more than one block was seen at once, and the mats.
+seen = {"key": None, "objects": {}, "sizes": {}, "first_size": {}, "shared": [], "sized": False, "mats": {}}
 
 
 def camera_points(camera):
@@ -179,10 +181,16 @@ def side_height(front_groups, centre):
 
 
 def block_size(colour, sides, whole, height):
-    """A block's size word: from its whole top face, else its side's height, else what its colour last showed."""
+    """A block's size word: the one it first showed while it is its colour's only block (a face read in a
+    tower can come out a size off, and a name must not change), else from its whole top face, else its
+    side's height, else what its colour last showed."""
+    if colour in seen["first_size"] and colour not in seen["shared"]:
+        return seen["first_size"][colour]
     if whole:
         word = next((w for bound, w in SIZE_BOUNDS if max(sides) < bound), "large")
         seen["sizes"][colour] = word
+        if colour not in seen["first_size"]:
+            seen["first_size"][colour] = word
         seen["sized"] = seen["sized"] or word != "medium"  # a side's height is too rough to tell this
         return word
     if not seen["sized"]:
@@ -259,6 +267,11 @@ def look():
     objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
     partly_seen, in_bowls = [], []
     described = [(colour, group, describe(group)) for colour, group in top_groups if not in_zone(zones, colour, group)]
+    blocks_of = {}
+    for colour, _, found in described:
+        if found is not None and found[0] == "block":
+            blocks_of[colour] = blocks_of.get(colour, 0) + 1
+    seen["shared"].extend(c for c, count in blocks_of.items() if count > 1 and c not in seen["shared"])
     for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
         if found is not None and found[0] == "block" and found[5]:
             block_size(colour, found[4], True, None)
