@@ -56,6 +56,7 @@ FACE_DEPTH = 0.004
 INNER_BLOCK_RADIUS = 0.05  # raised points this close to a bowl's centre are a block in it
 HELD_WIDTH = (0.005, 0.075)  # fingers stopped this far apart hold something (closed: less, open: more)
 HELD_REACH, HELD_ABOVE_TABLE = 0.08, 0.05  # points this close to a holding gripper and this high up are what it holds
+HELD_SPAN = 0.10  # ... if no lower than this under the fingertips (a crate held by its knob is 9 cm high)
 TOP_FACE_MIN = 0.03  # a top face narrower than this is a side seen past the object above it, or a small block's
 SMALL_FACE_MIN = 0.024  # a square top face at least this wide is a small block's whole face
 LONGEST_FACE = 0.06  # no whole face of a block is longer than a large block's (5 cm, and a pixel or two)
@@ -267,11 +268,7 @@ def look():
     objects, zones = find_large(top_groups, colour_points)  # blocks as "size colour block", the rest "colour kind"
     partly_seen, in_bowls = [], []
     described = [(colour, group, describe(group)) for colour, group in top_groups if not in_zone(zones, colour, group)]
-    blocks_of = {}
-    for colour, _, found in described:
-        if found is not None and found[0] == "block":
-            blocks_of[colour] = blocks_of.get(colour, 0) + 1
-    seen["shared"].extend(c for c, count in blocks_of.items() if count > 1 and c not in seen["shared"])
+    note_shared(described)
     for colour, _, found in described:  # whole faces first: they tell whether the scene has sized blocks
         if found is not None and found[0] == "block" and found[5]:
             block_size(colour, found[4], True, None)
@@ -324,13 +321,36 @@ def look():
     return seen["objects"]
 
 
+def note_shared(described):
+    """Add to seen["shared"] each colour of which the groups seen from above (colour, group, describe(group))
+    show two blocks."""
+    faces = {}
+    for colour, _, found in described:
+        if found is not None and found[0] == "block":
+            faces.setdefault(colour, []).append(found)
+    for colour, found in faces.items():
+        pairs = [(a, b) for i, a in enumerate(found) for b in found[i + 1 :]]
+        if colour not in seen["shared"] and any(two_blocks(a, b) for a, b in pairs):
+            seen["shared"].append(colour)
+
+
+def two_blocks(a, b):
+    """Whether two groups of one colour seen from above (describe's tuples) are two blocks: both whole top faces,
+    or farther apart than a block's face is long (the parts of a block's top seen around the block on it lie closer).
+    """
+    if a[5] and b[5]:
+        return True
+    return xy_distance(a[1], b[1]) > LONGEST_FACE
+
+
 def held_up(group, gripper):
-    """Whether a group is what the gripper (None: holding nothing) holds up in view: in the air below it."""
+    """Whether a group is what the gripper (None: holding nothing) holds up in view: in the air just below it
+    (a tower's upper block under a gripper carrying another one high above is not)."""
     if gripper is None:
         return False
-    return (
-        float(group[:, 2].min()) > HELD_ABOVE_TABLE and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
-    )
+    bottom = float(group[:, 2].min())
+    above = bottom > max(HELD_ABOVE_TABLE, gripper[2] - HELD_SPAN)
+    return above and xy_distance(np.mean(group[:, :2], axis=0), gripper) < HELD_REACH
 
 
 def height_beneath(group, above):
