@@ -6,7 +6,8 @@ here first. A group is told by the height and width of its faces:
 
 - a mat is flat (2 mm high) and 16 cm wide; a box can slide over it, so a mat once seen whole
   keeps that estimate while it is seen only in part (it never moves);
-- a box's top face is 10 cm wide, 5 cm up (a bowl's rim is wider and lower);
+- a box's top face is 10 cm wide, 5 cm up, and so is all of it seen from above (a bowl's rim is wider and
+  lower, and blocks in a bowl can show a face as wide and high as a box's);
 - a crate's top face is a 2 cm knob 9 cm up, with an 11 cm face 2 cm below it;
 - a drawer's cabinet has a 16 cm face 11 cm up; its knob ("<colour> drawer handle") is the
   point of the cabinet's colour farthest out in front of it, at the drawer's mid height.
@@ -45,7 +46,8 @@ def large_object(points):
     centre, sides, yaw = rectangle(points[points[:, 2] > top - FACE_DEPTH][:, :2])
     if min(sides) > BOX_FACE and top > CABINET_TOP:
         return "drawer", centre, 0.0
-    if min(sides) > WIDE_FACE and max(sides) < BOX_FACE and BOX_TOP[0] < top < BOX_TOP[1]:
+    box_face = min(sides) > WIDE_FACE and max(sides) < BOX_FACE and BOX_TOP[0] < top < BOX_TOP[1]
+    if box_face and min(rectangle(points[:, :2])[1]) < BOX_FACE:  # a bowl's rim around its face is wider both ways
         return "box", centre, yaw
     below_knob = np.abs(points[:, 2] - (top - KNOB_SIZE)) < FACE_DEPTH
     if max(sides) < 2 * KNOB_SIZE and top > CRATE_TOP and below_knob.sum() >= MIN_POINTS:

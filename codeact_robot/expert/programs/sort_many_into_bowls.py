@@ -16,7 +16,8 @@ def solve():
         if not pending:
             break
         uncovered = [b for b in pending if not any(o != b and rests_on(o, b) for o in blocks)]
-        # Larger blocks first, so smaller ones find room beside or on them rather than a big one dropped on a pile.
-        block = max(uncovered or pending, key=lambda b: (round(height(b), 3), float(get_object_position(b)[2])))
+        # Smaller blocks first: a block is let go just above a bowl's rim, so one carried over a large block
+        # already in the bowl (which stands higher than the rim) would be pushed into it and scatter the scene.
+        block = min(uncovered or pending, key=lambda b: (round(height(b), 3), -float(get_object_position(b)[2])))
         move(block, bowl_of(block))
     finish(all(is_in(b, bowl_of(b)) for b in names_of("block")), "every block is in the bowl of its colour")
