@@ -24,7 +24,8 @@ CLEAN = "<execute>print('looking')</execute>"
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[CodeActEnv]:
-    env = CodeActEnv(task="PickPlace", renderer="tiny", time_limit_s=1.0, max_turns=2)
+    # 5 s: the endless loop meets the limit soon, and a solving action on a loaded machine does not
+    env = CodeActEnv(task="PickPlace", renderer="tiny", time_limit_s=5.0, max_turns=2)
     yield env
     env.close()
 
