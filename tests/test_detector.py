@@ -18,9 +18,6 @@ from codeact_robot.skills.context import SkillContext
 from codeact_robot.skills.detector import detect
 
 TOLERANCE = 0.01  # metres, every coordinate of a reported centre
-VISION_FAMILIES = ["StackBySize", "SortBySize", "SortManyIntoBowls", "PushBoxOntoMat", "PutInDrawer", "FindUnderCrate"]
-"""Families whose sized blocks, boxes, mats, crates or drawers only this detector's geometry finds."""
-
 LARGE_KINDS = [
     ObjectPlacement("box", "yellow", (0.33, 0.19, KINDS["box"].half_height), yaw=0.3),
     ObjectPlacement("mat", "orange", (0.40, 0.0, KINDS["mat"].half_height)),
@@ -94,7 +91,12 @@ def test_a_name_only_perception_knows_fails_without_naming_simulator_bodies(
     assert np.abs(np.subtract(world.object_state("medium blue block").position, (0.45, -0.1, 0.02))).max() < 0.002
 
 
-@pytest.mark.parametrize(("task", "seed"), [(task, 300 + i) for i, task in enumerate(VISION_FAMILIES)])
+# A sample, one held-out episode each (sized blocks, a box on a mat, a drawer); the detector tests above
+# cover every kind, and benchmarks/tiers.py measures each family's rate.
+EPISODE_SAMPLE = [("StackBySize", 300), ("PushBoxOntoMat", 303), ("PutInDrawer", 304)]
+
+
+@pytest.mark.parametrize(("task", "seed"), EPISODE_SAMPLE)
 def test_the_expert_solves_the_families_of_new_kinds_in_vision_mode(task: str, seed: int) -> None:
     env = CodeActEnv(task=task, perception="vision", renderer="tiny")
     try:
