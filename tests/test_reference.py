@@ -27,9 +27,18 @@ def envs(request: pytest.FixtureRequest) -> Iterator[dict[str, CodeActEnv]]:
         env.close()
 
 
-# The other families: test_reference_arrangements.py, test_tasks_interactive.py
+# Vision mode on the families whose scenes differ for the detector (towers, bowls, hidden blocks, lines);
+# the others hold nothing these do not. The other families: test_reference_arrangements.py, test_tasks_interactive.py
+VISION_SAMPLE = (
+    "StackBlocks", "BlocksInBowl", "MatchingBowls", "PickByDirectionFromBowl",
+    "PlaceRelativeToBowl", "BlocksInLine", "FindHiddenBlock", "SortHiddenBlocks",
+)  # fmt: skip
+
+
 @pytest.mark.parametrize("task", [task.name for task in CAP_FAMILIES])
-def test_reference_program_solves_the_task(envs, task: str) -> None:
+def test_reference_program_solves_the_task(envs, task: str, request: pytest.FixtureRequest) -> None:
+    if request.node.callspec.params["envs"] == "vision" and task not in VISION_SAMPLE:
+        pytest.skip("vision mode runs on a sample of the families (VISION_SAMPLE); benchmarks/reference.py runs all")
     env = envs(task)
     seed = 0 if env.config.perception == "state" else 2  # success rates: benchmarks/reference.py
     record = run_episode(env, ExpertBackend(env.instance_for(seed)), seed=seed)

@@ -132,7 +132,6 @@ def test_primitive_and_pixels_programs_define_the_high_tier_names_from_their_own
     [
         ("PickPlace", "primitive", "vision"),
         ("MatchingBowls", "primitive", "state"),
-        ("StackBlocks", "pixels", "state"),
         ("StackBySize", "pixels", "state"),  # blocks of three sizes, each measured in the images
         ("PutInDrawer", "pixels", "state"),  # a cabinet and its knob found in the images, the drawer slid by hand
         ("FindUnderCrate", "pixels", "state"),  # crates found by their knobs, one lifted away in view
